@@ -1,0 +1,17 @@
+//! Database schema for newsfeed, portable across SQLite and PostgreSQL.
+//!
+//! Instants are stored as `BIGINT` unix seconds: they compare the same way on
+//! both backends and map straight onto the feed's numeric timestamps.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_initial::Migration)]
+    }
+}

@@ -1,0 +1,226 @@
+use poem::web::Data;
+use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
+
+use super::{ApiTags, BearerAuth, Created, Deleted, instant};
+use crate::AppState;
+use crate::domain::group::GroupInput;
+use crate::domain::{GroupRole, GroupStatus};
+use crate::entities::{api_token, group, membership, user};
+use crate::error::{AppError, AppResult};
+use crate::service::groups;
+
+pub struct GroupsApi;
+
+#[derive(Object)]
+struct GroupOut {
+    slug: String,
+    name: String,
+    /// ISO 3166-1 alpha-2, or empty.
+    country: String,
+    website: String,
+    contact: String,
+    status: GroupStatus,
+}
+
+impl From<group::Model> for GroupOut {
+    fn from(group: group::Model) -> Self {
+        Self {
+            status: GroupStatus::parse(&group.status).unwrap_or(GroupStatus::Active),
+            slug: group.slug,
+            name: group.name,
+            country: group.country,
+            website: group.website,
+            contact: group.contact,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+struct AddMember {
+    /// Email of an existing user.
+    email: String,
+    role: GroupRole,
+}
+
+#[derive(Object)]
+struct MemberOut {
+    user_id: i64,
+    email: String,
+    display_name: String,
+    role: GroupRole,
+}
+
+impl From<(membership::Model, user::Model)> for MemberOut {
+    fn from((membership, user): (membership::Model, user::Model)) -> Self {
+        Self {
+            user_id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            role: GroupRole::parse(&membership.role).unwrap_or(GroupRole::Editor),
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+struct CreateToken {
+    /// What the token is for, e.g. `website CI`.
+    name: String,
+}
+
+#[derive(Object)]
+struct TokenOut {
+    id: i64,
+    name: String,
+    /// First characters of the secret, to recognize it.
+    prefix: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<api_token::Model> for TokenOut {
+    fn from(token: api_token::Model) -> Self {
+        Self {
+            id: token.id,
+            name: token.name,
+            prefix: token.prefix,
+            created_at: instant(token.created_at),
+            last_used_at: token.last_used_at.map(instant),
+            revoked_at: token.revoked_at.map(instant),
+        }
+    }
+}
+
+#[derive(Object)]
+struct CreatedToken {
+    /// The secret. Shown this once; only its hash is stored.
+    token: String,
+    #[oai(flatten)]
+    details: TokenOut,
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Groups")]
+impl GroupsApi {
+    /// The public directory of active groups.
+    #[oai(path = "/groups", method = "get")]
+    async fn list(&self, state: Data<&AppState>) -> AppResult<Json<Vec<GroupOut>>> {
+        let groups = groups::list_public(&state.db).await?;
+        Ok(Json(groups.into_iter().map(GroupOut::from).collect()))
+    }
+
+    /// Create a group (admins only).
+    #[oai(path = "/groups", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<GroupInput>,
+    ) -> AppResult<Created<GroupOut>> {
+        let group = groups::create(&state.db, &auth.0, &body).await?;
+        Ok(Created::Created(Json(group.into())))
+    }
+
+    /// One group, active or not.
+    #[oai(path = "/groups/:slug", method = "get")]
+    async fn get(&self, state: Data<&AppState>, slug: Path<String>) -> AppResult<Json<GroupOut>> {
+        let group = groups::find_by_slug(&state.db, &slug).await?;
+        if group.status == GroupStatus::Removed.as_str() {
+            return Err(AppError::not_found("group"));
+        }
+        Ok(Json(group.into()))
+    }
+
+    /// Update a group; suspend or remove it through `status` (admins only).
+    #[oai(path = "/groups/:slug", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        slug: Path<String>,
+        body: Json<GroupInput>,
+    ) -> AppResult<Json<GroupOut>> {
+        let group = groups::update(&state.db, &auth.0, &slug, &body).await?;
+        Ok(Json(group.into()))
+    }
+
+    /// Members of a group (its members and moderators).
+    #[oai(path = "/groups/:slug/members", method = "get")]
+    async fn members(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        slug: Path<String>,
+    ) -> AppResult<Json<Vec<MemberOut>>> {
+        let members = groups::list_members(&state.db, &auth.0, &slug).await?;
+        Ok(Json(members.into_iter().map(MemberOut::from).collect()))
+    }
+
+    /// Add a user to a group or change their role (admins and group owners).
+    #[oai(path = "/groups/:slug/members", method = "post")]
+    async fn add_member(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        slug: Path<String>,
+        body: Json<AddMember>,
+    ) -> AppResult<Created<MemberOut>> {
+        let member = groups::add_member(&state.db, &auth.0, &slug, &body.email, body.role).await?;
+        Ok(Created::Created(Json(member.into())))
+    }
+
+    /// Remove a user from a group (admins and group owners).
+    #[oai(path = "/groups/:slug/members/:user_id", method = "delete")]
+    async fn remove_member(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        slug: Path<String>,
+        user_id: Path<i64>,
+    ) -> AppResult<Deleted> {
+        groups::remove_member(&state.db, &auth.0, &slug, *user_id).await?;
+        Ok(Deleted::Deleted)
+    }
+
+    /// The group's API tokens, without secrets (admins and group owners).
+    #[oai(path = "/groups/:slug/tokens", method = "get")]
+    async fn tokens(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        slug: Path<String>,
+    ) -> AppResult<Json<Vec<TokenOut>>> {
+        let tokens = groups::list_tokens(&state.db, &auth.0, &slug).await?;
+        Ok(Json(tokens.into_iter().map(TokenOut::from).collect()))
+    }
+
+    /// Issue an API token that acts as an editor of the group; the secret is shown once.
+    #[oai(path = "/groups/:slug/tokens", method = "post")]
+    async fn create_token(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        slug: Path<String>,
+        body: Json<CreateToken>,
+    ) -> AppResult<Created<CreatedToken>> {
+        let (token, secret) = groups::create_token(&state.db, &auth.0, &slug, &body.name).await?;
+        Ok(Created::Created(Json(CreatedToken {
+            token: secret,
+            details: token.into(),
+        })))
+    }
+
+    /// Revoke an API token; it stops working at once.
+    #[oai(path = "/groups/:slug/tokens/:token_id", method = "delete")]
+    async fn revoke_token(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        slug: Path<String>,
+        token_id: Path<i64>,
+    ) -> AppResult<Json<TokenOut>> {
+        let token = groups::revoke_token(&state.db, &auth.0, &slug, *token_id).await?;
+        Ok(Json(token.into()))
+    }
+}

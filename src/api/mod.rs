@@ -1,0 +1,99 @@
+//! HTTP API, described by OpenAPI. Handlers are thin: parse, call a service, map the result.
+
+mod access_requests;
+mod auth;
+mod entries;
+mod groups;
+mod health;
+mod moderation;
+mod users;
+
+use chrono::{DateTime, Utc};
+use poem::Request;
+use poem_openapi::{SecurityScheme, Tags, auth::Bearer};
+
+use crate::AppState;
+use crate::domain::authz::Principal;
+use crate::error::AppError;
+
+pub type Apis = (
+    health::HealthApi,
+    auth::AuthApi,
+    users::UsersApi,
+    groups::GroupsApi,
+    access_requests::AccessRequestsApi,
+    entries::EntriesApi,
+    moderation::ModerationApi,
+);
+
+pub fn apis() -> Apis {
+    (
+        health::HealthApi,
+        auth::AuthApi,
+        users::UsersApi,
+        groups::GroupsApi,
+        access_requests::AccessRequestsApi,
+        entries::EntriesApi,
+        moderation::ModerationApi,
+    )
+}
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Liveness and readiness.
+    Health,
+    /// Logging in and who you are.
+    Auth,
+    /// People and their roles (admins).
+    Users,
+    /// The group directory, members and API tokens.
+    Groups,
+    /// Requests from new groups for access.
+    AccessRequests,
+    /// Entries: create, edit, submit, withdraw, history.
+    Entries,
+    /// The moderation queue and decisions.
+    Moderation,
+}
+
+/// A login JWT from `POST /api/v1/auth/login`, or a group API token (`nf_…`).
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "check_bearer")]
+pub struct BearerAuth(pub Principal);
+
+async fn check_bearer(request: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    let state = request
+        .data::<AppState>()
+        .ok_or_else(|| AppError::Internal("application state missing".into()))?;
+    Ok(crate::service::auth::authenticate(state, &bearer.token).await?)
+}
+
+/// A stored unix-seconds instant as an RFC 3339 date-time.
+pub fn instant(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+/// Page bounds from query parameters: limit 1 to 200 (default 50).
+pub fn page(limit: Option<u64>, offset: Option<u64>) -> Result<(u64, u64), AppError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::BadRequest("limit must be between 1 and 200".into()));
+    }
+    Ok((limit, offset.unwrap_or(0)))
+}
+
+/// `201 Created` with the new resource.
+#[derive(poem_openapi::ApiResponse)]
+pub enum Created<T: poem_openapi::types::ToJSON> {
+    /// Created.
+    #[oai(status = 201)]
+    Created(poem_openapi::payload::Json<T>),
+}
+
+/// `204 No Content`.
+#[derive(poem_openapi::ApiResponse)]
+pub enum Deleted {
+    /// Done.
+    #[oai(status = 204)]
+    Deleted,
+}

@@ -1,0 +1,102 @@
+use poem::web::Data;
+use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
+
+use super::entries::{EntryOut, EntryPage, act};
+use super::{ApiTags, BearerAuth, page};
+use crate::AppState;
+use crate::domain::EntryKind;
+use crate::domain::lifecycle::Action;
+use crate::error::AppResult;
+use crate::service::entries::{self, ActionInput, EntryFilter};
+
+pub struct ModerationApi;
+
+#[OpenApi(prefix_path = "/api/v1/moderation", tag = "ApiTags::Moderation")]
+impl ModerationApi {
+    /// Pending entries, oldest submission first, with the total pending count.
+    #[oai(path = "/queue", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn queue(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        kind: Query<Option<EntryKind>>,
+        group: Query<Option<String>>,
+        lang: Query<Option<String>>,
+        limit: Query<Option<u64>>,
+        offset: Query<Option<u64>>,
+    ) -> AppResult<Json<EntryPage>> {
+        let (limit, offset) = page(*limit, *offset)?;
+        let filter = EntryFilter {
+            group: group.0,
+            status: None,
+            kind: *kind,
+            language: lang.0,
+            limit,
+            offset,
+        };
+        Ok(Json(EntryPage::new(
+            entries::queue(&state, &auth.0, &filter).await?,
+        )))
+    }
+
+    /// Approve a pending entry; optionally pin it (`sticky`) or set its publication window.
+    #[oai(path = "/entries/:id/approve", method = "post")]
+    async fn approve(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<Option<ActionInput>>,
+    ) -> AppResult<Json<EntryOut>> {
+        act(&state, &auth, *id, Action::Approve, body.0).await
+    }
+
+    /// Reject a pending entry; `comment` (the reason) is required.
+    #[oai(path = "/entries/:id/reject", method = "post")]
+    async fn reject(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<Option<ActionInput>>,
+    ) -> AppResult<Json<EntryOut>> {
+        act(&state, &auth, *id, Action::Reject, body.0).await
+    }
+
+    /// Send a pending entry back to its group; `comment` says what to change.
+    #[oai(path = "/entries/:id/request-changes", method = "post")]
+    async fn request_changes(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<Option<ActionInput>>,
+    ) -> AppResult<Json<EntryOut>> {
+        act(&state, &auth, *id, Action::RequestChanges, body.0).await
+    }
+
+    /// Take a live entry offline; `comment` (the reason) is required.
+    #[oai(path = "/entries/:id/unpublish", method = "post")]
+    async fn unpublish(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<Option<ActionInput>>,
+    ) -> AppResult<Json<EntryOut>> {
+        act(&state, &auth, *id, Action::Unpublish, body.0).await
+    }
+
+    /// Add a comment to the entry's history without changing it.
+    #[oai(path = "/entries/:id/comment", method = "post")]
+    async fn comment(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<Option<ActionInput>>,
+    ) -> AppResult<Json<EntryOut>> {
+        act(&state, &auth, *id, Action::Comment, body.0).await
+    }
+}

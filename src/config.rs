@@ -1,0 +1,72 @@
+//! All runtime settings in one struct, read from flags and `NEWSFEED_*` env vars.
+
+use clap::Args;
+
+/// Settings for `newsfeed serve` (and the app that tests build).
+#[derive(Args, Clone, Debug)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "NEWSFEED_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://user@host/db`.
+    #[arg(long, env = "NEWSFEED_DATABASE_URL", default_value = "sqlite://newsfeed.db?mode=rwc")]
+    pub database_url: String,
+
+    /// Secret that signs login tokens (HS256). Required with `--production`.
+    #[arg(long, env = "NEWSFEED_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Refuse to start without explicit secrets.
+    #[arg(long, env = "NEWSFEED_PRODUCTION", default_value_t = false)]
+    pub production: bool,
+
+    /// Public base URL, used for absolute links in feeds.
+    #[arg(long, env = "NEWSFEED_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+
+    /// Lifetime of a login token, in seconds.
+    #[arg(long, env = "NEWSFEED_TOKEN_TTL", default_value_t = 12 * 3600)]
+    pub token_ttl: u64,
+
+    /// Longest entry content, counted as plain-text characters.
+    #[arg(long, env = "NEWSFEED_CONTENT_MAX_CHARS", default_value_t = 500)]
+    pub content_max_chars: usize,
+
+    /// Most items in the QGIS JSON feed and the other feeds.
+    #[arg(long, env = "NEWSFEED_FEED_MAX_ITEMS", default_value_t = 20)]
+    pub feed_max_items: usize,
+
+    /// `Cache-Control: max-age` of feed responses, in seconds.
+    #[arg(long, env = "NEWSFEED_FEED_MAX_AGE", default_value_t = 60)]
+    pub feed_max_age: u32,
+
+    /// How long feeds keep announcing retracted entries, in days.
+    #[arg(long, env = "NEWSFEED_RETRACTION_DAYS", default_value_t = 90)]
+    pub retraction_days: u32,
+
+    /// Failed logins allowed per IP and per account in 15 minutes.
+    #[arg(long, env = "NEWSFEED_LOGIN_ATTEMPTS", default_value_t = 10)]
+    pub login_attempts: u32,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "NEWSFEED_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Database connection pool size.
+    #[arg(long, env = "NEWSFEED_DB_POOL", default_value_t = 8)]
+    pub db_pool: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            config: Config,
+        }
+        // One source of defaults: the clap attributes above (env vars still apply).
+        Wrapper::parse_from(["newsfeed"]).config
+    }
+}

@@ -1,0 +1,9 @@
+//! sea-orm entities: the shape of each table, no logic.
+
+pub mod access_request;
+pub mod api_token;
+pub mod entry;
+pub mod entry_event;
+pub mod group;
+pub mod membership;
+pub mod user;
