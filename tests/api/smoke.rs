@@ -1,5 +1,5 @@
-mod common;
 
+use crate::common;
 use serde_json::json;
 
 db_test!(health_and_login, |app: common::TestApp| async move {

@@ -1,0 +1,8 @@
+//! Black-box tests of the HTTP API through the real router.
+
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod openapi;
+mod smoke;
