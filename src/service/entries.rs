@@ -548,7 +548,9 @@ async fn filtered(
     filter: &EntryFilter,
     oldest_submitted_first: bool,
 ) -> AppResult<(Vec<EntryView>, u64)> {
-    let mut condition = condition;
+    // Filters narrow what the principal may see: AND them with the
+    // visibility condition (which may itself be an OR).
+    let mut condition = Condition::all().add(condition);
     if let Some(slug) = &filter.group {
         let group = groups::find_by_slug(&state.db, slug).await?;
         condition = condition.add(entry::Column::GroupId.eq(group.id));

@@ -5,4 +5,6 @@
 mod common;
 
 mod openapi;
+mod roles;
 mod smoke;
+mod support;
