@@ -163,13 +163,14 @@ impl IntoResponse for AppError {
 }
 
 /// The statuses every API operation may answer with a problem document.
-const PROBLEM_STATUSES: [(u16, &str); 8] = [
+const PROBLEM_STATUSES: [(u16, &str); 9] = [
     (400, "The request could not be parsed"),
     (401, "Missing or invalid credentials"),
     (403, "Authenticated, but not allowed to do this"),
     (404, "No such resource"),
     (409, "Conflict with the current state (stale version, duplicate, wrong status)"),
     (413, "Request body too large"),
+    (415, "The body is not JSON (send `Content-Type: application/json`)"),
     (422, "A field failed validation"),
     (429, "Too many attempts"),
 ];

@@ -8,12 +8,12 @@ pub mod domain;
 pub mod entities;
 pub mod error;
 pub mod feeds;
+mod middleware;
 pub mod service;
 
 use std::sync::Arc;
 
-use poem::http::{StatusCode, header};
-use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, middleware};
+use poem::{Endpoint, EndpointExt, Route};
 
 pub use config::Config;
 pub use error::{AppError, AppResult};
@@ -42,6 +42,7 @@ impl AppState {
             config: Arc::new(config),
         };
         state.feeds.refresh(&state.db).await?;
+        feeds::FeedHub::spawn_scheduler(state.feeds.clone(), state.db.clone());
         Ok(state)
     }
 
@@ -69,33 +70,14 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
     let max_body = state.config.max_body_bytes;
+    let allowed = std::sync::Arc::new(middleware::AllowedMethods::from_spec(&service.spec()));
     Route::new()
         .at("/api/v1/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/", service)
-        .around(move |endpoint, request| limit_body(endpoint, request, max_body))
-        .with(middleware::Tracing)
+        .around(move |endpoint, request| middleware::limit_body(endpoint, request, max_body))
+        .around(move |endpoint, request| middleware::allow_on_405(endpoint, request, allowed.clone()))
+        .with(poem::middleware::Tracing)
         .catch_all_error(error::any_error_to_problem)
         .data(state)
-}
-
-/// Refuses bodies over `max` bytes with 413, whether or not the client sent
-/// `Content-Length` (chunked bodies are read up to the limit).
-async fn limit_body<E: Endpoint>(endpoint: std::sync::Arc<E>, mut request: Request, max: usize) -> poem::Result<Response> {
-    let too_large = || poem::Error::from_string(format!("request body larger than {max} bytes"), StatusCode::PAYLOAD_TOO_LARGE);
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<usize>().ok());
-    match declared {
-        Some(length) if length > max => return Err(too_large()),
-        Some(_) => {}
-        None if request.headers().contains_key(header::TRANSFER_ENCODING) => {
-            let body = request.take_body().into_bytes_limit(max).await.map_err(|_| too_large())?;
-            request.set_body(body);
-        }
-        None => {}
-    }
-    Ok(endpoint.call(request).await?.into_response())
 }

@@ -20,6 +20,7 @@ struct AccessRequestOut {
     contact_email: String,
     message: String,
     status: AccessRequestStatus,
+    #[oai(nullable)]
     decision_comment: Option<String>,
     created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -46,6 +47,7 @@ impl From<access_request::Model> for AccessRequestOut {
 #[oai(deny_unknown_fields)]
 struct Decision {
     /// Required to reject; shown to the requester.
+    #[oai(nullable)]
     comment: Option<String>,
 }
 

@@ -29,24 +29,40 @@ pub struct EntryOut {
     content: String,
     url: String,
     image: String,
+    #[oai(nullable)]
     language: Option<String>,
+    #[oai(nullable)]
     target_area: Option<Vec<Vec<f64>>>,
+    #[oai(nullable)]
     call_to_action: Option<String>,
     sticky: bool,
     priority: i32,
+    #[oai(nullable)]
     publish_from: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     publish_to: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     starts_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     ends_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     timezone: Option<String>,
+    #[oai(nullable)]
     location_name: Option<String>,
+    #[oai(nullable)]
     latitude: Option<f64>,
+    #[oai(nullable)]
     longitude: Option<f64>,
+    #[oai(nullable)]
     online_url: Option<String>,
+    #[oai(nullable)]
     goal_amount: Option<f64>,
+    #[oai(nullable)]
     currency: Option<String>,
+    #[oai(nullable)]
     deadline: Option<DateTime<Utc>>,
     author_id: i64,
+    #[oai(nullable)]
     submitted_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -118,11 +134,16 @@ struct EventOut {
     action: String,
     /// Who acted: a person's display name or `token NAME`.
     actor: String,
+    #[oai(nullable)]
     actor_user_id: Option<i64>,
+    #[oai(nullable)]
     from_status: Option<EntryStatus>,
+    #[oai(nullable)]
     to_status: Option<EntryStatus>,
+    #[oai(nullable)]
     comment: Option<String>,
     /// Changed fields as `{field: [old, new]}`.
+    #[oai(nullable)]
     changes: Option<serde_json::Value>,
     at: DateTime<Utc>,
 }
@@ -170,10 +191,14 @@ impl EntriesApi {
         group: Query<Option<String>>,
         status: Query<Option<EntryStatus>>,
         kind: Query<Option<EntryKind>>,
+        /// Page size, 1 to 200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u64>>,
+        /// Entries to skip.
+        #[oai(validator(maximum(value = "1000000000")))]
         offset: Query<Option<u64>>,
     ) -> AppResult<Json<EntryPage>> {
-        let (limit, offset) = page(*limit, *offset)?;
+        let (limit, offset) = page(*limit, *offset);
         let filter = EntryFilter {
             group: group.0,
             status: *status,

@@ -76,7 +76,9 @@ struct TokenOut {
     /// First characters of the secret, to recognize it.
     prefix: String,
     created_at: chrono::DateTime<chrono::Utc>,
+    #[oai(nullable)]
     last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[oai(nullable)]
     revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

@@ -3,6 +3,7 @@
 mod access_requests;
 mod auth;
 mod entries;
+mod feeds;
 mod groups;
 mod health;
 mod moderation;
@@ -24,6 +25,7 @@ pub type Apis = (
     access_requests::AccessRequestsApi,
     entries::EntriesApi,
     moderation::ModerationApi,
+    feeds::FeedsApi,
 );
 
 pub fn apis() -> Apis {
@@ -35,6 +37,7 @@ pub fn apis() -> Apis {
         access_requests::AccessRequestsApi,
         entries::EntriesApi,
         moderation::ModerationApi,
+        feeds::FeedsApi,
     )
 }
 
@@ -54,6 +57,8 @@ pub enum ApiTags {
     Entries,
     /// The moderation queue and decisions.
     Moderation,
+    /// Public feeds: QGIS news, JSON Feed, RSS, Atom, iCalendar.
+    Feeds,
 }
 
 /// A login JWT from `POST /api/v1/auth/login`, or a group API token (`nf_…`).
@@ -73,13 +78,9 @@ pub fn instant(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(seconds, 0).unwrap_or_default()
 }
 
-/// Page bounds from query parameters: limit 1 to 200 (default 50).
-pub fn page(limit: Option<u64>, offset: Option<u64>) -> Result<(u64, u64), AppError> {
-    let limit = limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::BadRequest("limit must be between 1 and 200".into()));
-    }
-    Ok((limit, offset.unwrap_or(0)))
+/// Page bounds from query parameters (the spec limits their range): default limit 50.
+pub fn page(limit: Option<u64>, offset: Option<u64>) -> (u64, u64) {
+    (limit.unwrap_or(50), offset.unwrap_or(0))
 }
 
 /// `201 Created` with the new resource.

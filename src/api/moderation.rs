@@ -23,10 +23,14 @@ impl ModerationApi {
         kind: Query<Option<EntryKind>>,
         group: Query<Option<String>>,
         lang: Query<Option<String>>,
+        /// Page size, 1 to 200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u64>>,
+        /// Entries to skip.
+        #[oai(validator(maximum(value = "1000000000")))]
         offset: Query<Option<u64>>,
     ) -> AppResult<Json<EntryPage>> {
-        let (limit, offset) = page(*limit, *offset)?;
+        let (limit, offset) = page(*limit, *offset);
         let filter = EntryFilter {
             group: group.0,
             status: None,
