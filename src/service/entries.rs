@@ -461,7 +461,12 @@ pub async fn act(
         Action::Submit => active.submitted_at = Set(Some(now)),
         Action::Approve => {
             let mut fields = fields_of(&entry);
-            let old = (fields.clone(), entry.sticky, entry.priority);
+            let old = LiveRevision {
+                kind: kind_of(&entry),
+                sticky: entry.sticky,
+                priority: entry.priority,
+                fields: fields.clone(),
+            };
             if let Some(from) = input.publish_from {
                 fields.publish_from = Some(from.timestamp());
             }
@@ -471,14 +476,14 @@ pub async fn act(
             validate(kind_of(&entry), &mut fields, usize::MAX).map_err(AppError::Validation)?;
             let sticky = input.sticky.unwrap_or(entry.sticky);
             let priority = input.priority.unwrap_or(entry.priority);
-            let diffs = diff(&old, &(fields.clone(), sticky, priority));
-            changes = Some(diffs);
             let live = LiveRevision {
                 kind: kind_of(&entry),
                 sticky,
                 priority,
                 fields: fields.clone(),
             };
+            // Both sides serialize as one object, so the diff names each field.
+            changes = Some(diff(&old, &live));
             active.sticky = Set(sticky);
             active.priority = Set(priority);
             active.live_publish_to = Set(fields.publish_to);

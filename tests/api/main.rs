@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod lifecycle;
 mod openapi;
 mod roles;
 mod smoke;
