@@ -20,6 +20,7 @@ pub struct AccessRequestInput {
     /// Name of the group.
     pub group_name: String,
     /// Wished slug; derived from the name when absent.
+    #[oai(nullable)]
     pub slug: Option<String>,
     /// ISO 3166-1 alpha-2 country, or empty.
     #[oai(default)]
@@ -98,7 +99,9 @@ fn require_admin(principal: &Principal) -> AppResult<()> {
     if principal.is_admin() {
         Ok(())
     } else {
-        Err(AppError::Forbidden("only admins handle access requests".into()))
+        Err(AppError::Forbidden(
+            "only admins handle access requests".into(),
+        ))
     }
 }
 

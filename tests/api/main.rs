@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod concurrency;
 mod lifecycle;
 mod openapi;
 mod roles;
