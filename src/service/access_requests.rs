@@ -20,7 +20,6 @@ pub struct AccessRequestInput {
     /// Name of the group.
     pub group_name: String,
     /// Wished slug; derived from the name when absent.
-    #[oai(nullable)]
     pub slug: Option<String>,
     /// ISO 3166-1 alpha-2 country, or empty.
     #[oai(default)]
@@ -99,9 +98,7 @@ fn require_admin(principal: &Principal) -> AppResult<()> {
     if principal.is_admin() {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "only admins handle access requests".into(),
-        ))
+        Err(AppError::Forbidden("only admins handle access requests".into()))
     }
 }
 
@@ -134,9 +131,12 @@ pub async fn decide(
     if !approve && comment.is_none() {
         return Err(AppError::field("comment", "a reason is required to reject"));
     }
-    let txn = db.begin().await?;
+    // Read before the transaction: on SQLite a transaction that reads first
+    // pins a snapshot, and its first write then fails at once (instead of
+    // waiting) when another admin decided meanwhile. The conditional update
+    // below still lets only one decision win.
     let request = access_request::Entity::find_by_id(id)
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("access request"))?;
     if request.status != AccessRequestStatus::Pending.as_str() {
@@ -146,6 +146,7 @@ pub async fn decide(
         )));
     }
     let now = now();
+    let txn = db.begin().await?;
     let mut active: access_request::ActiveModel = request.clone().into();
     if approve {
         let group = groups::insert(
