@@ -55,48 +55,70 @@ pub struct LiveRevision {
 #[oai(deny_unknown_fields)]
 pub struct EntryInput {
     /// Slug of the group that publishes the entry (create only).
+    #[oai(nullable)]
     pub group: Option<String>,
     /// Kind of entry (create only).
+    #[oai(nullable)]
     pub kind: Option<EntryKind>,
     /// The version this update is based on (update only); a stale one gets 409.
+    #[oai(nullable)]
     pub version: Option<i32>,
     /// Plain-text title, at most 255 characters.
+    #[oai(nullable)]
     pub title: Option<String>,
     /// HTML body; sanitized to p, br, a, strong, em, b, i, u, ul, ol, li, blockquote, code.
+    #[oai(nullable)]
     pub content: Option<String>,
     /// Link for "read more" (http or https), or empty.
+    #[oai(nullable)]
     pub url: Option<String>,
     /// Image URL (http or https), or empty.
+    #[oai(nullable)]
     pub image: Option<String>,
     /// ISO 639-1 language; absent or null means every language.
+    #[oai(nullable)]
     pub language: MaybeUndefined<String>,
     /// Polygon of `[lon, lat]` points: only clients inside it receive the entry.
+    #[oai(nullable)]
     pub target_area: MaybeUndefined<Vec<Vec<f64>>>,
     /// Short call-to-action text for the link.
+    #[oai(nullable)]
     pub call_to_action: MaybeUndefined<String>,
     /// Not shown before this instant.
+    #[oai(nullable)]
     pub publish_from: MaybeUndefined<DateTime<Utc>>,
     /// Not shown from this instant on.
+    #[oai(nullable)]
     pub publish_to: MaybeUndefined<DateTime<Utc>>,
     /// Event or meetup start.
+    #[oai(nullable)]
     pub starts_at: MaybeUndefined<DateTime<Utc>>,
     /// Event or meetup end.
+    #[oai(nullable)]
     pub ends_at: MaybeUndefined<DateTime<Utc>>,
     /// IANA time zone of an event or meetup, e.g. `Europe/Berlin`.
+    #[oai(nullable)]
     pub timezone: MaybeUndefined<String>,
     /// Where an event or meetup takes place.
+    #[oai(nullable)]
     pub location_name: MaybeUndefined<String>,
     /// Latitude of the venue, -90 to 90.
+    #[oai(nullable)]
     pub latitude: MaybeUndefined<f64>,
     /// Longitude of the venue, -180 to 180.
+    #[oai(nullable)]
     pub longitude: MaybeUndefined<f64>,
     /// Link to join online.
+    #[oai(nullable)]
     pub online_url: MaybeUndefined<String>,
     /// Crowdfunding goal, more than zero.
+    #[oai(nullable)]
     pub goal_amount: MaybeUndefined<f64>,
     /// ISO 4217 currency of the goal.
+    #[oai(nullable)]
     pub currency: MaybeUndefined<String>,
     /// Crowdfunding deadline.
+    #[oai(nullable)]
     pub deadline: MaybeUndefined<DateTime<Utc>>,
 }
 
@@ -109,7 +131,10 @@ fn apply<T: Clone>(target: &mut Option<T>, value: &MaybeUndefined<T>) {
 }
 
 fn apply_instant(target: &mut Option<i64>, value: &MaybeUndefined<DateTime<Utc>>) {
-    apply(target, &value.as_ref().map_value(|instant| instant.timestamp()));
+    apply(
+        target,
+        &value.as_ref().map_value(|instant| instant.timestamp()),
+    );
 }
 
 impl EntryFields {
@@ -183,7 +208,10 @@ impl Checker {
         if let Some(text) = value {
             let trimmed = text.trim();
             if trimmed.chars().count() > MAX_SHORT_TEXT_CHARS {
-                self.fail(field, format!("must be at most {MAX_SHORT_TEXT_CHARS} characters"));
+                self.fail(
+                    field,
+                    format!("must be at most {MAX_SHORT_TEXT_CHARS} characters"),
+                );
             }
             *value = (!trimmed.is_empty()).then(|| trimmed.to_string());
         }
@@ -221,7 +249,10 @@ pub fn validate(
     if title_chars == 0 {
         check.fail("title", "must not be empty");
     } else if title_chars > MAX_TITLE_CHARS {
-        check.fail("title", format!("must be at most {MAX_TITLE_CHARS} characters"));
+        check.fail(
+            "title",
+            format!("must be at most {MAX_TITLE_CHARS} characters"),
+        );
     } else if fields.title.chars().any(char::is_control) {
         check.fail("title", "must not contain control characters");
     }
@@ -251,9 +282,18 @@ pub fn validate(
 
     if let Some(area) = &fields.target_area {
         if area.len() < 3 || area.len() > MAX_AREA_POINTS {
-            check.fail("target_area", format!("must have 3 to {MAX_AREA_POINTS} points"));
-        } else if !area.iter().all(|[lon, lat]| valid_lon(*lon) && valid_lat(*lat)) {
-            check.fail("target_area", "every point must be [lon, lat] with lon in -180..180 and lat in -90..90");
+            check.fail(
+                "target_area",
+                format!("must have 3 to {MAX_AREA_POINTS} points"),
+            );
+        } else if !area
+            .iter()
+            .all(|[lon, lat]| valid_lon(*lon) && valid_lat(*lat))
+        {
+            check.fail(
+                "target_area",
+                "every point must be [lon, lat] with lon in -180..180 and lat in -90..90",
+            );
         }
     }
 
@@ -303,7 +343,10 @@ pub fn validate(
     }
     if let Some(timezone) = &fields.timezone {
         if timezone.parse::<chrono_tz::Tz>().is_err() {
-            check.fail("timezone", "must be an IANA time zone such as `Europe/Berlin`");
+            check.fail(
+                "timezone",
+                "must be an IANA time zone such as `Europe/Berlin`",
+            );
         }
     }
     match (fields.latitude, fields.longitude) {
@@ -391,7 +434,12 @@ mod tests {
     }
 
     fn fields_of(result: Result<(), Vec<FieldError>>) -> Vec<String> {
-        result.err().unwrap_or_default().into_iter().map(|e| e.field).collect()
+        result
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
     }
 
     #[test]
@@ -447,7 +495,10 @@ mod tests {
         fields.content = format!("<p><b>{}</b></p>", "x".repeat(10));
         assert_eq!(validate(EntryKind::Announcement, &mut fields, 10), Ok(()));
         fields.content = "x".repeat(11);
-        assert_eq!(fields_of(validate(EntryKind::Announcement, &mut fields, 10)), ["content"]);
+        assert_eq!(
+            fields_of(validate(EntryKind::Announcement, &mut fields, 10)),
+            ["content"]
+        );
     }
 
     #[test]

@@ -10,16 +10,22 @@ use crate::error::FieldError;
 #[oai(deny_unknown_fields)]
 pub struct GroupInput {
     /// Lower-case letters, digits and dashes; 2 to 64 characters. Fixed once created.
+    #[oai(nullable)]
     pub slug: Option<String>,
     /// Display name.
+    #[oai(nullable)]
     pub name: Option<String>,
     /// ISO 3166-1 alpha-2 country, or empty for international groups.
+    #[oai(nullable)]
     pub country: Option<String>,
     /// Group website (http or https), or empty.
+    #[oai(nullable)]
     pub website: Option<String>,
     /// Contact person or address.
+    #[oai(nullable)]
     pub contact: Option<String>,
     /// Active groups publish; suspended ones cannot submit; removed ones are hidden.
+    #[oai(nullable)]
     pub status: Option<GroupStatus>,
 }
 
@@ -63,7 +69,10 @@ pub fn check_identity(fields: &mut GroupFields, errors: &mut Vec<FieldError>) {
     }
     fields.website = fields.website.trim().to_string();
     if !fields.website.is_empty() && (fields.website.len() > 2048 || !is_web_url(&fields.website)) {
-        errors.push(FieldError::new("website", "must be an http or https URL, or empty"));
+        errors.push(FieldError::new(
+            "website",
+            "must be an http or https URL, or empty",
+        ));
     }
     fields.contact = fields.contact.trim().to_string();
     if fields.contact.chars().count() > 255 {
@@ -91,7 +100,11 @@ impl GroupFields {
         self.slug = self.slug.trim().to_string();
         check_slug("slug", &self.slug, &mut errors);
         check_identity(self, &mut errors);
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -137,6 +150,9 @@ mod tests {
         fields.country = "XX".into();
         fields.website = "javascript:x".into();
         let errors = fields.validate().err().unwrap_or_default();
-        assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["country", "website"]);
+        assert_eq!(
+            errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+            ["country", "website"]
+        );
     }
 }

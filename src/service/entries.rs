@@ -31,16 +31,22 @@ pub struct EntryView {
 #[oai(deny_unknown_fields)]
 pub struct ActionInput {
     /// Why; required to reject, request changes, unpublish and comment.
+    #[oai(nullable)]
     pub comment: Option<String>,
     /// The version the action is based on; a stale one gets 409.
+    #[oai(nullable)]
     pub version: Option<i32>,
     /// On approve: pin the entry to the top of the feeds.
+    #[oai(nullable)]
     pub sticky: Option<bool>,
     /// On approve: higher comes first among entries of equal stickiness.
+    #[oai(nullable)]
     pub priority: Option<i32>,
     /// On approve: override the start of the publication window.
+    #[oai(nullable)]
     pub publish_from: Option<chrono::DateTime<chrono::Utc>>,
     /// On approve: override the end of the publication window.
+    #[oai(nullable)]
     pub publish_to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -319,7 +325,11 @@ pub async fn update(
             "only the entry's group may edit it".into(),
         ));
     }
-    if input.group.as_deref().is_some_and(|slug| slug != group.slug) {
+    if input
+        .group
+        .as_deref()
+        .is_some_and(|slug| slug != group.slug)
+    {
         return Err(AppError::field("group", "cannot be changed"));
     }
     let kind = kind_of(&entry);
@@ -331,9 +341,8 @@ pub async fn update(
     }
     ensure_active(&group)?;
     let from = status_of(&entry);
-    let to = next_status(from, Action::Edit, entry.in_feed).ok_or_else(|| {
-        AppError::conflict(format!("an entry that is {from} cannot be edited"))
-    })?;
+    let to = next_status(from, Action::Edit, entry.in_feed)
+        .ok_or_else(|| AppError::conflict(format!("an entry that is {from} cannot be edited")))?;
     let old = fields_of(&entry);
     let mut fields = old.clone();
     fields.apply(input);
@@ -353,7 +362,16 @@ pub async fn update(
         active.submitted_at = Set(Some(now()));
     }
     let saved = save_versioned(&txn, active, id, version).await?;
-    record(&txn, id, principal, Action::Edit, (Some(from), Some(to)), None, Some(changes)).await?;
+    record(
+        &txn,
+        id,
+        principal,
+        Action::Edit,
+        (Some(from), Some(to)),
+        None,
+        Some(changes),
+    )
+    .await?;
     txn.commit().await?;
     Ok(EntryView {
         entry: saved,
@@ -428,7 +446,10 @@ pub async fn act(
             return Err(AppError::field(field, "only applies to approve"));
         }
     }
-    if input.version.is_some_and(|version| version != entry.version) {
+    if input
+        .version
+        .is_some_and(|version| version != entry.version)
+    {
         return Err(stale(entry.version));
     }
     if action == Action::Submit {
@@ -444,7 +465,16 @@ pub async fn act(
 
     if action == Action::Comment {
         // A comment changes nothing an editor works on, so it does not bump the version.
-        record(&state.db, id, principal, action, (Some(from), Some(to)), comment, None).await?;
+        record(
+            &state.db,
+            id,
+            principal,
+            action,
+            (Some(from), Some(to)),
+            comment,
+            None,
+        )
+        .await?;
         return Ok(EntryView {
             entry,
             group_slug: group.slug,
@@ -506,7 +536,16 @@ pub async fn act(
         _ => {}
     }
     let saved = save_versioned(&txn, active, id, entry.version).await?;
-    record(&txn, id, principal, action, (Some(from), Some(to)), comment, changes).await?;
+    record(
+        &txn,
+        id,
+        principal,
+        action,
+        (Some(from), Some(to)),
+        comment,
+        changes,
+    )
+    .await?;
     txn.commit().await?;
     if live_changed {
         state.live_changed().await;

@@ -104,8 +104,15 @@ pub async fn update(
 ) -> AppResult<group::Model> {
     require_admin(principal)?;
     let existing = find_by_slug(db, slug).await?;
-    if input.slug.as_deref().is_some_and(|new| new != existing.slug) {
-        return Err(AppError::field("slug", "cannot be changed: feeds and links use it"));
+    if input
+        .slug
+        .as_deref()
+        .is_some_and(|new| new != existing.slug)
+    {
+        return Err(AppError::field(
+            "slug",
+            "cannot be changed: feeds and links use it",
+        ));
     }
     let mut fields = GroupFields {
         slug: existing.slug.clone(),
@@ -308,7 +315,9 @@ const IMPORT_COLUMNS: [&str; 6] = ["slug", "name", "country", "website", "contac
 /// Imports the user-group directory CSV (`slug,name,country,website,contact,registered,status`).
 /// Idempotent: rows are matched by slug; changed rows are updated, bad rows reported.
 pub async fn import_csv(db: &DatabaseConnection, data: &[u8]) -> AppResult<ImportReport> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(data);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(data);
     let headers = reader
         .headers()
         .map_err(|error| AppError::BadRequest(format!("cannot read the CSV header: {error}")))?
@@ -345,10 +354,16 @@ pub async fn import_csv(db: &DatabaseConnection, data: &[u8]) -> AppResult<Impor
             contact: value(4),
         };
         let status_text = value(5);
-        let status = if status_text.is_empty() {
+        // The directory writes when a group left, e.g. `removed-2018`.
+        let status_word = status_text
+            .split('-')
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        let status = if status_word.is_empty() {
             Some(GroupStatus::Active)
         } else {
-            GroupStatus::parse(&status_text.to_lowercase())
+            GroupStatus::parse(&status_word)
         };
         let Some(status) = status else {
             report
