@@ -10,3 +10,4 @@ mod openapi;
 mod roles;
 mod smoke;
 mod support;
+mod validation;
