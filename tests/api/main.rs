@@ -8,6 +8,8 @@ mod concurrency;
 mod lifecycle;
 mod openapi;
 mod roles;
+mod sanitize;
 mod smoke;
 mod support;
+mod tokens;
 mod validation;
