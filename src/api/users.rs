@@ -1,5 +1,5 @@
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi, payload::Json};
+use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::{ApiTags, BearerAuth, Created};
@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::domain::{GroupRole, Role};
 use crate::entities::{group, membership, user};
 use crate::error::{AppError, AppResult};
-use crate::service::users::{self, NewUser};
+use crate::service::users::{self, NewUser, UserChange};
 
 pub struct UsersApi;
 
@@ -19,6 +19,18 @@ struct CreateUser {
     password: String,
     display_name: String,
     role: Role,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+struct UpdateUser {
+    #[oai(nullable)]
+    display_name: Option<String>,
+    #[oai(nullable)]
+    role: Option<Role>,
+    /// A disabled person cannot log in and their login tokens stop working.
+    #[oai(nullable)]
+    disabled: Option<bool>,
 }
 
 #[derive(Object)]
@@ -78,9 +90,7 @@ impl UsersApi {
         auth: BearerAuth,
         body: Json<CreateUser>,
     ) -> AppResult<Created<UserOut>> {
-        if !auth.0.is_admin() {
-            return Err(AppError::Forbidden("only admins create users".into()));
-        }
+        require_admin(&auth)?;
         let body = body.0;
         let user = users::create_user(
             &state.db,
@@ -95,5 +105,48 @@ impl UsersApi {
         Ok(Created::Created(Json(
             UserOut::with_memberships(&state.db, user).await?,
         )))
+    }
+
+    /// Everyone, with their memberships (admins only).
+    #[oai(path = "/users", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> AppResult<Json<Vec<UserOut>>> {
+        require_admin(&auth)?;
+        let mut people = Vec::new();
+        for user in users::list(&state.db).await? {
+            people.push(UserOut::with_memberships(&state.db, user).await?);
+        }
+        Ok(Json(people))
+    }
+
+    /// Change a person's name, role, or disable them (admins only).
+    #[oai(path = "/users/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<UpdateUser>,
+    ) -> AppResult<Json<UserOut>> {
+        require_admin(&auth)?;
+        let body = body.0;
+        let change = UserChange {
+            display_name: body.display_name,
+            role: body.role,
+            disabled: body.disabled,
+        };
+        let user = users::update(&state.db, *id, change).await?;
+        Ok(Json(UserOut::with_memberships(&state.db, user).await?))
+    }
+}
+
+fn require_admin(auth: &BearerAuth) -> AppResult<()> {
+    if auth.0.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only admins manage users".into()))
     }
 }

@@ -8,6 +8,7 @@ pub mod geo;
 pub mod group;
 pub mod lifecycle;
 pub mod sanitize;
+pub mod text;
 
 use poem_openapi::Enum;
 
@@ -40,7 +41,6 @@ macro_rules! text_enum {
         }
     };
 }
-
 
 text_enum! {
     /// What a user may do across the whole service.

@@ -21,9 +21,12 @@ const MAX_PASSWORD_CHARS: usize = 1024;
 pub fn normalize_email(field: &str, email: &str) -> Result<String, FieldError> {
     let email = email.trim().to_lowercase();
     let plausible = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if plausible {
         Ok(email)
@@ -34,7 +37,9 @@ pub fn normalize_email(field: &str, email: &str) -> Result<String, FieldError> {
 
 pub async fn create_user(db: &DatabaseConnection, new: NewUser) -> AppResult<user::Model> {
     let mut errors = Vec::new();
-    let email = normalize_email("email", &new.email).map_err(|e| errors.push(e)).ok();
+    let email = normalize_email("email", &new.email)
+        .map_err(|e| errors.push(e))
+        .ok();
     let password_chars = new.password.chars().count();
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&password_chars) {
         errors.push(FieldError::new(
@@ -44,7 +49,10 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser) -> AppResult<use
     }
     let display_name = new.display_name.trim().to_string();
     if display_name.is_empty() || display_name.chars().count() > 100 {
-        errors.push(FieldError::new("display_name", "must be 1 to 100 characters"));
+        errors.push(FieldError::new(
+            "display_name",
+            "must be 1 to 100 characters",
+        ));
     }
     let Some(email) = email.filter(|_| errors.is_empty()) else {
         return Err(AppError::Validation(errors));
@@ -92,14 +100,69 @@ pub async fn get(db: &DatabaseConnection, id: i64) -> AppResult<user::Model> {
         .ok_or_else(|| AppError::not_found("user"))
 }
 
+/// All people, for admins.
+pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<user::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// What an admin may change about a person.
+pub struct UserChange {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+/// Changes a person's name, role or disabled flag. A disabled person's tokens stop working at once.
+pub async fn update(
+    db: &DatabaseConnection,
+    id: i64,
+    change: UserChange,
+) -> AppResult<user::Model> {
+    let existing = get(db, id).await?;
+    let mut active: user::ActiveModel = existing.into();
+    if let Some(name) = change.display_name {
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::field(
+                "display_name",
+                "must be 1 to 100 characters",
+            ));
+        }
+        active.display_name = Set(name);
+    }
+    if let Some(role) = change.role {
+        active.role = Set(role.as_str().to_string());
+    }
+    if let Some(disabled) = change.disabled {
+        active.disabled = Set(disabled);
+    }
+    active.updated_at = Set(now());
+    Ok(active.update(db).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn emails_are_normalized_and_checked() {
-        assert_eq!(normalize_email("e", " Ada@Example.ORG ").ok().as_deref(), Some("ada@example.org"));
-        for bad in ["", "ada", "ada@", "@x.org", "ada@localhost", "a b@x.org", "ada@x."] {
+        assert_eq!(
+            normalize_email("e", " Ada@Example.ORG ").ok().as_deref(),
+            Some("ada@example.org")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@x.org",
+            "ada@localhost",
+            "a b@x.org",
+            "ada@x.",
+        ] {
             assert!(normalize_email("e", bad).is_err(), "{bad}");
         }
     }
