@@ -1,33 +1,121 @@
-//! What is live, held in memory and refreshed after every change, so feeds
-//! never query the database per request.
+//! What is live, held in memory and refreshed after every change and at the
+//! next scheduled publish/expiry instant, so feeds never query the database
+//! per request. Renderers turn the snapshot into bytes once per variant.
 
-use std::sync::Arc;
+mod http;
+mod item;
+mod params;
+mod render;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use tokio::sync::Notify;
+
+pub use http::{Rendered, plain_error};
+pub use item::{GroupInfo, Item};
+pub use params::{FeedFormat, FeedQuery, QgisQuery};
+pub use render::{Refusal, home};
 
 use crate::Config;
-use crate::entities::entry;
+use crate::domain::GroupStatus;
+use crate::entities::{entry, group};
 use crate::error::AppResult;
 use crate::service::now;
 
-/// Entries that are live, scheduled, or recently retracted.
+/// Longest the scheduler sleeps without a known instant: a safety net that also
+/// moves the retention window and picks up changes made by other instances.
+const MAX_SLEEP_SECS: i64 = 300;
+/// Least time between reloads caused by requests for groups the snapshot
+/// does not know, so made-up slugs cannot load the database.
+const MISS_REFRESH_SECS: i64 = 5;
+/// Rendered variants kept per snapshot; more are rendered on every request.
+const MAX_CACHED_VARIANTS: usize = 256;
+
+/// Settings the renderers need, copied from the config once.
+#[derive(Debug)]
+pub struct Settings {
+    /// Public base URL without a trailing slash.
+    pub public_url: String,
+    /// Host of the public URL, for `tag:` ids and iCalendar UIDs.
+    pub host: String,
+    pub max_items: usize,
+    pub max_age: u32,
+    pub retraction_secs: i64,
+}
+
+/// Entries that are live, scheduled, or recently expired or retracted, in
+/// feed order (sticky first, then priority, then newest), with the groups
+/// that may publish.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    pub entries: Vec<entry::Model>,
+    /// The instant liveness is judged at; the snapshot is rebuilt when it changes.
     pub built_at: i64,
+    /// Latest change to anything in the snapshot, for `Last-Modified`.
+    pub modified_at: i64,
+    pub items: Vec<Item>,
+    /// Groups that are not removed, by slug.
+    pub groups: HashMap<String, Arc<GroupInfo>>,
+    /// Next instant at which an item starts or stops being published.
+    pub next_change: Option<i64>,
+    cache: Mutex<HashMap<String, Arc<Rendered>>>,
+}
+
+impl Snapshot {
+    /// The cached rendering of `key`, or renders and caches it.
+    pub fn cached(&self, key: String, render: impl FnOnce() -> Rendered) -> Arc<Rendered> {
+        if let Some(hit) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&key).cloned())
+        {
+            return hit;
+        }
+        let rendered = Arc::new(render());
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() < MAX_CACHED_VARIANTS {
+                cache.insert(key, rendered.clone());
+            }
+        }
+        rendered
+    }
 }
 
 pub struct FeedHub {
     snapshot: ArcSwap<Snapshot>,
-    retraction_secs: i64,
+    settings: Settings,
+    /// Wakes the scheduler when a refresh may have brought an earlier instant.
+    wake: Notify,
+    /// Serializes refreshes so an older read never replaces a newer snapshot.
+    refreshing: tokio::sync::Mutex<()>,
+    /// When a request for an unknown group last reloaded the snapshot.
+    miss_refreshed_at: AtomicI64,
 }
 
 impl FeedHub {
     pub fn new(config: &Config) -> Self {
+        let public_url = config.public_url.trim_end_matches('/').to_string();
+        let host = url::Url::parse(&public_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_string))
+            .unwrap_or_else(|| "localhost".into());
         Self {
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
-            retraction_secs: i64::from(config.retraction_days) * 86_400,
+            settings: Settings {
+                public_url,
+                host,
+                max_items: config.feed_max_items,
+                max_age: config.feed_max_age,
+                retraction_secs: i64::from(config.retraction_days) * 86_400,
+            },
+            wake: Notify::new(),
+            refreshing: tokio::sync::Mutex::new(()),
+            miss_refreshed_at: AtomicI64::new(0),
         }
     }
 
@@ -35,10 +123,17 @@ impl FeedHub {
         self.snapshot.load_full()
     }
 
-    /// Reloads the snapshot from the database.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Reloads the snapshot from the database. Reads only rows that are in the
+    /// feed or were retracted within the retention window (both indexed), so
+    /// the cost does not grow with the archive.
     pub async fn refresh(&self, db: &DatabaseConnection) -> AppResult<()> {
+        let _serial = self.refreshing.lock().await;
         let now = now();
-        let cutoff = now - self.retraction_secs;
+        let cutoff = now - self.settings.retraction_secs;
         let entries = entry::Entity::find()
             .filter(
                 Condition::any()
@@ -53,10 +148,123 @@ impl FeedHub {
             )
             .all(db)
             .await?;
-        self.snapshot.store(Arc::new(Snapshot {
-            entries,
-            built_at: now,
-        }));
+        // Removed groups are hidden everywhere; suspended ones cannot submit
+        // but what was approved before stays published.
+        let groups: HashMap<i64, Arc<GroupInfo>> = group::Entity::find()
+            .filter(group::Column::Status.ne(GroupStatus::Removed.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|group| (group.id, Arc::new(GroupInfo::from(group))))
+            .collect();
+        let snapshot = build(&self.settings, entries, groups, now);
+        self.snapshot.store(Arc::new(snapshot));
+        self.wake.notify_one();
         Ok(())
+    }
+
+    /// A feed variant (`group` set for `/groups/{group}/feed.*`). Groups are
+    /// created without telling the feeds, so a group the snapshot does not
+    /// know reloads it first, at most every few seconds.
+    pub async fn feed(
+        &self,
+        db: &DatabaseConnection,
+        format: FeedFormat,
+        query: FeedQuery,
+        group: Option<&str>,
+    ) -> Result<Arc<Rendered>, Refusal> {
+        match render::feed(self, format, query.clone(), group) {
+            Err(refusal)
+                if refusal.status == poem::http::StatusCode::NOT_FOUND
+                    && self.claim_miss_refresh() =>
+            {
+                if let Err(error) = self.refresh(db).await {
+                    tracing::error!(%error, "feed snapshot refresh failed; serving the previous one");
+                }
+                render::feed(self, format, query, group)
+            }
+            other => other,
+        }
+    }
+
+    fn claim_miss_refresh(&self) -> bool {
+        let now = now();
+        let last = self.miss_refreshed_at.load(Ordering::Relaxed);
+        now - last >= MISS_REFRESH_SECS
+            && self
+                .miss_refreshed_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Rebuilds the snapshot at every scheduled instant, for the life of the runtime.
+    pub fn spawn_scheduler(hub: Arc<Self>, db: DatabaseConnection) {
+        tokio::spawn(schedule(hub, db));
+    }
+}
+
+async fn schedule(hub: Arc<FeedHub>, db: DatabaseConnection) {
+    loop {
+        let snapshot = hub.snapshot();
+        let due = snapshot
+            .next_change
+            .unwrap_or(i64::MAX)
+            .min(snapshot.built_at + MAX_SLEEP_SECS);
+        drop(snapshot);
+        let woken = tokio::select! {
+            () = tokio::time::sleep(millis_until(due)) => false,
+            () = hub.wake.notified() => true,
+        };
+        if woken {
+            continue;
+        }
+        if let Err(error) = hub.refresh(&db).await {
+            tracing::error!(%error, "scheduled feed refresh failed; retrying shortly");
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    }
+}
+
+/// Time from now until the start of second `due` (plus a little, so `now()` has reached it).
+fn millis_until(due: i64) -> Duration {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let due_ms = due.saturating_mul(1000) + 5;
+    Duration::from_millis(u64::try_from(due_ms - now_ms).unwrap_or(0))
+}
+
+fn build(
+    settings: &Settings,
+    entries: Vec<entry::Model>,
+    groups: HashMap<i64, Arc<GroupInfo>>,
+    now: i64,
+) -> Snapshot {
+    let mut items: Vec<Item> = entries
+        .into_iter()
+        .filter_map(|model| {
+            let group = groups.get(&model.group_id)?.clone();
+            Item::from_model(model, group, settings, now)
+        })
+        .collect();
+    items.sort_by(|a, b| a.feed_order(b));
+    let next_change = items
+        .iter()
+        .flat_map(Item::instants)
+        .filter(|instant| *instant > now)
+        .min();
+    let modified_at = items
+        .iter()
+        .filter_map(|item| item.last_change(now))
+        .max()
+        .unwrap_or(0);
+    Snapshot {
+        built_at: now,
+        modified_at,
+        items,
+        groups: groups
+            .into_values()
+            .map(|group| (group.slug.clone(), group))
+            .collect(),
+        next_change,
+        cache: Mutex::default(),
     }
 }

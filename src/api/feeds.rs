@@ -1,0 +1,412 @@
+//! Public feeds: the QGIS news feed at `/` and JSON Feed, RSS, Atom and
+//! iCalendar, whole or per group. Served from the in-memory snapshot.
+
+use std::marker::PhantomData;
+
+use poem::web::Data;
+use poem::{IntoResponse, Request, Response};
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::ApiTags;
+use crate::AppState;
+use crate::feeds::{self, FeedFormat, FeedQuery, QgisQuery};
+
+pub struct FeedsApi;
+
+/// The media types one feed route answers with.
+pub trait Media: Send {
+    const TYPES: &'static [&'static str];
+}
+
+pub struct HomeMedia;
+impl Media for HomeMedia {
+    const TYPES: &'static [&'static str] = &["application/json", "text/html"];
+}
+pub struct JsonFeedMedia;
+impl Media for JsonFeedMedia {
+    const TYPES: &'static [&'static str] = &["application/feed+json"];
+}
+pub struct RssMedia;
+impl Media for RssMedia {
+    const TYPES: &'static [&'static str] = &["application/rss+xml"];
+}
+pub struct AtomMedia;
+impl Media for AtomMedia {
+    const TYPES: &'static [&'static str] = &["application/atom+xml"];
+}
+pub struct IcsMedia;
+impl Media for IcsMedia {
+    const TYPES: &'static [&'static str] = &["text/calendar"];
+}
+
+/// A feed response: raw bytes with caching headers, 304, or a plain-text refusal.
+pub struct FeedReply<M>(Response, PhantomData<M>);
+
+impl<M> FeedReply<M> {
+    fn new(response: Response) -> Self {
+        Self(response, PhantomData)
+    }
+}
+
+impl<M: Media> IntoResponse for FeedReply<M> {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+fn header(name: &str, description: &str) -> MetaHeader {
+    MetaHeader {
+        name: name.into(),
+        description: Some(description.into()),
+        required: true,
+        deprecated: false,
+        schema: String::schema_ref(),
+    }
+}
+
+fn plain(status: u16, description: &'static str) -> MetaResponse {
+    MetaResponse {
+        description,
+        status: Some(status),
+        status_range: None,
+        content: vec![MetaMediaType {
+            content_type: "text/plain",
+            schema: String::schema_ref(),
+        }],
+        headers: vec![],
+    }
+}
+
+impl<M: Media> ApiResponse for FeedReply<M> {
+    fn meta() -> MetaResponses {
+        let caching = || {
+            vec![
+                header("ETag", "Changes whenever the body does."),
+                header("Last-Modified", "Latest change to what the feeds publish."),
+                header("Cache-Control", "`public, max-age=N` (configurable)."),
+                header(
+                    "Access-Control-Allow-Origin",
+                    "`*`: any site may read feeds.",
+                ),
+            ]
+        };
+        MetaResponses {
+            responses: vec![
+                MetaResponse {
+                    description: "The feed",
+                    status: Some(200),
+                    status_range: None,
+                    content: M::TYPES
+                        .iter()
+                        .map(|content_type| MetaMediaType {
+                            content_type,
+                            schema: String::schema_ref(),
+                        })
+                        .collect(),
+                    headers: caching(),
+                },
+                MetaResponse {
+                    description: "The client's copy (If-None-Match / If-Modified-Since) is current",
+                    status: Some(304),
+                    status_range: None,
+                    content: vec![],
+                    headers: caching(),
+                },
+                plain(400, "A parameter is invalid; the body says which and why"),
+                plain(404, "Unknown group"),
+            ],
+        }
+    }
+
+    fn register(_registry: &mut Registry) {}
+}
+
+/// Serves a rendered feed, honouring conditional requests.
+fn serve<M>(
+    state: &AppState,
+    request: &Request,
+    rendered: &feeds::Rendered,
+    vary_agent: bool,
+) -> FeedReply<M> {
+    FeedReply::new(rendered.respond(
+        request.headers(),
+        state.feeds.settings().max_age,
+        vary_agent,
+    ))
+}
+
+fn refused<M>(refusal: feeds::Refusal) -> FeedReply<M> {
+    FeedReply::new(feeds::plain_error(refusal.status, &refusal.message))
+}
+
+async fn other_feed<M>(
+    state: &AppState,
+    request: &Request,
+    format: FeedFormat,
+    group_path: Option<&str>,
+    group: &[String],
+    kind: &[String],
+    lang: Option<&str>,
+) -> FeedReply<M> {
+    let query = match FeedQuery::parse(group, kind, lang) {
+        Ok(query) => query,
+        Err(message) => {
+            return FeedReply::new(feeds::plain_error(
+                poem::http::StatusCode::BAD_REQUEST,
+                &message,
+            ));
+        }
+    };
+    match state.feeds.feed(&state.db, format, query, group_path).await {
+        Ok(rendered) => serve(state, request, &rendered, false),
+        Err(refusal) => refused(refusal),
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Feeds")]
+impl FeedsApi {
+    /// The QGIS news feed, or a page of what is published.
+    ///
+    /// With a User-Agent containing `QGIS` or with `json=1`: a JSON array of at
+    /// most 20 (configurable) entries, sticky first, then by priority, then
+    /// newest: `{pk, publish_from, publish_to, title, image, content, url, sticky}`.
+    /// Otherwise an HTML page of what is live. With `after`, QGIS 3.36 and later
+    /// (`QGIS/33600` or more in the User-Agent) and other clients also get the
+    /// entries that expired or were withdrawn since, with a past `publish_to`;
+    /// older QGIS gets only entries published or changed since.
+    #[oai(path = "/", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn home(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        /// `1` for the JSON array whatever the User-Agent.
+        json: Query<Option<String>>,
+        /// Comma list of language codes (`en`, `pt_BR`; only the first two letters count). Entries without a language go to everyone.
+        lang: Query<Option<String>>,
+        /// Unix seconds (integer or decimal): only what changed since.
+        after: Query<Option<String>>,
+        /// Latitude of the client, with `lon`: entries with a target area reach only points inside it.
+        lat: Query<Option<String>>,
+        /// Longitude of the client, with `lat`.
+        lon: Query<Option<String>>,
+        /// QGIS sends `Mozilla/5.0 QGIS/<version int>/<OS>`.
+        #[oai(name = "User-Agent")]
+        user_agent: Header<Option<String>>,
+    ) -> FeedReply<HomeMedia> {
+        let query = QgisQuery::parse(
+            json.as_deref(),
+            lang.as_deref(),
+            after.as_deref(),
+            lat.as_deref(),
+            lon.as_deref(),
+            user_agent.as_deref(),
+        );
+        match query {
+            Ok(query) => serve(&state, request, &feeds::home(&state.feeds, &query), true),
+            Err(message) => FeedReply::new(feeds::plain_error(
+                poem::http::StatusCode::BAD_REQUEST,
+                &message,
+            )),
+        }
+    }
+
+    /// JSON Feed 1.1 of what is live, with `_newsfeed` fields (kind, group, event dates, place).
+    #[oai(path = "/feed.json", method = "get")]
+    async fn json_feed(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        /// Group slugs, repeated or comma-separated.
+        #[oai(default)]
+        group: Query<Vec<String>>,
+        /// Kinds (`event`, `meetup`, `crowdfunding`, `announcement`), repeated or comma-separated.
+        #[oai(default)]
+        kind: Query<Vec<String>>,
+        /// Comma list of language codes.
+        lang: Query<Option<String>>,
+    ) -> FeedReply<JsonFeedMedia> {
+        other_feed(
+            &state,
+            request,
+            FeedFormat::Json,
+            None,
+            &group,
+            &kind,
+            lang.as_deref(),
+        )
+        .await
+    }
+
+    /// RSS 2.0 of what is live.
+    #[oai(path = "/feed.rss", method = "get")]
+    async fn rss(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        /// Group slugs, repeated or comma-separated.
+        #[oai(default)]
+        group: Query<Vec<String>>,
+        /// Kinds, repeated or comma-separated.
+        #[oai(default)]
+        kind: Query<Vec<String>>,
+        /// Comma list of language codes.
+        lang: Query<Option<String>>,
+    ) -> FeedReply<RssMedia> {
+        other_feed(
+            &state,
+            request,
+            FeedFormat::Rss,
+            None,
+            &group,
+            &kind,
+            lang.as_deref(),
+        )
+        .await
+    }
+
+    /// Atom 1.0 of what is live.
+    #[oai(path = "/feed.atom", method = "get")]
+    async fn atom(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        /// Group slugs, repeated or comma-separated.
+        #[oai(default)]
+        group: Query<Vec<String>>,
+        /// Kinds, repeated or comma-separated.
+        #[oai(default)]
+        kind: Query<Vec<String>>,
+        /// Comma list of language codes.
+        lang: Query<Option<String>>,
+    ) -> FeedReply<AtomMedia> {
+        other_feed(
+            &state,
+            request,
+            FeedFormat::Atom,
+            None,
+            &group,
+            &kind,
+            lang.as_deref(),
+        )
+        .await
+    }
+
+    /// iCalendar of upcoming events and meetups; withdrawn ones stay as cancelled until they pass.
+    #[oai(path = "/feed.ics", method = "get")]
+    async fn ics(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        /// Group slugs, repeated or comma-separated.
+        #[oai(default)]
+        group: Query<Vec<String>>,
+        /// Kinds, repeated or comma-separated.
+        #[oai(default)]
+        kind: Query<Vec<String>>,
+        /// Comma list of language codes.
+        lang: Query<Option<String>>,
+    ) -> FeedReply<IcsMedia> {
+        other_feed(
+            &state,
+            request,
+            FeedFormat::Ics,
+            None,
+            &group,
+            &kind,
+            lang.as_deref(),
+        )
+        .await
+    }
+
+    /// JSON Feed 1.1 of one group.
+    #[oai(path = "/groups/:slug/feed.json", method = "get")]
+    async fn group_json_feed(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        slug: Path<String>,
+        #[oai(default)] kind: Query<Vec<String>>,
+        lang: Query<Option<String>>,
+    ) -> FeedReply<JsonFeedMedia> {
+        other_feed(
+            &state,
+            request,
+            FeedFormat::Json,
+            Some(&slug),
+            &[],
+            &kind,
+            lang.as_deref(),
+        )
+        .await
+    }
+
+    /// RSS 2.0 of one group.
+    #[oai(path = "/groups/:slug/feed.rss", method = "get")]
+    async fn group_rss(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        slug: Path<String>,
+        #[oai(default)] kind: Query<Vec<String>>,
+        lang: Query<Option<String>>,
+    ) -> FeedReply<RssMedia> {
+        other_feed(
+            &state,
+            request,
+            FeedFormat::Rss,
+            Some(&slug),
+            &[],
+            &kind,
+            lang.as_deref(),
+        )
+        .await
+    }
+
+    /// Atom 1.0 of one group.
+    #[oai(path = "/groups/:slug/feed.atom", method = "get")]
+    async fn group_atom(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        slug: Path<String>,
+        #[oai(default)] kind: Query<Vec<String>>,
+        lang: Query<Option<String>>,
+    ) -> FeedReply<AtomMedia> {
+        other_feed(
+            &state,
+            request,
+            FeedFormat::Atom,
+            Some(&slug),
+            &[],
+            &kind,
+            lang.as_deref(),
+        )
+        .await
+    }
+
+    /// iCalendar of one group's upcoming events and meetups.
+    #[oai(path = "/groups/:slug/feed.ics", method = "get")]
+    async fn group_ics(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        slug: Path<String>,
+        #[oai(default)] kind: Query<Vec<String>>,
+        lang: Query<Option<String>>,
+    ) -> FeedReply<IcsMedia> {
+        other_feed(
+            &state,
+            request,
+            FeedFormat::Ics,
+            Some(&slug),
+            &[],
+            &kind,
+            lang.as_deref(),
+        )
+        .await
+    }
+}

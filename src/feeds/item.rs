@@ -1,0 +1,203 @@
+//! One published (or recently retracted) entry, decoded once per snapshot.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::Settings;
+use crate::domain::entry::{EntryFields, LiveRevision};
+use crate::domain::{EntryKind, geo, sanitize};
+use crate::entities::{entry, group};
+
+/// QGIS reads `pk` as a signed 32-bit integer.
+const MAX_PK: i64 = i32::MAX as i64;
+
+#[derive(Debug)]
+pub struct GroupInfo {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+}
+
+impl From<group::Model> for GroupInfo {
+    fn from(group: group::Model) -> Self {
+        Self {
+            id: group.id,
+            slug: group.slug,
+            name: group.name,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Item {
+    pub id: i64,
+    pub group: Arc<GroupInfo>,
+    pub kind: EntryKind,
+    pub sticky: bool,
+    pub priority: i32,
+    /// The approved revision (not the one in review, if any).
+    pub fields: EntryFields,
+    pub in_feed: bool,
+    /// When the live revision last changed (approval, unpublish).
+    pub changed_at: i64,
+    pub retracted_at: Option<i64>,
+    /// Absolute image URL, or empty.
+    pub image: String,
+    /// Where a reader goes: the entry's URL or its anchor on the public page.
+    pub link: String,
+    /// Stable id for Atom, RSS and JSON Feed.
+    pub tag: String,
+    /// The QGIS JSON object as published while live.
+    pub qgis_live: String,
+    /// Once it is gone: since when, and the QGIS JSON object telling clients to drop it.
+    pub qgis_gone: Option<(i64, String)>,
+}
+
+impl Item {
+    /// Decodes the live revision of `model`; `None` when it has none or its
+    /// id does not fit the QGIS `pk`.
+    pub fn from_model(
+        model: entry::Model,
+        group: Arc<GroupInfo>,
+        settings: &Settings,
+        now: i64,
+    ) -> Option<Self> {
+        if model.id > MAX_PK {
+            tracing::warn!(id = model.id, "entry id too large for QGIS; not published");
+            return None;
+        }
+        let live: LiveRevision = match serde_json::from_str(model.live.as_deref()?) {
+            Ok(live) => live,
+            Err(error) => {
+                tracing::error!(id = model.id, %error, "unreadable live revision; not published");
+                return None;
+            }
+        };
+        let fields = live.fields;
+        let image = absolute(&settings.public_url, &fields.image);
+        let link = if fields.url.is_empty() {
+            format!("{}/#entry-{}", settings.public_url, model.id)
+        } else {
+            fields.url.clone()
+        };
+        let changed_at = model.live_changed_at.unwrap_or(model.updated_at);
+        let retracted_at = if model.in_feed {
+            None
+        } else {
+            model.retracted_at
+        };
+        let published_at = fields.publish_from.unwrap_or(changed_at);
+        let qgis = |publish_to: Option<i64>| {
+            json!({
+                "pk": model.id,
+                "publish_from": published_at as f64,
+                "publish_to": publish_to.map(|t| t as f64),
+                "title": sanitize::escape_html(&fields.title),
+                "image": image,
+                "content": fields.content,
+                "url": fields.url,
+                "sticky": live.sticky,
+            })
+            .to_string()
+        };
+        let gone_at = match (model.in_feed, fields.publish_to) {
+            (false, _) => Some(retracted_at.unwrap_or(changed_at)),
+            (true, Some(to)) if to <= now => Some(to),
+            _ => None,
+        };
+        Some(Self {
+            id: model.id,
+            tag: format!("tag:{},2026:entry/{}", settings.host, model.id),
+            qgis_live: qgis(fields.publish_to),
+            qgis_gone: gone_at.map(|at| (at, qgis(Some(at)))),
+            group,
+            kind: live.kind,
+            sticky: live.sticky,
+            priority: live.priority,
+            in_feed: model.in_feed,
+            changed_at,
+            retracted_at,
+            image,
+            link,
+            fields,
+        })
+    }
+
+    /// Whether readers see the entry at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.in_feed
+            && self.fields.publish_from.is_none_or(|from| from <= now)
+            && self.fields.publish_to.is_none_or(|to| now < to)
+    }
+
+    /// The date feeds show as published.
+    pub fn published_at(&self) -> i64 {
+        self.fields.publish_from.unwrap_or(self.changed_at)
+    }
+
+    /// When an event or meetup is over.
+    pub fn event_end(&self) -> Option<i64> {
+        self.fields.ends_at.or(self.fields.starts_at)
+    }
+
+    /// Sticky first, then higher priority, then newest, then newest id.
+    pub fn feed_order(&self, other: &Self) -> Ordering {
+        other
+            .sticky
+            .cmp(&self.sticky)
+            .then(other.priority.cmp(&self.priority))
+            .then(other.published_at().cmp(&self.published_at()))
+            .then(other.id.cmp(&self.id))
+    }
+
+    /// Instants at which some feed shows this item differently.
+    pub fn instants(&self) -> impl Iterator<Item = i64> {
+        [
+            self.fields.publish_from,
+            self.fields.publish_to,
+            self.event_end(),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// The latest instant up to `now` at which this item changed in some feed.
+    pub fn last_change(&self, now: i64) -> Option<i64> {
+        [Some(self.changed_at), self.retracted_at]
+            .into_iter()
+            .chain(self.instants().map(Some))
+            .flatten()
+            .filter(|instant| *instant <= now)
+            .max()
+    }
+
+    /// Whether a client at `point` (`[lon, lat]`, if it sent one) receives it.
+    pub fn reaches(&self, point: Option<geo::Point>) -> bool {
+        match (&self.fields.target_area, point) {
+            (None, _) => true,
+            (Some(area), Some(point)) => geo::contains(area, point),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// Whether it is in one of `languages` (entries without one go to all).
+    pub fn speaks(&self, languages: &[String]) -> bool {
+        languages.is_empty()
+            || self
+                .fields
+                .language
+                .as_ref()
+                .is_none_or(|language| languages.iter().any(|wanted| wanted == language))
+    }
+}
+
+/// `url` made absolute against the public URL (stored images may be paths).
+fn absolute(public_url: &str, url: &str) -> String {
+    if url.starts_with('/') && !url.starts_with("//") {
+        format!("{public_url}{url}")
+    } else {
+        url.to_string()
+    }
+}

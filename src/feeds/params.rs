@@ -1,0 +1,298 @@
+//! Query parameters of the public feeds, parsed leniently where clients
+//! differ (case, region suffixes, integer or float) and refused with a plain
+//! reason otherwise.
+
+use crate::domain::EntryKind;
+use crate::domain::geo::Point;
+
+/// QGIS 3.36 and later drop entries whose `publish_to` is past when they
+/// come again; older versions show whatever they receive for a session.
+const FIRST_QGIS_WITH_RETRACTIONS: u32 = 33600;
+/// `after` is unix seconds and QGIS keeps it in 32 bits.
+const MAX_AFTER: f64 = 4_294_967_295.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedFormat {
+    Json,
+    Rss,
+    Atom,
+    Ics,
+}
+
+impl FeedFormat {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/feed+json; charset=utf-8",
+            Self::Rss => "application/rss+xml; charset=utf-8",
+            Self::Atom => "application/atom+xml; charset=utf-8",
+            Self::Ics => "text/calendar; charset=utf-8",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Rss => "rss",
+            Self::Atom => "atom",
+            Self::Ics => "ics",
+        }
+    }
+}
+
+/// What a `GET /` asks for.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QgisQuery {
+    /// A JSON array (QGIS agent or `json=1`) rather than the HTML page.
+    pub json: bool,
+    /// Two-letter languages; empty means all.
+    pub languages: Vec<String>,
+    pub after: Option<f64>,
+    pub point: Option<Point>,
+    /// Whether the client drops entries sent again with a past `publish_to`.
+    pub knows_retractions: bool,
+}
+
+impl QgisQuery {
+    pub fn parse(
+        json: Option<&str>,
+        lang: Option<&str>,
+        after: Option<&str>,
+        lat: Option<&str>,
+        lon: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<Self, String> {
+        let agent = user_agent.unwrap_or_default().to_ascii_lowercase();
+        let is_qgis = agent.contains("qgis");
+        let json_flag = match nonempty(json) {
+            None | Some("0" | "false") => false,
+            Some("1" | "true") => true,
+            Some(other) => return Err(format!("json must be 1 or 0, not {other:?}")),
+        };
+        let after = nonempty(after)
+            .map(|text| match text.parse::<f64>() {
+                Ok(value) if value.is_finite() && (0.0..=MAX_AFTER).contains(&value) => Ok(value),
+                _ => Err(format!(
+                    "after must be unix seconds (an integer or decimal number from 0 to {MAX_AFTER}), not {text:?}"
+                )),
+            })
+            .transpose()?;
+        let point = match (nonempty(lat), nonempty(lon)) {
+            (None, None) => None,
+            (Some(lat), Some(lon)) => Some([
+                coordinate("lon", lon, 180.0)?,
+                coordinate("lat", lat, 90.0)?,
+            ]),
+            _ => return Err("lat and lon must be given together".into()),
+        };
+        Ok(Self {
+            json: is_qgis || json_flag,
+            languages: languages(lang)?,
+            after,
+            point,
+            knows_retractions: !is_qgis
+                || qgis_version(&agent)
+                    .is_some_and(|version| version >= FIRST_QGIS_WITH_RETRACTIONS),
+        })
+    }
+
+    /// Cache key when the answer depends only on the snapshot; `None` when
+    /// it depends on the client's `after` or position.
+    pub fn cache_key(&self) -> Option<String> {
+        (self.after.is_none() && self.point.is_none()).then(|| {
+            format!(
+                "/|{}|{}",
+                if self.json { "json" } else { "html" },
+                self.languages.join(",")
+            )
+        })
+    }
+}
+
+/// Filters of `/feed.*` and `/groups/{slug}/feed.*`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FeedQuery {
+    /// Group slugs, sorted; empty means all.
+    pub groups: Vec<String>,
+    /// Kinds, sorted; empty means all.
+    pub kinds: Vec<EntryKind>,
+    /// Two-letter languages, sorted; empty means all.
+    pub languages: Vec<String>,
+}
+
+impl FeedQuery {
+    /// Parses repeatable or comma-separated `group` and `kind`, and `lang`.
+    /// Whether the groups exist is checked against the snapshot.
+    pub fn parse(groups: &[String], kinds: &[String], lang: Option<&str>) -> Result<Self, String> {
+        let mut slugs: Vec<String> = split(groups).map(str::to_ascii_lowercase).collect();
+        slugs.sort();
+        slugs.dedup();
+        let mut parsed = Vec::new();
+        for kind in split(kinds) {
+            let kind = EntryKind::parse(&kind.to_ascii_lowercase()).ok_or_else(|| {
+                format!(
+                    "unknown kind {kind:?}; use one of {}",
+                    EntryKind::ALL
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            parsed.push(kind);
+        }
+        parsed.sort_by_key(|kind| kind.as_str());
+        parsed.dedup();
+        let mut languages = languages(lang)?;
+        languages.sort();
+        Ok(Self {
+            groups: slugs,
+            kinds: parsed,
+            languages,
+        })
+    }
+
+    /// The canonical query string (for self links and cache keys).
+    pub fn query_string(&self) -> String {
+        let mut pairs = Vec::new();
+        if !self.groups.is_empty() {
+            pairs.push(format!("group={}", self.groups.join(",")));
+        }
+        if !self.kinds.is_empty() {
+            let kinds: Vec<&str> = self.kinds.iter().map(|kind| kind.as_str()).collect();
+            pairs.push(format!("kind={}", kinds.join(",")));
+        }
+        if !self.languages.is_empty() {
+            pairs.push(format!("lang={}", self.languages.join(",")));
+        }
+        pairs.join("&")
+    }
+}
+
+fn nonempty(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|text| !text.is_empty())
+}
+
+fn split(values: &[String]) -> impl Iterator<Item = &str> {
+    values
+        .iter()
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+}
+
+/// `pt_BR,EN,de-AT` -> `["pt", "en", "de"]`: only the first two letters count.
+fn languages(lang: Option<&str>) -> Result<Vec<String>, String> {
+    let mut codes: Vec<String> = Vec::new();
+    for code in lang
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        let (head, tail) = (
+            code.get(..2).unwrap_or_default(),
+            code.get(2..).unwrap_or_default(),
+        );
+        let well_formed = head.len() == 2
+            && head.bytes().all(|b| b.is_ascii_alphabetic())
+            && tail.len() <= 16
+            && (tail.is_empty()
+                || (tail.starts_with(['_', '-'])
+                    && tail[1..]
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                    && tail.len() > 1));
+        if !well_formed {
+            return Err(format!(
+                "lang must be a comma list of language codes such as en or pt_BR, not {code:?}"
+            ));
+        }
+        let head = head.to_ascii_lowercase();
+        if !codes.contains(&head) {
+            codes.push(head);
+        }
+    }
+    Ok(codes)
+}
+
+fn coordinate(name: &str, text: &str, limit: f64) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && (-limit..=limit).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "{name} must be a number from -{limit} to {limit}, not {text:?}"
+        )),
+    }
+}
+
+/// `mozilla/5.0 qgis/33600/linux` -> 33600; `None` when unreadable.
+fn qgis_version(agent: &str) -> Option<u32> {
+    let rest = &agent[agent.find("qgis/")? + 5..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qgis(agent: &str, after: Option<&str>) -> Result<QgisQuery, String> {
+        QgisQuery::parse(None, Some("pt_BR,en"), after, None, None, Some(agent))
+    }
+
+    #[test]
+    fn versions_decide_retractions() {
+        let new = qgis("Mozilla/5.0 QGIS/33600/Linux", Some("1700000000")).unwrap_or_default();
+        assert!(new.json && new.knows_retractions);
+        assert_eq!(new.languages, ["pt", "en"]);
+        assert_eq!(new.after, Some(1_700_000_000.0));
+        let old = qgis("Mozilla/5.0 QGIS/32216", Some("1700000000.25")).unwrap_or_default();
+        assert!(old.json && !old.knows_retractions);
+        let unreadable = qgis("qgis desktop", None).unwrap_or_default();
+        assert!(unreadable.json && !unreadable.knows_retractions);
+        let browser =
+            QgisQuery::parse(None, None, None, None, None, Some("Firefox")).unwrap_or_default();
+        assert!(!browser.json && browser.knows_retractions);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for (lang, after, lat, lon) in [
+            (Some("e"), None, None, None),
+            (Some("english!"), None, None, None),
+            (Some("12"), None, None, None),
+            (None, Some("yesterday"), None, None),
+            (None, Some("-1"), None, None),
+            (None, Some("NaN"), None, None),
+            (None, None, Some("91"), Some("0")),
+            (None, None, Some("1"), None),
+            (None, None, Some("1"), Some("east")),
+        ] {
+            assert!(
+                QgisQuery::parse(None, lang, after, lat, lon, None).is_err(),
+                "{lang:?} {after:?} {lat:?} {lon:?}"
+            );
+        }
+        let point = QgisQuery::parse(
+            None,
+            Some(""),
+            None,
+            Some("-22.90684700000000063"),
+            Some("-43.17289599999999780"),
+            None,
+        )
+        .unwrap_or_default();
+        assert_eq!(point.point, Some([-43.172895999999994, -22.906847]));
+    }
+
+    #[test]
+    fn feed_filters_are_canonical() {
+        let query = FeedQuery::parse(
+            &["b,a".into(), "a".into()],
+            &["Event".into()],
+            Some("EN,de_DE"),
+        )
+        .unwrap_or_default();
+        assert_eq!(query.query_string(), "group=a,b&kind=event&lang=de,en");
+        assert!(FeedQuery::parse(&[], &["party".into()], None).is_err());
+    }
+}

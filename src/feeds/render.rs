@@ -1,0 +1,486 @@
+//! The snapshot as bytes: the QGIS array, the HTML page, JSON Feed, RSS,
+//! Atom and iCalendar.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use poem::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::{FeedFormat, FeedHub, FeedQuery, Item, QgisQuery, Rendered, Snapshot};
+use crate::domain::sanitize::{escape_html, plain_text};
+
+/// Why a feed request is refused.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Refusal {
+    fn not_found(message: String) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message,
+        }
+    }
+}
+
+/// `GET /`: the QGIS array or the HTML page.
+pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
+    let snapshot = hub.snapshot();
+    let render = || {
+        if query.json {
+            Rendered::new(
+                qgis_json(hub, &snapshot, query),
+                "application/json",
+                snapshot.modified_at,
+            )
+        } else {
+            Rendered::new(
+                html_page(hub, &snapshot, query),
+                "text/html; charset=utf-8",
+                snapshot.modified_at,
+            )
+        }
+    };
+    match query.cache_key() {
+        Some(key) => snapshot.cached(key, render),
+        None => Arc::new(render()),
+    }
+}
+
+/// `/feed.*` and, with `group`, `/groups/{group}/feed.*`.
+pub fn feed(
+    hub: &FeedHub,
+    format: FeedFormat,
+    mut query: FeedQuery,
+    group: Option<&str>,
+) -> Result<Arc<Rendered>, Refusal> {
+    let snapshot = hub.snapshot();
+    let path = match group {
+        Some(slug) => {
+            query.groups = vec![slug.to_ascii_lowercase()];
+            format!(
+                "/groups/{}/feed.{}",
+                query.groups.join(""),
+                format.extension()
+            )
+        }
+        None => format!("/feed.{}", format.extension()),
+    };
+    if let Some(unknown) = query
+        .groups
+        .iter()
+        .find(|slug| !snapshot.groups.contains_key(*slug))
+    {
+        return Err(Refusal::not_found(format!("unknown group {unknown:?}")));
+    }
+    let mut canonical = query.clone();
+    if group.is_some() {
+        canonical.groups.clear();
+    }
+    let query_string = canonical.query_string();
+    let self_url = if query_string.is_empty() {
+        format!("{}{path}", hub.settings.public_url)
+    } else {
+        format!("{}{path}?{query_string}", hub.settings.public_url)
+    };
+    let key = format!("{path}?{query_string}");
+    Ok(snapshot.cached(key, || {
+        let view = View {
+            hub,
+            snapshot: &snapshot,
+            query: &query,
+            self_url: &self_url,
+        };
+        let body = match format {
+            FeedFormat::Json => view.json_feed(),
+            FeedFormat::Rss => view.rss(),
+            FeedFormat::Atom => view.atom(),
+            FeedFormat::Ics => view.ics(),
+        };
+        Rendered::new(body, format.content_type(), snapshot.modified_at)
+    }))
+}
+
+/// The QGIS array: live entries (changed since `after`, if given), then, for
+/// clients that understand it, entries gone since `after` with a past `publish_to`.
+fn qgis_json(hub: &FeedHub, snapshot: &Snapshot, query: &QgisQuery) -> String {
+    let now = snapshot.built_at;
+    let wanted = |item: &&Item| item.speaks(&query.languages) && item.reaches(query.point);
+    let live = snapshot
+        .items
+        .iter()
+        .filter(|item| item.is_live(now))
+        .filter(wanted)
+        .filter(|item| {
+            query
+                .after
+                .is_none_or(|after| item.published_at().max(item.changed_at) as f64 >= after)
+        })
+        .map(|item| item.qgis_live.as_str());
+    let gone = snapshot
+        .items
+        .iter()
+        .filter(|_| query.knows_retractions)
+        .filter(wanted)
+        .filter_map(|item| match (&item.qgis_gone, query.after) {
+            (Some((at, json)), Some(after)) if *at as f64 >= after => Some(json.as_str()),
+            _ => None,
+        });
+    let mut out = String::from("[");
+    for (index, object) in live.chain(gone).take(hub.settings.max_items).enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(object);
+    }
+    out.push(']');
+    out
+}
+
+fn date(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+fn fixed(seconds: i64) -> DateTime<FixedOffset> {
+    date(seconds).fixed_offset()
+}
+
+fn human(seconds: i64) -> String {
+    date(seconds).format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A small page of what is live, readable on a phone; everything escaped.
+fn html_page(hub: &FeedHub, snapshot: &Snapshot, query: &QgisQuery) -> String {
+    let now = snapshot.built_at;
+    let mut page = String::from(concat!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        "<title>News</title><style>",
+        "body{font-family:system-ui,sans-serif;max-width:46rem;margin:0 auto;padding:1rem;line-height:1.5}",
+        "article{border-bottom:1px solid #ddd;padding:1rem 0}img{max-width:100%;height:auto}",
+        ".meta{color:#555;font-size:.9rem}</style></head><body><h1>News</h1>",
+    ));
+    let base = escape_html(&hub.settings.public_url);
+    let _ = write!(
+        page,
+        "<p class=\"meta\">Also as <a href=\"{base}/feed.rss\">RSS</a>, <a href=\"{base}/feed.atom\">Atom</a>, \
+         <a href=\"{base}/feed.json\">JSON Feed</a> and <a href=\"{base}/feed.ics\">iCalendar</a>.</p>"
+    );
+    let mut shown = 0;
+    for item in snapshot
+        .items
+        .iter()
+        .filter(|item| item.is_live(now) && item.speaks(&query.languages))
+        .take(hub.settings.max_items)
+    {
+        shown += 1;
+        let fields = &item.fields;
+        let _ = write!(
+            page,
+            "<article id=\"entry-{}\"><h2>{}</h2><p class=\"meta\">{} · {} · {}",
+            item.id,
+            escape_html(&fields.title),
+            escape_html(&item.group.name),
+            item.kind,
+            human(item.published_at()),
+        );
+        if let Some(starts) = fields.starts_at {
+            let _ = write!(page, " · starts {}", human(starts));
+            if let Some(ends) = fields.ends_at {
+                let _ = write!(page, ", ends {}", human(ends));
+            }
+        }
+        if let Some(place) = &fields.location_name {
+            let _ = write!(page, " · {}", escape_html(place));
+        }
+        page.push_str("</p>");
+        if !item.image.is_empty() {
+            let _ = write!(
+                page,
+                "<img src=\"{}\" alt=\"\" loading=\"lazy\">",
+                escape_html(&item.image)
+            );
+        }
+        // Content was sanitized on the way in.
+        page.push_str(&fields.content);
+        if !fields.url.is_empty() {
+            let label = fields.call_to_action.as_deref().unwrap_or("Read more");
+            let _ = write!(
+                page,
+                "<p><a href=\"{}\" rel=\"noopener\">{}</a></p>",
+                escape_html(&fields.url),
+                escape_html(label)
+            );
+        }
+        page.push_str("</article>");
+    }
+    if shown == 0 {
+        page.push_str("<p>Nothing is published right now.</p>");
+    }
+    page.push_str("</body></html>");
+    page
+}
+
+/// One filtered variant of a feed being rendered.
+struct View<'a> {
+    hub: &'a FeedHub,
+    snapshot: &'a Snapshot,
+    query: &'a FeedQuery,
+    self_url: &'a str,
+}
+
+impl View<'_> {
+    fn matches(&self, item: &Item) -> bool {
+        (self.query.groups.is_empty() || self.query.groups.contains(&item.group.slug))
+            && (self.query.kinds.is_empty() || self.query.kinds.contains(&item.kind))
+            && item.speaks(&self.query.languages)
+    }
+
+    /// Live entries in feed order, at most the configured number.
+    fn live(&self) -> impl Iterator<Item = &Item> {
+        let now = self.snapshot.built_at;
+        self.snapshot
+            .items
+            .iter()
+            .filter(move |item| item.is_live(now) && self.matches(item))
+            .take(self.hub.settings.max_items)
+    }
+
+    fn title(&self) -> String {
+        let names: Vec<&str> = self
+            .query
+            .groups
+            .iter()
+            .filter_map(|slug| self.snapshot.groups.get(slug))
+            .map(|group| group.name.as_str())
+            .collect();
+        if names.is_empty() {
+            "News from the user groups".into()
+        } else {
+            format!("News from {}", names.join(", "))
+        }
+    }
+
+    fn feed_id(&self) -> String {
+        format!(
+            "tag:{},2026:feed{}",
+            self.hub.settings.host,
+            self.self_url
+                .trim_start_matches(&self.hub.settings.public_url)
+        )
+    }
+
+    fn json_feed(&self) -> String {
+        let items: Vec<Value> = self
+            .live()
+            .map(|item| {
+                let fields = &item.fields;
+                let mut object = json!({
+                    "id": item.tag,
+                    "url": item.link,
+                    "title": fields.title,
+                    "content_html": fields.content,
+                    "date_published": date(item.published_at()).to_rfc3339(),
+                    "date_modified": date(item.changed_at).to_rfc3339(),
+                    "authors": [{"name": item.group.name}],
+                    "tags": [item.kind.as_str(), item.group.slug.as_str()],
+                    "_newsfeed": {
+                        "kind": item.kind,
+                        "group": item.group.slug,
+                        "group_name": item.group.name,
+                        "sticky": item.sticky,
+                        "starts_at": fields.starts_at.map(|t| date(t).to_rfc3339()),
+                        "ends_at": fields.ends_at.map(|t| date(t).to_rfc3339()),
+                        "timezone": fields.timezone,
+                        "location_name": fields.location_name,
+                        "latitude": fields.latitude,
+                        "longitude": fields.longitude,
+                        "online_url": fields.online_url,
+                        "goal_amount": fields.goal_amount,
+                        "currency": fields.currency,
+                        "deadline": fields.deadline.map(|t| date(t).to_rfc3339()),
+                    },
+                });
+                if !item.image.is_empty() {
+                    object["image"] = json!(item.image);
+                }
+                if let Some(language) = &fields.language {
+                    object["language"] = json!(language);
+                }
+                if let Some(to) = fields.publish_to {
+                    object["_newsfeed"]["expires_at"] = json!(date(to).to_rfc3339());
+                }
+                object
+            })
+            .collect();
+        json!({
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": self.title(),
+            "home_page_url": format!("{}/", self.hub.settings.public_url),
+            "feed_url": self.self_url,
+            "items": items,
+        })
+        .to_string()
+    }
+
+    fn rss(&self) -> String {
+        use rss::extension::atom::{AtomExtension, Link};
+        let items = self
+            .live()
+            .map(|item| rss::Item {
+                title: Some(item.fields.title.clone()),
+                link: Some(item.link.clone()),
+                description: Some(item.fields.content.clone()),
+                guid: Some(rss::Guid {
+                    value: item.tag.clone(),
+                    permalink: false,
+                }),
+                pub_date: Some(date(item.published_at()).to_rfc2822()),
+                categories: vec![
+                    rss::Category {
+                        name: item.kind.as_str().into(),
+                        domain: Some(format!("{}/kinds", self.hub.settings.public_url)),
+                    },
+                    rss::Category {
+                        name: item.group.slug.clone(),
+                        domain: Some(format!("{}/groups", self.hub.settings.public_url)),
+                    },
+                ],
+                ..Default::default()
+            })
+            .collect();
+        rss::Channel {
+            title: self.title(),
+            link: format!("{}/", self.hub.settings.public_url),
+            description: self.title(),
+            last_build_date: Some(date(self.snapshot.modified_at).to_rfc2822()),
+            ttl: Some((self.hub.settings.max_age / 60).max(1).to_string()),
+            atom_ext: Some(AtomExtension {
+                links: vec![Link {
+                    href: self.self_url.into(),
+                    rel: "self".into(),
+                    mime_type: Some("application/rss+xml".into()),
+                    ..Default::default()
+                }],
+            }),
+            items,
+            ..Default::default()
+        }
+        .to_string()
+    }
+
+    fn atom(&self) -> String {
+        use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text};
+        let entries = self
+            .live()
+            .map(|item| Entry {
+                id: item.tag.clone(),
+                title: Text::plain(item.fields.title.clone()),
+                updated: fixed(item.changed_at),
+                published: Some(fixed(item.published_at())),
+                authors: vec![Person {
+                    name: item.group.name.clone(),
+                    ..Default::default()
+                }],
+                links: vec![Link {
+                    href: item.link.clone(),
+                    rel: "alternate".into(),
+                    ..Default::default()
+                }],
+                categories: vec![
+                    Category {
+                        term: item.kind.as_str().into(),
+                        label: Some("kind".into()),
+                        ..Default::default()
+                    },
+                    Category {
+                        term: item.group.slug.clone(),
+                        label: Some(item.group.name.clone()),
+                        ..Default::default()
+                    },
+                ],
+                content: Some(Content {
+                    value: Some(item.fields.content.clone()),
+                    content_type: Some("html".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .collect();
+        Feed {
+            id: self.feed_id(),
+            title: Text::plain(self.title()),
+            updated: fixed(self.snapshot.modified_at),
+            links: vec![
+                Link {
+                    href: self.self_url.into(),
+                    rel: "self".into(),
+                    mime_type: Some("application/atom+xml".into()),
+                    ..Default::default()
+                },
+                Link {
+                    href: format!("{}/", self.hub.settings.public_url),
+                    rel: "alternate".into(),
+                    ..Default::default()
+                },
+            ],
+            entries,
+            ..Default::default()
+        }
+        .to_string()
+    }
+
+    /// Upcoming events and meetups that were published, whether or not their
+    /// publication window is still open; retracted ones as cancelled until they pass.
+    fn ics(&self) -> String {
+        use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+        let now = self.snapshot.built_at;
+        let mut calendar = Calendar::new();
+        calendar.name(&self.title());
+        calendar.append_property(("PRODID", "-//newsfeed//feeds//EN"));
+        for item in self.snapshot.items.iter().filter(|item| {
+            item.kind.is_dated()
+                && self.matches(item)
+                && item.fields.publish_from.is_none_or(|from| from <= now)
+                && item.event_end().is_some_and(|end| end > now)
+        }) {
+            let fields = &item.fields;
+            let (Some(starts), Some(ends)) = (fields.starts_at, item.event_end()) else {
+                continue;
+            };
+            let mut event =
+                Event::with_uid(&format!("entry-{}@{}", item.id, self.hub.settings.host));
+            event
+                .timestamp(date(item.changed_at))
+                .last_modified(date(item.changed_at))
+                .summary(&fields.title)
+                .description(&plain_text(&fields.content))
+                .starts(date(starts))
+                .ends(date(ends))
+                .url(&item.link)
+                .status(if item.in_feed {
+                    EventStatus::Confirmed
+                } else {
+                    EventStatus::Cancelled
+                });
+            if let Some(place) = &fields.location_name {
+                event.location(place);
+            } else if let Some(online) = &fields.online_url {
+                event.location(online);
+            }
+            if let (Some(lat), Some(lon)) = (fields.latitude, fields.longitude) {
+                event.add_property("GEO", format!("{lat};{lon}"));
+            }
+            if let Some(timezone) = &fields.timezone {
+                // The times are UTC; the venue's zone helps clients display them.
+                event.add_property("X-NEWSFEED-TIMEZONE", timezone.as_str());
+            }
+            calendar.push(event.done());
+        }
+        calendar.done().to_string()
+    }
+}

@@ -1,0 +1,245 @@
+//! Every format parses with an independent parser and carries the fields it promises.
+
+use std::str::FromStr;
+
+use icalendar::{Calendar, Component, EventLike};
+use serde_json::{Value, json};
+
+use crate::common::{self, World};
+use crate::support::{event, fetch, publish, unpublish};
+
+async fn parsed(app: &common::TestApp, path: &str, content_type: &str) -> feed_rs::model::Feed {
+    let reply = fetch(app, path, &[]).await;
+    reply.expect(200);
+    assert_eq!(reply.header("content-type"), Some(content_type), "{path}");
+    feed_rs::parser::parse(reply.text.as_bytes())
+        .unwrap_or_else(|e| panic!("{path}: {e}\n{}", reply.text))
+}
+
+db_test!(
+    rss_atom_and_json_feed_parse,
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        let news = publish(
+            &world,
+            json!({"title": "Tom & Jerry <3", "url": "https://example.org/n", "language": "en"}),
+            json!({}),
+        )
+        .await;
+        let meetup = event(&world, "Meetup", 86_400).await;
+        let other = app
+        .post(
+            "/api/v1/entries",
+            Some(&world.other_editor),
+            json!({"group": "beta", "kind": "announcement", "title": "Beta news", "content": "<p>x</p>"}),
+        )
+        .await
+        .expect(201)
+        .json()["id"]
+        .as_i64()
+        .expect("id");
+        app.post(
+            &format!("/api/v1/entries/{other}/submit"),
+            Some(&world.other_editor),
+            json!({}),
+        )
+        .await
+        .expect(200);
+        app.post(
+            &format!("/api/v1/moderation/entries/{other}/approve"),
+            Some(&world.moderator),
+            json!({}),
+        )
+        .await
+        .expect(200);
+
+        for (path, content_type) in [
+            ("/feed.rss", "application/rss+xml; charset=utf-8"),
+            ("/feed.atom", "application/atom+xml; charset=utf-8"),
+            ("/feed.json", "application/feed+json; charset=utf-8"),
+        ] {
+            let feed = parsed(app, path, content_type).await;
+            assert_eq!(feed.entries.len(), 3, "{path}");
+            let titles: Vec<String> = feed
+                .entries
+                .iter()
+                .filter_map(|entry| entry.title.as_ref().map(|t| t.content.clone()))
+                .collect();
+            assert!(
+                titles.contains(&"Tom & Jerry <3".to_string()),
+                "{path}: {titles:?}"
+            );
+            let ids: Vec<&str> = feed.entries.iter().map(|entry| entry.id.as_str()).collect();
+            assert!(
+                ids.contains(&format!("tag:127.0.0.1,2026:entry/{news}").as_str()),
+                "{path}: {ids:?}"
+            );
+            let alpha = parsed(
+                app,
+                &path.replace("/feed", "/groups/alpha/feed"),
+                content_type,
+            )
+            .await;
+            assert_eq!(alpha.entries.len(), 2, "{path} for alpha");
+            let events = parsed(
+                app,
+                &format!("{path}?group=alpha,beta&kind=event"),
+                content_type,
+            )
+            .await;
+            assert_eq!(events.entries.len(), 1, "{path} events");
+            let categories: Vec<&str> = events.entries[0]
+                .categories
+                .iter()
+                .map(|c| c.term.as_str())
+                .collect();
+            if path != "/feed.json" || !categories.is_empty() {
+                assert!(
+                    categories.contains(&"event") && categories.contains(&"alpha"),
+                    "{path}: {categories:?}"
+                );
+            }
+        }
+
+        let rss = fetch(app, "/feed.rss", &[]).await.text;
+        assert!(
+            rss.contains("<atom:link href=\"http://127.0.0.1:8080/feed.rss\" rel=\"self\""),
+            "{rss}"
+        );
+        assert!(rss.contains("isPermaLink=\"false\""));
+        let atom = fetch(app, "/groups/alpha/feed.atom", &[]).await.text;
+        assert!(atom.contains("rel=\"self\""));
+
+        let feed: Value = fetch(app, "/feed.json?kind=event", &[]).await.json();
+        check_json_feed(&feed);
+        let item = &feed["items"][0];
+        assert_eq!(
+            item["id"],
+            json!(format!("tag:127.0.0.1,2026:entry/{meetup}"))
+        );
+        assert_eq!(item["_newsfeed"]["kind"], "event");
+        assert_eq!(item["_newsfeed"]["group"], "alpha");
+        assert_eq!(item["_newsfeed"]["location_name"], "Hall 1, Bonn");
+        assert_eq!(item["_newsfeed"]["timezone"], "Europe/Berlin");
+        assert!(item["_newsfeed"]["starts_at"].is_string());
+        assert_eq!(
+            feed["feed_url"],
+            "http://127.0.0.1:8080/feed.json?kind=event"
+        );
+    }
+);
+
+/// The rules of the JSON Feed 1.1 specification (https://www.jsonfeed.org/version/1.1/)
+/// that a schema would check: required members, their types, and URLs.
+fn check_json_feed(feed: &Value) {
+    assert_eq!(feed["version"], "https://jsonfeed.org/version/1.1");
+    assert!(feed["title"].is_string());
+    for key in ["home_page_url", "feed_url"] {
+        let url = feed[key].as_str().expect(key);
+        assert!(url::Url::parse(url).is_ok(), "{key}: {url}");
+    }
+    for item in feed["items"].as_array().expect("items") {
+        assert!(item["id"].is_string(), "id is a string: {item}");
+        assert!(item["content_html"].is_string() || item["content_text"].is_string());
+        for key in ["url", "image"] {
+            if let Some(value) = item.get(key) {
+                assert!(url::Url::parse(value.as_str().expect(key)).is_ok(), "{key}");
+            }
+        }
+        for key in ["date_published", "date_modified"] {
+            let date = item[key].as_str().expect(key);
+            assert!(
+                chrono::DateTime::parse_from_rfc3339(date).is_ok(),
+                "{key}: {date}"
+            );
+        }
+        assert!(
+            item["tags"]
+                .as_array()
+                .is_some_and(|tags| tags.iter().all(Value::is_string))
+        );
+        assert!(item["authors"][0]["name"].is_string());
+        for key in item.as_object().expect("item").keys() {
+            let known = [
+                "id",
+                "url",
+                "external_url",
+                "title",
+                "content_html",
+                "content_text",
+                "summary",
+                "image",
+                "banner_image",
+                "date_published",
+                "date_modified",
+                "authors",
+                "tags",
+                "language",
+                "attachments",
+            ];
+            assert!(
+                known.contains(&key.as_str()) || key.starts_with('_'),
+                "unknown member {key}"
+            );
+        }
+    }
+}
+
+db_test!(
+    calendar_of_upcoming_events,
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        let soon = event(&world, "Soon; with, specials", 3600).await;
+        let cancelled = event(&world, "Cancelled", 7200).await;
+        unpublish(&world, cancelled).await;
+        let past = event(&world, "Past", -86_400).await;
+        publish(&world, json!({"title": "Not an event"}), json!({})).await;
+        let reply = fetch(app, "/feed.ics", &[]).await;
+        reply.expect(200);
+        assert_eq!(
+            reply.header("content-type"),
+            Some("text/calendar; charset=utf-8")
+        );
+        assert!(reply.text.starts_with("BEGIN:VCALENDAR\r\n"));
+        let calendar =
+            Calendar::from_str(&reply.text).unwrap_or_else(|e| panic!("{e}\n{}", reply.text));
+        let events: Vec<_> = calendar.events().collect();
+        assert_eq!(events.len(), 2, "{}", reply.text);
+        let uid = |id: i64| format!("entry-{id}@127.0.0.1");
+        let find = |id: i64| {
+            events
+                .iter()
+                .find(|e| e.get_uid() == Some(uid(id).as_str()))
+                .expect("event")
+        };
+        let upcoming = find(soon);
+        assert_eq!(upcoming.get_summary(), Some("Soon; with, specials"));
+        assert_eq!(upcoming.get_location(), Some("Hall 1, Bonn"));
+        assert_eq!(upcoming.property_value("GEO"), Some("50.7;7.1"));
+        assert_eq!(upcoming.get_url(), Some("https://example.org/event"));
+        assert_eq!(upcoming.property_value("STATUS"), Some("CONFIRMED"));
+        assert!(
+            upcoming
+                .property_value("DTSTART")
+                .is_some_and(|v| v.ends_with('Z'))
+        );
+        assert!(
+            upcoming
+                .property_value("DTEND")
+                .is_some_and(|v| v.ends_with('Z'))
+        );
+        assert_eq!(find(cancelled).property_value("STATUS"), Some("CANCELLED"));
+        assert!(
+            events
+                .iter()
+                .all(|e| e.get_uid() != Some(uid(past).as_str()))
+        );
+        // UIDs do not change between renderings.
+        let again = fetch(app, "/groups/alpha/feed.ics?kind=event", &[])
+            .await
+            .text;
+        assert!(again.contains(&format!("UID:{}", uid(soon))));
+    }
+);

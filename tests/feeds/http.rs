@@ -1,0 +1,129 @@
+//! Caching, CORS, HEAD and refusals on every feed route.
+
+use serde_json::json;
+
+use crate::common::{self, World};
+use crate::support::{NEW_QGIS, fetch, publish};
+
+const ROUTES: [&str; 9] = [
+    "/?json=1&lang=en",
+    "/feed.json",
+    "/feed.rss",
+    "/feed.atom",
+    "/feed.ics",
+    "/groups/alpha/feed.json",
+    "/groups/alpha/feed.rss",
+    "/groups/alpha/feed.atom",
+    "/groups/alpha/feed.ics",
+];
+
+db_test!(
+    conditional_requests_cors_and_head,
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        publish(&world, json!({"title": "Cached"}), json!({})).await;
+        for route in ROUTES {
+            let first = fetch(app, route, &[]).await;
+            first.expect(200);
+            let etag = first.header("etag").expect("etag").to_string();
+            let modified = first
+                .header("last-modified")
+                .expect("last-modified")
+                .to_string();
+            assert_eq!(
+                first.header("cache-control"),
+                Some("public, max-age=60"),
+                "{route}"
+            );
+            assert_eq!(
+                first.header("access-control-allow-origin"),
+                Some("*"),
+                "{route}"
+            );
+            let again = fetch(app, route, &[("if-none-match", &etag)]).await;
+            again.expect(304);
+            assert!(again.text.is_empty());
+            assert_eq!(again.header("etag"), Some(etag.as_str()));
+            fetch(app, route, &[("if-modified-since", &modified)])
+                .await
+                .expect(304);
+            fetch(app, route, &[("if-none-match", "\"other\"")])
+                .await
+                .expect(200);
+            let head = app.client.head(route).send().await.0;
+            assert_eq!(head.status().as_u16(), 200, "HEAD {route}");
+            assert_eq!(
+                head.headers().get("etag").and_then(|v| v.to_str().ok()),
+                Some(etag.as_str())
+            );
+            assert!(
+                head.into_body()
+                    .into_bytes()
+                    .await
+                    .expect("body")
+                    .is_empty()
+            );
+        }
+        // A change gives every feed a new ETag.
+        let before = fetch(app, "/feed.rss", &[]).await;
+        publish(&world, json!({"title": "Newer"}), json!({})).await;
+        let after = fetch(
+            app,
+            "/feed.rss",
+            &[("if-none-match", before.header("etag").expect("etag"))],
+        )
+        .await;
+        after.expect(200);
+        assert_ne!(after.header("etag"), before.header("etag"));
+        // `/` varies by agent; the API is not opened to other sites.
+        assert_eq!(
+            fetch(app, "/", &[("user-agent", NEW_QGIS)])
+                .await
+                .header("vary"),
+            Some("User-Agent")
+        );
+        assert_eq!(
+            fetch(app, "/api/v1/groups", &[])
+                .await
+                .header("access-control-allow-origin"),
+            None
+        );
+    }
+);
+
+db_test!(
+    unknown_groups_and_bad_filters_are_refused,
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        for route in [
+            "/feed.rss?group=nope",
+            "/feed.json?group=alpha,nope",
+            "/groups/nope/feed.atom",
+            "/groups/nope/feed.ics",
+        ] {
+            let reply = fetch(app, route, &[]).await;
+            reply.expect(404);
+            assert_eq!(
+                reply.header("content-type"),
+                Some("text/plain; charset=utf-8")
+            );
+            assert!(reply.text.contains("nope"), "{route}: {}", reply.text);
+        }
+        for route in [
+            "/feed.rss?kind=party",
+            "/feed.ics?lang=x",
+            "/groups/alpha/feed.json?lang=1",
+        ] {
+            fetch(app, route, &[]).await.expect(400);
+        }
+        fetch(
+            app,
+            "/feed.rss?group=alpha&group=beta&kind=event,meetup&lang=en",
+            &[],
+        )
+        .await
+        .expect(200);
+    }
+);
