@@ -4,8 +4,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-mod admin_users;
+mod auth;
 mod concurrency;
+mod groups;
+mod import;
 mod lifecycle;
 mod openapi;
 mod roles;
