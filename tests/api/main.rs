@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod admin_users;
 mod auth;
 mod concurrency;
 mod groups;
