@@ -405,6 +405,16 @@ db_test!(
     }
 );
 
+/// The title the public QGIS JSON feed shows for entry `pk`, if it is in it.
+async fn feed_title(app: &common::TestApp, pk: i64) -> Option<String> {
+    let feed = app.get("/?json=1", None).await.expect(200).json();
+    feed.as_array()
+        .unwrap_or_else(|| panic!("the feed is an array: {feed}"))
+        .iter()
+        .find(|item| item["pk"] == pk)
+        .map(|item| item["title"].as_str().unwrap_or_default().to_string())
+}
+
 db_test!(
     editing_a_live_entry_sends_it_to_review_while_it_stays_live,
     |app: common::TestApp| async move {
@@ -454,6 +464,8 @@ db_test!(
             (&edit["from_status"], &edit["to_status"]),
             (&json!("approved"), &json!("pending"))
         );
+        // The public feed still shows the approved revision, not the edit in review.
+        assert_eq!(feed_title(app, id).await.as_deref(), Some("Live title"));
         // Approving the edit publishes it.
         let approved = act(app, &w.moderator, id, "approve", json!({}))
             .await
@@ -464,6 +476,7 @@ db_test!(
             (&json!("approved"), &json!(true))
         );
         assert_eq!(approved["title"], "Better title");
+        assert_eq!(feed_title(app, id).await.as_deref(), Some("Better title"));
     }
 );
 
@@ -508,6 +521,13 @@ db_test!(
             let after = act(app, actor, id, action, body).await.expect(200).json();
             assert_eq!(after["status"], status, "{action}");
             assert_eq!(after["live"], live, "{action}: {after}");
+            // Live entries keep their approved revision in the feed; the others leave it.
+            let in_feed = feed_title(app, id).await;
+            if live {
+                assert_eq!(in_feed.as_deref(), Some(action), "{action}");
+            } else {
+                assert_eq!(in_feed, None, "{action}");
+            }
             // What was once published can never be deleted by the group.
             app.delete(&format!("/api/v1/entries/{id}"), Some(&w.editor))
                 .await

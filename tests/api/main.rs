@@ -11,6 +11,7 @@ mod groups;
 mod import;
 mod lifecycle;
 mod openapi;
+mod queue;
 mod roles;
 mod sanitize;
 mod smoke;

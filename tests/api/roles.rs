@@ -89,6 +89,8 @@ impl Cast {
 enum Op {
     Me,
     CreateUser,
+    ListUsers,
+    UpdateUser,
     ListGroups,
     GetGroup,
     CreateGroup,
@@ -129,6 +131,8 @@ enum Op {
 const MATRIX: &[(Op, [u16; 9])] = &[
     (Op::Me,                   [401, 200, 200, 200, 200, 200, 200, 200, 401]),
     (Op::CreateUser,           [401, 201, 403, 403, 403, 403, 403, 403, 401]),
+    (Op::ListUsers,            [401, 200, 403, 403, 403, 403, 403, 403, 401]),
+    (Op::UpdateUser,           [401, 200, 403, 403, 403, 403, 403, 403, 401]),
     (Op::ListGroups,           [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     (Op::GetGroup,             [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     (Op::CreateGroup,          [401, 201, 403, 403, 403, 403, 403, 403, 401]),
@@ -180,6 +184,19 @@ async fn prepare(cast: &Cast, op: Op, n: usize) -> (Method, String, Option<Value
                         "display_name": "New", "role": "member"}),
             ),
         ),
+        Op::ListUsers => (Method::GET, "/api/v1/users".into(), None),
+        Op::UpdateUser => {
+            let me = app
+                .get("/api/v1/me", Some(&w.outsider))
+                .await
+                .expect(200)
+                .json();
+            (
+                Method::PATCH,
+                format!("/api/v1/users/{}", me["id"]),
+                Some(json!({"display_name": format!("Outsider {n}")})),
+            )
+        }
         Op::ListGroups => (Method::GET, "/api/v1/groups".into(), None),
         Op::GetGroup => (Method::GET, "/api/v1/groups/alpha".into(), None),
         Op::CreateGroup => (
