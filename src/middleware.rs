@@ -8,7 +8,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use crate::error::any_error_to_problem;
 
 /// Refuses bodies over `max` bytes with 413, whether or not the client sent
-/// `Content-Length` (chunked bodies are read up to the limit).
+/// `Content-Length` (bodies without one are read up to the limit).
 pub async fn limit_body<E: Endpoint>(
     endpoint: Arc<E>,
     mut request: Request,
@@ -28,7 +28,8 @@ pub async fn limit_body<E: Endpoint>(
     match declared {
         Some(length) if length > max => return Err(too_large()),
         Some(_) => {}
-        None if request.headers().contains_key(header::TRANSFER_ENCODING) => {
+        // Chunked, or a body with no declared length at all.
+        None => {
             let body = request
                 .take_body()
                 .into_bytes_limit(max)
@@ -36,7 +37,6 @@ pub async fn limit_body<E: Endpoint>(
                 .map_err(|_| too_large())?;
             request.set_body(body);
         }
-        None => {}
     }
     Ok(endpoint.call(request).await?.into_response())
 }
@@ -97,7 +97,9 @@ pub async fn allow_on_405<E: Endpoint>(
     };
     if response.status() == StatusCode::METHOD_NOT_ALLOWED {
         if let Some(methods) = allowed.for_path(&path) {
-            response.headers_mut().insert(header::ALLOW, methods.clone());
+            response
+                .headers_mut()
+                .insert(header::ALLOW, methods.clone());
         }
     }
     Ok(response)
