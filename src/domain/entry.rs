@@ -199,7 +199,7 @@ impl Checker {
     fn url(&mut self, field: &str, value: &str) {
         if value.chars().count() > MAX_URL_CHARS {
             self.fail(field, format!("must be at most {MAX_URL_CHARS} characters"));
-        } else if !value.is_empty() && !is_web_url(value) {
+        } else if !value.is_empty() && (value.contains('\0') || !is_web_url(value)) {
             self.fail(field, "must be an absolute http or https URL");
         }
     }
@@ -212,6 +212,9 @@ impl Checker {
                     field,
                     format!("must be at most {MAX_SHORT_TEXT_CHARS} characters"),
                 );
+            } else if trimmed.contains('\0') {
+                // PostgreSQL text cannot hold NUL.
+                self.fail(field, "must not contain NUL characters");
             }
             *value = (!trimmed.is_empty()).then(|| trimmed.to_string());
         }

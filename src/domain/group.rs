@@ -59,6 +59,9 @@ pub fn check_identity(fields: &mut GroupFields, errors: &mut Vec<FieldError>) {
     fields.name = fields.name.trim().to_string();
     if fields.name.is_empty() || fields.name.chars().count() > 200 {
         errors.push(FieldError::new("name", "must be 1 to 200 characters"));
+    } else if fields.name.contains('\0') {
+        // PostgreSQL text cannot hold NUL.
+        errors.push(FieldError::new("name", "must not contain NUL characters"));
     }
     fields.country = fields.country.trim().to_ascii_uppercase();
     if !fields.country.is_empty() && !codes::is_country(&fields.country) {
@@ -68,7 +71,11 @@ pub fn check_identity(fields: &mut GroupFields, errors: &mut Vec<FieldError>) {
         ));
     }
     fields.website = fields.website.trim().to_string();
-    if !fields.website.is_empty() && (fields.website.len() > 2048 || !is_web_url(&fields.website)) {
+    if !fields.website.is_empty()
+        && (fields.website.len() > 2048
+            || fields.website.contains('\0')
+            || !is_web_url(&fields.website))
+    {
         errors.push(FieldError::new(
             "website",
             "must be an http or https URL, or empty",
@@ -77,6 +84,11 @@ pub fn check_identity(fields: &mut GroupFields, errors: &mut Vec<FieldError>) {
     fields.contact = fields.contact.trim().to_string();
     if fields.contact.chars().count() > 255 {
         errors.push(FieldError::new("contact", "must be at most 255 characters"));
+    } else if fields.contact.contains('\0') {
+        errors.push(FieldError::new(
+            "contact",
+            "must not contain NUL characters",
+        ));
     }
 }
 

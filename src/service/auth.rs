@@ -199,10 +199,8 @@ pub async fn login(state: &AppState, email: &str, password: &str, ip: &str) -> A
     {
         return Err(AppError::TooManyRequests { retry_after });
     }
-    let user = user::Entity::find()
-        .filter(user::Column::Email.eq(&email))
-        .one(&state.db)
-        .await?;
+    // Through `find_by_email`, which also turns away addresses PostgreSQL cannot compare (NUL).
+    let user = super::users::find_by_email(&state.db, &email).await?;
     let hash = user.as_ref().map_or(decoy_hash(), |user| &user.password_hash);
     let password = password.to_string();
     let hash = hash.to_string();

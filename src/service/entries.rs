@@ -130,6 +130,13 @@ fn clean_comment(comment: Option<&str>) -> AppResult<Option<String>> {
             format!("must be at most {MAX_COMMENT_CHARS} characters"),
         ));
     }
+    if comment.is_some_and(|text| text.contains('\0')) {
+        // PostgreSQL text cannot hold NUL.
+        return Err(AppError::field(
+            "comment",
+            "must not contain NUL characters",
+        ));
+    }
     Ok(comment.map(str::to_string))
 }
 
@@ -606,6 +613,9 @@ async fn filtered(
         condition = condition.add(entry::Column::Kind.eq(kind.as_str()));
     }
     if let Some(language) = &filter.language {
+        if language.contains('\0') {
+            return Err(AppError::BadRequest("lang must be a language code".into()));
+        }
         condition = condition.add(
             Condition::any()
                 .add(entry::Column::Language.eq(language.to_ascii_lowercase()))

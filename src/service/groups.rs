@@ -34,6 +34,10 @@ pub async fn list_public(db: &DatabaseConnection) -> AppResult<Vec<group::Model>
 }
 
 pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> AppResult<group::Model> {
+    // No slug holds NUL, and PostgreSQL refuses it in a query parameter.
+    if slug.contains('\0') {
+        return Err(AppError::not_found("group"));
+    }
     group::Entity::find()
         .filter(group::Column::Slug.eq(slug))
         .one(db)
@@ -249,6 +253,9 @@ pub async fn create_token(
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::field("name", "must be 1 to 100 characters"));
+    }
+    if name.contains('\0') {
+        return Err(AppError::field("name", "must not contain NUL characters"));
     }
     let secret = auth::new_api_token_secret();
     let token = api_token::ActiveModel {

@@ -48,7 +48,8 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser) -> AppResult<use
         ));
     }
     let display_name = new.display_name.trim().to_string();
-    if display_name.is_empty() || display_name.chars().count() > 100 {
+    if display_name.is_empty() || display_name.chars().count() > 100 || display_name.contains('\0')
+    {
         errors.push(FieldError::new(
             "display_name",
             "must be 1 to 100 characters",
@@ -87,6 +88,10 @@ pub async fn find_by_email(
     db: &impl sea_orm::ConnectionTrait,
     email: &str,
 ) -> AppResult<Option<user::Model>> {
+    // No address holds NUL, and PostgreSQL refuses it in a query parameter.
+    if email.contains('\0') {
+        return Ok(None);
+    }
     Ok(user::Entity::find()
         .filter(user::Column::Email.eq(email.trim().to_lowercase()))
         .one(db)
@@ -126,7 +131,7 @@ pub async fn update(
     let mut active: user::ActiveModel = existing.into();
     if let Some(name) = change.display_name {
         let name = name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() || name.chars().count() > 100 || name.contains('\0') {
             return Err(AppError::field(
                 "display_name",
                 "must be 1 to 100 characters",

@@ -590,3 +590,132 @@ db_test!(
             .expect_problem(400);
     }
 );
+
+// NUL is valid in JSON strings and URLs but not in PostgreSQL text: every
+// place a client can put one gets a 4xx, never a 500.
+db_test!(
+    nul_characters_are_refused_not_500,
+    |app: common::TestApp| async move {
+        let w = World::new(app).await;
+        let app = &w.app;
+        let pending = entry_in(&w, "pending", "nul").await;
+        let admin = Some(w.admin.as_str());
+        let mut failures = Vec::new();
+        let mut check = |what: &str, reply: Reply| {
+            if !(400..500).contains(&reply.status.as_u16())
+                || reply.header("content-type") != Some("application/problem+json")
+            {
+                failures.push(format!("{what}: {} {}", reply.status, reply.text));
+            }
+        };
+        for path in [
+            "/api/v1/groups/a%00b",
+            "/api/v1/groups/a%00b/members",
+            "/api/v1/entries?group=a%00b",
+            "/api/v1/moderation/queue?group=a%00b",
+            "/api/v1/moderation/queue?lang=e%00",
+        ] {
+            check(path, app.get(path, admin).await);
+        }
+        let entry_body = |field: &str, value: &str| {
+            let mut body = with("event", json!({}));
+            body[field] = json!(value);
+            body
+        };
+        for field in [
+            "title",
+            "url",
+            "image",
+            "language",
+            "call_to_action",
+            "timezone",
+            "location_name",
+            "online_url",
+        ] {
+            let value = match field {
+                "url" | "image" | "online_url" => "https://qgis.org/a\u{0}b",
+                _ => "a\u{0}b",
+            };
+            check(
+                field,
+                app.post("/api/v1/entries", Some(&w.editor), entry_body(field, value))
+                    .await,
+            );
+        }
+        let nul = "a\u{0}b";
+        let posts = [
+            ("/api/v1/groups", json!({"slug": "nul-1", "name": nul})),
+            (
+                "/api/v1/groups",
+                json!({"slug": "nul-2", "name": "N", "contact": nul}),
+            ),
+            (
+                "/api/v1/groups",
+                json!({"slug": "nul-3", "name": "N", "website": "https://x.org/\u{0}"}),
+            ),
+            ("/api/v1/groups/alpha/tokens", json!({"name": nul})),
+            (
+                "/api/v1/groups/alpha/members",
+                json!({"email": "a\u{0}@example.org", "role": "editor"}),
+            ),
+            (
+                "/api/v1/users",
+                json!({"email": "n@example.org", "password": "long enough", "display_name": nul, "role": "member"}),
+            ),
+            (
+                "/api/v1/users",
+                json!({"email": "n\u{0}@example.org", "password": "long enough", "display_name": "N", "role": "member"}),
+            ),
+            (
+                "/api/v1/access-requests",
+                json!({"group_name": nul, "slug": "nul-4", "contact_email": "a@example.org"}),
+            ),
+            (
+                "/api/v1/access-requests",
+                json!({"group_name": "N", "message": nul, "contact_email": "a@example.org"}),
+            ),
+            (
+                "/api/v1/access-requests",
+                json!({"group_name": "N", "website": "https://x.org/\u{0}", "contact_email": "a@example.org"}),
+            ),
+            (
+                "/api/v1/auth/login",
+                json!({"email": "a\u{0}@example.org", "password": "whatever"}),
+            ),
+        ];
+        for (path, body) in posts {
+            check(
+                &format!("{path} {body}"),
+                app.post(path, admin, body.clone()).await,
+            );
+        }
+        for action in ["comment", "reject", "request-changes"] {
+            check(
+                action,
+                app.post(
+                    &format!("/api/v1/moderation/entries/{pending}/{action}"),
+                    admin,
+                    json!({"comment": nul}),
+                )
+                .await,
+            );
+        }
+        let me = app
+            .get("/api/v1/me", Some(&w.outsider))
+            .await
+            .expect(200)
+            .json();
+        check(
+            "update user",
+            app.patch(
+                &format!("/api/v1/users/{}", me["id"]),
+                admin,
+                json!({"display_name": nul}),
+            )
+            .await,
+        );
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        // The entry is untouched.
+        assert_eq!(entry(app, &w.admin, pending).await["status"], "pending");
+    }
+);
