@@ -10,7 +10,11 @@ pub struct Config {
     pub bind: String,
 
     /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://user@host/db`.
-    #[arg(long, env = "NEWSFEED_DATABASE_URL", default_value = "sqlite://newsfeed.db?mode=rwc")]
+    #[arg(
+        long,
+        env = "NEWSFEED_DATABASE_URL",
+        default_value = "sqlite://newsfeed.db?mode=rwc"
+    )]
     pub database_url: String,
 
     /// Secret that signs login tokens (HS256). Required with `--production`.
@@ -22,7 +26,11 @@ pub struct Config {
     pub production: bool,
 
     /// Public base URL, used for absolute links in feeds.
-    #[arg(long, env = "NEWSFEED_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "NEWSFEED_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub public_url: String,
 
     /// Lifetime of a login token, in seconds.

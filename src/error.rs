@@ -168,9 +168,15 @@ const PROBLEM_STATUSES: [(u16, &str); 9] = [
     (401, "Missing or invalid credentials"),
     (403, "Authenticated, but not allowed to do this"),
     (404, "No such resource"),
-    (409, "Conflict with the current state (stale version, duplicate, wrong status)"),
+    (
+        409,
+        "Conflict with the current state (stale version, duplicate, wrong status)",
+    ),
     (413, "Request body too large"),
-    (415, "The body is not JSON (send `Content-Type: application/json`)"),
+    (
+        415,
+        "The body is not JSON (send `Content-Type: application/json`)",
+    ),
     (422, "A field failed validation"),
     (429, "Too many attempts"),
 ];
@@ -202,6 +208,11 @@ impl ApiResponse for AppError {
 /// Turns any error poem raises before a handler runs (bad JSON, missing auth,
 /// unknown route, body too large) into a problem document.
 pub async fn any_error_to_problem(error: poem::Error) -> Response {
+    // Our own errors already render a complete problem (field errors,
+    // current_version, Retry-After): keep it.
+    if error.is::<AppError>() {
+        return error.into_response();
+    }
     let status = error.status();
     if status.is_server_error() {
         tracing::error!(%error, "request failed");

@@ -76,7 +76,9 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         .nest("/api/docs", docs)
         .nest("/", service)
         .around(move |endpoint, request| middleware::limit_body(endpoint, request, max_body))
-        .around(move |endpoint, request| middleware::allow_on_405(endpoint, request, allowed.clone()))
+        .around(move |endpoint, request| {
+            middleware::allow_on_405(endpoint, request, allowed.clone())
+        })
         .with(poem::middleware::Tracing)
         .catch_all_error(error::any_error_to_problem)
         .data(state)

@@ -10,7 +10,11 @@ use newsfeed::service::{groups, users};
 use newsfeed::{AppState, Config, db};
 
 #[derive(Parser)]
-#[command(name = "newsfeed", version, about = "User-group news: submit, moderate, publish")]
+#[command(
+    name = "newsfeed",
+    version,
+    about = "User-group news: submit, moderate, publish"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,7 +51,11 @@ enum Command {
 #[derive(clap::Args)]
 struct DatabaseArgs {
     /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://user@host/db`.
-    #[arg(long, env = "NEWSFEED_DATABASE_URL", default_value = "sqlite://newsfeed.db?mode=rwc")]
+    #[arg(
+        long,
+        env = "NEWSFEED_DATABASE_URL",
+        default_value = "sqlite://newsfeed.db?mode=rwc"
+    )]
     database_url: String,
 }
 
@@ -88,7 +96,9 @@ async fn run(command: Command) -> Result<(), String> {
                 .read_to_string(&mut password)
                 .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
-            let db = db::connect(&database.database_url, 2).await.map_err(|e| e.to_string())?;
+            let db = db::connect(&database.database_url, 2)
+                .await
+                .map_err(|e| e.to_string())?;
             let display_name = display_name
                 .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
             let user = users::create_user(
@@ -102,14 +112,21 @@ async fn run(command: Command) -> Result<(), String> {
             )
             .await
             .map_err(|e| e.to_string())?;
-            println!("created user {} ({}) with role {}", user.id, user.email, user.role);
+            println!(
+                "created user {} ({}) with role {}",
+                user.id, user.email, user.role
+            );
             Ok(())
         }
         Command::ImportGroups { file, database } => {
-            let data = std::fs::read(&file)
-                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let db = db::connect(&database.database_url, 2).await.map_err(|e| e.to_string())?;
-            let report = groups::import_csv(&db, &data).await.map_err(|e| e.to_string())?;
+            let data =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let db = db::connect(&database.database_url, 2)
+                .await
+                .map_err(|e| e.to_string())?;
+            let report = groups::import_csv(&db, &data)
+                .await
+                .map_err(|e| e.to_string())?;
             for (line, message) in &report.errors {
                 eprintln!("{}:{line}: skipped: {message}", file.display());
             }
@@ -123,7 +140,10 @@ async fn run(command: Command) -> Result<(), String> {
             if report.errors.is_empty() {
                 Ok(())
             } else {
-                Err(format!("{} rows could not be imported", report.errors.len()))
+                Err(format!(
+                    "{} rows could not be imported",
+                    report.errors.len()
+                ))
             }
         }
         Command::Openapi => {

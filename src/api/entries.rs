@@ -233,7 +233,9 @@ impl EntriesApi {
         id: Path<i64>,
         body: Json<EntryInput>,
     ) -> AppResult<Json<EntryOut>> {
-        Ok(Json(entries::update(&state, &auth.0, *id, &body).await?.into()))
+        Ok(Json(
+            entries::update(&state, &auth.0, *id, &body).await?.into(),
+        ))
     }
 
     /// Delete a draft (or a withdrawn entry) that was never published.
@@ -295,6 +297,8 @@ pub async fn act(
 ) -> AppResult<Json<EntryOut>> {
     let input = input.unwrap_or_default();
     Ok(Json(
-        entries::act(state, &auth.0, id, action, &input).await?.into(),
+        entries::act(state, &auth.0, id, action, &input)
+            .await?
+            .into(),
     ))
 }

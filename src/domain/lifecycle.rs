@@ -82,7 +82,10 @@ mod tests {
     fn happy_path() {
         assert_eq!(next_status(Draft, Action::Submit, false), Some(Pending));
         assert_eq!(next_status(Pending, Action::Approve, false), Some(Approved));
-        assert_eq!(next_status(Approved, Action::Unpublish, true), Some(Unpublished));
+        assert_eq!(
+            next_status(Approved, Action::Unpublish, true),
+            Some(Unpublished)
+        );
     }
 
     #[test]
@@ -95,13 +98,19 @@ mod tests {
             next_status(ChangesRequested, Action::Edit, false),
             Some(ChangesRequested)
         );
-        assert_eq!(next_status(ChangesRequested, Action::Submit, false), Some(Pending));
+        assert_eq!(
+            next_status(ChangesRequested, Action::Submit, false),
+            Some(Pending)
+        );
     }
 
     #[test]
     fn editing_a_live_entry_goes_back_to_review() {
         assert_eq!(next_status(Approved, Action::Edit, true), Some(Pending));
-        assert_eq!(next_status(Pending, Action::Unpublish, true), Some(Unpublished));
+        assert_eq!(
+            next_status(Pending, Action::Unpublish, true),
+            Some(Unpublished)
+        );
         assert_eq!(next_status(Pending, Action::Unpublish, false), None);
     }
 
@@ -116,7 +125,11 @@ mod tests {
                 Action::Reject,
                 Action::RequestChanges,
             ] {
-                assert_eq!(next_status(status, action, false), None, "{status} {action:?}");
+                assert_eq!(
+                    next_status(status, action, false),
+                    None,
+                    "{status} {action:?}"
+                );
             }
             assert_eq!(next_status(status, Action::Comment, false), Some(status));
         }

@@ -9,7 +9,18 @@ fn cleaner() -> &'static ammonia::Builder<'static> {
         let mut builder = ammonia::Builder::empty();
         builder
             .add_tags([
-                "p", "br", "a", "strong", "em", "b", "i", "u", "ul", "ol", "li", "blockquote",
+                "p",
+                "br",
+                "a",
+                "strong",
+                "em",
+                "b",
+                "i",
+                "u",
+                "ul",
+                "ol",
+                "li",
+                "blockquote",
                 "code",
             ])
             .add_tag_attributes("a", ["href", "title"])
@@ -74,6 +85,9 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape_html("<b>\"Tom\" & 'Jerry'</b>"), "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;");
+        assert_eq!(
+            escape_html("<b>\"Tom\" & 'Jerry'</b>"),
+            "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
+        );
     }
 }

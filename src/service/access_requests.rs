@@ -98,7 +98,9 @@ fn require_admin(principal: &Principal) -> AppResult<()> {
     if principal.is_admin() {
         Ok(())
     } else {
-        Err(AppError::Forbidden("only admins handle access requests".into()))
+        Err(AppError::Forbidden(
+            "only admins handle access requests".into(),
+        ))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Passwords (argon2id), login tokens (JWT HS256) and group API tokens (sha256-hashed).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -201,7 +201,9 @@ pub async fn login(state: &AppState, email: &str, password: &str, ip: &str) -> A
     }
     // Through `find_by_email`, which also turns away addresses PostgreSQL cannot compare (NUL).
     let user = super::users::find_by_email(&state.db, &email).await?;
-    let hash = user.as_ref().map_or(decoy_hash(), |user| &user.password_hash);
+    let hash = user
+        .as_ref()
+        .map_or(decoy_hash(), |user| &user.password_hash);
     let password = password.to_string();
     let hash = hash.to_string();
     // argon2 is deliberately slow: keep it off the async workers.

@@ -1,4 +1,3 @@
-
 use crate::common;
 use serde_json::json;
 
@@ -19,5 +18,7 @@ db_test!(health_and_login, |app: common::TestApp| async move {
     let me = app.get("/api/v1/me", Some(&token)).await;
     assert_eq!(me.expect(200).json()["role"], "admin");
     app.get("/api/v1/me", None).await.expect_problem(401);
-    app.get("/api/v1/me", Some("garbage")).await.expect_problem(401);
+    app.get("/api/v1/me", Some("garbage"))
+        .await
+        .expect_problem(401);
 });

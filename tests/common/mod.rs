@@ -54,7 +54,11 @@ impl Reply {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.into_body().into_string().await.expect("body");
-        Self { status, headers, text }
+        Self {
+            status,
+            headers,
+            text,
+        }
     }
 
     pub fn json(&self) -> Value {
@@ -113,7 +117,12 @@ impl TestApp {
         let dir = std::env::temp_dir().join("newsfeed-tests");
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join(format!("{}.db", unique_name()));
-        Self::with_url(config, format!("sqlite://{}?mode=rwc", path.display()), "sqlite").await
+        Self::with_url(
+            config,
+            format!("sqlite://{}?mode=rwc", path.display()),
+            "sqlite",
+        )
+        .await
     }
 
     /// A fresh database on the server in `NEWSFEED_TEST_DATABASE_URL`, if set.
@@ -241,10 +250,16 @@ impl TestApp {
 
     /// Creates, submits and approves an announcement; returns its id.
     pub async fn published(&self, editor: &str, moderator: &str, group: &str, title: &str) -> i64 {
-        let id = self.draft(editor, group, title).await["id"].as_i64().expect("id");
-        self.post(&format!("/api/v1/entries/{id}/submit"), Some(editor), json!({}))
-            .await
-            .expect(200);
+        let id = self.draft(editor, group, title).await["id"]
+            .as_i64()
+            .expect("id");
+        self.post(
+            &format!("/api/v1/entries/{id}/submit"),
+            Some(editor),
+            json!({}),
+        )
+        .await
+        .expect(200);
         self.post(
             &format!("/api/v1/moderation/entries/{id}/approve"),
             Some(moderator),
@@ -285,9 +300,12 @@ impl World {
         let other_editor = app.user("other@example.org", Role::Member).await;
         app.group(&admin, "alpha").await;
         app.group(&admin, "beta").await;
-        app.member(&admin, "alpha", "owner@example.org", GroupRole::Owner).await;
-        app.member(&admin, "alpha", "editor@example.org", GroupRole::Editor).await;
-        app.member(&admin, "beta", "other@example.org", GroupRole::Editor).await;
+        app.member(&admin, "alpha", "owner@example.org", GroupRole::Owner)
+            .await;
+        app.member(&admin, "alpha", "editor@example.org", GroupRole::Editor)
+            .await;
+        app.member(&admin, "beta", "other@example.org", GroupRole::Editor)
+            .await;
         Self {
             app,
             admin,
