@@ -1,3 +1,4 @@
+use crate::domain::text::Text;
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
@@ -48,7 +49,7 @@ impl From<access_request::Model> for AccessRequestOut {
 struct Decision {
     /// Required to reject; shown to the requester.
     #[oai(nullable)]
-    comment: Option<String>,
+    comment: Option<Text>,
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::AccessRequests")]
@@ -85,8 +86,14 @@ impl AccessRequestsApi {
         id: Path<i64>,
         body: Json<Decision>,
     ) -> AppResult<Json<AccessRequestOut>> {
-        let request =
-            access_requests::decide(&state.db, &auth.0, *id, true, body.0.comment).await?;
+        let request = access_requests::decide(
+            &state.db,
+            &auth.0,
+            *id,
+            true,
+            body.0.comment.map(String::from),
+        )
+        .await?;
         Ok(Json(request.into()))
     }
 
@@ -99,8 +106,14 @@ impl AccessRequestsApi {
         id: Path<i64>,
         body: Json<Decision>,
     ) -> AppResult<Json<AccessRequestOut>> {
-        let request =
-            access_requests::decide(&state.db, &auth.0, *id, false, body.0.comment).await?;
+        let request = access_requests::decide(
+            &state.db,
+            &auth.0,
+            *id,
+            false,
+            body.0.comment.map(String::from),
+        )
+        .await?;
         Ok(Json(request.into()))
     }
 }

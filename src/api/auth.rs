@@ -1,3 +1,4 @@
+use crate::domain::text::Text;
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::{Object, OpenApi, payload::Json};
 
@@ -12,8 +13,8 @@ pub struct AuthApi;
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct LoginRequest {
-    email: String,
-    password: String,
+    email: Text,
+    password: Text,
 }
 
 #[derive(Object)]

@@ -1,3 +1,4 @@
+use crate::domain::text::Text;
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
 
@@ -39,7 +40,7 @@ impl From<group::Model> for GroupOut {
 #[oai(deny_unknown_fields)]
 struct AddMember {
     /// Email of an existing user.
-    email: String,
+    email: Text,
     role: GroupRole,
 }
 
@@ -66,7 +67,7 @@ impl From<(membership::Model, user::Model)> for MemberOut {
 #[oai(deny_unknown_fields)]
 struct CreateToken {
     /// What the token is for, e.g. `website CI`.
-    name: String,
+    name: Text,
 }
 
 #[derive(Object)]

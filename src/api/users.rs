@@ -1,3 +1,4 @@
+use crate::domain::text::Text;
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -14,10 +15,10 @@ pub struct UsersApi;
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct CreateUser {
-    email: String,
+    email: Text,
     /// 8 to 1024 characters.
-    password: String,
-    display_name: String,
+    password: Text,
+    display_name: Text,
     role: Role,
 }
 
@@ -25,7 +26,7 @@ struct CreateUser {
 #[oai(deny_unknown_fields)]
 struct UpdateUser {
     #[oai(nullable)]
-    display_name: Option<String>,
+    display_name: Option<Text>,
     #[oai(nullable)]
     role: Option<Role>,
     /// A disabled person cannot log in and their login tokens stop working.
@@ -95,9 +96,9 @@ impl UsersApi {
         let user = users::create_user(
             &state.db,
             NewUser {
-                email: body.email,
-                password: body.password,
-                display_name: body.display_name,
+                email: body.email.into(),
+                password: body.password.into(),
+                display_name: body.display_name.into(),
                 role: body.role,
             },
         )
@@ -134,7 +135,7 @@ impl UsersApi {
         require_admin(&auth)?;
         let body = body.0;
         let change = UserChange {
-            display_name: body.display_name,
+            display_name: body.display_name.map(String::from),
             role: body.role,
             disabled: body.disabled,
         };

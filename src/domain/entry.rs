@@ -1,6 +1,7 @@
 //! Entry input: what editors may set, how a partial update applies, and the
 //! validation every revision passes before it is stored.
 
+use super::text::Text;
 use chrono::{DateTime, Utc};
 use poem_openapi::{Object, types::MaybeUndefined};
 use serde::{Deserialize, Serialize};
@@ -56,7 +57,7 @@ pub struct LiveRevision {
 pub struct EntryInput {
     /// Slug of the group that publishes the entry (create only).
     #[oai(nullable)]
-    pub group: Option<String>,
+    pub group: Option<Text>,
     /// Kind of entry (create only).
     #[oai(nullable)]
     pub kind: Option<EntryKind>,
@@ -65,25 +66,25 @@ pub struct EntryInput {
     pub version: Option<i32>,
     /// Plain-text title, at most 255 characters.
     #[oai(nullable)]
-    pub title: Option<String>,
+    pub title: Option<Text>,
     /// HTML body; sanitized to p, br, a, strong, em, b, i, u, ul, ol, li, blockquote, code.
     #[oai(nullable)]
-    pub content: Option<String>,
+    pub content: Option<Text>,
     /// Link for "read more" (http or https), or empty.
     #[oai(nullable)]
-    pub url: Option<String>,
+    pub url: Option<Text>,
     /// Image URL (http or https), or empty.
     #[oai(nullable)]
-    pub image: Option<String>,
+    pub image: Option<Text>,
     /// ISO 639-1 language; absent or null means every language.
     #[oai(nullable)]
-    pub language: MaybeUndefined<String>,
+    pub language: MaybeUndefined<Text>,
     /// Polygon of `[lon, lat]` points: only clients inside it receive the entry.
     #[oai(nullable)]
     pub target_area: MaybeUndefined<Vec<Vec<f64>>>,
     /// Short call-to-action text for the link.
     #[oai(nullable)]
-    pub call_to_action: MaybeUndefined<String>,
+    pub call_to_action: MaybeUndefined<Text>,
     /// Not shown before this instant.
     #[oai(nullable)]
     pub publish_from: MaybeUndefined<DateTime<Utc>>,
@@ -98,10 +99,10 @@ pub struct EntryInput {
     pub ends_at: MaybeUndefined<DateTime<Utc>>,
     /// IANA time zone of an event or meetup, e.g. `Europe/Berlin`.
     #[oai(nullable)]
-    pub timezone: MaybeUndefined<String>,
+    pub timezone: MaybeUndefined<Text>,
     /// Where an event or meetup takes place.
     #[oai(nullable)]
-    pub location_name: MaybeUndefined<String>,
+    pub location_name: MaybeUndefined<Text>,
     /// Latitude of the venue, -90 to 90.
     #[oai(nullable)]
     pub latitude: MaybeUndefined<f64>,
@@ -110,21 +111,21 @@ pub struct EntryInput {
     pub longitude: MaybeUndefined<f64>,
     /// Link to join online.
     #[oai(nullable)]
-    pub online_url: MaybeUndefined<String>,
+    pub online_url: MaybeUndefined<Text>,
     /// Crowdfunding goal, more than zero.
     #[oai(nullable)]
     pub goal_amount: MaybeUndefined<f64>,
     /// ISO 4217 currency of the goal.
     #[oai(nullable)]
-    pub currency: MaybeUndefined<String>,
+    pub currency: MaybeUndefined<Text>,
     /// Crowdfunding deadline.
     #[oai(nullable)]
     pub deadline: MaybeUndefined<DateTime<Utc>>,
 }
 
-fn apply<T: Clone>(target: &mut Option<T>, value: &MaybeUndefined<T>) {
+fn apply<T, U: Clone + Into<T>>(target: &mut Option<T>, value: &MaybeUndefined<U>) {
     match value {
-        MaybeUndefined::Value(value) => *target = Some(value.clone()),
+        MaybeUndefined::Value(value) => *target = Some(value.clone().into()),
         MaybeUndefined::Null => *target = None,
         MaybeUndefined::Undefined => {}
     }
@@ -147,22 +148,25 @@ impl EntryFields {
             (&mut self.image, &input.image),
         ] {
             if let Some(value) = value {
-                target.clone_from(value);
+                target.clone_from(&value.0);
             }
         }
         apply(&mut self.language, &input.language);
         apply(
             &mut self.target_area,
-            &input.target_area.as_ref().map_value(|points| {
-                points
-                    .iter()
-                    .map(|point| match point.as_slice() {
-                        [lon, lat] => [*lon, *lat],
-                        // Marked invalid (NaN) so validation names the field.
-                        _ => [f64::NAN, f64::NAN],
-                    })
-                    .collect()
-            }),
+            &input
+                .target_area
+                .as_ref()
+                .map_value(|points| -> Vec<Point> {
+                    points
+                        .iter()
+                        .map(|point| match point.as_slice() {
+                            [lon, lat] => [*lon, *lat],
+                            // Marked invalid (NaN) so validation names the field.
+                            _ => [f64::NAN, f64::NAN],
+                        })
+                        .collect()
+                }),
         );
         apply(&mut self.call_to_action, &input.call_to_action);
         apply_instant(&mut self.publish_from, &input.publish_from);

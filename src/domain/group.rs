@@ -1,5 +1,6 @@
 //! Group input and its validation.
 
+use super::text::Text;
 use poem_openapi::Object;
 
 use super::{GroupStatus, codes, entry::is_web_url};
@@ -11,19 +12,19 @@ use crate::error::FieldError;
 pub struct GroupInput {
     /// Lower-case letters, digits and dashes; 2 to 64 characters. Fixed once created.
     #[oai(nullable)]
-    pub slug: Option<String>,
+    pub slug: Option<Text>,
     /// Display name.
     #[oai(nullable)]
-    pub name: Option<String>,
+    pub name: Option<Text>,
     /// ISO 3166-1 alpha-2 country, or empty for international groups.
     #[oai(nullable)]
-    pub country: Option<String>,
+    pub country: Option<Text>,
     /// Group website (http or https), or empty.
     #[oai(nullable)]
-    pub website: Option<String>,
+    pub website: Option<Text>,
     /// Contact person or address.
     #[oai(nullable)]
-    pub contact: Option<String>,
+    pub contact: Option<Text>,
     /// Active groups publish; suspended ones cannot submit; removed ones are hidden.
     #[oai(nullable)]
     pub status: Option<GroupStatus>,
@@ -102,7 +103,7 @@ impl GroupFields {
             (&mut self.contact, &input.contact),
         ] {
             if let Some(value) = value {
-                target.clone_from(value);
+                target.clone_from(&value.0);
             }
         }
     }

@@ -60,6 +60,9 @@ pub fn next_status(from: EntryStatus, action: Action, has_live: bool) -> Option<
         (Action::Submit, Draft | ChangesRequested) => Some(Pending),
         (Action::Withdraw, Draft | Pending | ChangesRequested) => Some(Withdrawn),
         (Action::Approve, Pending) => Some(Approved),
+        // Rejecting an edit of a live entry refuses the edit, not the entry:
+        // it goes back to the approved revision that is still live.
+        (Action::Reject, Pending) if has_live => Some(Approved),
         (Action::Reject, Pending) => Some(Rejected),
         (Action::RequestChanges, Pending) => Some(ChangesRequested),
         (Action::Unpublish, Approved) => Some(Unpublished),
@@ -112,6 +115,8 @@ mod tests {
             Some(Unpublished)
         );
         assert_eq!(next_status(Pending, Action::Unpublish, false), None);
+        assert_eq!(next_status(Pending, Action::Reject, true), Some(Approved));
+        assert_eq!(next_status(Pending, Action::Reject, false), Some(Rejected));
     }
 
     #[test]

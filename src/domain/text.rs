@@ -13,10 +13,16 @@ use serde_json::Value;
 pub struct Text(pub String);
 
 impl std::ops::Deref for Text {
-    type Target = String;
+    type Target = str;
 
-    fn deref(&self) -> &String {
+    fn deref(&self) -> &str {
         &self.0
+    }
+}
+
+impl From<Text> for String {
+    fn from(text: Text) -> Self {
+        text.0
     }
 }
 

@@ -1,5 +1,6 @@
 //! Requests from new groups for access; an admin approves (creating the group) or rejects.
 
+use crate::domain::text::Text;
 use poem_openapi::Object;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -18,20 +19,20 @@ use crate::error::{AppError, AppResult, FieldError};
 #[oai(deny_unknown_fields)]
 pub struct AccessRequestInput {
     /// Name of the group.
-    pub group_name: String,
+    pub group_name: Text,
     /// Wished slug; derived from the name when absent.
-    pub slug: Option<String>,
+    pub slug: Option<Text>,
     /// ISO 3166-1 alpha-2 country, or empty.
     #[oai(default)]
-    pub country: String,
+    pub country: Text,
     /// Group website, or empty.
     #[oai(default)]
-    pub website: String,
+    pub website: Text,
     /// Where to reach the person asking.
-    pub contact_email: String,
+    pub contact_email: Text,
     /// Who the group is and what it will publish.
     #[oai(default)]
-    pub message: String,
+    pub message: Text,
 }
 
 const MAX_MESSAGE_CHARS: usize = 2000;
@@ -50,9 +51,9 @@ pub async fn create(
     check_slug("slug", &slug, &mut errors);
     let mut fields = GroupFields {
         slug,
-        name: input.group_name.clone(),
-        country: input.country.clone(),
-        website: input.website.clone(),
+        name: input.group_name.to_string(),
+        country: input.country.to_string(),
+        website: input.website.to_string(),
         contact: String::new(),
     };
     check_identity(&mut fields, &mut errors);

@@ -4,6 +4,7 @@
 //! and only applies when the row still has the version it was read at, so two
 //! people acting at once cannot both win.
 
+use crate::domain::text::Text;
 use poem_openapi::Object;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -32,7 +33,7 @@ pub struct EntryView {
 pub struct ActionInput {
     /// Why; required to reject, request changes, unpublish and comment.
     #[oai(nullable)]
-    pub comment: Option<String>,
+    pub comment: Option<Text>,
     /// The version the action is based on; a stale one gets 409.
     #[oai(nullable)]
     pub version: Option<i32>,
@@ -532,6 +533,18 @@ pub async fn act(
             active.live_changed_at = Set(Some(now));
             active.retracted_at = Set(None);
             live_changed = true;
+        }
+        Action::Reject if entry.in_feed => {
+            // The refused edit stays in the history; the entry shows what is live again.
+            let live = entry
+                .live
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<LiveRevision>(text).ok())
+                .ok_or_else(|| {
+                    AppError::Internal(format!("entry {id} has no readable live revision"))
+                })?;
+            changes = Some(diff(&fields_of(&entry), &live.fields));
+            set_fields(&mut active, live.fields);
         }
         Action::Unpublish | Action::Withdraw if entry.in_feed => {
             // Keep the last live revision: feeds use it to tell clients to drop the entry.

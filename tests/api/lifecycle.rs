@@ -494,7 +494,8 @@ db_test!(
                 "changes_requested",
                 true,
             ),
-            (true, "reject", json!({"comment": "no"}), "rejected", true),
+            // A rejected edit leaves the entry approved, with its live revision.
+            (true, "reject", json!({"comment": "no"}), "approved", true),
             (
                 true,
                 "unpublish",
@@ -521,6 +522,11 @@ db_test!(
             let after = act(app, actor, id, action, body).await.expect(200).json();
             assert_eq!(after["status"], status, "{action}");
             assert_eq!(after["live"], live, "{action}: {after}");
+            if action == "reject" {
+                // The refused edit is undone: the group sees the live revision again.
+                assert_ne!(after["content"], "<p>changed</p>", "{after}");
+                assert_eq!(after["content"], current["content"], "{after}");
+            }
             // Live entries keep their approved revision in the feed; the others leave it.
             let in_feed = feed_title(app, id).await;
             if live {

@@ -719,3 +719,29 @@ db_test!(
         assert_eq!(entry(app, &w.admin, pending).await["status"], "pending");
     }
 );
+
+db_test!(
+    text_fields_take_only_json_strings,
+    |app: common::TestApp| async move {
+        let w = World::new(app).await;
+        let app = &w.app;
+        let mut number_title = base("announcement");
+        number_title["title"] = json!(5);
+        let cases = [
+            ("/api/v1/entries", number_title),
+            ("/api/v1/groups/alpha/tokens", json!({"name": false})),
+            ("/api/v1/groups", json!({"slug": "gamma", "name": 12})),
+            (
+                "/api/v1/access-requests",
+                json!({"group_name": true, "contact_email": "g@example.org"}),
+            ),
+        ];
+        for (path, body) in cases {
+            let reply = app.post(path, Some(&w.admin), body).await;
+            reply.expect_problem(400);
+        }
+        // Nothing was created by the refused requests.
+        let tokens = app.get("/api/v1/groups/alpha/tokens", Some(&w.admin)).await;
+        assert_eq!(tokens.expect(200).json(), json!([]));
+    }
+);
