@@ -134,16 +134,15 @@ impl FeedHub {
         let _serial = self.refreshing.lock().await;
         let now = now();
         let cutoff = now - self.settings.retraction_secs;
+        let in_feed = || Condition::all().add(entry::Column::InFeed.eq(true));
+        // Three OR terms, each matching an index range (SQLite then unions
+        // index searches; `in_feed AND (to IS NULL OR to >= cutoff)` would
+        // walk every expired row still flagged in_feed).
         let entries = entry::Entity::find()
             .filter(
                 Condition::any()
-                    .add(
-                        Condition::all().add(entry::Column::InFeed.eq(true)).add(
-                            Condition::any()
-                                .add(entry::Column::LivePublishTo.is_null())
-                                .add(entry::Column::LivePublishTo.gte(cutoff)),
-                        ),
-                    )
+                    .add(in_feed().add(entry::Column::LivePublishTo.is_null()))
+                    .add(in_feed().add(entry::Column::LivePublishTo.gte(cutoff)))
                     .add(entry::Column::RetractedAt.gte(cutoff)),
             )
             .all(db)
