@@ -139,7 +139,7 @@ impl UsersApi {
             role: body.role,
             disabled: body.disabled,
         };
-        let user = users::update(&state.db, *id, change).await?;
+        let user = users::update(&state.db, auth.0.user_id(), *id, change).await?;
         Ok(Json(UserOut::with_memberships(&state.db, user).await?))
     }
 }

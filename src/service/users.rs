@@ -122,12 +122,21 @@ pub struct UserChange {
 }
 
 /// Changes a person's name, role or disabled flag. A disabled person's tokens stop working at once.
+/// Admins cannot demote or disable themselves, so the last admin cannot lock everyone out.
 pub async fn update(
     db: &DatabaseConnection,
+    actor_id: i64,
     id: i64,
     change: UserChange,
 ) -> AppResult<user::Model> {
     let existing = get(db, id).await?;
+    let demotes_self =
+        change.role.is_some_and(|role| role != Role::Admin) || change.disabled == Some(true);
+    if id == actor_id && demotes_self {
+        return Err(AppError::conflict(
+            "you cannot demote or disable yourself; ask another admin",
+        ));
+    }
     let mut active: user::ActiveModel = existing.into();
     if let Some(name) = change.display_name {
         let name = name.trim().to_string();

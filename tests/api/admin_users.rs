@@ -68,6 +68,16 @@ db_test!(admins_manage_people, |app: common::TestApp| async move {
         .await;
     login.expect_problem(401);
 
+    // An admin cannot lock themselves out.
+    let me = app.get("/api/v1/me", Some(&admin)).await.expect(200).json();
+    let my_id = me["id"].as_i64().expect("id");
+    for change in [json!({"role": "member"}), json!({"disabled": true})] {
+        app.patch(&format!("/api/v1/users/{my_id}"), Some(&admin), change)
+            .await
+            .expect_problem(409);
+    }
+    app.get("/api/v1/users", Some(&admin)).await.expect(200);
+
     app.patch(
         "/api/v1/users/999999",
         Some(&admin),
