@@ -94,6 +94,8 @@ impl AccessRequestsApi {
             body.0.comment.map(String::from),
         )
         .await?;
+        // The new group's feeds exist from now on.
+        state.live_changed().await;
         Ok(Json(request.into()))
     }
 

@@ -6,7 +6,9 @@ use std::marker::PhantomData;
 use poem::web::Data;
 use poem::{IntoResponse, Request, Response};
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, OpenApi};
 
@@ -16,30 +18,32 @@ use crate::feeds::{self, FeedFormat, FeedQuery, QgisQuery};
 
 pub struct FeedsApi;
 
-/// The media types one feed route answers with.
+/// The media types one feed route answers with, each with the JSON type of its body
+/// (`string` for text formats) so the spec describes what clients parse.
 pub trait Media: Send {
-    const TYPES: &'static [&'static str];
+    const TYPES: &'static [(&'static str, &'static str)];
 }
 
 pub struct HomeMedia;
 impl Media for HomeMedia {
-    const TYPES: &'static [&'static str] = &["application/json", "text/html"];
+    const TYPES: &'static [(&'static str, &'static str)] =
+        &[("application/json", "array"), ("text/html", "string")];
 }
 pub struct JsonFeedMedia;
 impl Media for JsonFeedMedia {
-    const TYPES: &'static [&'static str] = &["application/feed+json"];
+    const TYPES: &'static [(&'static str, &'static str)] = &[("application/feed+json", "object")];
 }
 pub struct RssMedia;
 impl Media for RssMedia {
-    const TYPES: &'static [&'static str] = &["application/rss+xml"];
+    const TYPES: &'static [(&'static str, &'static str)] = &[("application/rss+xml", "string")];
 }
 pub struct AtomMedia;
 impl Media for AtomMedia {
-    const TYPES: &'static [&'static str] = &["application/atom+xml"];
+    const TYPES: &'static [(&'static str, &'static str)] = &[("application/atom+xml", "string")];
 }
 pub struct IcsMedia;
 impl Media for IcsMedia {
-    const TYPES: &'static [&'static str] = &["text/calendar"];
+    const TYPES: &'static [(&'static str, &'static str)] = &[("text/calendar", "string")];
 }
 
 /// A feed response: raw bytes with caching headers, 304, or a plain-text refusal.
@@ -101,9 +105,9 @@ impl<M: Media> ApiResponse for FeedReply<M> {
                     status_range: None,
                     content: M::TYPES
                         .iter()
-                        .map(|content_type| MetaMediaType {
+                        .map(|(content_type, body_type)| MetaMediaType {
                             content_type,
-                            schema: String::schema_ref(),
+                            schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new(body_type))),
                         })
                         .collect(),
                     headers: caching(),

@@ -122,6 +122,8 @@ impl GroupsApi {
         body: Json<GroupInput>,
     ) -> AppResult<Created<GroupOut>> {
         let group = groups::create(&state.db, &auth.0, &body).await?;
+        // Per-group feeds exist from now on.
+        state.live_changed().await;
         Ok(Created::Created(Json(group.into())))
     }
 
@@ -145,6 +147,8 @@ impl GroupsApi {
         body: Json<GroupInput>,
     ) -> AppResult<Json<GroupOut>> {
         let group = groups::update(&state.db, &auth.0, &slug, &body).await?;
+        // Names and statuses (suspended, removed) show in the feeds.
+        state.live_changed().await;
         Ok(Json(group.into()))
     }
 

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::common::{self, World};
-use crate::support::{NEW_QGIS, fetch, publish};
+use crate::support::{NEW_QGIS, fetch, pks, publish, qgis};
 
 const ROUTES: [&str; 9] = [
     "/?json=1&lang=en",
@@ -125,5 +125,31 @@ db_test!(
         )
         .await
         .expect(200);
+    }
+);
+
+db_test!(
+    removing_a_group_takes_its_entries_out_at_once,
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        let id = publish(&world, json!({"title": "Alpha news"}), json!({})).await;
+        let before = qgis(app, "/?json=1", NEW_QGIS).await;
+        assert_eq!(pks(&before), [id]);
+        fetch(app, "/groups/alpha/feed.rss", &[]).await.expect(200);
+
+        app.patch(
+            "/api/v1/groups/alpha",
+            Some(&world.admin),
+            json!({"status": "removed"}),
+        )
+        .await
+        .expect(200);
+        assert!(qgis(app, "/?json=1", NEW_QGIS).await.is_empty());
+        fetch(app, "/groups/alpha/feed.rss", &[]).await.expect(404);
+
+        // A group created through the API has its feeds at once.
+        app.group(&world.admin, "gamma").await;
+        fetch(app, "/groups/gamma/feed.json", &[]).await.expect(200);
     }
 );
