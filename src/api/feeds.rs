@@ -63,9 +63,16 @@ impl<M: Media> IntoResponse for FeedReply<M> {
 
 fn header(name: &str, description: &str) -> MetaHeader {
     MetaHeader {
+        required: true,
+        ..optional_header(name, description)
+    }
+}
+
+fn optional_header(name: &str, description: &str) -> MetaHeader {
+    MetaHeader {
         name: name.into(),
         description: Some(description.into()),
-        required: true,
+        required: false,
         deprecated: false,
         schema: String::schema_ref(),
     }
@@ -88,12 +95,19 @@ impl<M: Media> ApiResponse for FeedReply<M> {
     fn meta() -> MetaResponses {
         let caching = || {
             vec![
-                header("ETag", "Changes whenever the body does."),
+                header(
+                    "ETag",
+                    "Changes whenever the body does; a gzip-coded body has its own, ending in `-gzip` inside the quotes.",
+                ),
                 header("Last-Modified", "Latest change to what the feeds publish."),
                 header("Cache-Control", "`public, max-age=N` (configurable)."),
                 header(
                     "Access-Control-Allow-Origin",
                     "`*`: any site may read feeds.",
+                ),
+                header(
+                    "Vary",
+                    "`Accept-Encoding` (`User-Agent, Accept-Encoding` on `/`).",
                 ),
             ]
         };
@@ -110,7 +124,14 @@ impl<M: Media> ApiResponse for FeedReply<M> {
                             schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new(body_type))),
                         })
                         .collect(),
-                    headers: caching(),
+                    headers: {
+                        let mut headers = caching();
+                        headers.push(optional_header(
+                            "Content-Encoding",
+                            "`gzip` when `Accept-Encoding` allows gzip and the body is 256 bytes or more.",
+                        ));
+                        headers
+                    },
                 },
                 MetaResponse {
                     description: "The client's copy (If-None-Match / If-Modified-Since) is current",

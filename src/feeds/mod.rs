@@ -16,7 +16,7 @@ use arc_swap::ArcSwap;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use tokio::sync::Notify;
 
-pub use http::{Rendered, plain_error};
+pub use http::{Encoded, MIN_GZIP_BYTES, Rendered, plain_error};
 pub use item::{GroupInfo, Item};
 pub use params::{FeedFormat, FeedQuery, QgisQuery};
 pub use render::{Refusal, home};
@@ -66,23 +66,29 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The cached rendering of `key`, or renders and caches it.
+    /// The cached rendering of `key`, or renders it, gzips it once and caches
+    /// it. Past `MAX_CACHED_VARIANTS` a variant is rendered for the request
+    /// and sent uncompressed.
     pub fn cached(&self, key: String, render: impl FnOnce() -> Rendered) -> Arc<Rendered> {
-        if let Some(hit) = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|cache| cache.get(&key).cloned())
-        {
-            return hit;
+        let room = match self.cache.lock() {
+            Ok(cache) => match cache.get(&key) {
+                Some(hit) => return hit.clone(),
+                None => cache.len() < MAX_CACHED_VARIANTS,
+            },
+            Err(_) => false,
+        };
+        if !room {
+            return Arc::new(render());
         }
-        let rendered = Arc::new(render());
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() < MAX_CACHED_VARIANTS {
-                cache.insert(key, rendered.clone());
+        // Rendered and compressed outside the lock; a concurrent miss of the
+        // same key renders it too, and the first one stored wins.
+        let rendered = Arc::new(render().with_gzip());
+        match self.cache.lock() {
+            Ok(mut cache) if cache.len() < MAX_CACHED_VARIANTS => {
+                cache.entry(key).or_insert(rendered).clone()
             }
+            _ => rendered,
         }
-        rendered
     }
 }
 

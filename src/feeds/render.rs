@@ -27,27 +27,38 @@ impl Refusal {
     }
 }
 
-/// `GET /`: the QGIS array or the HTML page.
+/// `GET /`: the QGIS array or the HTML page. Variants that depend only on
+/// the snapshot are cached by their parameters; QGIS arrays for an `after`
+/// or a position are cached by the entries they hold (few distinct sets
+/// per snapshot), so they too are joined and gzip-compressed once.
 pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
     let snapshot = hub.snapshot();
-    let render = || {
-        if query.json {
-            Rendered::new(
-                qgis_json(hub, &snapshot, query),
-                "application/json",
-                snapshot.modified_at,
-            )
-        } else {
-            Rendered::new(
-                html_page(hub, &snapshot, query),
-                "text/html; charset=utf-8",
-                snapshot.modified_at,
-            )
-        }
+    let json = |objects: &[(char, i64, &str)]| {
+        Rendered::new(qgis_json(objects), "application/json", snapshot.modified_at)
     };
-    match query.cache_key() {
-        Some(key) => snapshot.cached(key, render),
-        None => Arc::new(render()),
+    match (query.cache_key(), query.json) {
+        (Some(key), true) => snapshot.cached(key, || json(&qgis_selection(hub, &snapshot, query))),
+        (None, true) => {
+            let objects = qgis_selection(hub, &snapshot, query);
+            let mut key = String::from("/|qgis|");
+            for (state, id, _) in &objects {
+                let _ = write!(key, "{state}{id},");
+            }
+            snapshot.cached(key, || json(&objects))
+        }
+        (key, false) => {
+            let render = || {
+                Rendered::new(
+                    html_page(hub, &snapshot, query),
+                    "text/html; charset=utf-8",
+                    snapshot.modified_at,
+                )
+            };
+            match key {
+                Some(key) => snapshot.cached(key, render),
+                None => Arc::new(render()),
+            }
+        }
     }
 }
 
@@ -105,9 +116,14 @@ pub fn feed(
     }))
 }
 
-/// The QGIS array: live entries (changed since `after`, if given), then, for
-/// clients that understand it, entries gone since `after` with a past `publish_to`.
-fn qgis_json(hub: &FeedHub, snapshot: &Snapshot, query: &QgisQuery) -> String {
+/// What goes into the QGIS array: live entries (changed since `after`, if
+/// given), then, for clients that understand it, entries gone since `after`
+/// with a past `publish_to`; each as (`l`ive or `g`one, id, pre-rendered JSON).
+fn qgis_selection<'a>(
+    hub: &FeedHub,
+    snapshot: &'a Snapshot,
+    query: &QgisQuery,
+) -> Vec<(char, i64, &'a str)> {
     let now = snapshot.built_at;
     let wanted = |item: &&Item| item.speaks(&query.languages) && item.reaches(query.point);
     let live = snapshot
@@ -120,18 +136,26 @@ fn qgis_json(hub: &FeedHub, snapshot: &Snapshot, query: &QgisQuery) -> String {
                 .after
                 .is_none_or(|after| item.published_at().max(item.changed_at) as f64 >= after)
         })
-        .map(|item| item.qgis_live.as_str());
+        .map(|item| ('l', item.id, item.qgis_live.as_str()));
     let gone = snapshot
         .items
         .iter()
         .filter(|_| query.knows_retractions)
         .filter(wanted)
         .filter_map(|item| match (&item.qgis_gone, query.after) {
-            (Some((at, json)), Some(after)) if *at as f64 >= after => Some(json.as_str()),
+            (Some((at, json)), Some(after)) if *at as f64 >= after => {
+                Some(('g', item.id, json.as_str()))
+            }
             _ => None,
         });
-    let mut out = String::from("[");
-    for (index, object) in live.chain(gone).take(hub.settings.max_items).enumerate() {
+    live.chain(gone).take(hub.settings.max_items).collect()
+}
+
+/// The QGIS array of `objects`.
+fn qgis_json(objects: &[(char, i64, &str)]) -> String {
+    let mut out = String::with_capacity(2 + objects.iter().map(|o| o.2.len() + 1).sum::<usize>());
+    out.push('[');
+    for (index, (_, _, object)) in objects.iter().enumerate() {
         if index > 0 {
             out.push(',');
         }

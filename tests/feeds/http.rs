@@ -76,12 +76,13 @@ db_test!(
         .await;
         after.expect(200);
         assert_ne!(after.header("etag"), before.header("etag"));
-        // `/` varies by agent; the API is not opened to other sites.
+        // `/` varies by agent (and, like every feed, by encoding); the API
+        // is not opened to other sites.
         assert_eq!(
             fetch(app, "/", &[("user-agent", NEW_QGIS)])
                 .await
                 .header("vary"),
-            Some("User-Agent")
+            Some("User-Agent, Accept-Encoding")
         );
         assert_eq!(
             fetch(app, "/api/v1/groups", &[])

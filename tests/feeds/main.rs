@@ -5,6 +5,7 @@
 mod common;
 
 mod archive;
+mod compression;
 mod formats;
 mod http;
 mod qgis;

@@ -98,3 +98,43 @@ pub async fn event(world: &World, title: &str, starts_in: i64) -> i64 {
     )
     .await
 }
+
+/// What a client saw, body as bytes (gzip bodies are not text).
+pub struct RawReply {
+    pub status: u16,
+    pub headers: poem::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl RawReply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// `method` (GET or HEAD) `path` with `headers`, the body as bytes.
+pub async fn fetch_raw(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> RawReply {
+    let mut request = match method {
+        "HEAD" => app.client.head(path),
+        _ => app.client.get(path),
+    };
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.0;
+    RawReply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response
+            .into_body()
+            .into_vec()
+            .await
+            .expect("body")
+            .to_vec(),
+    }
+}
