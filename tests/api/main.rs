@@ -15,6 +15,7 @@ mod queue;
 mod roles;
 mod sanitize;
 mod smoke;
+mod snapshots;
 mod support;
 mod tokens;
 mod validation;
