@@ -2,6 +2,7 @@
 //! newsfeed: user groups submit entries, moderators approve them, feeds publish them.
 
 pub mod api;
+mod cluster;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub login_limiter: Arc<RateLimiter>,
     pub feeds: Arc<feeds::FeedHub>,
+    /// Tells this instance's change notices from those of other instances.
+    pub instance: Arc<str>,
 }
 
 impl AppState {
@@ -40,17 +43,22 @@ impl AppState {
             login_limiter: Arc::new(RateLimiter::new(config.login_attempts, 15 * 60)),
             feeds: Arc::new(feeds::FeedHub::new(&config)),
             config: Arc::new(config),
+            instance: service::auth::new_api_token_secret().into(),
         };
         state.feeds.refresh(&state.db).await?;
         feeds::FeedHub::spawn_scheduler(state.feeds.clone(), state.db.clone());
+        cluster::spawn_listener(
+            state.feeds.clone(),
+            state.db.clone(),
+            state.instance.clone(),
+        );
         Ok(state)
     }
 
     /// Called after every change that can alter what feeds publish.
     pub async fn live_changed(&self) {
-        if let Err(error) = self.feeds.refresh(&self.db).await {
-            tracing::error!(%error, "feed snapshot refresh failed; serving the previous one");
-        }
+        cluster::refresh(&self.feeds, &self.db).await;
+        cluster::announce(&self.db, &self.instance).await;
     }
 }
 
