@@ -44,3 +44,20 @@ fn spec_is_served_and_lists_every_contract_path() {
         "bearer"
     );
 }
+
+db_test!(
+    spec_and_docs_are_served,
+    |app: crate::common::TestApp| async move {
+        let served = app.get("/api/v1/openapi.json", None).await;
+        served.expect(200);
+        let served: serde_json::Value = served.json();
+        let committed: serde_json::Value =
+            serde_json::from_str(include_str!("../../openapi/openapi.json"))
+                .expect("committed spec");
+        assert_eq!(served, committed);
+
+        let docs = app.get("/api/docs", None).await;
+        docs.expect(200);
+        assert!(docs.text.contains("swagger"), "{}", docs.text);
+    }
+);
