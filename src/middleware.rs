@@ -25,9 +25,9 @@ pub async fn limit_body<E: Endpoint>(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<usize>().ok());
-    match declared {
+    let empty = match declared {
         Some(length) if length > max => return Err(too_large()),
-        Some(_) => {}
+        Some(length) => length == 0,
         // Chunked, or a body with no declared length at all.
         None => {
             let body = request
@@ -35,8 +35,21 @@ pub async fn limit_body<E: Endpoint>(
                 .into_bytes_limit(max)
                 .await
                 .map_err(|_| too_large())?;
+            let empty = body.is_empty();
             request.set_body(body);
+            empty
         }
+    };
+    // `curl -X POST …/submit` sends no body and no type; the actions take an
+    // optional JSON body, so read "nothing" as "no JSON" rather than 415.
+    if empty
+        && request.method() == poem::http::Method::POST
+        && !request.headers().contains_key(header::CONTENT_TYPE)
+    {
+        request.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
     Ok(endpoint.call(request).await?.into_response())
 }

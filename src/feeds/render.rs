@@ -463,9 +463,12 @@ impl View<'_> {
     fn ics(&self) -> String {
         use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
         let now = self.snapshot.built_at;
-        let mut calendar = Calendar::new();
-        calendar.name(&self.title());
+        // RFC 5545 wants exactly one PRODID: start empty rather than from the crate's default.
+        let mut calendar = Calendar::empty();
+        calendar.append_property(("VERSION", "2.0"));
         calendar.append_property(("PRODID", "-//newsfeed//feeds//EN"));
+        calendar.append_property(("CALSCALE", "GREGORIAN"));
+        calendar.name(&self.title());
         for item in self.snapshot.items.iter().filter(|item| {
             item.kind.is_dated()
                 && self.matches(item)

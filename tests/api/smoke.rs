@@ -22,3 +22,34 @@ db_test!(health_and_login, |app: common::TestApp| async move {
         .await
         .expect_problem(401);
 });
+
+db_test!(
+    actions_take_an_empty_body,
+    |app: common::TestApp| async move {
+        let world = common::World::new(app).await;
+        let app = &world.app;
+        let id = app.draft(&world.editor, "alpha", "Bare POST").await["id"]
+            .as_i64()
+            .expect("id");
+        // As `curl -X POST …/submit` sends it: no body, no Content-Type.
+        let submitted = app
+            .call(
+                poem::http::Method::POST,
+                &format!("/api/v1/entries/{id}/submit"),
+                Some(&world.editor),
+                None,
+            )
+            .await;
+        assert_eq!(submitted.expect(200).json()["status"], "pending");
+        // A body that is not JSON is still refused.
+        let reply = app
+            .client
+            .post(format!("/api/v1/entries/{id}/withdraw"))
+            .header("authorization", format!("Bearer {}", world.editor))
+            .content_type("text/plain")
+            .body("please")
+            .send()
+            .await;
+        common::Reply::from(reply.0).await.expect_problem(415);
+    }
+);

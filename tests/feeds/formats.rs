@@ -203,6 +203,10 @@ db_test!(
             Some("text/calendar; charset=utf-8")
         );
         assert!(reply.text.starts_with("BEGIN:VCALENDAR\r\n"));
+        // RFC 5545: VERSION and PRODID exactly once each.
+        for property in ["\r\nVERSION:2.0\r\n", "\r\nPRODID:"] {
+            assert_eq!(reply.text.matches(property).count(), 1, "{}", reply.text);
+        }
         let calendar =
             Calendar::from_str(&reply.text).unwrap_or_else(|e| panic!("{e}\n{}", reply.text));
         let events: Vec<_> = calendar.events().collect();
