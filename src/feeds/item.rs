@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Settings;
 use crate::domain::entry::{EntryFields, LiveRevision};
-use crate::domain::{EntryKind, geo, sanitize};
+use crate::domain::{EntryKind, GroupStatus, geo, sanitize};
 use crate::entities::{entry, group};
 
 /// QGIS reads `pk` as a signed 32-bit integer.
@@ -18,6 +18,8 @@ pub struct GroupInfo {
     pub id: i64,
     pub slug: String,
     pub name: String,
+    /// A removed group publishes nothing; its entries only go out as retractions.
+    pub removed: bool,
 }
 
 impl From<group::Model> for GroupInfo {
@@ -26,6 +28,7 @@ impl From<group::Model> for GroupInfo {
             id: group.id,
             slug: group.slug,
             name: group.name,
+            removed: group.status == GroupStatus::Removed.as_str(),
         }
     }
 }

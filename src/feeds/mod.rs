@@ -22,7 +22,6 @@ pub use params::{FeedFormat, FeedQuery, QgisQuery};
 pub use render::{Refusal, home};
 
 use crate::Config;
-use crate::domain::GroupStatus;
 use crate::entities::{entry, group};
 use crate::error::AppResult;
 use crate::service::now;
@@ -153,10 +152,10 @@ impl FeedHub {
             )
             .all(db)
             .await?;
-        // Removed groups are hidden everywhere; suspended ones cannot submit
-        // but what was approved before stays published.
+        // Removed groups have no feeds and publish nothing (their entries were
+        // retracted on removal); suspended ones cannot submit but what was
+        // approved before stays published.
         let groups: HashMap<i64, Arc<GroupInfo>> = group::Entity::find()
-            .filter(group::Column::Status.ne(GroupStatus::Removed.as_str()))
             .all(db)
             .await?
             .into_iter()
@@ -247,6 +246,9 @@ fn build(
         .into_iter()
         .filter_map(|model| {
             let group = groups.get(&model.group_id)?.clone();
+            if group.removed && model.in_feed {
+                return None;
+            }
             Item::from_model(model, group, settings, now)
         })
         .collect();
@@ -267,6 +269,7 @@ fn build(
         items,
         groups: groups
             .into_values()
+            .filter(|group| !group.removed)
             .map(|group| (group.slug.clone(), group))
             .collect(),
         next_change,

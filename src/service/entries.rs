@@ -547,10 +547,7 @@ pub async fn act(
             set_fields(&mut active, live.fields);
         }
         Action::Unpublish | Action::Withdraw if entry.in_feed => {
-            // Keep the last live revision: feeds use it to tell clients to drop the entry.
-            active.in_feed = Set(false);
-            active.retracted_at = Set(Some(now));
-            active.live_changed_at = Set(Some(now));
+            retract(&mut active, now);
             live_changed = true;
         }
         _ => {}
@@ -574,6 +571,46 @@ pub async fn act(
         entry: saved,
         group_slug: group.slug,
     })
+}
+
+/// Takes an entry offline but keeps its last live revision: feeds use it to
+/// tell clients that already show the entry to drop it.
+fn retract(active: &mut entry::ActiveModel, now: i64) {
+    active.in_feed = Set(false);
+    active.retracted_at = Set(Some(now));
+    active.live_changed_at = Set(Some(now));
+}
+
+/// Unpublishes every live entry of a group that is being removed, inside the
+/// caller's transaction, so that clients showing them are told to drop them.
+pub async fn retract_group(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    group_id: i64,
+) -> AppResult<()> {
+    let live = entry::Entity::find()
+        .filter(entry::Column::GroupId.eq(group_id))
+        .filter(entry::Column::InFeed.eq(true))
+        .all(db)
+        .await?;
+    for entry in live {
+        let from = status_of(&entry);
+        let mut active: entry::ActiveModel = entry.clone().into();
+        active.status = Set(EntryStatus::Unpublished.as_str().into());
+        retract(&mut active, now());
+        save_versioned(db, active, entry.id, entry.version).await?;
+        record(
+            db,
+            entry.id,
+            principal,
+            Action::Unpublish,
+            (Some(from), Some(EntryStatus::Unpublished)),
+            Some("the group was removed".into()),
+            None,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn history(

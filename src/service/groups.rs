@@ -2,10 +2,10 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, Set, TransactionTrait,
 };
 
-use super::{auth, is_unique_violation, now, users};
+use super::{auth, entries, is_unique_violation, now, users};
 use crate::domain::authz::Principal;
 use crate::domain::group::{GroupFields, GroupInput};
 use crate::domain::{GroupRole, GroupStatus};
@@ -127,6 +127,9 @@ pub async fn update(
     };
     fields.apply(input);
     fields.validate().map_err(AppError::Validation)?;
+    let removing = input.status == Some(GroupStatus::Removed)
+        && existing.status != GroupStatus::Removed.as_str();
+    let group_id = existing.id;
     let mut active: group::ActiveModel = existing.into();
     active.name = Set(fields.name);
     active.country = Set(fields.country);
@@ -136,7 +139,13 @@ pub async fn update(
         active.status = Set(status.as_str().into());
     }
     active.updated_at = Set(now());
-    Ok(active.update(db).await?)
+    let txn = db.begin().await?;
+    if removing {
+        entries::retract_group(&txn, principal, group_id).await?;
+    }
+    let updated = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// A group the principal may manage (admins, owners).

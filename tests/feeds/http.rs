@@ -3,7 +3,9 @@
 use serde_json::json;
 
 use crate::common::{self, World};
-use crate::support::{NEW_QGIS, fetch, pks, publish, qgis};
+use newsfeed::service::now;
+
+use crate::support::{NEW_QGIS, OLD_QGIS, fetch, pks, publish, qgis};
 
 const ROUTES: [&str; 9] = [
     "/?json=1&lang=en",
@@ -138,6 +140,7 @@ db_test!(
         let before = qgis(app, "/?json=1", NEW_QGIS).await;
         assert_eq!(pks(&before), [id]);
         fetch(app, "/groups/alpha/feed.rss", &[]).await.expect(200);
+        let fetched_at = now() - 1;
 
         app.patch(
             "/api/v1/groups/alpha",
@@ -148,6 +151,31 @@ db_test!(
         .expect(200);
         assert!(qgis(app, "/?json=1", NEW_QGIS).await.is_empty());
         fetch(app, "/groups/alpha/feed.rss", &[]).await.expect(404);
+        // QGIS 3.36+ that already shows the entry is told to drop it...
+        let since = format!("/?json=1&after={fetched_at}");
+        let retractions = qgis(app, &since, NEW_QGIS).await;
+        assert_eq!(pks(&retractions), [id]);
+        let dropped_at = retractions[0]["publish_to"]
+            .as_f64()
+            .expect("past publish_to");
+        assert!(dropped_at <= now() as f64);
+        // ...older QGIS gets no retractions, and the entry's history says why.
+        assert!(qgis(app, &since, OLD_QGIS).await.is_empty());
+        let history = app
+            .get(&format!("/api/v1/entries/{id}/history"), Some(&world.admin))
+            .await
+            .expect(200)
+            .json();
+        let last = history.as_array().and_then(|events| events.last()).cloned();
+        let last = last.expect("an event");
+        assert_eq!(
+            (&last["action"], &last["to_status"], &last["comment"]),
+            (
+                &json!("unpublish"),
+                &json!("unpublished"),
+                &json!("the group was removed")
+            )
+        );
 
         // A group created through the API has its feeds at once.
         app.group(&world.admin, "gamma").await;
