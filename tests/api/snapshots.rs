@@ -30,20 +30,13 @@ db_test!(qgis_feed_response, |app: common::TestApp| async move {
         .expect(201)
         .json();
     let id = entry["id"].as_i64().expect("id");
-    app.post(
-        &format!("/api/v1/entries/{id}/submit"),
-        Some(&world.editor),
-        json!({}),
-    )
-    .await
-    .expect(200);
-    app.post(
-        &format!("/api/v1/moderation/entries/{id}/approve"),
-        Some(&world.moderator),
+    app.submit_and_approve(
+        &world.editor,
+        &world.moderator,
+        id,
         json!({"sticky": true, "publish_to": "2031-01-01T00:00:00Z"}),
     )
-    .await
-    .expect(200);
+    .await;
     let feed = app.get("/?json=1&lang=en", None).await;
     insta::assert_json_snapshot!("qgis_feed", stable(feed.expect(200).json()));
 });

@@ -62,17 +62,7 @@ db_test!(
     |app: common::TestApp| async move {
         let w = World::new(app).await;
         let app = &w.app;
-        let created = app
-            .post(
-                "/api/v1/groups/alpha/tokens",
-                Some(&w.owner),
-                json!({"name": "ci"}),
-            )
-            .await
-            .expect(201)
-            .json();
-        let token = created["token"].as_str().expect("token").to_string();
-        let token_id = created["id"].as_i64().expect("id");
+        let (token, token_id) = issue_ci_token(&w).await;
         // It writes for alpha: create, edit, submit.
         let draft = app.draft(&token, "alpha", "From CI").await;
         let id = id_of(&draft);
@@ -151,17 +141,7 @@ db_test!(
     |app: common::TestApp| async move {
         let w = World::new(app).await;
         let app = &w.app;
-        let created = app
-            .post(
-                "/api/v1/groups/alpha/tokens",
-                Some(&w.owner),
-                json!({"name": "ci"}),
-            )
-            .await
-            .expect(201)
-            .json();
-        let token = created["token"].as_str().expect("token").to_string();
-        let token_id = created["id"].as_i64().expect("id");
+        let (token, token_id) = issue_ci_token(&w).await;
         app.get("/api/v1/entries", Some(&token)).await.expect(200);
         // Another group's owner path cannot revoke it.
         app.delete(
@@ -246,3 +226,19 @@ db_test!(
         assert_eq!(me["email"], "owner@example.org");
     }
 );
+
+/// An API token named `ci` for group alpha, issued by its owner: `(secret, id)`.
+async fn issue_ci_token(w: &World) -> (String, i64) {
+    let created = w
+        .app
+        .post(
+            "/api/v1/groups/alpha/tokens",
+            Some(&w.owner),
+            json!({"name": "ci"}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let token = created["token"].as_str().expect("token").to_string();
+    (token, created["id"].as_i64().expect("id"))
+}

@@ -253,6 +253,19 @@ impl TestApp {
         let id = self.draft(editor, group, title).await["id"]
             .as_i64()
             .expect("id");
+        self.submit_and_approve(editor, moderator, id, json!({}))
+            .await;
+        id
+    }
+
+    /// Submits entry `id` as `editor` and approves it as `moderator` with `approval`.
+    pub async fn submit_and_approve(
+        &self,
+        editor: &str,
+        moderator: &str,
+        id: i64,
+        approval: Value,
+    ) {
         self.post(
             &format!("/api/v1/entries/{id}/submit"),
             Some(editor),
@@ -263,11 +276,10 @@ impl TestApp {
         self.post(
             &format!("/api/v1/moderation/entries/{id}/approve"),
             Some(moderator),
-            json!({}),
+            approval,
         )
         .await
         .expect(200);
-        id
     }
 
     /// Imports groups from CSV text directly through the service.

@@ -39,20 +39,8 @@ db_test!(
         .json()["id"]
         .as_i64()
         .expect("id");
-        app.post(
-            &format!("/api/v1/entries/{other}/submit"),
-            Some(&world.other_editor),
-            json!({}),
-        )
-        .await
-        .expect(200);
-        app.post(
-            &format!("/api/v1/moderation/entries/{other}/approve"),
-            Some(&world.moderator),
-            json!({}),
-        )
-        .await
-        .expect(200);
+        app.submit_and_approve(&world.other_editor, &world.moderator, other, json!({}))
+            .await;
 
         for (path, content_type) in [
             ("/feed.rss", "application/rss+xml; charset=utf-8"),

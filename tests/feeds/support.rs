@@ -56,20 +56,8 @@ pub async fn publish(world: &World, fields: Value, approval: Value) -> i64 {
         .json()["id"]
         .as_i64()
         .expect("id");
-    app.post(
-        &format!("/api/v1/entries/{id}/submit"),
-        Some(&world.editor),
-        json!({}),
-    )
-    .await
-    .expect(200);
-    app.post(
-        &format!("/api/v1/moderation/entries/{id}/approve"),
-        Some(&world.moderator),
-        approval,
-    )
-    .await
-    .expect(200);
+    app.submit_and_approve(&world.editor, &world.moderator, id, approval)
+        .await;
     id
 }
 
