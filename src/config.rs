@@ -57,6 +57,11 @@ pub struct Config {
     #[arg(long, env = "NEWSFEED_LOGIN_ATTEMPTS", default_value_t = 10)]
     pub login_attempts: u32,
 
+    /// Behind a reverse proxy: take the client address for login rate limiting
+    /// from the last `X-Forwarded-For` entry (the one the proxy appended).
+    #[arg(long, env = "NEWSFEED_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "NEWSFEED_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,

@@ -205,3 +205,63 @@ db_test!(
         login(&app, "ada@example.org", PASSWORD).await.expect(200);
     }
 );
+
+async fn login_via_proxy(app: &TestApp, email: &str, password: &str, forwarded: &str) -> Reply {
+    let response = app
+        .client
+        .post("/api/v1/auth/login")
+        .header("x-forwarded-for", forwarded)
+        .body_json(&json!({"email": email, "password": password}))
+        .send()
+        .await;
+    Reply::from(response.0).await
+}
+
+/// Behind a proxy every login comes from the proxy's address; `--trust-proxy`
+/// counts failures per client instead, taking the entry the proxy appended.
+async fn proxied(trust_proxy: bool, app: Option<TestApp>) {
+    let Some(app) = app else { return };
+    assert_eq!(app.state.config.trust_proxy, trust_proxy);
+    app.user("ada@example.org", newsfeed::domain::Role::Member)
+        .await;
+    app.user("bob@example.org", newsfeed::domain::Role::Member)
+        .await;
+    // The attacker forges a first entry; the proxy appends the real address.
+    let attacker = "198.51.100.7, 203.0.113.1";
+    for _ in 0..2 {
+        login_via_proxy(&app, "ada@example.org", "wrong", attacker)
+            .await
+            .expect_problem(401);
+    }
+    let colleague = login_via_proxy(&app, "bob@example.org", PASSWORD, "203.0.113.2").await;
+    let from_attacker = login_via_proxy(&app, "bob@example.org", PASSWORD, "203.0.113.1").await;
+    if trust_proxy {
+        colleague.expect(200);
+        from_attacker.expect_problem(429);
+    } else {
+        // One address for everyone: the attacker locked the colleague out too.
+        colleague.expect_problem(429);
+    }
+}
+
+fn proxy_config(trust_proxy: bool) -> Config {
+    Config {
+        login_attempts: 2,
+        trust_proxy,
+        ..Config::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy_sqlite() {
+    for trust in [true, false] {
+        proxied(trust, Some(TestApp::sqlite_with(proxy_config(trust)).await)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy_postgres() {
+    for trust in [true, false] {
+        proxied(trust, TestApp::postgres_with(proxy_config(trust)).await).await;
+    }
+}
