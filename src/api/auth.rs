@@ -63,7 +63,13 @@ fn client_ip(state: &AppState, request: &Request, remote: &RemoteAddr) -> String
     let forwarded = state
         .config
         .trust_proxy
-        .then(|| request.headers().get_all("x-forwarded-for").iter().last())
+        .then(|| {
+            request
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()
+        })
         .flatten()
         .and_then(|value| value.to_str().ok())
         .and_then(|list| list.rsplit(',').next())
