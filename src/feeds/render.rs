@@ -177,6 +177,17 @@ fn human(seconds: i64) -> String {
     date(seconds).format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// An event time as people at the venue read it (`2027-03-04 19:00 CET`), or UTC.
+fn venue_time(seconds: i64, timezone: Option<&str>) -> String {
+    match timezone.and_then(|name| name.parse::<chrono_tz::Tz>().ok()) {
+        Some(zone) => date(seconds)
+            .with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        None => human(seconds),
+    }
+}
+
 /// A small page of what is live, readable on a phone; everything escaped.
 fn html_page(hub: &FeedHub, snapshot: &Snapshot, query: &QgisQuery) -> String {
     let now = snapshot.built_at;
@@ -213,9 +224,10 @@ fn html_page(hub: &FeedHub, snapshot: &Snapshot, query: &QgisQuery) -> String {
             human(item.published_at()),
         );
         if let Some(starts) = fields.starts_at {
-            let _ = write!(page, " · starts {}", human(starts));
+            let zone = fields.timezone.as_deref();
+            let _ = write!(page, " · starts {}", venue_time(starts, zone));
             if let Some(ends) = fields.ends_at {
-                let _ = write!(page, ", ends {}", human(ends));
+                let _ = write!(page, ", ends {}", venue_time(ends, zone));
             }
         }
         if let Some(place) = &fields.location_name {

@@ -342,5 +342,21 @@ db_test!(
         assert!(!reply.text.contains("<img src=x"));
         assert!(reply.text.contains("Group alpha"));
         assert!(reply.text.contains("https://qgis.org/a.png"));
+
+        // Event times read as at the venue: 2030-07-01 10:00 UTC is noon in Berlin.
+        publish(
+            &world,
+            json!({"kind": "event", "title": "Summer meetup", "starts_at": "2030-07-01T10:00:00Z",
+                   "ends_at": "2030-07-01T12:00:00Z", "timezone": "Europe/Berlin"}),
+            json!({}),
+        )
+        .await;
+        let page = fetch(app, "/", &[]).await;
+        assert!(
+            page.text
+                .contains("starts 2030-07-01 12:00 CEST, ends 2030-07-01 14:00 CEST"),
+            "{}",
+            page.text
+        );
     }
 );
