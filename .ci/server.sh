@@ -17,6 +17,7 @@ BASE="http://127.0.0.1:$PORT"
 DB="sqlite://$WORK/ci.db?mode=rwc"
 export NEWSFEED_JWT_SECRET="ci-only-secret-0123456789abcdef0123456789"
 export NEWSFEED_LOGIN_ATTEMPTS=1000000
+export NEWSFEED_ACCESS_REQUESTS_PER_HOUR=1000000
 export NEWSFEED_PUBLIC_URL="$BASE"
 
 echo 'ci-admin-password' | "$BIN" create-user --email admin@example.org --role admin --password-stdin --database-url "$DB" >/dev/null

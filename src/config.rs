@@ -57,6 +57,10 @@ pub struct Config {
     #[arg(long, env = "NEWSFEED_LOGIN_ATTEMPTS", default_value_t = 10)]
     pub login_attempts: u32,
 
+    /// Access requests accepted per IP and hour (the form is public).
+    #[arg(long, env = "NEWSFEED_ACCESS_REQUESTS_PER_HOUR", default_value_t = 5)]
+    pub access_requests_per_hour: u32,
+
     /// Behind a reverse proxy: take the client address for login rate limiting
     /// from the last `X-Forwarded-For` entry (the one the proxy appended).
     #[arg(long, env = "NEWSFEED_TRUST_PROXY", default_value_t = false)]

@@ -27,6 +27,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
     pub login_limiter: Arc<RateLimiter>,
+    pub access_request_limiter: Arc<RateLimiter>,
     pub feeds: Arc<feeds::FeedHub>,
     /// Tells this instance's change notices from those of other instances.
     pub instance: Arc<str>,
@@ -41,6 +42,10 @@ impl AppState {
             db,
             jwt: Arc::new(jwt),
             login_limiter: Arc::new(RateLimiter::new(config.login_attempts, 15 * 60)),
+            access_request_limiter: Arc::new(RateLimiter::new(
+                config.access_requests_per_hour,
+                3600,
+            )),
             feeds: Arc::new(feeds::FeedHub::new(&config)),
             config: Arc::new(config),
             instance: service::auth::new_api_token_secret().into(),

@@ -1,12 +1,13 @@
 use crate::domain::text::Text;
-use poem::web::Data;
+use poem::Request;
+use poem::web::{Data, RemoteAddr};
 use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::{ApiTags, BearerAuth, Created, instant};
 use crate::AppState;
 use crate::domain::AccessRequestStatus;
 use crate::entities::access_request;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::service::access_requests::{self, AccessRequestInput};
 
 pub struct AccessRequestsApi;
@@ -59,9 +60,16 @@ impl AccessRequestsApi {
     async fn create(
         &self,
         state: Data<&AppState>,
+        request: &Request,
+        remote: &RemoteAddr,
         body: Json<AccessRequestInput>,
     ) -> AppResult<Created<AccessRequestOut>> {
+        let ip = super::client_ip(&state, request, remote);
+        if let Some(retry_after) = state.access_request_limiter.retry_after(&ip) {
+            return Err(AppError::TooManyRequests { retry_after });
+        }
         let request = access_requests::create(&state.db, &body).await?;
+        state.access_request_limiter.record(&ip);
         Ok(Created::Created(Json(request.into())))
     }
 

@@ -39,7 +39,7 @@ impl AuthApi {
         remote: &RemoteAddr,
         body: Json<LoginRequest>,
     ) -> AppResult<Json<LoginResponse>> {
-        let ip = client_ip(&state, request, remote);
+        let ip = super::client_ip(&state, request, remote);
         let access_token = auth::login(&state, &body.email, &body.password, &ip).await?;
         Ok(Json(LoginResponse {
             access_token,
@@ -53,33 +53,5 @@ impl AuthApi {
     async fn me(&self, state: Data<&AppState>, auth: BearerAuth) -> AppResult<Json<UserOut>> {
         let user = users::get(&state.db, auth.0.user_id()).await?;
         Ok(Json(UserOut::with_memberships(&state.db, user).await?))
-    }
-}
-
-/// The address failed logins are counted against: the peer, or with
-/// `--trust-proxy` the address our proxy appended to `X-Forwarded-For`
-/// (earlier entries come from the client and can be forged).
-fn client_ip(state: &AppState, request: &Request, remote: &RemoteAddr) -> String {
-    let forwarded = state
-        .config
-        .trust_proxy
-        .then(|| {
-            request
-                .headers()
-                .get_all("x-forwarded-for")
-                .iter()
-                .next_back()
-        })
-        .flatten()
-        .and_then(|value| value.to_str().ok())
-        .and_then(|list| list.rsplit(',').next())
-        .map(str::trim)
-        .filter(|address| !address.is_empty());
-    match forwarded {
-        Some(address) => address.to_string(),
-        None => remote
-            .as_socket_addr()
-            .map(|addr| addr.ip().to_string())
-            .unwrap_or_else(|| remote.to_string()),
     }
 }

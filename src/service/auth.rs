@@ -217,7 +217,7 @@ pub async fn login(state: &AppState, email: &str, password: &str, ip: &str) -> A
         }
         _ => {
             for key in &keys {
-                state.login_limiter.record_failure(key);
+                state.login_limiter.record(key);
             }
             Err(AppError::Unauthorized("wrong email or password".into()))
         }

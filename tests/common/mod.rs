@@ -108,9 +108,18 @@ fn unique_name() -> String {
     )
 }
 
+/// Defaults, except that the public access-request form is not rate limited:
+/// every test client shares one address, and the limit has its own test.
+fn test_config() -> Config {
+    Config {
+        access_requests_per_hour: 10_000,
+        ..Config::default()
+    }
+}
+
 impl TestApp {
     pub async fn sqlite() -> Self {
-        Self::sqlite_with(Config::default()).await
+        Self::sqlite_with(test_config()).await
     }
 
     pub async fn sqlite_with(config: Config) -> Self {
@@ -127,7 +136,7 @@ impl TestApp {
 
     /// A fresh database on the server in `NEWSFEED_TEST_DATABASE_URL`, if set.
     pub async fn postgres() -> Option<Self> {
-        Self::postgres_with(Config::default()).await
+        Self::postgres_with(test_config()).await
     }
 
     pub async fn postgres_with(config: Config) -> Option<Self> {
