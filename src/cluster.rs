@@ -51,18 +51,11 @@ async fn listen(
             .await?;
     listener.listen(CHANNEL).await?;
     // Whatever happened while we were not listening.
-    refresh(feeds, db).await;
+    feeds.refresh_or_keep(db).await;
     loop {
         let notification = listener.recv().await?;
         if notification.payload() != instance {
-            refresh(feeds, db).await;
+            feeds.refresh_or_keep(db).await;
         }
-    }
-}
-
-/// Rebuilds the snapshot; on failure the previous one keeps being served.
-pub async fn refresh(feeds: &FeedHub, db: &DatabaseConnection) {
-    if let Err(error) = feeds.refresh(db).await {
-        tracing::error!(%error, "feed snapshot refresh failed; serving the previous one");
     }
 }

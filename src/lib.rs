@@ -62,7 +62,7 @@ impl AppState {
 
     /// Called after every change that can alter what feeds publish.
     pub async fn live_changed(&self) {
-        cluster::refresh(&self.feeds, &self.db).await;
+        self.feeds.refresh_or_keep(&self.db).await;
         cluster::announce(&self.db, &self.instance).await;
     }
 }

@@ -167,9 +167,17 @@ impl FeedHub {
         Ok(())
     }
 
-    /// A feed variant (`group` set for `/groups/{group}/feed.*`). Groups are
-    /// created without telling the feeds, so a group the snapshot does not
-    /// know reloads it first, at most every few seconds.
+    /// Reloads the snapshot; on failure the previous one keeps being served.
+    pub async fn refresh_or_keep(&self, db: &DatabaseConnection) {
+        if let Err(error) = self.refresh(db).await {
+            tracing::error!(%error, "feed snapshot refresh failed; serving the previous one");
+        }
+    }
+
+    /// A feed variant (`group` set for `/groups/{group}/feed.*`). Groups
+    /// imported by another process (`newsfeed import-groups` on SQLite) do not
+    /// tell the feeds, so a group the snapshot does not know reloads it first,
+    /// at most every few seconds.
     pub async fn feed(
         &self,
         db: &DatabaseConnection,
@@ -182,9 +190,7 @@ impl FeedHub {
                 if refusal.status == poem::http::StatusCode::NOT_FOUND
                     && self.claim_miss_refresh() =>
             {
-                if let Err(error) = self.refresh(db).await {
-                    tracing::error!(%error, "feed snapshot refresh failed; serving the previous one");
-                }
+                self.refresh_or_keep(db).await;
                 render::feed(self, format, query, group)
             }
             other => other,
