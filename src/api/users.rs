@@ -7,7 +7,7 @@ use super::{ApiTags, BearerAuth, Created};
 use crate::AppState;
 use crate::domain::{GroupRole, Role};
 use crate::entities::{group, membership, user};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::service::users::{self, NewUser, UserChange};
 
 pub struct UsersApi;
@@ -91,7 +91,7 @@ impl UsersApi {
         auth: BearerAuth,
         body: Json<CreateUser>,
     ) -> AppResult<Created<UserOut>> {
-        require_admin(&auth)?;
+        auth.0.require_admin("manage users")?;
         let body = body.0;
         let user = users::create_user(
             &state.db,
@@ -115,7 +115,7 @@ impl UsersApi {
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> AppResult<Json<Vec<UserOut>>> {
-        require_admin(&auth)?;
+        auth.0.require_admin("manage users")?;
         let mut people = Vec::new();
         for user in users::list(&state.db).await? {
             people.push(UserOut::with_memberships(&state.db, user).await?);
@@ -132,7 +132,7 @@ impl UsersApi {
         id: Path<i64>,
         body: Json<UpdateUser>,
     ) -> AppResult<Json<UserOut>> {
-        require_admin(&auth)?;
+        auth.0.require_admin("manage users")?;
         let body = body.0;
         let change = UserChange {
             display_name: body.display_name.map(String::from),
@@ -141,13 +141,5 @@ impl UsersApi {
         };
         let user = users::update(&state.db, auth.0.user_id(), *id, change).await?;
         Ok(Json(UserOut::with_memberships(&state.db, user).await?))
-    }
-}
-
-fn require_admin(auth: &BearerAuth) -> AppResult<()> {
-    if auth.0.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("only admins manage users".into()))
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::{EntryStatus, GroupRole, Role};
+use crate::error::{AppError, AppResult};
 
 /// Whoever a request is authenticated as.
 #[derive(Clone, Debug)]
@@ -56,6 +57,15 @@ impl Principal {
 
     pub fn is_admin(&self) -> bool {
         self.role() == Some(Role::Admin)
+    }
+
+    /// Admins only: `Forbidden` naming what only they may `do_what`.
+    pub fn require_admin(&self, do_what: &str) -> AppResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("only admins may {do_what}")))
+        }
     }
 
     /// Moderators and admins work the queue.

@@ -95,22 +95,12 @@ pub async fn create(
     .await?)
 }
 
-fn require_admin(principal: &Principal) -> AppResult<()> {
-    if principal.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "only admins handle access requests".into(),
-        ))
-    }
-}
-
 pub async fn list(
     db: &DatabaseConnection,
     principal: &Principal,
     status: Option<AccessRequestStatus>,
 ) -> AppResult<Vec<access_request::Model>> {
-    require_admin(principal)?;
+    principal.require_admin("handle access requests")?;
     let mut query = access_request::Entity::find().order_by_asc(access_request::Column::Id);
     if let Some(status) = status {
         query = query.filter(access_request::Column::Status.eq(status.as_str()));
@@ -127,7 +117,7 @@ pub async fn decide(
     approve: bool,
     comment: Option<String>,
 ) -> AppResult<access_request::Model> {
-    require_admin(principal)?;
+    principal.require_admin("handle access requests")?;
     let comment = comment
         .map(|text| text.trim().to_string())
         .filter(|text| !text.is_empty());

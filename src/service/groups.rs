@@ -16,14 +16,6 @@ fn forbidden() -> AppError {
     AppError::Forbidden("only admins and the group's owners may do this".into())
 }
 
-fn require_admin(principal: &Principal) -> AppResult<()> {
-    if principal.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("only admins may do this".into()))
-    }
-}
-
 /// Active groups, for the public directory.
 pub async fn list_public(db: &DatabaseConnection) -> AppResult<Vec<group::Model>> {
     Ok(group::Entity::find()
@@ -77,7 +69,7 @@ pub async fn create(
     principal: &Principal,
     input: &GroupInput,
 ) -> AppResult<group::Model> {
-    require_admin(principal)?;
+    principal.require_admin("create groups")?;
     let mut fields = GroupFields::default();
     fields.apply(input);
     fields.validate().map_err(AppError::Validation)?;
@@ -106,7 +98,7 @@ pub async fn update(
     slug: &str,
     input: &GroupInput,
 ) -> AppResult<group::Model> {
-    require_admin(principal)?;
+    principal.require_admin("change groups")?;
     let existing = find_by_slug(db, slug).await?;
     if input
         .slug
