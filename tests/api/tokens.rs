@@ -10,15 +10,7 @@ db_test!(
     |app: common::TestApp| async move {
         let w = World::new(app).await;
         let app = &w.app;
-        let created = app
-            .post(
-                "/api/v1/groups/alpha/tokens",
-                Some(&w.owner),
-                json!({"name": "website CI"}),
-            )
-            .await
-            .expect(201)
-            .json();
+        let created = issue_token(&w, "website CI").await;
         let secret = created["token"].as_str().expect("token").to_string();
         assert!(secret.starts_with("nf_"), "{secret}");
         assert_eq!(secret.len(), 3 + 64);
@@ -203,15 +195,7 @@ db_test!(
     |app: common::TestApp| async move {
         let w = World::new(app).await;
         let app = &w.app;
-        let created = app
-            .post(
-                "/api/v1/groups/alpha/tokens",
-                Some(&w.owner),
-                json!({"name": "site"}),
-            )
-            .await
-            .expect(201)
-            .json();
+        let created = issue_token(&w, "site").await;
         let token = created["token"].as_str().expect("token").to_string();
         let id = id_of(&app.draft(&token, "alpha", "via token").await);
         let history = app
@@ -227,18 +211,22 @@ db_test!(
     }
 );
 
-/// An API token named `ci` for group alpha, issued by its owner: `(secret, id)`.
-async fn issue_ci_token(w: &World) -> (String, i64) {
-    let created = w
-        .app
+/// An API token named `name` for group alpha, issued by its owner: the 201 body.
+async fn issue_token(w: &World, name: &str) -> serde_json::Value {
+    w.app
         .post(
             "/api/v1/groups/alpha/tokens",
             Some(&w.owner),
-            json!({"name": "ci"}),
+            json!({"name": name}),
         )
         .await
         .expect(201)
-        .json();
+        .json()
+}
+
+/// An API token named `ci` for group alpha: `(secret, id)`.
+async fn issue_ci_token(w: &World) -> (String, i64) {
+    let created = issue_token(w, "ci").await;
     let token = created["token"].as_str().expect("token").to_string();
     (token, created["id"].as_i64().expect("id"))
 }
