@@ -51,11 +51,11 @@ async fn listen(
             .await?;
     listener.listen(CHANNEL).await?;
     // Whatever happened while we were not listening.
-    feeds.refresh_or_keep(db).await;
+    feeds.refresh_or_keep().await;
     loop {
         let notification = listener.recv().await?;
         if notification.payload() != instance {
-            feeds.refresh_or_keep(db).await;
+            feeds.refresh_or_keep().await;
         }
     }
 }

@@ -5,13 +5,13 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
-use crate::error::{AppError, AppResult};
+use crate::error::StartupError;
 
 /// Opens `url`, applies pending migrations and returns the pool.
-pub async fn connect(url: &str, pool_size: u32) -> AppResult<DatabaseConnection> {
+pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, StartupError> {
     let sqlite = url.starts_with("sqlite:");
     if !sqlite && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
-        return Err(AppError::BadRequest(format!(
+        return Err(StartupError::Config(format!(
             "unsupported database URL `{}`: use sqlite://FILE?mode=rwc or postgres://USER@HOST/DB",
             redact(url)
         )));
@@ -33,12 +33,15 @@ pub async fn connect(url: &str, pool_size: u32) -> AppResult<DatabaseConnection>
                 .foreign_keys(true)
         });
     }
-    let db = Database::connect(options).await.map_err(|error| {
-        AppError::Internal(format!("cannot connect to {}: {error}", redact(url)))
-    })?;
+    let db = Database::connect(options)
+        .await
+        .map_err(|source| StartupError::Connect {
+            url: redact(url),
+            source,
+        })?;
     Migrator::up(&db, None)
         .await
-        .map_err(|error| AppError::Internal(format!("migrations failed: {error}")))?;
+        .map_err(StartupError::Migrate)?;
     db.execute_unprepared("SELECT 1").await?;
     Ok(db)
 }

@@ -1,7 +1,14 @@
 #![forbid(unsafe_code)]
 //! newsfeed: user groups submit entries, moderators approve them, feeds publish them.
+//!
+//! Data flows one way: `api` (and the CLI) call `service`, which uses
+//! `domain` for every rule and `entities` for storage; `feeds` serve an
+//! in-memory snapshot that the services' [`service::LiveSignal`] refreshes.
+//! This file is where the parts are wired together.
 
 pub mod api;
+pub mod cli;
+pub mod clock;
 mod cluster;
 pub mod config;
 pub mod db;
@@ -16,55 +23,70 @@ use std::sync::Arc;
 
 use poem::{Endpoint, EndpointExt, Route};
 
+use clock::Clock;
 pub use config::Config;
-pub use error::{AppError, AppResult};
-use service::{auth::JwtKeys, rate_limit::RateLimiter};
+pub use error::{AppError, AppResult, StartupError};
+use feeds::FeedHub;
+use service::{LiveSignal, Services};
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: sea_orm::DatabaseConnection,
+    pub services: Arc<Services>,
+    pub feeds: Arc<FeedHub>,
     pub config: Arc<Config>,
-    pub jwt: Arc<JwtKeys>,
-    pub login_limiter: Arc<RateLimiter>,
-    pub access_request_limiter: Arc<RateLimiter>,
-    pub feeds: Arc<feeds::FeedHub>,
-    /// Tells this instance's change notices from those of other instances.
-    pub instance: Arc<str>,
 }
 
 impl AppState {
     /// Connects to the database, applies migrations and loads the feed snapshot.
-    pub async fn new(config: Config) -> AppResult<Self> {
-        let db = db::connect(&config.database_url, config.db_pool).await?;
-        let jwt = JwtKeys::from_config(&config)?;
-        let state = Self {
-            db,
-            jwt: Arc::new(jwt),
-            login_limiter: Arc::new(RateLimiter::new(config.login_attempts, 15 * 60)),
-            access_request_limiter: Arc::new(RateLimiter::new(
-                config.access_requests_per_hour,
-                3600,
-            )),
-            feeds: Arc::new(feeds::FeedHub::new(&config)),
-            config: Arc::new(config),
-            instance: service::auth::new_api_token_secret().into(),
-        };
-        state.feeds.refresh(&state.db).await?;
-        feeds::FeedHub::spawn_scheduler(state.feeds.clone(), state.db.clone());
-        cluster::spawn_listener(
-            state.feeds.clone(),
-            state.db.clone(),
-            state.instance.clone(),
-        );
-        Ok(state)
+    pub async fn new(config: Config) -> Result<Self, StartupError> {
+        Self::with_clock(config, Clock::system()).await
     }
 
-    /// Called after every change that can alter what feeds publish.
-    pub async fn live_changed(&self) {
-        self.feeds.refresh_or_keep(&self.db).await;
-        cluster::announce(&self.db, &self.instance).await;
+    /// As [`AppState::new`], with a clock of the caller's (tests move time with it).
+    pub async fn with_clock(config: Config, clock: Clock) -> Result<Self, StartupError> {
+        let db = db::connect(&config.database_url, config.db_pool).await?;
+        let config = Arc::new(config);
+        let feeds = Arc::new(FeedHub::new(&config, db.clone(), clock.clone()));
+        // Tells this instance's change notices from those of other instances.
+        let instance: Arc<str> = service::tokens::random_hex(16).into();
+        let live = LiveSignal::new().on_change({
+            let (feeds, db, instance) = (feeds.clone(), db.clone(), instance.clone());
+            move || {
+                let (feeds, db, instance) = (feeds.clone(), db.clone(), instance.clone());
+                async move {
+                    feeds.refresh_or_keep().await;
+                    cluster::announce(&db, &instance).await;
+                }
+            }
+        });
+        let services = Arc::new(Services::new(db.clone(), config.clone(), clock, live)?);
+        feeds.refresh().await?;
+        FeedHub::spawn_scheduler(feeds.clone());
+        cluster::spawn_listener(feeds.clone(), db, instance);
+        Ok(Self {
+            services,
+            feeds,
+            config,
+        })
     }
+}
+
+/// Services for a command that changes data outside a running server: other
+/// instances on PostgreSQL hear of its changes to what is live.
+pub fn command_services(
+    db: sea_orm::DatabaseConnection,
+    config: Config,
+) -> Result<Services, StartupError> {
+    let instance: Arc<str> = service::tokens::random_hex(16).into();
+    let live = LiveSignal::new().on_change({
+        let db = db.clone();
+        move || {
+            let (db, instance) = (db.clone(), instance.clone());
+            async move { cluster::announce(&db, &instance).await }
+        }
+    });
+    Services::new(db, Arc::new(config), Clock::system(), live)
 }
 
 /// The OpenAPI service: every documented operation.
@@ -80,19 +102,20 @@ pub fn openapi() -> poem_openapi::OpenApiService<api::Apis, ()> {
 /// The whole HTTP application over `state`.
 pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     let service = openapi();
-    let spec = service.spec_endpoint();
-    let docs = service.swagger_ui();
+    let problems = Arc::new(api::problem::Problems::new(
+        &state.config.public_url,
+        &service.spec(),
+    ));
     let max_body = state.config.max_body_bytes;
-    let allowed = std::sync::Arc::new(middleware::AllowedMethods::from_spec(&service.spec()));
     Route::new()
-        .at("/api/v1/openapi.json", spec)
-        .nest("/api/docs", docs)
+        .at("/api/v1/openapi.json", service.spec_endpoint())
+        .nest("/api/docs", service.swagger_ui())
+        .at("/problems/:slug", api::problem::describe)
         .nest("/", service)
         .around(move |endpoint, request| middleware::limit_body(endpoint, request, max_body))
         .around(move |endpoint, request| {
-            middleware::allow_on_405(endpoint, request, allowed.clone())
+            api::problem::render_errors(endpoint, request, problems.clone())
         })
         .with(poem::middleware::Tracing)
-        .catch_all_error(error::any_error_to_problem)
         .data(state)
 }

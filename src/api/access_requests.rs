@@ -1,16 +1,51 @@
-use crate::domain::text::Text;
 use poem::Request;
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
+use super::text::Text;
 use super::{ApiTags, BearerAuth, Created, instant};
 use crate::AppState;
 use crate::domain::AccessRequestStatus;
+use crate::domain::access_request::AccessRequestForm;
 use crate::entities::access_request;
-use crate::error::{AppError, AppResult};
-use crate::service::access_requests::{self, AccessRequestInput};
+use crate::error::AppResult;
+use crate::service::access_requests;
 
 pub struct AccessRequestsApi;
+
+/// A request for a new group to get access.
+#[derive(Object, Clone, Debug)]
+#[oai(deny_unknown_fields)]
+pub struct AccessRequestInput {
+    /// Name of the group.
+    pub group_name: Text,
+    /// Wished slug; derived from the name when absent.
+    pub slug: Option<Text>,
+    /// ISO 3166-1 alpha-2 country, or empty.
+    #[oai(default)]
+    pub country: Text,
+    /// Group website, or empty.
+    #[oai(default)]
+    pub website: Text,
+    /// Where to reach the person asking.
+    pub contact_email: Text,
+    /// Who the group is and what it will publish.
+    #[oai(default)]
+    pub message: Text,
+}
+
+impl From<AccessRequestInput> for AccessRequestForm {
+    fn from(input: AccessRequestInput) -> Self {
+        Self {
+            group_name: input.group_name.into(),
+            slug: input.slug.map(String::from),
+            country: input.country.into(),
+            website: input.website.into(),
+            contact_email: input.contact_email.into(),
+            message: input.message.into(),
+        }
+    }
+}
 
 #[derive(Object)]
 struct AccessRequestOut {
@@ -31,8 +66,7 @@ impl From<access_request::Model> for AccessRequestOut {
     fn from(request: access_request::Model) -> Self {
         Self {
             id: request.id,
-            status: AccessRequestStatus::parse(&request.status)
-                .unwrap_or(AccessRequestStatus::Pending),
+            status: request.status,
             group_name: request.group_name,
             slug: request.slug,
             country: request.country,
@@ -65,11 +99,7 @@ impl AccessRequestsApi {
         body: Json<AccessRequestInput>,
     ) -> AppResult<Created<AccessRequestOut>> {
         let ip = super::client_ip(&state, request, remote);
-        if let Some(retry_after) = state.access_request_limiter.retry_after(&ip) {
-            return Err(AppError::TooManyRequests { retry_after });
-        }
-        let request = access_requests::create(&state.db, &body).await?;
-        state.access_request_limiter.record(&ip);
+        let request = access_requests::create(&state.services, &body.0.into(), &ip).await?;
         Ok(Created::Created(Json(request.into())))
     }
 
@@ -81,7 +111,7 @@ impl AccessRequestsApi {
         auth: BearerAuth,
         status: Query<Option<AccessRequestStatus>>,
     ) -> AppResult<Json<Vec<AccessRequestOut>>> {
-        let requests = access_requests::list(&state.db, &auth.0, *status).await?;
+        let requests = access_requests::list(&state.services, &auth.0, *status).await?;
         Ok(Json(requests.into_iter().map(Into::into).collect()))
     }
 
@@ -94,16 +124,9 @@ impl AccessRequestsApi {
         id: Path<i64>,
         body: Json<Decision>,
     ) -> AppResult<Json<AccessRequestOut>> {
-        let request = access_requests::decide(
-            &state.db,
-            &auth.0,
-            *id,
-            true,
-            body.0.comment.map(String::from),
-        )
-        .await?;
-        // The new group's feeds exist from now on.
-        state.live_changed().await;
+        let request =
+            access_requests::decide(&state.services, &auth.0, *id, true, body.comment.as_deref())
+                .await?;
         Ok(Json(request.into()))
     }
 
@@ -116,14 +139,9 @@ impl AccessRequestsApi {
         id: Path<i64>,
         body: Json<Decision>,
     ) -> AppResult<Json<AccessRequestOut>> {
-        let request = access_requests::decide(
-            &state.db,
-            &auth.0,
-            *id,
-            false,
-            body.0.comment.map(String::from),
-        )
-        .await?;
+        let request =
+            access_requests::decide(&state.services, &auth.0, *id, false, body.comment.as_deref())
+                .await?;
         Ok(Json(request.into()))
     }
 }

@@ -1,8 +1,8 @@
-use crate::domain::text::Text;
 use poem::Request;
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::{Object, OpenApi, payload::Json};
 
+use super::text::Text;
 use super::users::UserOut;
 use super::{ApiTags, BearerAuth};
 use crate::AppState;
@@ -40,18 +40,18 @@ impl AuthApi {
         body: Json<LoginRequest>,
     ) -> AppResult<Json<LoginResponse>> {
         let ip = super::client_ip(&state, request, remote);
-        let access_token = auth::login(&state, &body.email, &body.password, &ip).await?;
+        let access_token = auth::login(&state.services, &body.email, &body.password, &ip).await?;
         Ok(Json(LoginResponse {
             access_token,
             token_type: "Bearer".into(),
-            expires_in: state.jwt.ttl(),
+            expires_in: state.services.jwt.ttl(),
         }))
     }
 
     /// Who the credentials belong to, with group memberships.
     #[oai(path = "/me", method = "get")]
     async fn me(&self, state: Data<&AppState>, auth: BearerAuth) -> AppResult<Json<UserOut>> {
-        let user = users::get(&state.db, auth.0.user_id()).await?;
-        Ok(Json(UserOut::with_memberships(&state.db, user).await?))
+        let person = users::person(&state.services, auth.0.attributed_user_id()).await?;
+        Ok(Json(person.into()))
     }
 }

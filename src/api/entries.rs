@@ -1,111 +1,214 @@
 use chrono::{DateTime, Utc};
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json, types::MaybeUndefined};
 
+use super::text::Text;
 use super::{ApiTags, BearerAuth, Created, Deleted, instant, page};
 use crate::AppState;
-use crate::domain::entry::EntryInput;
-use crate::domain::lifecycle::Action;
-use crate::domain::{EntryKind, EntryStatus};
+use crate::domain::entry::{EntryPatch, with_entry_fields};
+use crate::domain::lifecycle::{ActionRequest, EditRequest};
+use crate::domain::{Action, EntryKind, EntryStatus};
 use crate::entities::entry_event;
 use crate::error::AppResult;
-use crate::service::entries::{self, ActionInput, EntryFilter, EntryView};
+use crate::service::entries::{self, EntryFilter, EntryView, NewEntry, fields_of};
 
 pub struct EntriesApi;
 
-/// An entry as its group and moderators see it.
-#[derive(Object)]
-pub struct EntryOut {
-    /// Also the `pk` in the QGIS feed.
-    id: i64,
-    group: String,
-    kind: EntryKind,
-    status: EntryStatus,
-    /// Send it back with updates; it changes on every write.
-    version: i32,
-    /// Whether an approved revision is being published now.
-    live: bool,
-    title: String,
-    content: String,
-    url: String,
-    image: String,
-    #[oai(nullable)]
-    language: Option<String>,
-    #[oai(nullable)]
-    target_area: Option<Vec<Vec<f64>>>,
-    #[oai(nullable)]
-    call_to_action: Option<String>,
-    sticky: bool,
-    priority: i32,
-    #[oai(nullable)]
-    publish_from: Option<DateTime<Utc>>,
-    #[oai(nullable)]
-    publish_to: Option<DateTime<Utc>>,
-    #[oai(nullable)]
-    starts_at: Option<DateTime<Utc>>,
-    #[oai(nullable)]
-    ends_at: Option<DateTime<Utc>>,
-    #[oai(nullable)]
-    timezone: Option<String>,
-    #[oai(nullable)]
-    location_name: Option<String>,
-    #[oai(nullable)]
-    latitude: Option<f64>,
-    #[oai(nullable)]
-    longitude: Option<f64>,
-    #[oai(nullable)]
-    online_url: Option<String>,
-    #[oai(nullable)]
-    goal_amount: Option<f64>,
-    #[oai(nullable)]
-    currency: Option<String>,
-    #[oai(nullable)]
-    deadline: Option<DateTime<Utc>>,
-    author_id: i64,
-    #[oai(nullable)]
-    submitted_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+/// The request type of each field kind of `with_entry_fields!`.
+macro_rules! input_type {
+    (text) => { Option<Text> };
+    (line) => { MaybeUndefined<Text> };
+    (instant) => { MaybeUndefined<DateTime<Utc>> };
+    (number) => { MaybeUndefined<f64> };
+    (area) => { MaybeUndefined<Vec<Vec<f64>>> };
 }
 
-impl From<EntryView> for EntryOut {
-    fn from(view: EntryView) -> Self {
-        let e = view.entry;
+/// A request field as a patch of the domain field (`None` keeps it).
+macro_rules! to_patch {
+    (text, $value:expr) => { $value.map(String::from) };
+    (line, $value:expr) => { patch($value, String::from) };
+    (instant, $value:expr) => { patch($value, |instant| instant.timestamp()) };
+    (number, $value:expr) => { patch($value, |number| number) };
+    (area, $value:expr) => { patch($value, area_points) };
+}
+
+/// The response type of each field kind.
+macro_rules! output_type {
+    (text) => { String };
+    (line) => { Option<String> };
+    (instant) => { Option<DateTime<Utc>> };
+    (number) => { Option<f64> };
+    (area) => { Option<Vec<Vec<f64>>> };
+}
+
+/// A domain field as its response value.
+macro_rules! to_output {
+    (instant, $value:expr) => { $value.map(instant) };
+    (area, $value:expr) => {
+        $value.map(|points| points.iter().map(|point| point.to_vec()).collect())
+    };
+    ($kind:ident, $value:expr) => { $value };
+}
+
+/// `null` clears an optional field, absence keeps it.
+fn patch<T, U>(value: MaybeUndefined<T>, convert: impl FnOnce(T) -> U) -> Option<Option<U>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(value) => Some(Some(convert(value))),
+    }
+}
+
+/// `[[lon, lat], ...]`; a point that is not a pair becomes NaN, so that
+/// validation names the field.
+fn area_points(points: Vec<Vec<f64>>) -> Vec<[f64; 2]> {
+    points
+        .iter()
+        .map(|point| match point.as_slice() {
+            [lon, lat] => [*lon, *lat],
+            _ => [f64::NAN, f64::NAN],
+        })
+        .collect()
+}
+
+macro_rules! entry_input {
+    (
+        common: [$($common_kind:ident $common:ident $common_doc:literal),* $(,)?],
+        kind: [$($kind_kind:ident $kind:ident $kind_doc:literal),* $(,)?] $(,)?
+    ) => {
+        /// Create or update an entry. On create `group`, `kind` and `title` are required;
+        /// on update `version` is, and absent fields keep their value (`null` clears one).
+        #[derive(Object, Clone, Debug, Default)]
+        #[oai(deny_unknown_fields)]
+        pub struct EntryInput {
+            /// Slug of the group that publishes the entry (create only).
+            #[oai(nullable)]
+            pub group: Option<Text>,
+            /// Kind of entry (create only).
+            #[oai(nullable)]
+            pub kind: Option<EntryKind>,
+            /// The version this update is based on (update only); a stale one gets 409.
+            #[oai(nullable)]
+            pub version: Option<i32>,
+            $(#[doc = $common_doc] #[oai(nullable)] pub $common: input_type!($common_kind),)*
+            $(#[doc = $kind_doc] #[oai(nullable)] pub $kind: input_type!($kind_kind),)*
+        }
+
+        impl EntryInput {
+            fn into_patch(self) -> (Option<String>, Option<EntryKind>, Option<i32>, EntryPatch) {
+                let patch = EntryPatch {
+                    $($common: to_patch!($common_kind, self.$common),)*
+                    $($kind: to_patch!($kind_kind, self.$kind),)*
+                };
+                (self.group.map(String::from), self.kind, self.version, patch)
+            }
+        }
+    };
+}
+
+with_entry_fields!(entry_input);
+
+/// Builds `EntryOut` by munching the field rows: text fields are always
+/// present, the others nullable.
+macro_rules! entry_output_fields {
+    (@munch [$($fields:tt)*]) => {
+        /// An entry as its group and moderators see it.
+        #[derive(Object)]
+        pub struct EntryOut {
+            /// Also the `pk` in the QGIS feed.
+            id: i64,
+            group: String,
+            kind: EntryKind,
+            status: EntryStatus,
+            /// Send it back with updates; it changes on every write.
+            version: i32,
+            /// Whether an approved revision is being published now.
+            live: bool,
+            $($fields)*
+            sticky: bool,
+            priority: i32,
+            author_id: i64,
+            #[oai(nullable)]
+            submitted_at: Option<DateTime<Utc>>,
+            created_at: DateTime<Utc>,
+            updated_at: DateTime<Utc>,
+        }
+    };
+    (@munch [$($fields:tt)*] text $name:ident $doc:literal, $($rest:tt)*) => {
+        entry_output_fields!(@munch [$($fields)* $name: String,] $($rest)*);
+    };
+    (@munch [$($fields:tt)*] $kind:ident $name:ident $doc:literal, $($rest:tt)*) => {
+        entry_output_fields!(@munch [$($fields)* #[oai(nullable)] $name: output_type!($kind),] $($rest)*);
+    };
+}
+
+macro_rules! entry_output {
+    (
+        common: [$($common_kind:ident $common:ident $common_doc:literal),* $(,)?],
+        kind: [$($kind_kind:ident $kind:ident $kind_doc:literal),* $(,)?] $(,)?
+    ) => {
+        entry_output_fields!(@munch [] $($common_kind $common $common_doc,)* $($kind_kind $kind $kind_doc,)*);
+
+        impl From<EntryView> for EntryOut {
+            fn from(view: EntryView) -> Self {
+                let fields = fields_of(&view.entry);
+                let e = view.entry;
+                Self {
+                    id: e.id,
+                    group: view.group_slug,
+                    kind: e.kind,
+                    status: e.status,
+                    version: e.version,
+                    live: e.in_feed,
+                    $($common: to_output!($common_kind, fields.$common),)*
+                    $($kind: to_output!($kind_kind, fields.$kind),)*
+                    sticky: e.sticky,
+                    priority: e.priority,
+                    author_id: e.author_id,
+                    submitted_at: e.submitted_at.map(instant),
+                    created_at: instant(e.created_at),
+                    updated_at: instant(e.updated_at),
+                }
+            }
+        }
+    };
+}
+
+with_entry_fields!(entry_output);
+
+/// What a moderator (or an editor, for submit and withdraw) sends with an action.
+#[derive(Object, Clone, Debug, Default)]
+#[oai(deny_unknown_fields)]
+pub struct ActionInput {
+    /// Why; required to reject, request changes, unpublish and comment.
+    #[oai(nullable)]
+    pub comment: Option<Text>,
+    /// The version the action is based on; a stale one gets 409.
+    #[oai(nullable)]
+    pub version: Option<i32>,
+    /// On approve: pin the entry to the top of the feeds.
+    #[oai(nullable)]
+    pub sticky: Option<bool>,
+    /// On approve: higher comes first among entries of equal stickiness.
+    #[oai(nullable)]
+    pub priority: Option<i32>,
+    /// On approve: override the start of the publication window.
+    #[oai(nullable)]
+    pub publish_from: Option<DateTime<Utc>>,
+    /// On approve: override the end of the publication window.
+    #[oai(nullable)]
+    pub publish_to: Option<DateTime<Utc>>,
+}
+
+impl From<ActionInput> for ActionRequest {
+    fn from(input: ActionInput) -> Self {
         Self {
-            id: e.id,
-            group: view.group_slug,
-            kind: EntryKind::parse(&e.kind).unwrap_or(EntryKind::Announcement),
-            status: EntryStatus::parse(&e.status).unwrap_or(EntryStatus::Draft),
-            version: e.version,
-            live: e.in_feed,
-            title: e.title,
-            content: e.content,
-            url: e.url,
-            image: e.image,
-            language: e.language,
-            target_area: e
-                .target_area
-                .as_deref()
-                .and_then(|text| serde_json::from_str(text).ok()),
-            call_to_action: e.call_to_action,
-            sticky: e.sticky,
-            priority: e.priority,
-            publish_from: e.publish_from.map(instant),
-            publish_to: e.publish_to.map(instant),
-            starts_at: e.starts_at.map(instant),
-            ends_at: e.ends_at.map(instant),
-            timezone: e.timezone,
-            location_name: e.location_name,
-            latitude: e.latitude,
-            longitude: e.longitude,
-            online_url: e.online_url,
-            goal_amount: e.goal_amount,
-            currency: e.currency,
-            deadline: e.deadline.map(instant),
-            author_id: e.author_id,
-            submitted_at: e.submitted_at.map(instant),
-            created_at: instant(e.created_at),
-            updated_at: instant(e.updated_at),
+            comment: input.comment.map(String::from),
+            version: input.version,
+            sticky: input.sticky,
+            priority: input.priority,
+            publish_from: input.publish_from.map(|at| at.timestamp()),
+            publish_to: input.publish_to.map(|at| at.timestamp()),
         }
     }
 }
@@ -152,11 +255,11 @@ impl From<entry_event::Model> for EventOut {
     fn from(event: entry_event::Model) -> Self {
         Self {
             id: event.id,
-            action: event.action,
+            action: event.action.as_str().into(),
             actor: event.actor_name,
             actor_user_id: event.actor_user_id,
-            from_status: event.from_status.as_deref().and_then(EntryStatus::parse),
-            to_status: event.to_status.as_deref().and_then(EntryStatus::parse),
+            from_status: event.from_status,
+            to_status: event.to_status,
             comment: event.comment,
             changes: event
                 .changes
@@ -177,7 +280,14 @@ impl EntriesApi {
         auth: BearerAuth,
         body: Json<EntryInput>,
     ) -> AppResult<Created<EntryOut>> {
-        let view = entries::create(&state, &auth.0, &body).await?;
+        let (group, kind, version, patch) = body.0.into_patch();
+        let new = NewEntry {
+            group,
+            kind,
+            version,
+            patch,
+        };
+        let view = entries::create(&state.services, &auth.0, new).await?;
         Ok(Created::Created(Json(view.into())))
     }
 
@@ -208,7 +318,7 @@ impl EntriesApi {
             offset,
         };
         Ok(Json(EntryPage::new(
-            entries::list(&state, &auth.0, &filter).await?,
+            entries::list(&state.services, &auth.0, &filter).await?,
         )))
     }
 
@@ -220,7 +330,7 @@ impl EntriesApi {
         auth: BearerAuth,
         id: Path<i64>,
     ) -> AppResult<Json<EntryOut>> {
-        Ok(Json(entries::get(&state, &auth.0, *id).await?.into()))
+        Ok(Json(entries::get(&state.services, &auth.0, *id).await?.into()))
     }
 
     /// Change an entry; send the `version` you edited. Editing a live entry
@@ -233,8 +343,17 @@ impl EntriesApi {
         id: Path<i64>,
         body: Json<EntryInput>,
     ) -> AppResult<Json<EntryOut>> {
+        let (group, kind, version, patch) = body.0.into_patch();
+        let request = EditRequest {
+            group,
+            kind,
+            version,
+            patch,
+        };
         Ok(Json(
-            entries::update(&state, &auth.0, *id, &body).await?.into(),
+            entries::update(&state.services, &auth.0, *id, request)
+                .await?
+                .into(),
         ))
     }
 
@@ -246,7 +365,7 @@ impl EntriesApi {
         auth: BearerAuth,
         id: Path<i64>,
     ) -> AppResult<Deleted> {
-        entries::delete(&state, &auth.0, *id).await?;
+        entries::delete(&state.services, &auth.0, *id).await?;
         Ok(Deleted::Deleted)
     }
 
@@ -282,7 +401,7 @@ impl EntriesApi {
         auth: BearerAuth,
         id: Path<i64>,
     ) -> AppResult<Json<Vec<EventOut>>> {
-        let events = entries::history(&state, &auth.0, *id).await?;
+        let events = entries::history(&state.services, &auth.0, *id).await?;
         Ok(Json(events.into_iter().map(EventOut::from).collect()))
     }
 }
@@ -295,9 +414,9 @@ pub async fn act(
     action: Action,
     input: Option<ActionInput>,
 ) -> AppResult<Json<EntryOut>> {
-    let input = input.unwrap_or_default();
+    let request = ActionRequest::from(input.unwrap_or_default());
     Ok(Json(
-        entries::act(state, &auth.0, id, action, &input)
+        entries::act(&state.services, &auth.0, id, action, &request)
             .await?
             .into(),
     ))

@@ -185,7 +185,7 @@ async fn other_feed<M>(
             ));
         }
     };
-    match state.feeds.feed(&state.db, format, query, group_path).await {
+    match state.feeds.feed(format, query, group_path).await {
         Ok(rendered) => serve(state, request, &rendered, false),
         Err(refusal) => refused(refusal),
     }

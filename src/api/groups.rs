@@ -1,16 +1,53 @@
-use crate::domain::text::Text;
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
 
+use super::text::Text;
 use super::{ApiTags, BearerAuth, Created, Deleted, instant};
 use crate::AppState;
-use crate::domain::group::GroupInput;
+use crate::domain::group::GroupPatch;
 use crate::domain::{GroupRole, GroupStatus};
 use crate::entities::{api_token, group, membership, user};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::service::groups;
 
 pub struct GroupsApi;
+
+/// A group as an admin creates or updates it (absent fields keep their value on update).
+#[derive(Object, Clone, Debug, Default)]
+#[oai(deny_unknown_fields)]
+pub struct GroupInput {
+    /// Lower-case letters, digits and dashes; 2 to 64 characters. Fixed once created.
+    #[oai(nullable)]
+    pub slug: Option<Text>,
+    /// Display name.
+    #[oai(nullable)]
+    pub name: Option<Text>,
+    /// ISO 3166-1 alpha-2 country, or empty for international groups.
+    #[oai(nullable)]
+    pub country: Option<Text>,
+    /// Group website (http or https), or empty.
+    #[oai(nullable)]
+    pub website: Option<Text>,
+    /// Contact person or address.
+    #[oai(nullable)]
+    pub contact: Option<Text>,
+    /// Active groups publish; suspended ones cannot submit; removed ones are hidden.
+    #[oai(nullable)]
+    pub status: Option<GroupStatus>,
+}
+
+impl From<GroupInput> for GroupPatch {
+    fn from(input: GroupInput) -> Self {
+        Self {
+            slug: input.slug.map(String::from),
+            name: input.name.map(String::from),
+            country: input.country.map(String::from),
+            website: input.website.map(String::from),
+            contact: input.contact.map(String::from),
+            status: input.status,
+        }
+    }
+}
 
 #[derive(Object)]
 struct GroupOut {
@@ -26,7 +63,7 @@ struct GroupOut {
 impl From<group::Model> for GroupOut {
     fn from(group: group::Model) -> Self {
         Self {
-            status: GroupStatus::parse(&group.status).unwrap_or(GroupStatus::Active),
+            status: group.status,
             slug: group.slug,
             name: group.name,
             country: group.country,
@@ -58,7 +95,7 @@ impl From<(membership::Model, user::Model)> for MemberOut {
             user_id: user.id,
             email: user.email,
             display_name: user.display_name,
-            role: GroupRole::parse(&membership.role).unwrap_or(GroupRole::Editor),
+            role: membership.role,
         }
     }
 }
@@ -109,7 +146,7 @@ impl GroupsApi {
     /// The public directory of active groups.
     #[oai(path = "/groups", method = "get")]
     async fn list(&self, state: Data<&AppState>) -> AppResult<Json<Vec<GroupOut>>> {
-        let groups = groups::list_public(&state.db).await?;
+        let groups = groups::list_public(&state.services).await?;
         Ok(Json(groups.into_iter().map(GroupOut::from).collect()))
     }
 
@@ -121,20 +158,14 @@ impl GroupsApi {
         auth: BearerAuth,
         body: Json<GroupInput>,
     ) -> AppResult<Created<GroupOut>> {
-        let group = groups::create(&state.db, &auth.0, &body).await?;
-        // Per-group feeds exist from now on.
-        state.live_changed().await;
+        let group = groups::create(&state.services, &auth.0, &body.0.into()).await?;
         Ok(Created::Created(Json(group.into())))
     }
 
     /// One group, active or not.
     #[oai(path = "/groups/:slug", method = "get")]
     async fn get(&self, state: Data<&AppState>, slug: Path<String>) -> AppResult<Json<GroupOut>> {
-        let group = groups::find_by_slug(&state.db, &slug).await?;
-        if group.status == GroupStatus::Removed.as_str() {
-            return Err(AppError::not_found("group"));
-        }
-        Ok(Json(group.into()))
+        Ok(Json(groups::get_public(&state.services, &slug).await?.into()))
     }
 
     /// Update a group; suspend or remove it through `status` (admins only).
@@ -146,9 +177,7 @@ impl GroupsApi {
         slug: Path<String>,
         body: Json<GroupInput>,
     ) -> AppResult<Json<GroupOut>> {
-        let group = groups::update(&state.db, &auth.0, &slug, &body).await?;
-        // Names and statuses (suspended, removed) show in the feeds.
-        state.live_changed().await;
+        let group = groups::update(&state.services, &auth.0, &slug, &body.0.into()).await?;
         Ok(Json(group.into()))
     }
 
@@ -160,7 +189,7 @@ impl GroupsApi {
         auth: BearerAuth,
         slug: Path<String>,
     ) -> AppResult<Json<Vec<MemberOut>>> {
-        let members = groups::list_members(&state.db, &auth.0, &slug).await?;
+        let members = groups::list_members(&state.services, &auth.0, &slug).await?;
         Ok(Json(members.into_iter().map(MemberOut::from).collect()))
     }
 
@@ -173,7 +202,7 @@ impl GroupsApi {
         slug: Path<String>,
         body: Json<AddMember>,
     ) -> AppResult<Created<MemberOut>> {
-        let member = groups::add_member(&state.db, &auth.0, &slug, &body.email, body.role).await?;
+        let member = groups::add_member(&state.services, &auth.0, &slug, &body.email, body.role).await?;
         Ok(Created::Created(Json(member.into())))
     }
 
@@ -186,7 +215,7 @@ impl GroupsApi {
         slug: Path<String>,
         user_id: Path<i64>,
     ) -> AppResult<Deleted> {
-        groups::remove_member(&state.db, &auth.0, &slug, *user_id).await?;
+        groups::remove_member(&state.services, &auth.0, &slug, *user_id).await?;
         Ok(Deleted::Deleted)
     }
 
@@ -198,7 +227,7 @@ impl GroupsApi {
         auth: BearerAuth,
         slug: Path<String>,
     ) -> AppResult<Json<Vec<TokenOut>>> {
-        let tokens = groups::list_tokens(&state.db, &auth.0, &slug).await?;
+        let tokens = groups::list_tokens(&state.services, &auth.0, &slug).await?;
         Ok(Json(tokens.into_iter().map(TokenOut::from).collect()))
     }
 
@@ -211,7 +240,7 @@ impl GroupsApi {
         slug: Path<String>,
         body: Json<CreateToken>,
     ) -> AppResult<Created<CreatedToken>> {
-        let (token, secret) = groups::create_token(&state.db, &auth.0, &slug, &body.name).await?;
+        let (token, secret) = groups::create_token(&state.services, &auth.0, &slug, &body.name).await?;
         Ok(Created::Created(Json(CreatedToken {
             token: secret,
             details: token.into(),
@@ -227,7 +256,7 @@ impl GroupsApi {
         slug: Path<String>,
         token_id: Path<i64>,
     ) -> AppResult<Json<TokenOut>> {
-        let token = groups::revoke_token(&state.db, &auth.0, &slug, *token_id).await?;
+        let token = groups::revoke_token(&state.services, &auth.0, &slug, *token_id).await?;
         Ok(Json(token.into()))
     }
 }

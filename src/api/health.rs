@@ -1,6 +1,5 @@
 use poem::web::Data;
 use poem_openapi::{OpenApi, payload::PlainText};
-use sea_orm::ConnectionTrait;
 
 use super::ApiTags;
 use crate::AppState;
@@ -19,7 +18,7 @@ impl HealthApi {
     /// The database answers.
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self, state: Data<&AppState>) -> AppResult<PlainText<&'static str>> {
-        state.db.execute_unprepared("SELECT 1").await?;
+        state.services.check_database().await?;
         Ok(PlainText("ready"))
     }
 }

@@ -1,12 +1,16 @@
 //! HTTP API, described by OpenAPI. Handlers are thin: parse, call a service, map the result.
 
 mod access_requests;
+mod allow;
 mod auth;
 mod entries;
+mod enums;
 mod feeds;
 mod groups;
 mod health;
 mod moderation;
+pub mod problem;
+mod text;
 mod users;
 
 use chrono::{DateTime, Utc};
@@ -16,7 +20,6 @@ use poem_openapi::{SecurityScheme, Tags, auth::Bearer};
 
 use crate::AppState;
 use crate::domain::authz::Principal;
-use crate::error::AppError;
 
 pub type Apis = (
     health::HealthApi,
@@ -68,10 +71,13 @@ pub enum ApiTags {
 pub struct BearerAuth(pub Principal);
 
 async fn check_bearer(request: &Request, bearer: Bearer) -> poem::Result<Principal> {
-    let state = request
-        .data::<AppState>()
-        .ok_or_else(|| AppError::Internal("application state missing".into()))?;
-    Ok(crate::service::auth::authenticate(state, &bearer.token).await?)
+    let state = request.data::<AppState>().ok_or_else(|| {
+        poem::Error::from_string(
+            "application state missing",
+            poem::http::StatusCode::INTERNAL_SERVER_ERROR,
+        )
+    })?;
+    Ok(crate::service::auth::authenticate(&state.services, &bearer.token).await?)
 }
 
 /// A stored unix-seconds instant as an RFC 3339 date-time.

@@ -1,13 +1,12 @@
 use poem::web::Data;
 use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
 
-use super::entries::{EntryOut, EntryPage, act};
+use super::entries::{ActionInput, EntryOut, EntryPage, act};
 use super::{ApiTags, BearerAuth, page};
 use crate::AppState;
-use crate::domain::EntryKind;
-use crate::domain::lifecycle::Action;
+use crate::domain::{Action, EntryKind};
 use crate::error::AppResult;
-use crate::service::entries::{self, ActionInput, EntryFilter};
+use crate::service::entries::{self, EntryFilter};
 
 pub struct ModerationApi;
 
@@ -40,7 +39,7 @@ impl ModerationApi {
             offset,
         };
         Ok(Json(EntryPage::new(
-            entries::queue(&state, &auth.0, &filter).await?,
+            entries::queue(&state.services, &auth.0, &filter).await?,
         )))
     }
 

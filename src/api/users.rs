@@ -1,14 +1,13 @@
-use crate::domain::text::Text;
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use super::text::Text;
 use super::{ApiTags, BearerAuth, Created};
 use crate::AppState;
+use crate::domain::user::NewUser;
 use crate::domain::{GroupRole, Role};
-use crate::entities::{group, membership, user};
 use crate::error::AppResult;
-use crate::service::users::{self, NewUser, UserChange};
+use crate::service::users::{self, Person, UserChange};
 
 pub struct UsersApi;
 
@@ -51,33 +50,21 @@ pub struct UserOut {
     memberships: Vec<MembershipOut>,
 }
 
-impl UserOut {
-    pub async fn with_memberships(db: &DatabaseConnection, user: user::Model) -> AppResult<Self> {
-        let rows = membership::Entity::find()
-            .filter(membership::Column::UserId.eq(user.id))
-            .all(db)
-            .await?;
-        let groups = group::Entity::find()
-            .filter(group::Column::Id.is_in(rows.iter().map(|m| m.group_id)))
-            .all(db)
-            .await?;
-        let memberships = rows
-            .iter()
-            .filter_map(|m| {
-                Some(MembershipOut {
-                    group: groups.iter().find(|g| g.id == m.group_id)?.slug.clone(),
-                    role: GroupRole::parse(&m.role)?,
-                })
-            })
-            .collect();
-        Ok(Self {
+impl From<Person> for UserOut {
+    fn from(person: Person) -> Self {
+        let user = person.user;
+        Self {
             id: user.id,
             email: user.email,
             display_name: user.display_name,
-            role: Role::parse(&user.role).unwrap_or(Role::Member),
+            role: user.role,
             disabled: user.disabled,
-            memberships,
-        })
+            memberships: person
+                .memberships
+                .into_iter()
+                .map(|(group, role)| MembershipOut { group, role })
+                .collect(),
+        }
     }
 }
 
@@ -91,21 +78,15 @@ impl UsersApi {
         auth: BearerAuth,
         body: Json<CreateUser>,
     ) -> AppResult<Created<UserOut>> {
-        auth.0.require_admin("manage users")?;
         let body = body.0;
-        let user = users::create_user(
-            &state.db,
-            NewUser {
-                email: body.email.into(),
-                password: body.password.into(),
-                display_name: body.display_name.into(),
-                role: body.role,
-            },
-        )
-        .await?;
-        Ok(Created::Created(Json(
-            UserOut::with_memberships(&state.db, user).await?,
-        )))
+        let new = NewUser {
+            email: body.email.into(),
+            password: body.password.into(),
+            display_name: body.display_name.into(),
+            role: body.role,
+        };
+        let person = users::create(&state.services, &auth.0, new).await?;
+        Ok(Created::Created(Json(person.into())))
     }
 
     /// Everyone, with their memberships (admins only).
@@ -115,12 +96,8 @@ impl UsersApi {
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> AppResult<Json<Vec<UserOut>>> {
-        auth.0.require_admin("manage users")?;
-        let mut people = Vec::new();
-        for user in users::list(&state.db).await? {
-            people.push(UserOut::with_memberships(&state.db, user).await?);
-        }
-        Ok(Json(people))
+        let people = users::list(&state.services, &auth.0).await?;
+        Ok(Json(people.into_iter().map(UserOut::from).collect()))
     }
 
     /// Change a person's name, role, or disable them (admins only).
@@ -132,14 +109,13 @@ impl UsersApi {
         id: Path<i64>,
         body: Json<UpdateUser>,
     ) -> AppResult<Json<UserOut>> {
-        auth.0.require_admin("manage users")?;
         let body = body.0;
         let change = UserChange {
             display_name: body.display_name.map(String::from),
             role: body.role,
             disabled: body.disabled,
         };
-        let user = users::update(&state.db, auth.0.user_id(), *id, change).await?;
-        Ok(Json(UserOut::with_memberships(&state.db, user).await?))
+        let person = users::update(&state.services, &auth.0, *id, change).await?;
+        Ok(Json(person.into()))
     }
 }

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use super::validate::Refusal;
 use super::{EntryStatus, GroupRole, Role};
-use crate::error::{AppError, AppResult};
 
 /// Whoever a request is authenticated as.
 #[derive(Clone, Debug)]
@@ -25,8 +25,8 @@ pub enum Principal {
 }
 
 impl Principal {
-    /// The user an action is attributed to (a token's creator for tokens).
-    pub fn user_id(&self) -> i64 {
+    /// The user an action is attributed to: the person, or a token's creator.
+    pub fn attributed_user_id(&self) -> i64 {
         match self {
             Principal::User { id, .. } => *id,
             Principal::GroupToken { created_by, .. } => *created_by,
@@ -59,12 +59,12 @@ impl Principal {
         self.role() == Some(Role::Admin)
     }
 
-    /// Admins only: `Forbidden` naming what only they may `do_what`.
-    pub fn require_admin(&self, do_what: &str) -> AppResult<()> {
+    /// Admins only: a refusal naming what only they may `do_what`.
+    pub fn require_admin(&self, do_what: &str) -> Result<(), Refusal> {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!("only admins may {do_what}")))
+            Err(Refusal::Forbidden(format!("only admins may {do_what}")))
         }
     }
 
@@ -80,6 +80,14 @@ impl Principal {
             Principal::GroupToken { group_id: own, .. } => {
                 (*own == group_id).then_some(GroupRole::Editor)
             }
+        }
+    }
+
+    /// The groups whose entries this principal writes.
+    pub fn own_group_ids(&self) -> Vec<i64> {
+        match self {
+            Principal::User { memberships, .. } => memberships.keys().copied().collect(),
+            Principal::GroupToken { group_id, .. } => vec![*group_id],
         }
     }
 
@@ -143,7 +151,7 @@ mod tests {
         assert!(!token.can_write_entries(4));
         assert!(!token.can_manage_group(3));
         assert!(!token.is_moderator());
-        assert_eq!(token.user_id(), 9);
+        assert_eq!(token.attributed_user_id(), 9);
     }
 
     #[test]

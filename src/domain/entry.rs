@@ -1,44 +1,97 @@
-//! Entry input: what editors may set, how a partial update applies, and the
-//! validation every revision passes before it is stored.
+//! The fields of an entry, how a partial update applies, and the validation
+//! every revision passes before it is stored.
+//!
+//! The fields are declared once, in [`with_entry_fields!`]; the domain
+//! structs below, the API's request and response shapes and the database
+//! mapping are all generated from that one list.
 
-use super::text::Text;
-use chrono::{DateTime, Utc};
-use poem_openapi::{Object, types::MaybeUndefined};
 use serde::{Deserialize, Serialize};
 
-use super::{EntryKind, codes, geo::Point, sanitize};
-use crate::error::FieldError;
+use super::validate::{Checker, FieldError};
+use super::{EntryKind, codes, geo::Point, limits, sanitize};
 
-/// Latest instant accepted anywhere: keeps `publish_to` inside QGIS's uint32.
-const MAX_INSTANT: i64 = 4_102_444_800; // 2100-01-01T00:00:00Z
-const MAX_TITLE_CHARS: usize = 255;
-const MAX_URL_CHARS: usize = 2048;
-const MAX_SHORT_TEXT_CHARS: usize = 255;
-const MAX_AREA_POINTS: usize = 1000;
-
-/// The fields of an entry that its group edits (stored, and published when approved).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct EntryFields {
-    pub title: String,
-    pub content: String,
-    pub url: String,
-    pub image: String,
-    pub language: Option<String>,
-    pub target_area: Option<Vec<Point>>,
-    pub call_to_action: Option<String>,
-    pub publish_from: Option<i64>,
-    pub publish_to: Option<i64>,
-    pub starts_at: Option<i64>,
-    pub ends_at: Option<i64>,
-    pub timezone: Option<String>,
-    pub location_name: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub online_url: Option<String>,
-    pub goal_amount: Option<f64>,
-    pub currency: Option<String>,
-    pub deadline: Option<i64>,
+/// Calls `$callback!` with every editable field of an entry, as
+/// `kind name "description"` rows in two lists: the fields every entry has,
+/// and the fields that belong to particular kinds (events and meetups,
+/// crowdfunding). The kind says how each layer represents the field:
+/// - `text`: always present (possibly empty), `String`
+/// - `line`: optional text, `Option<String>`
+/// - `instant`: optional instant, `Option<i64>` unix seconds
+/// - `number`: optional `f64`
+/// - `area`: optional polygon of `[lon, lat]` points
+///
+/// Adding a field: a row here, a column in `entities::entry` and a migration.
+macro_rules! with_entry_fields {
+    ($callback:ident) => {
+        $callback! {
+            common: [
+                text title "Plain-text title, at most 255 characters.",
+                text content "HTML body; sanitized to p, br, a, strong, em, b, i, u, ul, ol, li, blockquote, code.",
+                text url "Link for \"read more\" (http or https), or empty.",
+                text image "Image URL (http or https), or empty.",
+                line language "ISO 639-1 language; absent or null means every language.",
+                area target_area "Polygon of `[lon, lat]` points: only clients inside it receive the entry.",
+                line call_to_action "Short call-to-action text for the link.",
+                instant publish_from "Not shown before this instant.",
+                instant publish_to "Not shown from this instant on.",
+            ],
+            kind: [
+                instant starts_at "Event or meetup start.",
+                instant ends_at "Event or meetup end.",
+                line timezone "IANA time zone of an event or meetup, e.g. `Europe/Berlin`.",
+                line location_name "Where an event or meetup takes place.",
+                number latitude "Latitude of the venue, -90 to 90.",
+                number longitude "Longitude of the venue, -180 to 180.",
+                line online_url "Link to join online.",
+                number goal_amount "Crowdfunding goal, more than zero.",
+                line currency "ISO 4217 currency of the goal.",
+                instant deadline "Crowdfunding deadline.",
+            ],
+        }
+    };
 }
+pub(crate) use with_entry_fields;
+
+/// The domain type of each field kind of [`with_entry_fields!`].
+macro_rules! field_type {
+    (text) => { String };
+    (line) => { Option<String> };
+    (instant) => { Option<i64> };
+    (number) => { Option<f64> };
+    (area) => { Option<Vec<Point>> };
+}
+
+macro_rules! declare_entry_fields {
+    (
+        common: [$($common_kind:ident $common:ident $common_doc:literal),* $(,)?],
+        kind: [$($kind_kind:ident $kind:ident $kind_doc:literal),* $(,)?] $(,)?
+    ) => {
+        /// The fields of an entry that its group edits (stored, and published when approved).
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        pub struct EntryFields {
+            $(#[doc = $common_doc] pub $common: field_type!($common_kind),)*
+            $(#[doc = $kind_doc] pub $kind: field_type!($kind_kind),)*
+        }
+
+        /// A partial update of [`EntryFields`]: `None` keeps a field, `Some`
+        /// replaces it (`Some(None)` clears an optional one).
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct EntryPatch {
+            $(pub $common: Option<field_type!($common_kind)>,)*
+            $(pub $kind: Option<field_type!($kind_kind)>,)*
+        }
+
+        impl EntryFields {
+            /// Applies the fields present in `patch`; validation comes after.
+            pub fn apply(&mut self, patch: EntryPatch) {
+                $(if let Some(value) = patch.$common { self.$common = value; })*
+                $(if let Some(value) = patch.$kind { self.$kind = value; })*
+            }
+        }
+    };
+}
+
+with_entry_fields!(declare_entry_fields);
 
 /// The approved revision the feeds publish, frozen at approval.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,219 +103,15 @@ pub struct LiveRevision {
     pub fields: EntryFields,
 }
 
-/// Create or update an entry. On create `group`, `kind` and `title` are required;
-/// on update `version` is, and absent fields keep their value (`null` clears one).
-#[derive(Object, Clone, Debug, Default)]
-#[oai(deny_unknown_fields)]
-pub struct EntryInput {
-    /// Slug of the group that publishes the entry (create only).
-    #[oai(nullable)]
-    pub group: Option<Text>,
-    /// Kind of entry (create only).
-    #[oai(nullable)]
-    pub kind: Option<EntryKind>,
-    /// The version this update is based on (update only); a stale one gets 409.
-    #[oai(nullable)]
-    pub version: Option<i32>,
-    /// Plain-text title, at most 255 characters.
-    #[oai(nullable)]
-    pub title: Option<Text>,
-    /// HTML body; sanitized to p, br, a, strong, em, b, i, u, ul, ol, li, blockquote, code.
-    #[oai(nullable)]
-    pub content: Option<Text>,
-    /// Link for "read more" (http or https), or empty.
-    #[oai(nullable)]
-    pub url: Option<Text>,
-    /// Image URL (http or https), or empty.
-    #[oai(nullable)]
-    pub image: Option<Text>,
-    /// ISO 639-1 language; absent or null means every language.
-    #[oai(nullable)]
-    pub language: MaybeUndefined<Text>,
-    /// Polygon of `[lon, lat]` points: only clients inside it receive the entry.
-    #[oai(nullable)]
-    pub target_area: MaybeUndefined<Vec<Vec<f64>>>,
-    /// Short call-to-action text for the link.
-    #[oai(nullable)]
-    pub call_to_action: MaybeUndefined<Text>,
-    /// Not shown before this instant.
-    #[oai(nullable)]
-    pub publish_from: MaybeUndefined<DateTime<Utc>>,
-    /// Not shown from this instant on.
-    #[oai(nullable)]
-    pub publish_to: MaybeUndefined<DateTime<Utc>>,
-    /// Event or meetup start.
-    #[oai(nullable)]
-    pub starts_at: MaybeUndefined<DateTime<Utc>>,
-    /// Event or meetup end.
-    #[oai(nullable)]
-    pub ends_at: MaybeUndefined<DateTime<Utc>>,
-    /// IANA time zone of an event or meetup, e.g. `Europe/Berlin`.
-    #[oai(nullable)]
-    pub timezone: MaybeUndefined<Text>,
-    /// Where an event or meetup takes place.
-    #[oai(nullable)]
-    pub location_name: MaybeUndefined<Text>,
-    /// Latitude of the venue, -90 to 90.
-    #[oai(nullable)]
-    pub latitude: MaybeUndefined<f64>,
-    /// Longitude of the venue, -180 to 180.
-    #[oai(nullable)]
-    pub longitude: MaybeUndefined<f64>,
-    /// Link to join online.
-    #[oai(nullable)]
-    pub online_url: MaybeUndefined<Text>,
-    /// Crowdfunding goal, more than zero.
-    #[oai(nullable)]
-    pub goal_amount: MaybeUndefined<f64>,
-    /// ISO 4217 currency of the goal.
-    #[oai(nullable)]
-    pub currency: MaybeUndefined<Text>,
-    /// Crowdfunding deadline.
-    #[oai(nullable)]
-    pub deadline: MaybeUndefined<DateTime<Utc>>,
-}
-
-fn apply<T, U: Clone + Into<T>>(target: &mut Option<T>, value: &MaybeUndefined<U>) {
-    match value {
-        MaybeUndefined::Value(value) => *target = Some(value.clone().into()),
-        MaybeUndefined::Null => *target = None,
-        MaybeUndefined::Undefined => {}
-    }
-}
-
-fn apply_instant(target: &mut Option<i64>, value: &MaybeUndefined<DateTime<Utc>>) {
-    apply(
-        target,
-        &value.as_ref().map_value(|instant| instant.timestamp()),
-    );
-}
-
-impl EntryFields {
-    /// Applies the fields present in `input`; validation comes after.
-    pub fn apply(&mut self, input: &EntryInput) {
-        for (target, value) in [
-            (&mut self.title, &input.title),
-            (&mut self.content, &input.content),
-            (&mut self.url, &input.url),
-            (&mut self.image, &input.image),
-        ] {
-            if let Some(value) = value {
-                target.clone_from(&value.0);
-            }
-        }
-        apply(&mut self.language, &input.language);
-        apply(
-            &mut self.target_area,
-            &input
-                .target_area
-                .as_ref()
-                .map_value(|points| -> Vec<Point> {
-                    points
-                        .iter()
-                        .map(|point| match point.as_slice() {
-                            [lon, lat] => [*lon, *lat],
-                            // Marked invalid (NaN) so validation names the field.
-                            _ => [f64::NAN, f64::NAN],
-                        })
-                        .collect()
-                }),
-        );
-        apply(&mut self.call_to_action, &input.call_to_action);
-        apply_instant(&mut self.publish_from, &input.publish_from);
-        apply_instant(&mut self.publish_to, &input.publish_to);
-        apply_instant(&mut self.starts_at, &input.starts_at);
-        apply_instant(&mut self.ends_at, &input.ends_at);
-        apply(&mut self.timezone, &input.timezone);
-        apply(&mut self.location_name, &input.location_name);
-        apply(&mut self.latitude, &input.latitude);
-        apply(&mut self.longitude, &input.longitude);
-        apply(&mut self.online_url, &input.online_url);
-        apply(&mut self.goal_amount, &input.goal_amount);
-        apply(&mut self.currency, &input.currency);
-        apply_instant(&mut self.deadline, &input.deadline);
-    }
-}
-
-/// Whether `text` is an absolute http(s) URL.
-pub fn is_web_url(text: &str) -> bool {
-    url::Url::parse(text)
-        .map(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
-        .unwrap_or(false)
-}
-
-struct Checker {
-    errors: Vec<FieldError>,
-}
-
-impl Checker {
-    fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, message));
-    }
-
-    fn url(&mut self, field: &str, value: &str) {
-        if value.chars().count() > MAX_URL_CHARS {
-            self.fail(field, format!("must be at most {MAX_URL_CHARS} characters"));
-        } else if !value.is_empty() && (value.contains('\0') || !is_web_url(value)) {
-            self.fail(field, "must be an absolute http or https URL");
-        }
-    }
-
-    fn short_text(&mut self, field: &str, value: &mut Option<String>) {
-        if let Some(text) = value {
-            let trimmed = text.trim();
-            if trimmed.chars().count() > MAX_SHORT_TEXT_CHARS {
-                self.fail(
-                    field,
-                    format!("must be at most {MAX_SHORT_TEXT_CHARS} characters"),
-                );
-            } else if trimmed.contains('\0') {
-                // PostgreSQL text cannot hold NUL.
-                self.fail(field, "must not contain NUL characters");
-            }
-            *value = (!trimmed.is_empty()).then(|| trimmed.to_string());
-        }
-    }
-
-    fn instant(&mut self, field: &str, value: Option<i64>) {
-        if value.is_some_and(|instant| !(0..MAX_INSTANT).contains(&instant)) {
-            self.fail(field, "must be between 1970 and 2100");
-        }
-    }
-
-    fn only_for(&mut self, field: &str, present: bool, allowed: bool, kinds: &str) {
-        if present && !allowed {
-            self.fail(field, format!("only applies to {kinds}"));
-        }
-    }
-
-    fn required(&mut self, field: &str, present: bool, kinds: &str) {
-        if !present {
-            self.fail(field, format!("is required for {kinds}"));
-        }
-    }
-}
-
 /// Validates and normalizes a whole revision of an entry of `kind`.
 pub fn validate(
     kind: EntryKind,
     fields: &mut EntryFields,
     content_max_chars: usize,
 ) -> Result<(), Vec<FieldError>> {
-    let mut check = Checker { errors: Vec::new() };
+    let mut check = Checker::new();
 
-    fields.title = fields.title.trim().to_string();
-    let title_chars = fields.title.chars().count();
-    if title_chars == 0 {
-        check.fail("title", "must not be empty");
-    } else if title_chars > MAX_TITLE_CHARS {
-        check.fail(
-            "title",
-            format!("must be at most {MAX_TITLE_CHARS} characters"),
-        );
-    } else if fields.title.chars().any(char::is_control) {
-        check.fail("title", "must not contain control characters");
-    }
+    fields.title = check.line("title", &fields.title, limits::TITLE_CHARS, true);
 
     fields.content = sanitize::clean_html(fields.content.trim());
     let content_chars = sanitize::plain_text(&fields.content).trim().chars().count();
@@ -275,10 +124,8 @@ pub fn validate(
         );
     }
 
-    fields.url = fields.url.trim().to_string();
-    fields.image = fields.image.trim().to_string();
-    check.url("url", &fields.url);
-    check.url("image", &fields.image);
+    fields.url = check.url("url", &fields.url);
+    fields.image = check.url("image", &fields.image);
 
     if let Some(language) = &mut fields.language {
         *language = language.trim().to_ascii_lowercase();
@@ -288,10 +135,14 @@ pub fn validate(
     }
 
     if let Some(area) = &fields.target_area {
-        if area.len() < 3 || area.len() > MAX_AREA_POINTS {
+        if !limits::AREA_POINTS.contains(&area.len()) {
             check.fail(
                 "target_area",
-                format!("must have 3 to {MAX_AREA_POINTS} points"),
+                format!(
+                    "must have {} to {} points",
+                    limits::AREA_POINTS.start(),
+                    limits::AREA_POINTS.end()
+                ),
             );
         } else if !area
             .iter()
@@ -304,8 +155,16 @@ pub fn validate(
         }
     }
 
-    check.short_text("call_to_action", &mut fields.call_to_action);
-    check.short_text("location_name", &mut fields.location_name);
+    fields.call_to_action = check.optional_line(
+        "call_to_action",
+        fields.call_to_action.as_deref(),
+        limits::SHORT_TEXT_CHARS,
+    );
+    fields.location_name = check.optional_line(
+        "location_name",
+        fields.location_name.as_deref(),
+        limits::SHORT_TEXT_CHARS,
+    );
 
     for (field, value) in [
         ("publish_from", fields.publish_from),
@@ -314,7 +173,9 @@ pub fn validate(
         ("ends_at", fields.ends_at),
         ("deadline", fields.deadline),
     ] {
-        check.instant(field, value);
+        if value.is_some_and(|instant| !(0..limits::MAX_INSTANT).contains(&instant)) {
+            check.fail(field, "must be between 1970 and 2100");
+        }
     }
     if let (Some(from), Some(to)) = (fields.publish_from, fields.publish_to) {
         if to <= from {
@@ -322,6 +183,12 @@ pub fn validate(
         }
     }
 
+    check_kind_fields(kind, fields, &mut check);
+    check.finish()
+}
+
+/// The fields that only some kinds have: required there, refused elsewhere.
+fn check_kind_fields(kind: EntryKind, fields: &mut EntryFields, check: &mut Checker) {
     let dated = kind.is_dated();
     const DATED: &str = "events and meetups";
     for (field, present) in [
@@ -329,10 +196,10 @@ pub fn validate(
         ("ends_at", fields.ends_at.is_some()),
         ("timezone", fields.timezone.is_some()),
     ] {
-        if dated {
-            check.required(field, present, DATED);
-        } else {
-            check.only_for(field, present, false, DATED);
+        if dated && !present {
+            check.fail(field, format!("is required for {DATED}"));
+        } else if !dated && present {
+            check.fail(field, format!("only applies to {DATED}"));
         }
     }
     for (field, present) in [
@@ -341,7 +208,9 @@ pub fn validate(
         ("longitude", fields.longitude.is_some()),
         ("online_url", fields.online_url.is_some()),
     ] {
-        check.only_for(field, present, dated, DATED);
+        if present && !dated {
+            check.fail(field, format!("only applies to {DATED}"));
+        }
     }
     if let (Some(starts), Some(ends)) = (fields.starts_at, fields.ends_at) {
         if ends < starts {
@@ -370,7 +239,7 @@ pub fn validate(
         (Some(_), None) => check.fail("longitude", "must be given with latitude"),
     }
     if let Some(online_url) = &fields.online_url {
-        check.url("online_url", online_url);
+        fields.online_url = Some(check.url("online_url", online_url));
     }
 
     let crowdfunding = kind == EntryKind::Crowdfunding;
@@ -380,10 +249,10 @@ pub fn validate(
         ("currency", fields.currency.is_some()),
         ("deadline", fields.deadline.is_some()),
     ] {
-        if crowdfunding {
-            check.required(field, present, FUNDING);
-        } else {
-            check.only_for(field, present, false, FUNDING);
+        if crowdfunding && !present {
+            check.fail(field, format!("is required for {FUNDING}"));
+        } else if !crowdfunding && present {
+            check.fail(field, format!("only applies to {FUNDING}"));
         }
     }
     if let Some(goal) = fields.goal_amount {
@@ -396,12 +265,6 @@ pub fn validate(
         if !codes::is_currency(currency) {
             check.fail("currency", "must be an ISO 4217 code such as `EUR`");
         }
-    }
-
-    if check.errors.is_empty() {
-        Ok(())
-    } else {
-        Err(check.errors)
     }
 }
 
@@ -517,6 +380,20 @@ mod tests {
             fields_of(validate(EntryKind::Announcement, &mut fields, 500)),
             ["url", "image"]
         );
+    }
+
+    #[test]
+    fn patches_keep_absent_fields_and_clear_nulls() {
+        let mut fields = announcement();
+        fields.language = Some("en".into());
+        fields.apply(EntryPatch {
+            title: Some("New".into()),
+            language: Some(None),
+            ..EntryPatch::default()
+        });
+        assert_eq!(fields.title, "New");
+        assert_eq!(fields.content, "<p>Hello</p>");
+        assert_eq!(fields.language, None);
     }
 
     #[test]

@@ -1,34 +1,7 @@
-//! Group input and its validation.
+//! Groups: their fields, a partial update, and validation.
 
-use super::text::Text;
-use poem_openapi::Object;
-
-use super::{GroupStatus, codes, entry::is_web_url};
-use crate::error::FieldError;
-
-/// A group as an admin creates or updates it (absent fields keep their value on update).
-#[derive(Object, Clone, Debug, Default)]
-#[oai(deny_unknown_fields)]
-pub struct GroupInput {
-    /// Lower-case letters, digits and dashes; 2 to 64 characters. Fixed once created.
-    #[oai(nullable)]
-    pub slug: Option<Text>,
-    /// Display name.
-    #[oai(nullable)]
-    pub name: Option<Text>,
-    /// ISO 3166-1 alpha-2 country, or empty for international groups.
-    #[oai(nullable)]
-    pub country: Option<Text>,
-    /// Group website (http or https), or empty.
-    #[oai(nullable)]
-    pub website: Option<Text>,
-    /// Contact person or address.
-    #[oai(nullable)]
-    pub contact: Option<Text>,
-    /// Active groups publish; suspended ones cannot submit; removed ones are hidden.
-    #[oai(nullable)]
-    pub status: Option<GroupStatus>,
-}
+use super::validate::{Checker, FieldError};
+use super::{GroupStatus, codes, limits};
 
 /// The validated fields of a group.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -40,84 +13,73 @@ pub struct GroupFields {
     pub contact: String,
 }
 
-pub fn check_slug(field: &str, slug: &str, errors: &mut Vec<FieldError>) {
-    let well_formed = (2..=64).contains(&slug.len())
+/// A group as an admin creates or updates it: `None` keeps a field.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupPatch {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub website: Option<String>,
+    pub contact: Option<String>,
+    pub status: Option<GroupStatus>,
+}
+
+pub fn check_slug(check: &mut Checker, field: &str, slug: &str) {
+    let well_formed = limits::SLUG_BYTES.contains(&slug.len())
         && slug
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
         && !slug.ends_with('-');
     if !well_formed {
-        errors.push(FieldError::new(
+        check.fail(
             field,
-            "must be 2 to 64 lower-case letters, digits or dashes, not starting or ending with a dash",
-        ));
+            format!(
+                "must be {} to {} lower-case letters, digits or dashes, not starting or ending with a dash",
+                limits::SLUG_BYTES.start(),
+                limits::SLUG_BYTES.end()
+            ),
+        );
     }
 }
 
-/// Checks shared by groups and access requests: name, country, website.
-pub fn check_identity(fields: &mut GroupFields, errors: &mut Vec<FieldError>) {
-    fields.name = fields.name.trim().to_string();
-    if fields.name.is_empty() || fields.name.chars().count() > 200 {
-        errors.push(FieldError::new("name", "must be 1 to 200 characters"));
-    } else if fields.name.contains('\0') {
-        // PostgreSQL text cannot hold NUL.
-        errors.push(FieldError::new("name", "must not contain NUL characters"));
-    }
+/// Checks shared by groups and access requests: name (reported as
+/// `name_field`), country, website.
+pub fn check_identity(check: &mut Checker, fields: &mut GroupFields, name_field: &str) {
+    fields.name = check.line(name_field, &fields.name, limits::GROUP_NAME_CHARS, true);
     fields.country = fields.country.trim().to_ascii_uppercase();
     if !fields.country.is_empty() && !codes::is_country(&fields.country) {
-        errors.push(FieldError::new(
+        check.fail(
             "country",
             "must be an ISO 3166-1 alpha-2 code such as `DE`, or empty",
-        ));
+        );
     }
-    fields.website = fields.website.trim().to_string();
-    if !fields.website.is_empty()
-        && (fields.website.len() > 2048
-            || fields.website.contains('\0')
-            || !is_web_url(&fields.website))
-    {
-        errors.push(FieldError::new(
-            "website",
-            "must be an http or https URL, or empty",
-        ));
-    }
-    fields.contact = fields.contact.trim().to_string();
-    if fields.contact.chars().count() > 255 {
-        errors.push(FieldError::new("contact", "must be at most 255 characters"));
-    } else if fields.contact.contains('\0') {
-        errors.push(FieldError::new(
-            "contact",
-            "must not contain NUL characters",
-        ));
-    }
+    fields.website = check.url("website", &fields.website);
 }
 
 impl GroupFields {
-    pub fn apply(&mut self, input: &GroupInput) {
+    /// Applies the fields present in `patch` (not the status).
+    pub fn apply(&mut self, patch: &GroupPatch) {
         for (target, value) in [
-            (&mut self.slug, &input.slug),
-            (&mut self.name, &input.name),
-            (&mut self.country, &input.country),
-            (&mut self.website, &input.website),
-            (&mut self.contact, &input.contact),
+            (&mut self.slug, &patch.slug),
+            (&mut self.name, &patch.name),
+            (&mut self.country, &patch.country),
+            (&mut self.website, &patch.website),
+            (&mut self.contact, &patch.contact),
         ] {
             if let Some(value) = value {
-                target.clone_from(&value.0);
+                target.clone_from(value);
             }
         }
     }
 
     pub fn validate(&mut self) -> Result<(), Vec<FieldError>> {
-        let mut errors = Vec::new();
+        let mut check = Checker::new();
         self.slug = self.slug.trim().to_string();
-        check_slug("slug", &self.slug, &mut errors);
-        check_identity(self, &mut errors);
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        check_slug(&mut check, "slug", &self.slug);
+        check_identity(&mut check, self, "name");
+        self.contact = check.line("contact", &self.contact, limits::SHORT_TEXT_CHARS, false);
+        check.finish()
     }
 }
 
@@ -131,8 +93,19 @@ pub fn slugify(name: &str) -> String {
             slug.push('-');
         }
     }
-    slug.truncate(64);
+    slug.truncate(*limits::SLUG_BYTES.end());
     slug.trim_end_matches('-').to_string()
+}
+
+/// The directory's status text (`active`, empty, or e.g. `removed-2018`, the
+/// year a group left) as a status.
+pub fn parse_directory_status(text: &str) -> Option<GroupStatus> {
+    let word = text.split('-').next().unwrap_or_default().trim();
+    if word.is_empty() {
+        Some(GroupStatus::Active)
+    } else {
+        GroupStatus::parse(&word.to_lowercase())
+    }
 }
 
 #[cfg(test)]
@@ -142,11 +115,11 @@ mod tests {
     #[test]
     fn slugs() {
         assert_eq!(slugify("QGIS UK (England)"), "qgis-uk-england");
-        let mut errors = Vec::new();
+        let mut check = Checker::new();
         for bad in ["a", "Has-Caps", "-x", "x-", "sp ace"] {
-            check_slug("slug", bad, &mut errors);
+            check_slug(&mut check, "slug", bad);
         }
-        assert_eq!(errors.len(), 5);
+        assert_eq!(check.finish().err().map(|e| e.len()), Some(5));
     }
 
     #[test]
@@ -160,6 +133,7 @@ mod tests {
         };
         assert_eq!(fields.validate(), Ok(()));
         assert_eq!(fields.country, "DE");
+        assert_eq!(fields.name, "QGIS DE");
         fields.country = "XX".into();
         fields.website = "javascript:x".into();
         let errors = fields.validate().err().unwrap_or_default();
@@ -167,5 +141,15 @@ mod tests {
             errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
             ["country", "website"]
         );
+    }
+
+    #[test]
+    fn directory_statuses() {
+        assert_eq!(parse_directory_status(""), Some(GroupStatus::Active));
+        assert_eq!(
+            parse_directory_status("removed-2018"),
+            Some(GroupStatus::Removed)
+        );
+        assert_eq!(parse_directory_status("gone"), None);
     }
 }

@@ -1,36 +1,16 @@
-//! The entry life cycle: which action moves an entry from which status to which.
+//! The entry life cycle: which action moves an entry from which status to
+//! which, who may take it, and what it changes. [`plan_action`] and
+//! [`plan_edit`] decide everything; the service only stores the plan.
+
+use serde_json::{Map, Value};
 
 use super::EntryStatus::{self, *};
-
-/// Something done to an entry that is recorded in its history.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Create,
-    Edit,
-    Submit,
-    Withdraw,
-    Approve,
-    Reject,
-    RequestChanges,
-    Unpublish,
-    Comment,
-}
+use super::authz::Principal;
+use super::entry::{EntryFields, EntryPatch, LiveRevision, diff, validate};
+use super::validate::{Checker, Refusal};
+use super::{Action, EntryKind, GroupStatus, limits};
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Create => "create",
-            Action::Edit => "edit",
-            Action::Submit => "submit",
-            Action::Withdraw => "withdraw",
-            Action::Approve => "approve",
-            Action::Reject => "reject",
-            Action::RequestChanges => "request_changes",
-            Action::Unpublish => "unpublish",
-            Action::Comment => "comment",
-        }
-    }
-
     /// Decisions that take something away from an editor must say why.
     pub fn requires_comment(self) -> bool {
         matches!(
@@ -46,12 +26,17 @@ impl Action {
             Action::Approve | Action::Reject | Action::RequestChanges | Action::Unpublish
         )
     }
+
+    /// The action in a sentence: `request changes`.
+    pub fn verb(self) -> String {
+        self.as_str().replace('_', " ")
+    }
 }
 
 /// The status an entry moves to when `action` is applied in `from`, or `None`
-/// when the action is not allowed there. `has_live` says whether an approved
-/// revision is currently published (an edit of a live entry is in review).
-pub fn next_status(from: EntryStatus, action: Action, has_live: bool) -> Option<EntryStatus> {
+/// when the action is not allowed there. `in_feed` says whether an approved
+/// revision is being published (then an edit of it may be in review).
+pub fn next_status(from: EntryStatus, action: Action, in_feed: bool) -> Option<EntryStatus> {
     match (action, from) {
         (Action::Edit, Draft | ChangesRequested) => Some(from),
         // Editing what is in review keeps it in review; editing what is live
@@ -62,24 +47,307 @@ pub fn next_status(from: EntryStatus, action: Action, has_live: bool) -> Option<
         (Action::Approve, Pending) => Some(Approved),
         // Rejecting an edit of a live entry refuses the edit, not the entry:
         // it goes back to the approved revision that is still live.
-        (Action::Reject, Pending) if has_live => Some(Approved),
+        (Action::Reject, Pending) if in_feed => Some(Approved),
         (Action::Reject, Pending) => Some(Rejected),
         (Action::RequestChanges, Pending) => Some(ChangesRequested),
         (Action::Unpublish, Approved) => Some(Unpublished),
-        (Action::Unpublish, Pending | ChangesRequested | Rejected) if has_live => Some(Unpublished),
+        (Action::Unpublish, Pending | ChangesRequested | Rejected) if in_feed => Some(Unpublished),
         (Action::Comment, status) => Some(status),
         _ => None,
     }
 }
 
 /// Whether a group member may delete the entry outright: only what was never published.
-pub fn is_deletable(status: EntryStatus, has_live: bool) -> bool {
-    !has_live && matches!(status, Draft | Withdrawn)
+pub fn is_deletable(status: EntryStatus, ever_published: bool) -> bool {
+    !ever_published && matches!(status, Draft | Withdrawn)
+}
+
+/// Only active groups submit: suspended ones keep what was approved.
+pub fn require_active_group(slug: &str, status: GroupStatus) -> Result<(), Refusal> {
+    match status {
+        GroupStatus::Active => Ok(()),
+        GroupStatus::Suspended | GroupStatus::Removed => Err(Refusal::Forbidden(format!(
+            "group {slug} is {status} and cannot submit entries"
+        ))),
+    }
+}
+
+/// An entry as the rules see it.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryState<'a> {
+    pub group_id: i64,
+    pub group_slug: &'a str,
+    pub group_status: GroupStatus,
+    pub kind: EntryKind,
+    pub status: EntryStatus,
+    pub version: i32,
+    /// Whether an approved revision is being published (or scheduled).
+    pub in_feed: bool,
+    pub sticky: bool,
+    pub priority: i32,
+    /// The working revision (what editors see and edit).
+    pub fields: &'a EntryFields,
+    /// The approved revision; present whenever `in_feed` is.
+    pub live: Option<&'a LiveRevision>,
+}
+
+/// What someone sends with a life-cycle action.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ActionRequest {
+    pub comment: Option<String>,
+    pub version: Option<i32>,
+    pub sticky: Option<bool>,
+    pub priority: Option<i32>,
+    pub publish_from: Option<i64>,
+    pub publish_to: Option<i64>,
+}
+
+/// What an action does to the stored entry, beyond its status.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Nothing but a line in the history (comments do not bump the version).
+    Record,
+    /// The status changes, nothing else.
+    Move,
+    /// Into review: the submission time is set.
+    Submit,
+    /// The working revision becomes the published one.
+    Publish(LiveRevision),
+    /// The working revision goes back to the published one (a refused edit).
+    Restore(EntryFields),
+    /// The published revision goes offline; it is kept so that clients
+    /// showing it can be told to drop it.
+    Retract,
+}
+
+/// A decided action: the service stores it in one transaction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub action: Action,
+    pub from: EntryStatus,
+    pub to: EntryStatus,
+    pub comment: Option<String>,
+    /// Changed fields as `{field: [old, new]}`, for the history.
+    pub changes: Map<String, Value>,
+    pub effect: Effect,
+}
+
+impl Plan {
+    /// Whether the feeds publish something else afterwards.
+    pub fn changes_what_is_live(&self) -> bool {
+        matches!(self.effect, Effect::Publish(_) | Effect::Retract)
+    }
+}
+
+fn may_take(principal: &Principal, group_id: i64, action: Action) -> bool {
+    if action.is_moderation() {
+        principal.is_moderator()
+    } else if action == Action::Comment {
+        principal.is_moderator() || principal.can_write_entries(group_id)
+    } else {
+        principal.can_write_entries(group_id)
+    }
+}
+
+/// A comment: trimmed, empty means none.
+fn clean_comment(comment: Option<&str>) -> Result<Option<String>, Refusal> {
+    let mut check = Checker::new();
+    let comment = comment.map(|text| check.multiline("comment", text, limits::COMMENT_CHARS));
+    check.finish()?;
+    Ok(comment.filter(|text| !text.is_empty()))
+}
+
+/// Decides a life-cycle action (submit, withdraw, approve, reject, request
+/// changes, unpublish, comment) by `principal` on `entry`.
+pub fn plan_action(
+    principal: &Principal,
+    entry: &EntryState<'_>,
+    action: Action,
+    request: &ActionRequest,
+) -> Result<Plan, Refusal> {
+    if !may_take(principal, entry.group_id, action) {
+        return Err(Refusal::Forbidden(format!(
+            "you may not {} this entry",
+            action.verb()
+        )));
+    }
+    let comment = clean_comment(request.comment.as_deref())?;
+    if action.requires_comment() && comment.is_none() {
+        return Err(Refusal::field("comment", "is required for this action"));
+    }
+    if action != Action::Approve {
+        let approve_only = [
+            ("sticky", request.sticky.is_some()),
+            ("priority", request.priority.is_some()),
+            ("publish_from", request.publish_from.is_some()),
+            ("publish_to", request.publish_to.is_some()),
+        ];
+        if let Some((field, _)) = approve_only.iter().find(|(_, given)| *given) {
+            return Err(Refusal::field(field, "only applies to approve"));
+        }
+    }
+    if request
+        .version
+        .is_some_and(|version| version != entry.version)
+    {
+        return Err(Refusal::Stale {
+            current_version: entry.version,
+        });
+    }
+    if action == Action::Submit {
+        require_active_group(entry.group_slug, entry.group_status)?;
+    }
+    let from = entry.status;
+    let to = next_status(from, action, entry.in_feed).ok_or_else(|| {
+        Refusal::InvalidTransition(format!(
+            "cannot {} an entry that is {from}",
+            action.verb()
+        ))
+    })?;
+    let mut changes = Map::new();
+    let effect = match (action, entry.live) {
+        (Action::Comment, _) => Effect::Record,
+        (Action::Submit, _) => Effect::Submit,
+        (Action::Approve, _) => {
+            let live = approved_revision(entry, request)?;
+            let before = LiveRevision {
+                kind: entry.kind,
+                sticky: entry.sticky,
+                priority: entry.priority,
+                fields: entry.fields.clone(),
+            };
+            // Both sides serialize as one object, so the diff names each field.
+            changes = diff(&before, &live);
+            Effect::Publish(live)
+        }
+        (Action::Reject, Some(live)) if entry.in_feed => {
+            // The refused edit stays in the history; the entry shows what is live again.
+            changes = diff(entry.fields, &live.fields);
+            Effect::Restore(live.fields.clone())
+        }
+        (Action::Unpublish | Action::Withdraw, _) if entry.in_feed => Effect::Retract,
+        _ => Effect::Move,
+    };
+    Ok(Plan {
+        action,
+        from,
+        to,
+        comment,
+        changes,
+        effect,
+    })
+}
+
+/// The revision an approval publishes: the working one, with the
+/// moderator's stickiness, priority and publication window.
+fn approved_revision(
+    entry: &EntryState<'_>,
+    request: &ActionRequest,
+) -> Result<LiveRevision, Refusal> {
+    let mut fields = entry.fields.clone();
+    if let Some(from) = request.publish_from {
+        fields.publish_from = Some(from);
+    }
+    if let Some(to) = request.publish_to {
+        fields.publish_to = Some(to);
+    }
+    // The content limit was checked when it was written; a moderator may
+    // approve what an earlier, looser limit allowed.
+    validate(entry.kind, &mut fields, usize::MAX)?;
+    Ok(LiveRevision {
+        kind: entry.kind,
+        sticky: request.sticky.unwrap_or(entry.sticky),
+        priority: request.priority.unwrap_or(entry.priority),
+        fields,
+    })
+}
+
+/// An update of an entry's fields.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EditRequest {
+    /// Must be the entry's group, if given.
+    pub group: Option<String>,
+    /// Must be the entry's kind, if given.
+    pub kind: Option<EntryKind>,
+    /// The version the edit is based on.
+    pub version: Option<i32>,
+    pub patch: EntryPatch,
+}
+
+/// A decided edit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EditPlan {
+    pub from: EntryStatus,
+    pub to: EntryStatus,
+    pub version: i32,
+    pub fields: EntryFields,
+    pub changes: Map<String, Value>,
+}
+
+impl EditPlan {
+    /// Whether the edit sends the entry (back) into review.
+    pub fn submits(&self) -> bool {
+        self.to == Pending && self.from != Pending
+    }
+}
+
+/// The version an update must carry.
+pub fn required_version(version: Option<i32>) -> Result<i32, Refusal> {
+    version.ok_or_else(|| Refusal::field("version", "is required: send the version you edited"))
+}
+
+/// Decides an edit; `None` when it changes nothing.
+pub fn plan_edit(
+    principal: &Principal,
+    entry: &EntryState<'_>,
+    request: EditRequest,
+    content_max_chars: usize,
+) -> Result<Option<EditPlan>, Refusal> {
+    let version = required_version(request.version)?;
+    if !principal.can_write_entries(entry.group_id) {
+        return Err(Refusal::Forbidden(
+            "only the entry's group may edit it".into(),
+        ));
+    }
+    if request
+        .group
+        .as_deref()
+        .is_some_and(|slug| slug != entry.group_slug)
+    {
+        return Err(Refusal::field("group", "cannot be changed"));
+    }
+    if request.kind.is_some_and(|kind| kind != entry.kind) {
+        return Err(Refusal::field("kind", "cannot be changed"));
+    }
+    if version != entry.version {
+        return Err(Refusal::Stale {
+            current_version: entry.version,
+        });
+    }
+    require_active_group(entry.group_slug, entry.group_status)?;
+    let from = entry.status;
+    let to = next_status(from, Action::Edit, entry.in_feed).ok_or_else(|| {
+        Refusal::InvalidTransition(format!("an entry that is {from} cannot be edited"))
+    })?;
+    let mut fields = entry.fields.clone();
+    fields.apply(request.patch);
+    validate(entry.kind, &mut fields, content_max_chars)?;
+    let changes = diff(entry.fields, &fields);
+    Ok((!changes.is_empty()).then_some(EditPlan {
+        from,
+        to,
+        version,
+        fields,
+        changes,
+    }))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
+    use crate::domain::{GroupRole, Role};
 
     #[test]
     fn happy_path() {
@@ -146,5 +414,162 @@ mod tests {
             assert_eq!(next_status(Draft, action, false), None);
             assert_eq!(next_status(Approved, action, true), None);
         }
+    }
+
+    fn person(role: Role, groups: &[(i64, GroupRole)]) -> Principal {
+        Principal::User {
+            id: 1,
+            name: "someone".into(),
+            role,
+            memberships: groups.iter().copied().collect::<HashMap<_, _>>(),
+        }
+    }
+
+    fn fields() -> EntryFields {
+        EntryFields {
+            title: "Title".into(),
+            content: "<p>Body</p>".into(),
+            ..EntryFields::default()
+        }
+    }
+
+    fn state<'a>(
+        status: EntryStatus,
+        fields: &'a EntryFields,
+        live: Option<&'a LiveRevision>,
+    ) -> EntryState<'a> {
+        EntryState {
+            group_id: 7,
+            group_slug: "alpha",
+            group_status: GroupStatus::Active,
+            kind: EntryKind::Announcement,
+            status,
+            version: 3,
+            in_feed: live.is_some(),
+            sticky: false,
+            priority: 0,
+            fields,
+            live,
+        }
+    }
+
+    #[test]
+    fn approving_publishes_with_the_moderators_settings() {
+        let working = fields();
+        let request = ActionRequest {
+            sticky: Some(true),
+            publish_to: Some(2_000_000_000),
+            ..ActionRequest::default()
+        };
+        let moderator = person(Role::Moderator, &[]);
+        let plan = plan_action(&moderator, &state(Pending, &working, None), Action::Approve, &request);
+        let Ok(plan) = plan else {
+            panic!("approve refused: {plan:?}");
+        };
+        assert_eq!(plan.to, Approved);
+        assert!(plan.changes_what_is_live());
+        let Effect::Publish(live) = &plan.effect else {
+            panic!("not a publication: {:?}", plan.effect);
+        };
+        assert!(live.sticky);
+        assert_eq!(live.fields.publish_to, Some(2_000_000_000));
+        assert_eq!(
+            plan.changes.keys().collect::<Vec<_>>(),
+            ["publish_to", "sticky"]
+        );
+    }
+
+    #[test]
+    fn who_may_do_what() {
+        let working = fields();
+        let pending = state(Pending, &working, None);
+        let editor = person(Role::Member, &[(7, GroupRole::Editor)]);
+        let stranger = person(Role::Member, &[(8, GroupRole::Editor)]);
+        let moderator = person(Role::Moderator, &[]);
+        let reason = ActionRequest {
+            comment: Some("  why  ".into()),
+            ..ActionRequest::default()
+        };
+        assert!(matches!(
+            plan_action(&editor, &pending, Action::Approve, &ActionRequest::default()),
+            Err(Refusal::Forbidden(_))
+        ));
+        assert!(matches!(
+            plan_action(&stranger, &pending, Action::Withdraw, &ActionRequest::default()),
+            Err(Refusal::Forbidden(_))
+        ));
+        assert_eq!(
+            plan_action(&moderator, &pending, Action::Reject, &ActionRequest::default()),
+            Err(Refusal::field("comment", "is required for this action"))
+        );
+        let rejected = plan_action(&moderator, &pending, Action::Reject, &reason);
+        assert_eq!(rejected.map(|plan| (plan.to, plan.comment)), Ok((Rejected, Some("why".into()))));
+        assert!(matches!(
+            plan_action(&editor, &pending, Action::Submit, &ActionRequest::default()),
+            Err(Refusal::InvalidTransition(_))
+        ));
+        let stale = ActionRequest {
+            version: Some(2),
+            ..ActionRequest::default()
+        };
+        assert_eq!(
+            plan_action(&editor, &pending, Action::Withdraw, &stale),
+            Err(Refusal::Stale { current_version: 3 })
+        );
+    }
+
+    #[test]
+    fn rejecting_an_edit_of_a_live_entry_restores_the_live_revision() {
+        let live = LiveRevision {
+            kind: EntryKind::Announcement,
+            sticky: false,
+            priority: 0,
+            fields: fields(),
+        };
+        let mut edited = fields();
+        edited.title = "Edited".into();
+        let moderator = person(Role::Moderator, &[]);
+        let reason = ActionRequest {
+            comment: Some("no".into()),
+            ..ActionRequest::default()
+        };
+        let plan = plan_action(&moderator, &state(Pending, &edited, Some(&live)), Action::Reject, &reason);
+        assert_eq!(
+            plan.map(|plan| (plan.to, plan.effect)),
+            Ok((Approved, Effect::Restore(fields())))
+        );
+    }
+
+    #[test]
+    fn edits_need_the_current_version_and_change_something() {
+        let working = fields();
+        let draft = state(Draft, &working, None);
+        let editor = person(Role::Member, &[(7, GroupRole::Editor)]);
+        let same = EditRequest {
+            version: Some(3),
+            patch: EntryPatch {
+                title: Some("Title".into()),
+                ..EntryPatch::default()
+            },
+            ..EditRequest::default()
+        };
+        assert_eq!(plan_edit(&editor, &draft, same.clone(), 500), Ok(None));
+        let stale = EditRequest {
+            version: Some(1),
+            ..same.clone()
+        };
+        assert_eq!(
+            plan_edit(&editor, &draft, stale, 500),
+            Err(Refusal::Stale { current_version: 3 })
+        );
+        let retitled = EditRequest {
+            patch: EntryPatch {
+                title: Some("Other".into()),
+                ..EntryPatch::default()
+            },
+            ..same
+        };
+        let plan = plan_edit(&editor, &draft, retitled, 500).ok().flatten();
+        assert_eq!(plan.map(|plan| (plan.to, plan.fields.title)), Some((Draft, "Other".into())));
     }
 }

@@ -1,36 +1,71 @@
-//! Rules with no HTTP and no database: roles, the entry life cycle,
+//! Rules with no HTTP and no database access: roles, the entry life cycle,
 //! validation and sanitizing. Unit-tested here, used by `service`.
+//!
+//! The closed sets of values below are stored as text (`DeriveActiveEnum`
+//! with string values); a stored value outside the set is a database error,
+//! never a silent default.
 
+pub mod access_request;
 pub mod authz;
 pub mod codes;
 pub mod entry;
 pub mod geo;
 pub mod group;
 pub mod lifecycle;
+pub mod limits;
 pub mod sanitize;
-pub mod text;
+pub mod user;
+pub mod validate;
 
-use poem_openapi::Enum;
+use sea_orm::sea_query::StringLen;
 
-/// Declares a closed set of values stored as text, with `as_str` and parsing.
+pub use validate::{FieldError, Refusal};
+
+/// A closed set of values stored and sent as text.
+pub trait TextEnum: Copy + 'static {
+    /// Every value, in declaration order.
+    const ALL: &'static [Self];
+    /// What the set is, for documentation (the API spec).
+    const DESCRIPTION: &'static str;
+    /// The value as stored and sent.
+    fn as_str(self) -> &'static str;
+    /// The value named by `text`, if any.
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|value| value.as_str() == text)
+    }
+}
+
+/// Declares a [`TextEnum`] that sea-orm stores as its text.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    ($(#[doc = $doc:literal])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[doc = $doc])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+            sea_orm::EnumIter, sea_orm::DeriveActiveEnum,
+        )]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
         pub enum $name {
-            $($(#[$vmeta])* #[oai(rename = $text)] #[serde(rename = $text)] $variant),+
+            $(#[serde(rename = $text)] #[sea_orm(string_value = $text)] $variant),+
+        }
+
+        impl TextEnum for $name {
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+            const DESCRIPTION: &'static str = concat!($($doc),*);
+
+            fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
         }
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
+            /// The value as stored and sent.
             pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
+                TextEnum::as_str(self)
             }
 
-            /// Parses the stored text; unknown text is a data error, not user input.
+            /// The value named by `text`, if any.
             pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($name::$variant),)+ _ => None }
+                <Self as TextEnum>::parse(text)
             }
         }
 
@@ -80,9 +115,44 @@ text_enum! {
     AccessRequestStatus { Pending = "pending", Approved = "approved", Rejected = "rejected" }
 }
 
+text_enum! {
+    /// Something done to an entry that is recorded in its history.
+    Action {
+        Create = "create",
+        Edit = "edit",
+        Submit = "submit",
+        Withdraw = "withdraw",
+        Approve = "approve",
+        Reject = "reject",
+        RequestChanges = "request_changes",
+        Unpublish = "unpublish",
+        Comment = "comment",
+    }
+}
+
 impl EntryKind {
     /// Events and meetups have a date, a place and show up in the calendar.
     pub fn is_dated(self) -> bool {
-        matches!(self, EntryKind::Event | EntryKind::Meetup)
+        match self {
+            EntryKind::Event | EntryKind::Meetup => true,
+            EntryKind::Crowdfunding | EntryKind::Announcement => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_round_trips_and_unknown_text_is_none() {
+        for status in EntryStatus::ALL {
+            assert_eq!(EntryStatus::parse(status.as_str()), Some(*status));
+        }
+        assert_eq!(Role::parse("root"), None);
+        assert_eq!(
+            GroupStatus::DESCRIPTION.trim(),
+            "Whether a group may publish."
+        );
     }
 }

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::AccessRequestStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "access_requests")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub website: String,
     pub contact_email: String,
     pub message: String,
-    pub status: String,
+    pub status: AccessRequestStatus,
     pub decision_comment: Option<String>,
     pub decided_by: Option<i64>,
     pub group_id: Option<i64>,

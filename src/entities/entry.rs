@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{EntryKind, EntryStatus};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "entries")]
 pub struct Model {
@@ -7,8 +9,8 @@ pub struct Model {
     pub id: i64,
     pub group_id: i64,
     pub author_id: i64,
-    pub kind: String,
-    pub status: String,
+    pub kind: EntryKind,
+    pub status: EntryStatus,
     pub version: i32,
     pub title: String,
     pub content: String,
@@ -32,8 +34,12 @@ pub struct Model {
     pub goal_amount: Option<f64>,
     pub currency: Option<String>,
     pub deadline: Option<i64>,
-    /// JSON of the approved revision that feeds publish; kept while an edit is in review.
-    pub live: Option<String>,
+    /// JSON of the last approved revision (`LiveRevision`): what feeds
+    /// publish while `in_feed`, kept while an edit is in review and after a
+    /// retraction (to tell clients to drop it).
+    #[sea_orm(column_name = "live")]
+    pub live_revision: Option<String>,
+    /// Whether `live_revision` is published (within its window).
     pub in_feed: bool,
     pub live_publish_to: Option<i64>,
     pub live_changed_at: Option<i64>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{Action, EntryStatus};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "entry_events")]
 pub struct Model {
@@ -9,9 +11,9 @@ pub struct Model {
     pub actor_user_id: Option<i64>,
     pub actor_token_id: Option<i64>,
     pub actor_name: String,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub action: Action,
+    pub from_status: Option<EntryStatus>,
+    pub to_status: Option<EntryStatus>,
     pub comment: Option<String>,
     /// JSON object of changed fields: `{field: [old, new]}`.
     pub changes: Option<String>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::GroupStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "groups")]
 pub struct Model {
@@ -10,7 +12,7 @@ pub struct Model {
     pub country: String,
     pub website: String,
     pub contact: String,
-    pub status: String,
+    pub status: GroupStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::GroupRole;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "memberships")]
 pub struct Model {
@@ -7,7 +9,7 @@ pub struct Model {
     pub id: i64,
     pub user_id: i64,
     pub group_id: i64,
-    pub role: String,
+    pub role: GroupRole,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -7,11 +7,9 @@ use serde_json::json;
 
 use super::Settings;
 use crate::domain::entry::{EntryFields, LiveRevision};
+use crate::domain::limits::{MAX_PK, TAG_URI_YEAR};
 use crate::domain::{EntryKind, GroupStatus, geo, sanitize};
 use crate::entities::{entry, group};
-
-/// QGIS reads `pk` as a signed 32-bit integer.
-const MAX_PK: i64 = i32::MAX as i64;
 
 #[derive(Debug)]
 pub struct GroupInfo {
@@ -28,7 +26,7 @@ impl From<group::Model> for GroupInfo {
             id: group.id,
             slug: group.slug,
             name: group.name,
-            removed: group.status == GroupStatus::Removed.as_str(),
+            removed: group.status == GroupStatus::Removed,
         }
     }
 }
@@ -71,7 +69,7 @@ impl Item {
             tracing::warn!(id = model.id, "entry id too large for QGIS; not published");
             return None;
         }
-        let live: LiveRevision = match serde_json::from_str(model.live.as_deref()?) {
+        let live: LiveRevision = match serde_json::from_str(model.live_revision.as_deref()?) {
             Ok(live) => live,
             Err(error) => {
                 tracing::error!(id = model.id, %error, "unreadable live revision; not published");
@@ -112,7 +110,7 @@ impl Item {
         };
         Some(Self {
             id: model.id,
-            tag: format!("tag:{},2026:entry/{}", settings.host, model.id),
+            tag: format!("tag:{},{TAG_URI_YEAR}:entry/{}", settings.host, model.id),
             qgis_live: qgis(fields.publish_to),
             qgis_gone: gone_at.map(|at| (at, qgis(Some(at)))),
             group,

@@ -22,9 +22,8 @@ pub use params::{FeedFormat, FeedQuery, QgisQuery};
 pub use render::{Refusal, home};
 
 use crate::Config;
+use crate::clock::Clock;
 use crate::entities::{entry, group};
-use crate::error::AppResult;
-use crate::service::now;
 
 /// Longest the scheduler sleeps without a known instant: a safety net that also
 /// moves the retention window and picks up changes made by other instances.
@@ -94,6 +93,8 @@ impl Snapshot {
 pub struct FeedHub {
     snapshot: ArcSwap<Snapshot>,
     settings: Settings,
+    db: DatabaseConnection,
+    clock: Clock,
     /// Wakes the scheduler when a refresh may have brought an earlier instant.
     wake: Notify,
     /// Serializes refreshes so an older read never replaces a newer snapshot.
@@ -103,7 +104,7 @@ pub struct FeedHub {
 }
 
 impl FeedHub {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, db: DatabaseConnection, clock: Clock) -> Self {
         let public_url = config.public_url.trim_end_matches('/').to_string();
         let host = url::Url::parse(&public_url)
             .ok()
@@ -118,6 +119,8 @@ impl FeedHub {
                 max_age: config.feed_max_age,
                 retraction_secs: i64::from(config.retraction_days) * 86_400,
             },
+            db,
+            clock,
             wake: Notify::new(),
             refreshing: tokio::sync::Mutex::new(()),
             miss_refreshed_at: AtomicI64::new(0),
@@ -135,9 +138,10 @@ impl FeedHub {
     /// Reloads the snapshot from the database. Reads only rows that are in the
     /// feed or were retracted within the retention window (both indexed), so
     /// the cost does not grow with the archive.
-    pub async fn refresh(&self, db: &DatabaseConnection) -> AppResult<()> {
+    pub async fn refresh(&self) -> Result<(), sea_orm::DbErr> {
+        let db = &self.db;
         let _serial = self.refreshing.lock().await;
-        let now = now();
+        let now = self.clock.now();
         let cutoff = now - self.settings.retraction_secs;
         let in_feed = || Condition::all().add(entry::Column::InFeed.eq(true));
         // Three OR terms, each matching an index range (SQLite then unions
@@ -168,8 +172,8 @@ impl FeedHub {
     }
 
     /// Reloads the snapshot; on failure the previous one keeps being served.
-    pub async fn refresh_or_keep(&self, db: &DatabaseConnection) {
-        if let Err(error) = self.refresh(db).await {
+    pub async fn refresh_or_keep(&self) {
+        if let Err(error) = self.refresh().await {
             tracing::error!(%error, "feed snapshot refresh failed; serving the previous one");
         }
     }
@@ -180,7 +184,6 @@ impl FeedHub {
     /// at most every few seconds.
     pub async fn feed(
         &self,
-        db: &DatabaseConnection,
         format: FeedFormat,
         query: FeedQuery,
         group: Option<&str>,
@@ -190,7 +193,7 @@ impl FeedHub {
                 if refusal.status == poem::http::StatusCode::NOT_FOUND
                     && self.claim_miss_refresh() =>
             {
-                self.refresh_or_keep(db).await;
+                self.refresh_or_keep().await;
                 render::feed(self, format, query, group)
             }
             other => other,
@@ -198,7 +201,7 @@ impl FeedHub {
     }
 
     fn claim_miss_refresh(&self) -> bool {
-        let now = now();
+        let now = self.clock.now();
         let last = self.miss_refreshed_at.load(Ordering::Relaxed);
         now - last >= MISS_REFRESH_SECS
             && self
@@ -208,12 +211,12 @@ impl FeedHub {
     }
 
     /// Rebuilds the snapshot at every scheduled instant, for the life of the runtime.
-    pub fn spawn_scheduler(hub: Arc<Self>, db: DatabaseConnection) {
-        tokio::spawn(schedule(hub, db));
+    pub fn spawn_scheduler(hub: Arc<Self>) {
+        tokio::spawn(schedule(hub));
     }
 }
 
-async fn schedule(hub: Arc<FeedHub>, db: DatabaseConnection) {
+async fn schedule(hub: Arc<FeedHub>) {
     loop {
         let snapshot = hub.snapshot();
         let due = snapshot
@@ -222,24 +225,17 @@ async fn schedule(hub: Arc<FeedHub>, db: DatabaseConnection) {
             .min(snapshot.built_at + MAX_SLEEP_SECS);
         drop(snapshot);
         let woken = tokio::select! {
-            () = tokio::time::sleep(millis_until(due)) => false,
+            () = hub.clock.sleep_until(due) => false,
             () = hub.wake.notified() => true,
         };
         if woken {
             continue;
         }
-        if let Err(error) = hub.refresh(&db).await {
+        if let Err(error) = hub.refresh().await {
             tracing::error!(%error, "scheduled feed refresh failed; retrying shortly");
             tokio::time::sleep(Duration::from_secs(5)).await;
         }
     }
-}
-
-/// Time from now until the start of second `due` (plus a little, so `now()` has reached it).
-fn millis_until(due: i64) -> Duration {
-    let now_ms = chrono::Utc::now().timestamp_millis();
-    let due_ms = due.saturating_mul(1000) + 5;
-    Duration::from_millis(u64::try_from(due_ms - now_ms).unwrap_or(0))
 }
 
 fn build(

@@ -2,7 +2,7 @@
 //! differ (case, region suffixes, integer or float) and refused with a plain
 //! reason otherwise.
 
-use crate::domain::EntryKind;
+use crate::domain::{EntryKind, TextEnum};
 use crate::domain::geo::Point;
 
 /// QGIS 3.36 and later drop entries whose `publish_to` is past when they

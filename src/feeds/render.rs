@@ -9,6 +9,8 @@ use poem::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{FeedFormat, FeedHub, FeedQuery, Item, QgisQuery, Rendered, Snapshot};
+use crate::domain::entry::{EntryFields, with_entry_fields};
+use crate::domain::limits::TAG_URI_YEAR;
 use crate::domain::sanitize::{escape_html, plain_text};
 
 /// Why a feed request is refused.
@@ -261,6 +263,45 @@ fn html_page(hub: &FeedHub, snapshot: &Snapshot, query: &QgisQuery) -> String {
     page
 }
 
+/// A JSON value of each field kind of `with_entry_fields!` (instants as RFC 3339).
+macro_rules! json_value {
+    (instant, $value:expr) => {
+        json!($value.map(|t| date(t).to_rfc3339()))
+    };
+    ($kind:ident, $value:expr) => {
+        json!($value)
+    };
+}
+
+macro_rules! kind_fields_json {
+    (
+        common: [$($common_kind:ident $common:ident $common_doc:literal),* $(,)?],
+        kind: [$($kind_kind:ident $kind:ident $kind_doc:literal),* $(,)?] $(,)?
+    ) => {
+        /// The fields of particular kinds (event dates, place, crowdfunding goal).
+        fn kind_fields_json(fields: &EntryFields) -> serde_json::Map<String, Value> {
+            let mut object = serde_json::Map::new();
+            $(object.insert(stringify!($kind).into(), json_value!($kind_kind, fields.$kind));)*
+            object
+        }
+    };
+}
+
+with_entry_fields!(kind_fields_json);
+
+/// JSON Feed's `_newsfeed` extension: kind, group and the kind's own fields.
+fn newsfeed_extension(item: &Item) -> Value {
+    let mut object = kind_fields_json(&item.fields);
+    object.insert("kind".into(), json!(item.kind));
+    object.insert("group".into(), json!(item.group.slug));
+    object.insert("group_name".into(), json!(item.group.name));
+    object.insert("sticky".into(), json!(item.sticky));
+    if let Some(to) = item.fields.publish_to {
+        object.insert("expires_at".into(), json!(date(to).to_rfc3339()));
+    }
+    Value::Object(object)
+}
+
 /// One filtered variant of a feed being rendered.
 struct View<'a> {
     hub: &'a FeedHub,
@@ -303,8 +344,9 @@ impl View<'_> {
 
     fn feed_id(&self) -> String {
         format!(
-            "tag:{},2026:feed{}",
+            "tag:{},{}:feed{}",
             self.hub.settings.host,
+            TAG_URI_YEAR,
             self.self_url
                 .trim_start_matches(&self.hub.settings.public_url)
         )
@@ -324,31 +366,13 @@ impl View<'_> {
                     "date_modified": date(item.changed_at).to_rfc3339(),
                     "authors": [{"name": item.group.name}],
                     "tags": [item.kind.as_str(), item.group.slug.as_str()],
-                    "_newsfeed": {
-                        "kind": item.kind,
-                        "group": item.group.slug,
-                        "group_name": item.group.name,
-                        "sticky": item.sticky,
-                        "starts_at": fields.starts_at.map(|t| date(t).to_rfc3339()),
-                        "ends_at": fields.ends_at.map(|t| date(t).to_rfc3339()),
-                        "timezone": fields.timezone,
-                        "location_name": fields.location_name,
-                        "latitude": fields.latitude,
-                        "longitude": fields.longitude,
-                        "online_url": fields.online_url,
-                        "goal_amount": fields.goal_amount,
-                        "currency": fields.currency,
-                        "deadline": fields.deadline.map(|t| date(t).to_rfc3339()),
-                    },
+                    "_newsfeed": newsfeed_extension(item),
                 });
                 if !item.image.is_empty() {
                     object["image"] = json!(item.image);
                 }
                 if let Some(language) = &fields.language {
                     object["language"] = json!(language);
-                }
-                if let Some(to) = fields.publish_to {
-                    object["_newsfeed"]["expires_at"] = json!(date(to).to_rfc3339());
                 }
                 object
             })

@@ -1,89 +1,38 @@
 //! Requests from new groups for access; an admin approves (creating the group) or rejects.
 
-use crate::domain::text::Text;
-use poem_openapi::Object;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
-use super::{groups, now, users};
+use super::{Services, groups, lookup};
+use crate::domain::access_request::AccessRequestForm;
 use crate::domain::authz::Principal;
-use crate::domain::group::{GroupFields, check_identity, check_slug, slugify};
-use crate::domain::{AccessRequestStatus, GroupRole, GroupStatus};
+use crate::domain::group::GroupFields;
+use crate::domain::validate::Checker;
+use crate::domain::{AccessRequestStatus, GroupRole, GroupStatus, limits};
 use crate::entities::{access_request, membership};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 
-/// A request for a new group to get access.
-#[derive(Object, Clone, Debug)]
-#[oai(deny_unknown_fields)]
-pub struct AccessRequestInput {
-    /// Name of the group.
-    pub group_name: Text,
-    /// Wished slug; derived from the name when absent.
-    pub slug: Option<Text>,
-    /// ISO 3166-1 alpha-2 country, or empty.
-    #[oai(default)]
-    pub country: Text,
-    /// Group website, or empty.
-    #[oai(default)]
-    pub website: Text,
-    /// Where to reach the person asking.
-    pub contact_email: Text,
-    /// Who the group is and what it will publish.
-    #[oai(default)]
-    pub message: Text,
-}
-
-const MAX_MESSAGE_CHARS: usize = 2000;
-
+/// Stores a request from the public form, limited per client address.
 pub async fn create(
-    db: &DatabaseConnection,
-    input: &AccessRequestInput,
+    services: &Services,
+    form: &AccessRequestForm,
+    client: &str,
 ) -> AppResult<access_request::Model> {
-    let mut errors = Vec::new();
-    let slug = input
-        .slug
-        .as_deref()
-        .map(str::trim)
-        .map(str::to_string)
-        .unwrap_or_else(|| slugify(&input.group_name));
-    check_slug("slug", &slug, &mut errors);
-    let mut fields = GroupFields {
-        slug,
-        name: input.group_name.to_string(),
-        country: input.country.to_string(),
-        website: input.website.to_string(),
-        contact: String::new(),
-    };
-    check_identity(&mut fields, &mut errors);
-    // The shared checks name the field `name`; here it is `group_name`.
-    for error in &mut errors {
-        if error.field == "name" {
-            error.field = "group_name".into();
-        }
+    let limiter = &services.access_request_limiter;
+    if let Some(retry_after) = limiter.retry_after(client) {
+        return Err(AppError::RateLimited { retry_after });
     }
-    let email = users::normalize_email("contact_email", &input.contact_email)
-        .map_err(|error| errors.push(error))
-        .unwrap_or_default();
-    if input.message.chars().count() > MAX_MESSAGE_CHARS {
-        errors.push(FieldError::new(
-            "message",
-            format!("must be at most {MAX_MESSAGE_CHARS} characters"),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    let now = now();
-    Ok(access_request::ActiveModel {
-        group_name: Set(fields.name),
-        slug: Set(fields.slug),
-        country: Set(fields.country),
-        website: Set(fields.website),
-        contact_email: Set(email),
-        message: Set(input.message.trim().to_string()),
-        status: Set(AccessRequestStatus::Pending.as_str().into()),
+    let valid = form.validate()?;
+    let now = services.now();
+    let request = access_request::ActiveModel {
+        group_name: Set(valid.group.name),
+        slug: Set(valid.group.slug),
+        country: Set(valid.group.country),
+        website: Set(valid.group.website),
+        contact_email: Set(valid.contact_email),
+        message: Set(valid.message),
+        status: Set(AccessRequestStatus::Pending),
         decision_comment: Set(None),
         decided_by: Set(None),
         group_id: Set(None),
@@ -91,36 +40,40 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
+    .insert(&services.db)
+    .await?;
+    limiter.record(client);
+    Ok(request)
 }
 
 pub async fn list(
-    db: &DatabaseConnection,
+    services: &Services,
     principal: &Principal,
     status: Option<AccessRequestStatus>,
 ) -> AppResult<Vec<access_request::Model>> {
     principal.require_admin("handle access requests")?;
     let mut query = access_request::Entity::find().order_by_asc(access_request::Column::Id);
     if let Some(status) = status {
-        query = query.filter(access_request::Column::Status.eq(status.as_str()));
+        query = query.filter(access_request::Column::Status.eq(status));
     }
-    Ok(query.all(db).await?)
+    Ok(query.all(&services.db).await?)
 }
 
 /// Approves (creating the group, with the requester as owner when they have an
 /// account) or rejects (with a reason) a pending request.
 pub async fn decide(
-    db: &DatabaseConnection,
+    services: &Services,
     principal: &Principal,
     id: i64,
     approve: bool,
-    comment: Option<String>,
+    comment: Option<&str>,
 ) -> AppResult<access_request::Model> {
     principal.require_admin("handle access requests")?;
+    let mut check = Checker::new();
     let comment = comment
-        .map(|text| text.trim().to_string())
+        .map(|text| check.multiline("comment", text, limits::COMMENT_CHARS))
         .filter(|text| !text.is_empty());
+    check.finish()?;
     if !approve && comment.is_none() {
         return Err(AppError::field("comment", "a reason is required to reject"));
     }
@@ -128,37 +81,34 @@ pub async fn decide(
     // pins a snapshot, and its first write then fails at once (instead of
     // waiting) when another admin decided meanwhile. The conditional update
     // below still lets only one decision win.
+    let db = &services.db;
     let request = access_request::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("access request"))?;
-    if request.status != AccessRequestStatus::Pending.as_str() {
-        return Err(AppError::conflict(format!(
+    if request.status != AccessRequestStatus::Pending {
+        return Err(AppError::InvalidTransition(format!(
             "this request was already {}",
             request.status
         )));
     }
-    let now = now();
+    let now = services.now();
     let txn = db.begin().await?;
     let mut active: access_request::ActiveModel = request.clone().into();
     if approve {
-        let group = groups::insert(
-            &txn,
-            GroupFields {
-                slug: request.slug.clone(),
-                name: request.group_name.clone(),
-                country: request.country.clone(),
-                website: request.website.clone(),
-                contact: request.contact_email.clone(),
-            },
-        )
-        .await?;
-        debug_assert_eq!(group.status, GroupStatus::Active.as_str());
-        if let Some(user) = users::find_by_email(&txn, &request.contact_email).await? {
+        let fields = GroupFields {
+            slug: request.slug.clone(),
+            name: request.group_name.clone(),
+            country: request.country.clone(),
+            website: request.website.clone(),
+            contact: request.contact_email.clone(),
+        };
+        let group = groups::insert(&txn, fields, GroupStatus::Active, now).await?;
+        if let Some(user) = lookup::user_by_email(&txn, &request.contact_email).await? {
             membership::ActiveModel {
                 user_id: Set(user.id),
                 group_id: Set(group.id),
-                role: Set(GroupRole::Owner.as_str().into()),
+                role: Set(GroupRole::Owner),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -167,24 +117,30 @@ pub async fn decide(
             .await?;
         }
         active.group_id = Set(Some(group.id));
-        active.status = Set(AccessRequestStatus::Approved.as_str().into());
+        active.status = Set(AccessRequestStatus::Approved);
     } else {
-        active.status = Set(AccessRequestStatus::Rejected.as_str().into());
+        active.status = Set(AccessRequestStatus::Rejected);
     }
     active.decision_comment = Set(comment);
-    active.decided_by = Set(Some(principal.user_id()));
+    active.decided_by = Set(Some(principal.attributed_user_id()));
     active.updated_at = Set(now);
     // Only a still-pending row is updated, so two admins cannot both decide.
     let result = access_request::Entity::update_many()
         .set(active)
         .filter(access_request::Column::Id.eq(id))
-        .filter(access_request::Column::Status.eq(AccessRequestStatus::Pending.as_str()))
+        .filter(access_request::Column::Status.eq(AccessRequestStatus::Pending))
         .exec(&txn)
         .await?;
     if result.rows_affected != 1 {
-        return Err(AppError::conflict("this request was decided meanwhile"));
+        return Err(AppError::InvalidTransition(
+            "this request was decided meanwhile".into(),
+        ));
     }
     txn.commit().await?;
+    if approve {
+        // The new group's feeds exist from now on.
+        services.live.changed().await;
+    }
     access_request::Entity::find_by_id(id)
         .one(db)
         .await?

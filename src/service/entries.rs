@@ -1,22 +1,27 @@
 //! Entries and their life cycle: create, edit, submit, moderate, publish.
 //!
-//! Every transition runs in one transaction that also writes an audit event,
-//! and only applies when the row still has the version it was read at, so two
-//! people acting at once cannot both win.
+//! The rules decide (`domain::lifecycle`); this module loads what they need
+//! and stores their plan. Every transition runs in one transaction that also
+//! writes an audit event, and only applies when the row still has the
+//! version it was read at, so two people acting at once cannot both win.
 
-use crate::domain::text::Text;
-use poem_openapi::Object;
+use std::collections::HashMap;
+
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
+use serde_json::{Map, Value};
 
-use super::{groups, now};
-use crate::AppState;
+use super::{Services, lookup};
 use crate::domain::authz::Principal;
-use crate::domain::entry::{EntryFields, EntryInput, LiveRevision, diff, validate};
-use crate::domain::lifecycle::{Action, is_deletable, next_status};
-use crate::domain::{EntryKind, EntryStatus, GroupStatus};
+use crate::domain::entry::{EntryFields, EntryPatch, LiveRevision, validate, with_entry_fields};
+use crate::domain::lifecycle::{
+    self, ActionRequest, EditRequest, Effect, EntryState, Plan, is_deletable,
+    require_active_group,
+};
+use crate::domain::validate::Refusal;
+use crate::domain::{Action, EntryKind, EntryStatus};
 use crate::entities::{entry, entry_event, group};
 use crate::error::{AppError, AppResult};
 
@@ -25,30 +30,6 @@ use crate::error::{AppError, AppResult};
 pub struct EntryView {
     pub entry: entry::Model,
     pub group_slug: String,
-}
-
-/// What a moderator (or an editor, for submit and withdraw) sends with an action.
-#[derive(Object, Clone, Debug, Default)]
-#[oai(deny_unknown_fields)]
-pub struct ActionInput {
-    /// Why; required to reject, request changes, unpublish and comment.
-    #[oai(nullable)]
-    pub comment: Option<Text>,
-    /// The version the action is based on; a stale one gets 409.
-    #[oai(nullable)]
-    pub version: Option<i32>,
-    /// On approve: pin the entry to the top of the feeds.
-    #[oai(nullable)]
-    pub sticky: Option<bool>,
-    /// On approve: higher comes first among entries of equal stickiness.
-    #[oai(nullable)]
-    pub priority: Option<i32>,
-    /// On approve: override the start of the publication window.
-    #[oai(nullable)]
-    pub publish_from: Option<chrono::DateTime<chrono::Utc>>,
-    /// On approve: override the end of the publication window.
-    #[oai(nullable)]
-    pub publish_to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Filters for entry lists and the moderation queue.
@@ -62,107 +43,169 @@ pub struct EntryFilter {
     pub offset: u64,
 }
 
-const MAX_COMMENT_CHARS: usize = 4000;
+/// A new entry: its group (by slug), kind and fields.
+#[derive(Clone, Debug, Default)]
+pub struct NewEntry {
+    pub group: Option<String>,
+    pub kind: Option<EntryKind>,
+    /// Refused: versions are for updates.
+    pub version: Option<i32>,
+    pub patch: EntryPatch,
+}
 
-fn fields_of(model: &entry::Model) -> EntryFields {
-    EntryFields {
-        title: model.title.clone(),
-        content: model.content.clone(),
-        url: model.url.clone(),
-        image: model.image.clone(),
-        language: model.language.clone(),
-        target_area: model
-            .target_area
+/// How a field kind of `with_entry_fields!` is stored in its column.
+macro_rules! from_column {
+    (area, $value:expr) => {
+        $value
             .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok()),
-        call_to_action: model.call_to_action.clone(),
-        publish_from: model.publish_from,
-        publish_to: model.publish_to,
-        starts_at: model.starts_at,
-        ends_at: model.ends_at,
-        timezone: model.timezone.clone(),
-        location_name: model.location_name.clone(),
-        latitude: model.latitude,
-        longitude: model.longitude,
-        online_url: model.online_url.clone(),
-        goal_amount: model.goal_amount,
-        currency: model.currency.clone(),
-        deadline: model.deadline,
+            .and_then(|text| serde_json::from_str(text).ok())
+    };
+    ($kind:ident, $value:expr) => {
+        $value.clone()
+    };
+}
+
+macro_rules! to_column {
+    (area, $value:expr) => {
+        $value.and_then(|area| serde_json::to_string(&area).ok())
+    };
+    ($kind:ident, $value:expr) => {
+        $value
+    };
+}
+
+macro_rules! entry_columns {
+    (
+        common: [$($common_kind:ident $common:ident $common_doc:literal),* $(,)?],
+        kind: [$($kind_kind:ident $kind:ident $kind_doc:literal),* $(,)?] $(,)?
+    ) => {
+        /// The working revision stored in an entry row.
+        pub fn fields_of(model: &entry::Model) -> EntryFields {
+            EntryFields {
+                $($common: from_column!($common_kind, model.$common),)*
+                $($kind: from_column!($kind_kind, model.$kind),)*
+            }
+        }
+
+        fn set_fields(active: &mut entry::ActiveModel, fields: EntryFields) {
+            $(active.$common = Set(to_column!($common_kind, fields.$common));)*
+            $(active.$kind = Set(to_column!($kind_kind, fields.$kind));)*
+        }
+    };
+}
+
+with_entry_fields!(entry_columns);
+
+/// The last approved revision of a row, if it was ever approved.
+pub fn live_revision_of(model: &entry::Model) -> AppResult<Option<LiveRevision>> {
+    model
+        .live_revision
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|error| AppError::internal("unreadable live revision", error))
+}
+
+/// An entry loaded with what the rules need to judge it.
+struct Loaded {
+    entry: entry::Model,
+    group: group::Model,
+    fields: EntryFields,
+    live: Option<LiveRevision>,
+}
+
+impl Loaded {
+    fn state(&self) -> EntryState<'_> {
+        EntryState {
+            group_id: self.group.id,
+            group_slug: &self.group.slug,
+            group_status: self.group.status,
+            kind: self.entry.kind,
+            status: self.entry.status,
+            version: self.entry.version,
+            in_feed: self.entry.in_feed,
+            sticky: self.entry.sticky,
+            priority: self.entry.priority,
+            fields: &self.fields,
+            live: self.live.as_ref(),
+        }
+    }
+
+    fn view(self) -> EntryView {
+        EntryView {
+            entry: self.entry,
+            group_slug: self.group.slug,
+        }
     }
 }
 
-fn set_fields(active: &mut entry::ActiveModel, fields: EntryFields) {
-    active.title = Set(fields.title);
-    active.content = Set(fields.content);
-    active.url = Set(fields.url);
-    active.image = Set(fields.image);
-    active.language = Set(fields.language);
-    active.target_area = Set(fields
-        .target_area
-        .map(|area| serde_json::to_string(&area).unwrap_or_default()));
-    active.call_to_action = Set(fields.call_to_action);
-    active.publish_from = Set(fields.publish_from);
-    active.publish_to = Set(fields.publish_to);
-    active.starts_at = Set(fields.starts_at);
-    active.ends_at = Set(fields.ends_at);
-    active.timezone = Set(fields.timezone);
-    active.location_name = Set(fields.location_name);
-    active.latitude = Set(fields.latitude);
-    active.longitude = Set(fields.longitude);
-    active.online_url = Set(fields.online_url);
-    active.goal_amount = Set(fields.goal_amount);
-    active.currency = Set(fields.currency);
-    active.deadline = Set(fields.deadline);
-}
-
-fn status_of(model: &entry::Model) -> EntryStatus {
-    EntryStatus::parse(&model.status).unwrap_or(EntryStatus::Draft)
-}
-
-fn kind_of(model: &entry::Model) -> EntryKind {
-    EntryKind::parse(&model.kind).unwrap_or(EntryKind::Announcement)
-}
-
-fn clean_comment(comment: Option<&str>) -> AppResult<Option<String>> {
-    let comment = comment.map(str::trim).filter(|text| !text.is_empty());
-    if comment.is_some_and(|text| text.chars().count() > MAX_COMMENT_CHARS) {
-        return Err(AppError::field(
-            "comment",
-            format!("must be at most {MAX_COMMENT_CHARS} characters"),
+/// Loads an entry the principal may see; others get 404, as if it did not exist.
+async fn load_visible(services: &Services, principal: &Principal, id: i64) -> AppResult<Loaded> {
+    let db = &services.db;
+    let entry = entry::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|entry| principal.can_view_entry(entry.group_id, entry.status))
+        .ok_or_else(|| AppError::not_found("entry"))?;
+    let group = group::Entity::find_by_id(entry.group_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("group"))?;
+    let live = live_revision_of(&entry)?;
+    if entry.in_feed && live.is_none() {
+        return Err(AppError::internal(
+            "entry in the feed without a live revision",
+            format!("entry {id}"),
         ));
     }
-    if comment.is_some_and(|text| text.contains('\0')) {
-        // PostgreSQL text cannot hold NUL.
-        return Err(AppError::field(
-            "comment",
-            "must not contain NUL characters",
-        ));
+    Ok(Loaded {
+        fields: fields_of(&entry),
+        entry,
+        group,
+        live,
+    })
+}
+
+/// One line of an entry's history.
+struct HistoryLine<'a> {
+    action: Action,
+    /// `None` for the creation.
+    from: Option<EntryStatus>,
+    to: EntryStatus,
+    comment: Option<&'a str>,
+    changes: &'a Map<String, Value>,
+}
+
+impl<'a> From<&'a Plan> for HistoryLine<'a> {
+    fn from(plan: &'a Plan) -> Self {
+        Self {
+            action: plan.action,
+            from: Some(plan.from),
+            to: plan.to,
+            comment: plan.comment.as_deref(),
+            changes: &plan.changes,
+        }
     }
-    Ok(comment.map(str::to_string))
 }
 
 async fn record(
     db: &impl ConnectionTrait,
+    services: &Services,
     entry_id: i64,
     principal: &Principal,
-    action: Action,
-    statuses: (Option<EntryStatus>, Option<EntryStatus>),
-    comment: Option<String>,
-    changes: Option<serde_json::Map<String, serde_json::Value>>,
+    line: HistoryLine<'_>,
 ) -> AppResult<()> {
     entry_event::ActiveModel {
         entry_id: Set(entry_id),
-        actor_user_id: Set(Some(principal.user_id())),
+        actor_user_id: Set(Some(principal.attributed_user_id())),
         actor_token_id: Set(principal.token_id()),
         actor_name: Set(principal.display_name()),
-        action: Set(action.as_str().into()),
-        from_status: Set(statuses.0.map(|s| s.as_str().into())),
-        to_status: Set(statuses.1.map(|s| s.as_str().into())),
-        comment: Set(comment),
-        changes: Set(changes
-            .filter(|map| !map.is_empty())
-            .map(|map| serde_json::Value::Object(map).to_string())),
-        created_at: Set(now()),
+        action: Set(line.action),
+        from_status: Set(line.from),
+        to_status: Set(Some(line.to)),
+        comment: Set(line.comment.map(str::to_string)),
+        changes: Set((!line.changes.is_empty()).then(|| Value::Object(line.changes.clone()).to_string())),
+        created_at: Set(services.now()),
         ..Default::default()
     }
     .insert(db)
@@ -170,127 +213,16 @@ async fn record(
     Ok(())
 }
 
-fn ensure_active(group: &group::Model) -> AppResult<()> {
-    if group.status == GroupStatus::Active.as_str() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!(
-            "group {} is {} and cannot submit entries",
-            group.slug, group.status
-        )))
-    }
-}
-
-pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    input: &EntryInput,
-) -> AppResult<EntryView> {
-    let (Some(slug), Some(kind)) = (input.group.as_deref(), input.kind) else {
-        let mut errors = Vec::new();
-        if input.group.is_none() {
-            errors.push(crate::error::FieldError::new("group", "is required"));
-        }
-        if input.kind.is_none() {
-            errors.push(crate::error::FieldError::new("kind", "is required"));
-        }
-        return Err(AppError::Validation(errors));
-    };
-    if input.version.is_some() {
-        return Err(AppError::field("version", "is only for updates"));
-    }
-    let group = groups::find_by_slug(&state.db, slug).await?;
-    if !principal.can_write_entries(group.id) {
-        return Err(AppError::Forbidden(format!(
-            "you cannot write entries for group {slug}"
-        )));
-    }
-    ensure_active(&group)?;
-    let mut fields = EntryFields::default();
-    fields.apply(input);
-    validate(kind, &mut fields, state.config.content_max_chars).map_err(AppError::Validation)?;
-    let now = now();
-    let txn = state.db.begin().await?;
-    let mut active = entry::ActiveModel {
-        group_id: Set(group.id),
-        author_id: Set(principal.user_id()),
-        kind: Set(kind.as_str().into()),
-        status: Set(EntryStatus::Draft.as_str().into()),
-        version: Set(1),
-        sticky: Set(false),
-        priority: Set(0),
-        live: Set(None),
-        in_feed: Set(false),
-        live_publish_to: Set(None),
-        live_changed_at: Set(None),
-        retracted_at: Set(None),
-        submitted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    set_fields(&mut active, fields);
-    let saved = active.insert(&txn).await?;
-    record(
-        &txn,
-        saved.id,
-        principal,
-        Action::Create,
-        (None, Some(EntryStatus::Draft)),
-        None,
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(EntryView {
-        entry: saved,
-        group_slug: group.slug,
-    })
-}
-
-async fn load(db: &impl ConnectionTrait, id: i64) -> AppResult<(entry::Model, group::Model)> {
-    let entry = entry::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("entry"))?;
-    let group = group::Entity::find_by_id(entry.group_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("group"))?;
-    Ok((entry, group))
-}
-
-/// Loads an entry the principal may see; others get 404, as if it did not exist.
-async fn load_visible(
-    state: &AppState,
-    principal: &Principal,
-    id: i64,
-) -> AppResult<(entry::Model, group::Model)> {
-    let (entry, group) = load(&state.db, id).await?;
-    if principal.can_view_entry(entry.group_id, status_of(&entry)) {
-        Ok((entry, group))
-    } else {
-        Err(AppError::not_found("entry"))
-    }
-}
-
-pub async fn get(state: &AppState, principal: &Principal, id: i64) -> AppResult<EntryView> {
-    let (entry, group) = load_visible(state, principal, id).await?;
-    Ok(EntryView {
-        entry,
-        group_slug: group.slug,
-    })
-}
-
 /// Writes `active` only if the row still has `expected_version`, bumping it.
 async fn save_versioned(
     db: &impl ConnectionTrait,
+    services: &Services,
     mut active: entry::ActiveModel,
     id: i64,
     expected_version: i32,
 ) -> AppResult<entry::Model> {
     active.version = Set(expected_version + 1);
-    active.updated_at = Set(now());
+    active.updated_at = Set(services.now());
     let result = entry::Entity::update_many()
         .set(active)
         .filter(entry::Column::Id.eq(id))
@@ -304,82 +236,70 @@ async fn save_versioned(
     if result.rows_affected == 1 {
         Ok(current)
     } else {
-        Err(stale(current.version))
+        Err(AppError::StaleVersion {
+            current_version: current.version,
+        })
     }
 }
 
-fn stale(current_version: i32) -> AppError {
-    AppError::Conflict {
-        message: "the entry was changed by someone else; reload it and try again".into(),
-        current_version: Some(current_version),
-    }
-}
-
-pub async fn update(
-    state: &AppState,
+pub async fn create(
+    services: &Services,
     principal: &Principal,
-    id: i64,
-    input: &EntryInput,
+    new: NewEntry,
 ) -> AppResult<EntryView> {
-    let Some(version) = input.version else {
-        return Err(AppError::field(
-            "version",
-            "is required: send the version you edited",
-        ));
+    let (Some(slug), Some(kind)) = (new.group.as_deref(), new.kind) else {
+        let mut errors = Vec::new();
+        if new.group.is_none() {
+            errors.push(crate::domain::FieldError::new("group", "is required"));
+        }
+        if new.kind.is_none() {
+            errors.push(crate::domain::FieldError::new("kind", "is required"));
+        }
+        return Err(AppError::Validation(errors));
     };
-    let (entry, group) = load_visible(state, principal, id).await?;
-    if !principal.can_write_entries(entry.group_id) {
-        return Err(AppError::Forbidden(
-            "only the entry's group may edit it".into(),
-        ));
+    if new.version.is_some() {
+        return Err(AppError::field("version", "is only for updates"));
     }
-    if input
-        .group
-        .as_deref()
-        .is_some_and(|slug| slug != group.slug)
-    {
-        return Err(AppError::field("group", "cannot be changed"));
+    let group = lookup::group_by_slug(&services.db, slug).await?;
+    if !principal.can_write_entries(group.id) {
+        return Err(AppError::Forbidden(format!(
+            "you cannot write entries for group {slug}"
+        )));
     }
-    let kind = kind_of(&entry);
-    if input.kind.is_some_and(|new| new != kind) {
-        return Err(AppError::field("kind", "cannot be changed"));
-    }
-    if version != entry.version {
-        return Err(stale(entry.version));
-    }
-    ensure_active(&group)?;
-    let from = status_of(&entry);
-    let to = next_status(from, Action::Edit, entry.in_feed)
-        .ok_or_else(|| AppError::conflict(format!("an entry that is {from} cannot be edited")))?;
-    let old = fields_of(&entry);
-    let mut fields = old.clone();
-    fields.apply(input);
-    validate(kind, &mut fields, state.config.content_max_chars).map_err(AppError::Validation)?;
-    let changes = diff(&old, &fields);
-    if changes.is_empty() {
-        return Ok(EntryView {
-            entry,
-            group_slug: group.slug,
-        });
-    }
-    let txn = state.db.begin().await?;
-    let mut active: entry::ActiveModel = entry.clone().into();
+    require_active_group(&group.slug, group.status)?;
+    let mut fields = EntryFields::default();
+    fields.apply(new.patch);
+    validate(kind, &mut fields, services.config.content_max_chars)?;
+    let now = services.now();
+    let txn = services.db.begin().await?;
+    let mut active = entry::ActiveModel {
+        group_id: Set(group.id),
+        author_id: Set(principal.attributed_user_id()),
+        kind: Set(kind),
+        status: Set(EntryStatus::Draft),
+        version: Set(1),
+        sticky: Set(false),
+        priority: Set(0),
+        live_revision: Set(None),
+        in_feed: Set(false),
+        live_publish_to: Set(None),
+        live_changed_at: Set(None),
+        retracted_at: Set(None),
+        submitted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
     set_fields(&mut active, fields);
-    active.status = Set(to.as_str().into());
-    if to == EntryStatus::Pending && from != EntryStatus::Pending {
-        active.submitted_at = Set(Some(now()));
-    }
-    let saved = save_versioned(&txn, active, id, version).await?;
-    record(
-        &txn,
-        id,
-        principal,
-        Action::Edit,
-        (Some(from), Some(to)),
-        None,
-        Some(changes),
-    )
-    .await?;
+    let saved = active.insert(&txn).await?;
+    let created = HistoryLine {
+        action: Action::Create,
+        from: None,
+        to: EntryStatus::Draft,
+        comment: None,
+        changes: &Map::new(),
+    };
+    record(&txn, services, saved.id, principal, created).await?;
     txn.commit().await?;
     Ok(EntryView {
         entry: saved,
@@ -387,19 +307,64 @@ pub async fn update(
     })
 }
 
-pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> AppResult<()> {
-    let (entry, _) = load_visible(state, principal, id).await?;
+pub async fn get(services: &Services, principal: &Principal, id: i64) -> AppResult<EntryView> {
+    Ok(load_visible(services, principal, id).await?.view())
+}
+
+pub async fn update(
+    services: &Services,
+    principal: &Principal,
+    id: i64,
+    request: EditRequest,
+) -> AppResult<EntryView> {
+    lifecycle::required_version(request.version)?;
+    let loaded = load_visible(services, principal, id).await?;
+    let Some(plan) = lifecycle::plan_edit(
+        principal,
+        &loaded.state(),
+        request,
+        services.config.content_max_chars,
+    )?
+    else {
+        return Ok(loaded.view());
+    };
+    let submits = plan.submits();
+    let txn = services.db.begin().await?;
+    let mut active: entry::ActiveModel = loaded.entry.clone().into();
+    set_fields(&mut active, plan.fields);
+    active.status = Set(plan.to);
+    if submits {
+        active.submitted_at = Set(Some(services.now()));
+    }
+    let saved = save_versioned(&txn, services, active, id, plan.version).await?;
+    let edited = HistoryLine {
+        action: Action::Edit,
+        from: Some(plan.from),
+        to: plan.to,
+        comment: None,
+        changes: &plan.changes,
+    };
+    record(&txn, services, id, principal, edited).await?;
+    txn.commit().await?;
+    Ok(EntryView {
+        entry: saved,
+        group_slug: loaded.group.slug,
+    })
+}
+
+pub async fn delete(services: &Services, principal: &Principal, id: i64) -> AppResult<()> {
+    let Loaded { entry, .. } = load_visible(services, principal, id).await?;
     if !principal.can_write_entries(entry.group_id) {
         return Err(AppError::Forbidden(
             "only the entry's group may delete it".into(),
         ));
     }
-    if !is_deletable(status_of(&entry), entry.live.is_some()) {
-        return Err(AppError::conflict(
-            "only drafts and withdrawn entries that were never published can be deleted; withdraw or ask a moderator to unpublish",
+    if !is_deletable(entry.status, entry.live_revision.is_some()) {
+        return Err(AppError::InvalidTransition(
+            "only drafts and withdrawn entries that were never published can be deleted; withdraw or ask a moderator to unpublish".into(),
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = services.db.begin().await?;
     entry_event::Entity::delete_many()
         .filter(entry_event::Column::EntryId.eq(id))
         .exec(&txn)
@@ -410,7 +375,9 @@ pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> AppResu
         .exec(&txn)
         .await?;
     if result.rows_affected != 1 {
-        return Err(stale(entry.version));
+        return Err(AppError::StaleVersion {
+            current_version: entry.version,
+        });
     }
     txn.commit().await?;
     Ok(())
@@ -419,158 +386,68 @@ pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> AppResu
 /// Applies a life-cycle action (submit, withdraw, approve, reject, request
 /// changes, unpublish, comment).
 pub async fn act(
-    state: &AppState,
+    services: &Services,
     principal: &Principal,
     id: i64,
     action: Action,
-    input: &ActionInput,
+    request: &ActionRequest,
 ) -> AppResult<EntryView> {
-    let (entry, group) = load_visible(state, principal, id).await?;
-    let allowed = if action.is_moderation() {
-        principal.is_moderator()
-    } else if action == Action::Comment {
-        principal.is_moderator() || principal.can_write_entries(entry.group_id)
-    } else {
-        principal.can_write_entries(entry.group_id)
-    };
-    if !allowed {
-        return Err(AppError::Forbidden(format!(
-            "you may not {} this entry",
-            action.as_str().replace('_', " ")
-        )));
-    }
-    let comment = clean_comment(input.comment.as_deref())?;
-    if action.requires_comment() && comment.is_none() {
-        return Err(AppError::field("comment", "is required for this action"));
-    }
-    let moderation_only = [
-        ("sticky", input.sticky.is_some()),
-        ("priority", input.priority.is_some()),
-        ("publish_from", input.publish_from.is_some()),
-        ("publish_to", input.publish_to.is_some()),
-    ];
-    if action != Action::Approve {
-        if let Some((field, _)) = moderation_only.iter().find(|(_, given)| *given) {
-            return Err(AppError::field(field, "only applies to approve"));
-        }
-    }
-    if input
-        .version
-        .is_some_and(|version| version != entry.version)
-    {
-        return Err(stale(entry.version));
-    }
-    if action == Action::Submit {
-        ensure_active(&group)?;
-    }
-    let from = status_of(&entry);
-    let to = next_status(from, action, entry.in_feed).ok_or_else(|| {
-        AppError::conflict(format!(
-            "cannot {} an entry that is {from}",
-            action.as_str().replace('_', " ")
-        ))
-    })?;
-
-    if action == Action::Comment {
+    let loaded = load_visible(services, principal, id).await?;
+    let plan = lifecycle::plan_action(principal, &loaded.state(), action, request)?;
+    if plan.effect == Effect::Record {
         // A comment changes nothing an editor works on, so it does not bump the version.
-        record(
-            &state.db,
-            id,
-            principal,
-            action,
-            (Some(from), Some(to)),
-            comment,
-            None,
-        )
-        .await?;
-        return Ok(EntryView {
-            entry,
-            group_slug: group.slug,
-        });
+        record(&services.db, services, id, principal, (&plan).into()).await?;
+        return Ok(loaded.view());
     }
+    let txn = services.db.begin().await?;
+    let saved = save_versioned(
+        &txn,
+        services,
+        planned_row(services, &loaded.entry, &plan)?,
+        id,
+        loaded.entry.version,
+    )
+    .await?;
+    record(&txn, services, id, principal, (&plan).into()).await?;
+    txn.commit().await?;
+    if plan.changes_what_is_live() {
+        services.live.changed().await;
+    }
+    Ok(EntryView {
+        entry: saved,
+        group_slug: loaded.group.slug,
+    })
+}
 
-    let now = now();
-    let txn = state.db.begin().await?;
+/// The row as `plan` leaves it (version and update time are set on saving).
+fn planned_row(
+    services: &Services,
+    entry: &entry::Model,
+    plan: &Plan,
+) -> AppResult<entry::ActiveModel> {
+    let now = services.now();
     let mut active: entry::ActiveModel = entry.clone().into();
-    active.status = Set(to.as_str().into());
-    let mut changes = None;
-    let mut live_changed = false;
-    match action {
-        Action::Submit => active.submitted_at = Set(Some(now)),
-        Action::Approve => {
-            let mut fields = fields_of(&entry);
-            let old = LiveRevision {
-                kind: kind_of(&entry),
-                sticky: entry.sticky,
-                priority: entry.priority,
-                fields: fields.clone(),
-            };
-            if let Some(from) = input.publish_from {
-                fields.publish_from = Some(from.timestamp());
-            }
-            if let Some(to) = input.publish_to {
-                fields.publish_to = Some(to.timestamp());
-            }
-            validate(kind_of(&entry), &mut fields, usize::MAX).map_err(AppError::Validation)?;
-            let sticky = input.sticky.unwrap_or(entry.sticky);
-            let priority = input.priority.unwrap_or(entry.priority);
-            let live = LiveRevision {
-                kind: kind_of(&entry),
-                sticky,
-                priority,
-                fields: fields.clone(),
-            };
-            // Both sides serialize as one object, so the diff names each field.
-            changes = Some(diff(&old, &live));
-            active.sticky = Set(sticky);
-            active.priority = Set(priority);
-            active.live_publish_to = Set(fields.publish_to);
-            set_fields(&mut active, fields);
-            active.live = Set(Some(
-                serde_json::to_string(&live).map_err(|e| AppError::Internal(e.to_string()))?,
+    active.status = Set(plan.to);
+    match &plan.effect {
+        Effect::Record | Effect::Move => {}
+        Effect::Submit => active.submitted_at = Set(Some(now)),
+        Effect::Publish(live) => {
+            active.sticky = Set(live.sticky);
+            active.priority = Set(live.priority);
+            active.live_publish_to = Set(live.fields.publish_to);
+            set_fields(&mut active, live.fields.clone());
+            active.live_revision = Set(Some(
+                serde_json::to_string(live)
+                    .map_err(|error| AppError::internal("cannot store the live revision", error))?,
             ));
             active.in_feed = Set(true);
             active.live_changed_at = Set(Some(now));
             active.retracted_at = Set(None);
-            live_changed = true;
         }
-        Action::Reject if entry.in_feed => {
-            // The refused edit stays in the history; the entry shows what is live again.
-            let live = entry
-                .live
-                .as_deref()
-                .and_then(|text| serde_json::from_str::<LiveRevision>(text).ok())
-                .ok_or_else(|| {
-                    AppError::Internal(format!("entry {id} has no readable live revision"))
-                })?;
-            changes = Some(diff(&fields_of(&entry), &live.fields));
-            set_fields(&mut active, live.fields);
-        }
-        Action::Unpublish | Action::Withdraw if entry.in_feed => {
-            retract(&mut active, now);
-            live_changed = true;
-        }
-        _ => {}
+        Effect::Restore(fields) => set_fields(&mut active, fields.clone()),
+        Effect::Retract => retract(&mut active, now),
     }
-    let saved = save_versioned(&txn, active, id, entry.version).await?;
-    record(
-        &txn,
-        id,
-        principal,
-        action,
-        (Some(from), Some(to)),
-        comment,
-        changes,
-    )
-    .await?;
-    txn.commit().await?;
-    if live_changed {
-        state.live_changed().await;
-    }
-    Ok(EntryView {
-        entry: saved,
-        group_slug: group.slug,
-    })
+    Ok(active)
 }
 
 /// Takes an entry offline but keeps its last live revision: feeds use it to
@@ -584,6 +461,7 @@ fn retract(active: &mut entry::ActiveModel, now: i64) {
 /// Unpublishes every live entry of a group that is being removed, inside the
 /// caller's transaction, so that clients showing them are told to drop them.
 pub async fn retract_group(
+    services: &Services,
     db: &impl ConnectionTrait,
     principal: &Principal,
     group_id: i64,
@@ -594,35 +472,31 @@ pub async fn retract_group(
         .all(db)
         .await?;
     for entry in live {
-        let from = status_of(&entry);
-        let mut active: entry::ActiveModel = entry.clone().into();
-        active.status = Set(EntryStatus::Unpublished.as_str().into());
-        retract(&mut active, now());
-        save_versioned(db, active, entry.id, entry.version).await?;
-        record(
-            db,
-            entry.id,
-            principal,
-            Action::Unpublish,
-            (Some(from), Some(EntryStatus::Unpublished)),
-            Some("the group was removed".into()),
-            None,
-        )
-        .await?;
+        let plan = Plan {
+            action: Action::Unpublish,
+            from: entry.status,
+            to: EntryStatus::Unpublished,
+            comment: Some("the group was removed".into()),
+            changes: Map::new(),
+            effect: Effect::Retract,
+        };
+        let active = planned_row(services, &entry, &plan)?;
+        save_versioned(db, services, active, entry.id, entry.version).await?;
+        record(db, services, entry.id, principal, (&plan).into()).await?;
     }
     Ok(())
 }
 
 pub async fn history(
-    state: &AppState,
+    services: &Services,
     principal: &Principal,
     id: i64,
 ) -> AppResult<Vec<entry_event::Model>> {
-    load_visible(state, principal, id).await?;
+    load_visible(services, principal, id).await?;
     Ok(entry_event::Entity::find()
         .filter(entry_event::Column::EntryId.eq(id))
         .order_by_asc(entry_event::Column::Id)
-        .all(&state.db)
+        .all(&services.db)
         .await?)
 }
 
@@ -632,35 +506,33 @@ fn visibility(principal: &Principal) -> Condition {
     if principal.is_admin() {
         return Condition::all();
     }
-    let own_groups: Vec<i64> = match principal {
-        Principal::User { memberships, .. } => memberships.keys().copied().collect(),
-        Principal::GroupToken { group_id, .. } => vec![*group_id],
-    };
-    let mut condition = Condition::any().add(entry::Column::GroupId.is_in(own_groups));
+    let mut condition =
+        Condition::any().add(entry::Column::GroupId.is_in(principal.own_group_ids()));
     if principal.is_moderator() {
-        condition = condition.add(entry::Column::Status.ne(EntryStatus::Draft.as_str()));
+        condition = condition.add(entry::Column::Status.ne(EntryStatus::Draft));
     }
     condition
 }
 
 async fn filtered(
-    state: &AppState,
+    services: &Services,
     condition: Condition,
     filter: &EntryFilter,
     oldest_submitted_first: bool,
 ) -> AppResult<(Vec<EntryView>, u64)> {
+    let db = &services.db;
     // Filters narrow what the principal may see: AND them with the
     // visibility condition (which may itself be an OR).
     let mut condition = Condition::all().add(condition);
     if let Some(slug) = &filter.group {
-        let group = groups::find_by_slug(&state.db, slug).await?;
+        let group = lookup::group_by_slug(db, slug).await?;
         condition = condition.add(entry::Column::GroupId.eq(group.id));
     }
     if let Some(status) = filter.status {
-        condition = condition.add(entry::Column::Status.eq(status.as_str()));
+        condition = condition.add(entry::Column::Status.eq(status));
     }
     if let Some(kind) = filter.kind {
-        condition = condition.add(entry::Column::Kind.eq(kind.as_str()));
+        condition = condition.add(entry::Column::Kind.eq(kind));
     }
     if let Some(language) = &filter.language {
         if language.contains('\0') {
@@ -673,7 +545,7 @@ async fn filtered(
         );
     }
     let query = entry::Entity::find().filter(condition);
-    let total = query.clone().count(&state.db).await?;
+    let total = query.clone().count(db).await?;
     let query = if oldest_submitted_first {
         query
             .order_by_asc(entry::Column::SubmittedAt)
@@ -684,12 +556,11 @@ async fn filtered(
     let entries = query
         .offset(filter.offset)
         .limit(filter.limit)
-        .all(&state.db)
+        .all(db)
         .await?;
-    let group_ids: Vec<i64> = entries.iter().map(|entry| entry.group_id).collect();
-    let slugs: std::collections::HashMap<i64, String> = group::Entity::find()
-        .filter(group::Column::Id.is_in(group_ids))
-        .all(&state.db)
+    let slugs: HashMap<i64, String> = group::Entity::find()
+        .filter(group::Column::Id.is_in(entries.iter().map(|entry| entry.group_id)))
+        .all(db)
         .await?
         .into_iter()
         .map(|group| (group.id, group.slug))
@@ -705,22 +576,22 @@ async fn filtered(
 }
 
 pub async fn list(
-    state: &AppState,
+    services: &Services,
     principal: &Principal,
     filter: &EntryFilter,
 ) -> AppResult<(Vec<EntryView>, u64)> {
-    filtered(state, visibility(principal), filter, false).await
+    filtered(services, visibility(principal), filter, false).await
 }
 
 /// Pending entries, oldest submission first, with the total count.
 pub async fn queue(
-    state: &AppState,
+    services: &Services,
     principal: &Principal,
     filter: &EntryFilter,
 ) -> AppResult<(Vec<EntryView>, u64)> {
     if !principal.is_moderator() {
-        return Err(AppError::Forbidden("only moderators see the queue".into()));
+        return Err(Refusal::Forbidden("only moderators see the queue".into()).into());
     }
-    let condition = Condition::all().add(entry::Column::Status.eq(EntryStatus::Pending.as_str()));
-    filtered(state, condition, filter, true).await
+    let condition = Condition::all().add(entry::Column::Status.eq(EntryStatus::Pending));
+    filtered(services, condition, filter, true).await
 }

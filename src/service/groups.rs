@@ -1,14 +1,15 @@
 //! Groups, their members and their API tokens; CSV import of the directory.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 
-use super::{auth, entries, is_unique_violation, now, users};
+use super::{Services, entries, is_unique_violation, lookup, tokens};
 use crate::domain::authz::Principal;
-use crate::domain::group::{GroupFields, GroupInput};
-use crate::domain::{GroupRole, GroupStatus};
+use crate::domain::group::{GroupFields, GroupPatch, parse_directory_status};
+use crate::domain::validate::Checker;
+use crate::domain::{GroupRole, GroupStatus, limits};
 use crate::entities::{api_token, group, membership, user};
 use crate::error::{AppError, AppResult};
 
@@ -17,136 +18,133 @@ fn forbidden() -> AppError {
 }
 
 /// Active groups, for the public directory.
-pub async fn list_public(db: &DatabaseConnection) -> AppResult<Vec<group::Model>> {
+pub async fn list_public(services: &Services) -> AppResult<Vec<group::Model>> {
     Ok(group::Entity::find()
-        .filter(group::Column::Status.eq(GroupStatus::Active.as_str()))
+        .filter(group::Column::Status.eq(GroupStatus::Active))
         .order_by_asc(group::Column::Name)
-        .all(db)
+        .all(&services.db)
         .await?)
 }
 
-pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> AppResult<group::Model> {
-    // No slug holds NUL, and PostgreSQL refuses it in a query parameter.
-    if slug.contains('\0') {
-        return Err(AppError::not_found("group"));
-    }
-    group::Entity::find()
-        .filter(group::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("group"))
-}
-
-fn duplicate_slug(error: sea_orm::DbErr) -> AppError {
-    if is_unique_violation(&error) {
-        AppError::conflict("a group with this slug already exists")
-    } else {
-        error.into()
+/// A group as the public sees it: any but a removed one.
+pub async fn get_public(services: &Services, slug: &str) -> AppResult<group::Model> {
+    let group = lookup::group_by_slug(&services.db, slug).await?;
+    match group.status {
+        GroupStatus::Active | GroupStatus::Suspended => Ok(group),
+        GroupStatus::Removed => Err(AppError::not_found("group")),
     }
 }
 
-/// Inserts a validated group.
-pub async fn insert(db: &impl ConnectionTrait, fields: GroupFields) -> AppResult<group::Model> {
-    let now = now();
+/// Inserts a validated group with its status, in one statement.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    fields: GroupFields,
+    status: GroupStatus,
+    now: i64,
+) -> AppResult<group::Model> {
     group::ActiveModel {
         slug: Set(fields.slug),
         name: Set(fields.name),
         country: Set(fields.country),
         website: Set(fields.website),
         contact: Set(fields.contact),
-        status: Set(GroupStatus::Active.as_str().into()),
+        status: Set(status),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
     .insert(db)
     .await
-    .map_err(duplicate_slug)
+    .map_err(|error| {
+        if is_unique_violation(&error) {
+            AppError::Duplicate("a group with this slug already exists".into())
+        } else {
+            error.into()
+        }
+    })
 }
 
 pub async fn create(
-    db: &DatabaseConnection,
+    services: &Services,
     principal: &Principal,
-    input: &GroupInput,
+    patch: &GroupPatch,
 ) -> AppResult<group::Model> {
     principal.require_admin("create groups")?;
     let mut fields = GroupFields::default();
-    fields.apply(input);
-    fields.validate().map_err(AppError::Validation)?;
-    let created = insert(db, fields).await?;
-    match input.status {
-        Some(status) if status != GroupStatus::Active => set_status(db, created, status).await,
-        _ => Ok(created),
-    }
+    fields.apply(patch);
+    fields.validate()?;
+    let status = patch.status.unwrap_or(GroupStatus::Active);
+    let created = insert(&services.db, fields, status, services.now()).await?;
+    // Its feeds exist from now on.
+    services.live.changed().await;
+    Ok(created)
 }
 
-async fn set_status(
-    db: &DatabaseConnection,
-    group: group::Model,
-    status: GroupStatus,
-) -> AppResult<group::Model> {
-    let mut active: group::ActiveModel = group.into();
-    active.status = Set(status.as_str().into());
-    active.updated_at = Set(now());
-    Ok(active.update(db).await?)
-}
-
-/// Admin update: name, country, website, contact and status (suspend, remove).
+/// Admin update: name, country, website, contact and status (suspend,
+/// remove). Removing a group unpublishes its live entries in the same
+/// transaction, so clients showing them are told to drop them.
 pub async fn update(
-    db: &DatabaseConnection,
+    services: &Services,
     principal: &Principal,
     slug: &str,
-    input: &GroupInput,
+    patch: &GroupPatch,
 ) -> AppResult<group::Model> {
     principal.require_admin("change groups")?;
-    let existing = find_by_slug(db, slug).await?;
-    if input
-        .slug
-        .as_deref()
-        .is_some_and(|new| new != existing.slug)
-    {
+    let existing = lookup::group_by_slug(&services.db, slug).await?;
+    if patch.slug.as_deref().is_some_and(|new| new != existing.slug) {
         return Err(AppError::field(
             "slug",
             "cannot be changed: feeds and links use it",
         ));
     }
-    let mut fields = GroupFields {
-        slug: existing.slug.clone(),
-        name: existing.name.clone(),
-        country: existing.country.clone(),
-        website: existing.website.clone(),
-        contact: existing.contact.clone(),
-    };
-    fields.apply(input);
-    fields.validate().map_err(AppError::Validation)?;
-    let removing = input.status == Some(GroupStatus::Removed)
-        && existing.status != GroupStatus::Removed.as_str();
+    let mut fields = fields_of(&existing);
+    fields.apply(patch);
+    fields.validate()?;
+    let removing =
+        patch.status == Some(GroupStatus::Removed) && existing.status != GroupStatus::Removed;
     let group_id = existing.id;
     let mut active: group::ActiveModel = existing.into();
+    set_fields(&mut active, fields);
+    if let Some(status) = patch.status {
+        active.status = Set(status);
+    }
+    active.updated_at = Set(services.now());
+    let txn = services.db.begin().await?;
+    if removing {
+        entries::retract_group(services, &txn, principal, group_id).await?;
+    }
+    let updated = active.update(&txn).await?;
+    txn.commit().await?;
+    // Names and statuses show in the feeds.
+    services.live.changed().await;
+    Ok(updated)
+}
+
+fn fields_of(group: &group::Model) -> GroupFields {
+    GroupFields {
+        slug: group.slug.clone(),
+        name: group.name.clone(),
+        country: group.country.clone(),
+        website: group.website.clone(),
+        contact: group.contact.clone(),
+    }
+}
+
+/// Sets everything but the slug, which never changes.
+fn set_fields(active: &mut group::ActiveModel, fields: GroupFields) {
     active.name = Set(fields.name);
     active.country = Set(fields.country);
     active.website = Set(fields.website);
     active.contact = Set(fields.contact);
-    if let Some(status) = input.status {
-        active.status = Set(status.as_str().into());
-    }
-    active.updated_at = Set(now());
-    let txn = db.begin().await?;
-    if removing {
-        entries::retract_group(&txn, principal, group_id).await?;
-    }
-    let updated = active.update(&txn).await?;
-    txn.commit().await?;
-    Ok(updated)
 }
 
 /// A group the principal may manage (admins, owners).
 async fn managed_group(
-    db: &DatabaseConnection,
+    services: &Services,
     principal: &Principal,
     slug: &str,
 ) -> AppResult<group::Model> {
-    let group = find_by_slug(db, slug).await?;
+    let group = lookup::group_by_slug(&services.db, slug).await?;
     if principal.can_manage_group(group.id) {
         Ok(group)
     } else {
@@ -156,14 +154,15 @@ async fn managed_group(
 
 /// Adds a person to a group, or changes their group role.
 pub async fn add_member(
-    db: &DatabaseConnection,
+    services: &Services,
     principal: &Principal,
     slug: &str,
     email: &str,
     role: GroupRole,
 ) -> AppResult<(membership::Model, user::Model)> {
-    let group = managed_group(db, principal, slug).await?;
-    let user = users::find_by_email(db, email)
+    let group = managed_group(services, principal, slug).await?;
+    let db = &services.db;
+    let user = lookup::user_by_email(db, email)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no user with email {}", email.trim())))?;
     let existing = membership::Entity::find()
@@ -171,11 +170,11 @@ pub async fn add_member(
         .filter(membership::Column::GroupId.eq(group.id))
         .one(db)
         .await?;
-    let now = now();
+    let now = services.now();
     let saved = match existing {
         Some(existing) => {
             let mut active: membership::ActiveModel = existing.into();
-            active.role = Set(role.as_str().into());
+            active.role = Set(role);
             active.updated_at = Set(now);
             active.update(db).await?
         }
@@ -183,7 +182,7 @@ pub async fn add_member(
             membership::ActiveModel {
                 user_id: Set(user.id),
                 group_id: Set(group.id),
-                role: Set(role.as_str().into()),
+                role: Set(role),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -195,23 +194,24 @@ pub async fn add_member(
     Ok((saved, user))
 }
 
+/// Members of a group: for its members and moderators.
 pub async fn list_members(
-    db: &DatabaseConnection,
+    services: &Services,
     principal: &Principal,
     slug: &str,
 ) -> AppResult<Vec<(membership::Model, user::Model)>> {
-    let group = find_by_slug(db, slug).await?;
+    let group = lookup::group_by_slug(&services.db, slug).await?;
     if !principal.can_write_entries(group.id) && !principal.is_moderator() {
         return Err(forbidden());
     }
     let members = membership::Entity::find()
         .filter(membership::Column::GroupId.eq(group.id))
         .order_by_asc(membership::Column::Id)
-        .all(db)
+        .all(&services.db)
         .await?;
-    let people: std::collections::HashMap<i64, user::Model> = user::Entity::find()
+    let mut people: std::collections::HashMap<i64, user::Model> = user::Entity::find()
         .filter(user::Column::Id.is_in(members.iter().map(|m| m.user_id)))
-        .all(db)
+        .all(&services.db)
         .await?
         .into_iter()
         .map(|user| (user.id, user))
@@ -219,23 +219,23 @@ pub async fn list_members(
     Ok(members
         .into_iter()
         .filter_map(|membership| {
-            let person = people.get(&membership.user_id)?.clone();
+            let person = people.remove(&membership.user_id)?;
             Some((membership, person))
         })
         .collect())
 }
 
 pub async fn remove_member(
-    db: &DatabaseConnection,
+    services: &Services,
     principal: &Principal,
     slug: &str,
     user_id: i64,
 ) -> AppResult<()> {
-    let group = managed_group(db, principal, slug).await?;
+    let group = managed_group(services, principal, slug).await?;
     let result = membership::Entity::delete_many()
         .filter(membership::Column::GroupId.eq(group.id))
         .filter(membership::Column::UserId.eq(user_id))
-        .exec(db)
+        .exec(&services.db)
         .await?;
     if result.rows_affected == 0 {
         return Err(AppError::not_found("membership"));
@@ -245,67 +245,63 @@ pub async fn remove_member(
 
 /// Issues an API token for the group; the secret is returned once and only its hash kept.
 pub async fn create_token(
-    db: &DatabaseConnection,
+    services: &Services,
     principal: &Principal,
     slug: &str,
     name: &str,
 ) -> AppResult<(api_token::Model, String)> {
-    let group = managed_group(db, principal, slug).await?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::field("name", "must be 1 to 100 characters"));
-    }
-    if name.contains('\0') {
-        return Err(AppError::field("name", "must not contain NUL characters"));
-    }
-    let secret = auth::new_api_token_secret();
+    let group = managed_group(services, principal, slug).await?;
+    let mut check = Checker::new();
+    let name = check.line("name", name, limits::NAME_CHARS, true);
+    check.finish()?;
+    let secret = tokens::new_api_token_secret();
     let token = api_token::ActiveModel {
         group_id: Set(group.id),
-        name: Set(name.to_string()),
-        secret_sha256: Set(auth::sha256_hex(&secret)),
-        prefix: Set(secret[..10].to_string()),
-        created_by: Set(principal.user_id()),
-        created_at: Set(now()),
+        name: Set(name),
+        secret_sha256: Set(tokens::sha256_hex(&secret)),
+        prefix: Set(secret.chars().take(10).collect()),
+        created_by: Set(principal.attributed_user_id()),
+        created_at: Set(services.now()),
         last_used_at: Set(None),
         revoked_at: Set(None),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&services.db)
     .await?;
     Ok((token, secret))
 }
 
 pub async fn list_tokens(
-    db: &DatabaseConnection,
+    services: &Services,
     principal: &Principal,
     slug: &str,
 ) -> AppResult<Vec<api_token::Model>> {
-    let group = managed_group(db, principal, slug).await?;
+    let group = managed_group(services, principal, slug).await?;
     Ok(api_token::Entity::find()
         .filter(api_token::Column::GroupId.eq(group.id))
         .order_by_asc(api_token::Column::Id)
-        .all(db)
+        .all(&services.db)
         .await?)
 }
 
 pub async fn revoke_token(
-    db: &DatabaseConnection,
+    services: &Services,
     principal: &Principal,
     slug: &str,
     token_id: i64,
 ) -> AppResult<api_token::Model> {
-    let group = managed_group(db, principal, slug).await?;
+    let group = managed_group(services, principal, slug).await?;
     let token = api_token::Entity::find_by_id(token_id)
         .filter(api_token::Column::GroupId.eq(group.id))
-        .one(db)
+        .one(&services.db)
         .await?
         .ok_or_else(|| AppError::not_found("token"))?;
     if token.revoked_at.is_some() {
         return Ok(token);
     }
     let mut active: api_token::ActiveModel = token.into();
-    active.revoked_at = Set(Some(now()));
-    Ok(active.update(db).await?)
+    active.revoked_at = Set(Some(services.now()));
+    Ok(active.update(&services.db).await?)
 }
 
 /// What an import did.
@@ -318,22 +314,33 @@ pub struct ImportReport {
     pub errors: Vec<(usize, String)>,
 }
 
+/// Why a directory file cannot be imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Format(String),
+    #[error(transparent)]
+    Service(#[from] AppError),
+}
+
 const IMPORT_COLUMNS: [&str; 6] = ["slug", "name", "country", "website", "contact", "status"];
 
 /// Imports the user-group directory CSV (`slug,name,country,website,contact,registered,status`).
 /// Idempotent: rows are matched by slug; changed rows are updated, bad rows reported.
-pub async fn import_csv(db: &DatabaseConnection, data: &[u8]) -> AppResult<ImportReport> {
+pub async fn import_csv(services: &Services, data: &[u8]) -> Result<ImportReport, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(data);
     let headers = reader
         .headers()
-        .map_err(|error| AppError::BadRequest(format!("cannot read the CSV header: {error}")))?
+        .map_err(|error| ImportError::Format(format!("cannot read the CSV header: {error}")))?
         .clone();
-    let column = |name: &str| headers.iter().position(|header| header == name);
-    let positions: Vec<Option<usize>> = IMPORT_COLUMNS.iter().map(|name| column(name)).collect();
+    let positions: Vec<Option<usize>> = IMPORT_COLUMNS
+        .iter()
+        .map(|name| headers.iter().position(|header| header == *name))
+        .collect();
     if positions[0].is_none() || positions[1].is_none() {
-        return Err(AppError::BadRequest(
+        return Err(ImportError::Format(
             "the CSV needs at least `slug` and `name` columns".into(),
         ));
     }
@@ -362,18 +369,7 @@ pub async fn import_csv(db: &DatabaseConnection, data: &[u8]) -> AppResult<Impor
             contact: value(4),
         };
         let status_text = value(5);
-        // The directory writes when a group left, e.g. `removed-2018`.
-        let status_word = status_text
-            .split('-')
-            .next()
-            .unwrap_or_default()
-            .to_lowercase();
-        let status = if status_word.is_empty() {
-            Some(GroupStatus::Active)
-        } else {
-            GroupStatus::parse(&status_word)
-        };
-        let Some(status) = status else {
+        let Some(status) = parse_directory_status(&status_text) else {
             report
                 .errors
                 .push((line, format!("status: unknown value `{status_text}`")));
@@ -388,46 +384,38 @@ pub async fn import_csv(db: &DatabaseConnection, data: &[u8]) -> AppResult<Impor
             report.errors.push((line, message));
             continue;
         }
-        upsert_imported(db, fields, status, &mut report).await?;
+        upsert_imported(services, fields, status, &mut report).await?;
+    }
+    if report.created + report.updated > 0 {
+        services.live.changed().await;
     }
     Ok(report)
 }
 
 async fn upsert_imported(
-    db: &DatabaseConnection,
+    services: &Services,
     fields: GroupFields,
     status: GroupStatus,
     report: &mut ImportReport,
 ) -> AppResult<()> {
     let existing = group::Entity::find()
         .filter(group::Column::Slug.eq(&fields.slug))
-        .one(db)
+        .one(&services.db)
         .await?;
     let Some(existing) = existing else {
-        let created = insert(db, fields).await?;
-        if status != GroupStatus::Active {
-            set_status(db, created, status).await?;
-        }
+        insert(&services.db, fields, status, services.now()).await?;
         report.created += 1;
         return Ok(());
     };
-    let same = existing.name == fields.name
-        && existing.country == fields.country
-        && existing.website == fields.website
-        && existing.contact == fields.contact
-        && existing.status == status.as_str();
-    if same {
+    if fields_of(&existing) == fields && existing.status == status {
         report.unchanged += 1;
         return Ok(());
     }
     let mut active: group::ActiveModel = existing.into();
-    active.name = Set(fields.name);
-    active.country = Set(fields.country);
-    active.website = Set(fields.website);
-    active.contact = Set(fields.contact);
-    active.status = Set(status.as_str().into());
-    active.updated_at = Set(now());
-    active.update(db).await?;
+    set_fields(&mut active, fields);
+    active.status = Set(status);
+    active.updated_at = Set(services.now());
+    active.update(&services.db).await?;
     report.updated += 1;
     Ok(())
 }

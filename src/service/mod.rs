@@ -1,15 +1,116 @@
-//! Use cases over the database. Callable from the API, the CLI and (later) web pages.
+//! Use cases over the database, callable from the API, the web pages and the
+//! CLI alike. Every use case takes [`Services`]; the ones that change what
+//! the feeds publish announce it through [`LiveSignal`] themselves, so no
+//! caller has to remember to.
 
 pub mod access_requests;
 pub mod auth;
 pub mod entries;
 pub mod groups;
+pub mod lookup;
+pub mod passwords;
 pub mod rate_limit;
+pub mod tokens;
 pub mod users;
 
-/// Unix seconds now.
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+use crate::Config;
+use crate::clock::Clock;
+use crate::domain::limits;
+use crate::error::StartupError;
+use passwords::Passwords;
+use rate_limit::RateLimiter;
+use tokens::JwtKeys;
+
+/// What every use case works with.
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+    pub live: LiveSignal,
+    pub passwords: Passwords,
+    pub jwt: JwtKeys,
+    pub login_limiter: RateLimiter,
+    pub access_request_limiter: RateLimiter,
+}
+
+impl Services {
+    pub fn new(
+        db: DatabaseConnection,
+        config: Arc<Config>,
+        clock: Clock,
+        live: LiveSignal,
+    ) -> Result<Self, StartupError> {
+        Ok(Self {
+            jwt: JwtKeys::from_config(&config, &clock)?,
+            passwords: Passwords::new(passwords::default_concurrency()),
+            login_limiter: RateLimiter::new(
+                config.login_attempts,
+                limits::LOGIN_WINDOW_SECS,
+                clock.clone(),
+            ),
+            access_request_limiter: RateLimiter::new(
+                config.access_requests_per_hour,
+                limits::ACCESS_REQUEST_WINDOW_SECS,
+                clock.clone(),
+            ),
+            db,
+            clock,
+            config,
+            live,
+        })
+    }
+
+    /// Unix seconds now, by the services' clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Whether the database answers.
+    pub async fn check_database(&self) -> crate::AppResult<()> {
+        self.db.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+}
+
+type Listener = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// Announces "what the feeds publish changed" to whoever listens (the feed
+/// snapshot, other instances); the services call [`LiveSignal::changed`]
+/// after every such change has been committed.
+#[derive(Default)]
+pub struct LiveSignal {
+    listeners: Vec<Listener>,
+}
+
+impl LiveSignal {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a listener, awaited on every change.
+    #[must_use]
+    pub fn on_change<F, Fut>(mut self, listener: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.listeners.push(Box::new(move || Box::pin(listener())));
+        self
+    }
+
+    /// Tells every listener, one after the other; returns when all are done,
+    /// so that a change is visible in the feeds once the use case returns.
+    pub async fn changed(&self) {
+        for listener in &self.listeners {
+            listener().await;
+        }
+    }
 }
 
 /// Whether a database error is a unique-constraint violation.

@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::now;
+use crate::clock::Clock;
 
 pub struct RateLimiter {
     max_attempts: u32,
     window_secs: i64,
+    clock: Clock,
     attempts: Mutex<HashMap<String, (i64, u32)>>,
 }
 
@@ -16,25 +17,26 @@ pub struct RateLimiter {
 const PRUNE_ABOVE: usize = 10_000;
 
 impl RateLimiter {
-    pub fn new(max_attempts: u32, window_secs: i64) -> Self {
+    pub fn new(max_attempts: u32, window_secs: i64, clock: Clock) -> Self {
         Self {
             max_attempts,
             window_secs,
+            clock,
             attempts: Mutex::new(HashMap::new()),
         }
     }
 
     /// Seconds to wait before `key` may try again, if it is locked out.
     pub fn retry_after(&self, key: &str) -> Option<u64> {
-        let now = now();
+        let now = self.clock.now();
         let attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
         let (started, count) = attempts.get(key)?;
         let ends = started + self.window_secs;
-        (*count >= self.max_attempts && ends > now).then(|| (ends - now) as u64)
+        (*count >= self.max_attempts && ends > now).then(|| u64::try_from(ends - now).unwrap_or(0))
     }
 
     pub fn record(&self, key: &str) {
-        let now = now();
+        let now = self.clock.now();
         let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
         if attempts.len() > PRUNE_ABOVE {
             attempts.retain(|_, (started, _)| *started + self.window_secs > now);
@@ -59,13 +61,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn locks_out_after_max_attempts() {
-        let limiter = RateLimiter::new(2, 60);
+    fn locks_out_after_max_attempts_until_the_window_ends() {
+        let clock = Clock::manual(1_000);
+        let limiter = RateLimiter::new(2, 60, clock.clone());
         limiter.record("ip");
         assert_eq!(limiter.retry_after("ip"), None);
         limiter.record("ip");
-        assert!(limiter.retry_after("ip").is_some_and(|secs| secs <= 60));
+        assert_eq!(limiter.retry_after("ip"), Some(60));
         assert_eq!(limiter.retry_after("other"), None);
+        clock.advance(59);
+        assert_eq!(limiter.retry_after("ip"), Some(1));
+        clock.advance(1);
+        assert_eq!(limiter.retry_after("ip"), None);
+        limiter.record("ip");
+        limiter.record("ip");
         limiter.reset("ip");
         assert_eq!(limiter.retry_after("ip"), None);
     }

@@ -1,120 +1,111 @@
 //! People: accounts with a global role.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use std::collections::HashMap;
 
-use super::{auth, is_unique_violation, now};
-use crate::domain::Role;
-use crate::entities::user;
-use crate::error::{AppError, AppResult, FieldError};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
-pub struct NewUser {
-    pub email: String,
-    pub password: String,
-    pub display_name: String,
-    pub role: Role,
+use super::{Services, is_unique_violation, lookup};
+use crate::domain::authz::Principal;
+use crate::domain::user::{NewUser, check_display_name};
+use crate::domain::validate::Checker;
+use crate::domain::{GroupRole, Role};
+use crate::entities::{group, membership, user};
+use crate::error::{AppError, AppResult};
+
+/// A person with the groups they belong to (by slug).
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub user: user::Model,
+    pub memberships: Vec<(String, GroupRole)>,
 }
 
-const MIN_PASSWORD_CHARS: usize = 8;
-const MAX_PASSWORD_CHARS: usize = 1024;
-
-/// A plausible email address, normalized to lower case.
-pub fn normalize_email(field: &str, email: &str) -> Result<String, FieldError> {
-    let email = email.trim().to_lowercase();
-    let plausible = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if plausible {
-        Ok(email)
-    } else {
-        Err(FieldError::new(field, "must be an email address"))
-    }
-}
-
-pub async fn create_user(db: &DatabaseConnection, new: NewUser) -> AppResult<user::Model> {
-    let mut errors = Vec::new();
-    let email = normalize_email("email", &new.email)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let password_chars = new.password.chars().count();
-    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&password_chars) {
-        errors.push(FieldError::new(
-            "password",
-            format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
-        ));
-    }
-    let display_name = new.display_name.trim().to_string();
-    if display_name.is_empty() || display_name.chars().count() > 100 || display_name.contains('\0')
-    {
-        errors.push(FieldError::new(
-            "display_name",
-            "must be 1 to 100 characters",
-        ));
-    }
-    let Some(email) = email.filter(|_| errors.is_empty()) else {
-        return Err(AppError::Validation(errors));
-    };
-    let password = new.password;
-    let password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|error| AppError::Internal(error.to_string()))??;
-    let now = now();
+/// Creates an account (admins through the API; anyone with shell access through the CLI).
+pub async fn create_user(services: &Services, new: NewUser) -> AppResult<user::Model> {
+    let new = new.validate()?;
+    let password_hash = services.passwords.hash(new.password).await?;
+    let now = services.now();
     user::ActiveModel {
-        email: Set(email),
-        display_name: Set(display_name),
+        email: Set(new.email),
+        display_name: Set(new.display_name),
         password_hash: Set(password_hash),
-        role: Set(new.role.as_str().to_string()),
+        role: Set(new.role),
         disabled: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&services.db)
     .await
     .map_err(|error| {
         if is_unique_violation(&error) {
-            AppError::conflict("a user with this email already exists")
+            AppError::Duplicate("a user with this email already exists".into())
         } else {
             error.into()
         }
     })
 }
 
-pub async fn find_by_email(
-    db: &impl sea_orm::ConnectionTrait,
-    email: &str,
-) -> AppResult<Option<user::Model>> {
-    // No address holds NUL, and PostgreSQL refuses it in a query parameter.
-    if email.contains('\0') {
-        return Ok(None);
-    }
-    Ok(user::Entity::find()
-        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
-        .one(db)
-        .await?)
-}
-
-pub async fn get(db: &DatabaseConnection, id: i64) -> AppResult<user::Model> {
-    user::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("user"))
-}
-
-/// All people, for admins.
-pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<user::Model>> {
-    use sea_orm::QueryOrder;
-    Ok(user::Entity::find()
-        .order_by_asc(user::Column::Id)
+/// `users` with their memberships, in two queries whatever their number.
+pub async fn with_memberships(
+    db: &impl ConnectionTrait,
+    users: Vec<user::Model>,
+) -> AppResult<Vec<Person>> {
+    let rows = membership::Entity::find()
+        .filter(membership::Column::UserId.is_in(users.iter().map(|user| user.id)))
+        .order_by_asc(membership::Column::Id)
         .all(db)
-        .await?)
+        .await?;
+    let slugs: HashMap<i64, String> = group::Entity::find()
+        .filter(group::Column::Id.is_in(rows.iter().map(|m| m.group_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|group| (group.id, group.slug))
+        .collect();
+    let mut by_user: HashMap<i64, Vec<(String, GroupRole)>> = HashMap::new();
+    for row in rows {
+        if let Some(slug) = slugs.get(&row.group_id) {
+            by_user
+                .entry(row.user_id)
+                .or_default()
+                .push((slug.clone(), row.role));
+        }
+    }
+    Ok(users
+        .into_iter()
+        .map(|user| Person {
+            memberships: by_user.remove(&user.id).unwrap_or_default(),
+            user,
+        })
+        .collect())
+}
+
+/// `user` with their memberships.
+pub async fn with_memberships_one(db: &impl ConnectionTrait, user: user::Model) -> AppResult<Person> {
+    let mut people = with_memberships(db, vec![user]).await?;
+    people.pop().ok_or_else(|| AppError::not_found("user"))
+}
+
+/// One person with their memberships.
+pub async fn person(services: &Services, id: i64) -> AppResult<Person> {
+    let user = lookup::user_by_id(&services.db, id).await?;
+    with_memberships_one(&services.db, user).await
+}
+
+/// Everyone, for admins.
+pub async fn list(services: &Services, principal: &Principal) -> AppResult<Vec<Person>> {
+    principal.require_admin("manage users")?;
+    let users = user::Entity::find()
+        .order_by_asc(user::Column::Id)
+        .all(&services.db)
+        .await?;
+    with_memberships(&services.db, users).await
 }
 
 /// What an admin may change about a person.
+#[derive(Clone, Debug, Default)]
 pub struct UserChange {
     pub display_name: Option<String>,
     pub role: Option<Role>,
@@ -124,60 +115,41 @@ pub struct UserChange {
 /// Changes a person's name, role or disabled flag. A disabled person's tokens stop working at once.
 /// Admins cannot demote or disable themselves, so the last admin cannot lock everyone out.
 pub async fn update(
-    db: &DatabaseConnection,
-    actor_id: i64,
+    services: &Services,
+    principal: &Principal,
     id: i64,
     change: UserChange,
-) -> AppResult<user::Model> {
-    let existing = get(db, id).await?;
+) -> AppResult<Person> {
+    principal.require_admin("manage users")?;
+    let existing = lookup::user_by_id(&services.db, id).await?;
     let demotes_self =
         change.role.is_some_and(|role| role != Role::Admin) || change.disabled == Some(true);
-    if id == actor_id && demotes_self {
-        return Err(AppError::conflict(
-            "you cannot demote or disable yourself; ask another admin",
+    if id == principal.attributed_user_id() && demotes_self {
+        return Err(AppError::Conflict(
+            "you cannot demote or disable yourself; ask another admin".into(),
         ));
     }
     let mut active: user::ActiveModel = existing.into();
     if let Some(name) = change.display_name {
-        let name = name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 100 || name.contains('\0') {
-            return Err(AppError::field(
-                "display_name",
-                "must be 1 to 100 characters",
-            ));
-        }
+        let mut check = Checker::new();
+        let name = check_display_name(&mut check, &name);
+        check.finish()?;
         active.display_name = Set(name);
     }
     if let Some(role) = change.role {
-        active.role = Set(role.as_str().to_string());
+        active.role = Set(role);
     }
     if let Some(disabled) = change.disabled {
         active.disabled = Set(disabled);
     }
-    active.updated_at = Set(now());
-    Ok(active.update(db).await?)
+    active.updated_at = Set(services.now());
+    let user = active.update(&services.db).await?;
+    with_memberships_one(&services.db, user).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_are_normalized_and_checked() {
-        assert_eq!(
-            normalize_email("e", " Ada@Example.ORG ").ok().as_deref(),
-            Some("ada@example.org")
-        );
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@x.org",
-            "ada@localhost",
-            "a b@x.org",
-            "ada@x.",
-        ] {
-            assert!(normalize_email("e", bad).is_err(), "{bad}");
-        }
-    }
+/// Creates an account on an admin's behalf.
+pub async fn create(services: &Services, principal: &Principal, new: NewUser) -> AppResult<Person> {
+    principal.require_admin("manage users")?;
+    let user = create_user(services, new).await?;
+    with_memberships_one(&services.db, user).await
 }

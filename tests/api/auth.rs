@@ -1,7 +1,6 @@
 //! Logging in, bearer JWTs, and the login rate limit.
 
 use jsonwebtoken::{EncodingKey, Header};
-use newsfeed::Config;
 use serde_json::{Value, json};
 
 use crate::common::{self, Reply, TestApp};
@@ -143,53 +142,37 @@ fn base64_url(bytes: &[u8]) -> String {
     out
 }
 
-async fn rate_limited(app: TestApp) {
-    app.user("ada@example.org", newsfeed::domain::Role::Member)
-        .await;
-    for _ in 0..3 {
-        login(&app, "ada@example.org", "wrong")
+db_test!(
+    login_attempts_are_rate_limited,
+    TestApp::builder().config(|c| c.login_attempts = 3),
+    |app: common::TestApp| async move {
+        app.user("ada@example.org", newsfeed::domain::Role::Member)
+            .await;
+        for _ in 0..3 {
+            login(&app, "ada@example.org", "wrong")
+                .await
+                .expect_problem(401);
+        }
+        // Locked out now, even with the right password.
+        for password in ["wrong", PASSWORD] {
+            let reply = login(&app, "ada@example.org", password).await;
+            let problem = reply.expect_problem(429);
+            assert!(problem["detail"].is_string());
+            let retry_after: u64 = reply
+                .header("retry-after")
+                .unwrap_or_else(|| panic!("no Retry-After: {:?}", reply.headers))
+                .parse()
+                .expect("Retry-After in seconds");
+            assert!((1..=15 * 60).contains(&retry_after), "{retry_after}");
+        }
+        // The same address trying another account is limited too.
+        app.user("bob@example.org", newsfeed::domain::Role::Member)
+            .await;
+        login(&app, "bob@example.org", PASSWORD)
             .await
-            .expect_problem(401);
+            .expect_problem(429);
     }
-    // Locked out now, even with the right password.
-    for password in ["wrong", PASSWORD] {
-        let reply = login(&app, "ada@example.org", password).await;
-        let problem = reply.expect_problem(429);
-        assert!(problem["detail"].is_string());
-        let retry_after: u64 = reply
-            .header("retry-after")
-            .unwrap_or_else(|| panic!("no Retry-After: {:?}", reply.headers))
-            .parse()
-            .expect("Retry-After in seconds");
-        assert!((1..=15 * 60).contains(&retry_after), "{retry_after}");
-    }
-    // The same address trying another account is limited too.
-    app.user("bob@example.org", newsfeed::domain::Role::Member)
-        .await;
-    login(&app, "bob@example.org", PASSWORD)
-        .await
-        .expect_problem(429);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_attempts_are_rate_limited_sqlite() {
-    let config = Config {
-        login_attempts: 3,
-        ..Config::default()
-    };
-    rate_limited(TestApp::sqlite_with(config).await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_attempts_are_rate_limited_postgres() {
-    let config = Config {
-        login_attempts: 3,
-        ..Config::default()
-    };
-    if let Some(app) = TestApp::postgres_with(config).await {
-        rate_limited(app).await;
-    }
-}
+);
 
 db_test!(
     failures_below_the_limit_do_not_lock_out,
@@ -219,9 +202,8 @@ async fn login_via_proxy(app: &TestApp, email: &str, password: &str, forwarded: 
 
 /// Behind a proxy every login comes from the proxy's address; `--trust-proxy`
 /// counts failures per client instead, taking the entry the proxy appended.
-async fn proxied(trust_proxy: bool, app: Option<TestApp>) {
-    let Some(app) = app else { return };
-    assert_eq!(app.state.config.trust_proxy, trust_proxy);
+async fn proxied(app: TestApp) {
+    let trust_proxy = app.state.config.trust_proxy;
     app.user("ada@example.org", newsfeed::domain::Role::Member)
         .await;
     app.user("bob@example.org", newsfeed::domain::Role::Member)
@@ -244,24 +226,17 @@ async fn proxied(trust_proxy: bool, app: Option<TestApp>) {
     }
 }
 
-fn proxy_config(trust_proxy: bool) -> Config {
-    Config {
-        login_attempts: 2,
-        trust_proxy,
-        ..Config::default()
-    }
-}
+db_test!(
+    forwarded_addresses_count_per_client_behind_a_trusted_proxy,
+    TestApp::builder().config(|c| {
+        c.login_attempts = 2;
+        c.trust_proxy = true;
+    }),
+    proxied
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forwarded_addresses_count_only_behind_a_trusted_proxy_sqlite() {
-    for trust in [true, false] {
-        proxied(trust, Some(TestApp::sqlite_with(proxy_config(trust)).await)).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forwarded_addresses_count_only_behind_a_trusted_proxy_postgres() {
-    for trust in [true, false] {
-        proxied(trust, TestApp::postgres_with(proxy_config(trust)).await).await;
-    }
-}
+db_test!(
+    forwarded_addresses_are_ignored_without_a_trusted_proxy,
+    TestApp::builder().config(|c| c.login_attempts = 2),
+    proxied
+);

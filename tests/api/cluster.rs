@@ -12,7 +12,7 @@ use crate::common::{TestApp, World};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_on_one_instance_reaches_the_others() {
     // Only PostgreSQL has several instances; SQLite serves from one process.
-    let Some(app) = TestApp::postgres().await else {
+    let Some(app) = TestApp::builder().postgres().await else {
         return;
     };
     let other = AppState::new((*app.state.config).clone())

@@ -396,36 +396,18 @@ db_test!(
     }
 );
 
-async fn access_requests_are_rate_limited(app: Option<common::TestApp>) {
-    let Some(app) = app else { return };
-    let ask = |n: usize| json!({"group_name": format!("Group {n}"), "contact_email": format!("g{n}@example.org")});
-    for n in 0..2 {
-        app.post("/api/v1/access-requests", None, ask(n))
-            .await
-            .expect(201);
+db_test!(
+    the_public_access_request_form_is_rate_limited,
+    common::TestApp::builder().config(|c| c.access_requests_per_hour = 2),
+    |app: common::TestApp| async move {
+        let ask = |n: usize| json!({"group_name": format!("Group {n}"), "contact_email": format!("g{n}@example.org")});
+        for n in 0..2 {
+            app.post("/api/v1/access-requests", None, ask(n))
+                .await
+                .expect(201);
+        }
+        let reply = app.post("/api/v1/access-requests", None, ask(2)).await;
+        reply.expect_problem(429);
+        assert!(reply.header("retry-after").is_some(), "{:?}", reply.headers);
     }
-    let reply = app.post("/api/v1/access-requests", None, ask(2)).await;
-    reply.expect_problem(429);
-    assert!(reply.header("retry-after").is_some(), "{:?}", reply.headers);
-}
-
-fn two_requests_an_hour() -> newsfeed::Config {
-    newsfeed::Config {
-        access_requests_per_hour: 2,
-        ..newsfeed::Config::default()
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_public_access_request_form_is_rate_limited_sqlite() {
-    access_requests_are_rate_limited(Some(
-        common::TestApp::sqlite_with(two_requests_an_hour()).await,
-    ))
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_public_access_request_form_is_rate_limited_postgres() {
-    access_requests_are_rate_limited(common::TestApp::postgres_with(two_requests_an_hour()).await)
-        .await;
-}
+);

@@ -3,7 +3,7 @@
 use newsfeed::domain::entry::{EntryFields, LiveRevision};
 use newsfeed::domain::{EntryKind, EntryStatus};
 use newsfeed::entities::{entry, group, user};
-use newsfeed::service::now;
+use crate::common::now;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
@@ -40,14 +40,12 @@ pub async fn archive(
             entry::ActiveModel {
                 group_id: Set(group_id),
                 author_id: Set(author_id),
-                kind: Set("announcement".into()),
+                kind: Set(EntryKind::Announcement),
                 status: Set(if expired {
                     EntryStatus::Approved
                 } else {
                     EntryStatus::Rejected
-                }
-                .as_str()
-                .into()),
+                }),
                 version: Set(3),
                 title: Set(format!("Archived {n}")),
                 content: Set("<p>Old</p>".into()),
@@ -57,7 +55,7 @@ pub async fn archive(
                 sticky: Set(false),
                 priority: Set(0),
                 publish_to: Set(expired.then_some(expired_at)),
-                live: Set(expired.then(|| live.clone())),
+                live_revision: Set(expired.then(|| live.clone())),
                 in_feed: Set(expired),
                 live_publish_to: Set(expired.then_some(expired_at)),
                 live_changed_at: Set(expired.then_some(expired_at - 86_400)),
@@ -78,7 +76,7 @@ db_test!(
     |app: common::TestApp| async move {
         let world = World::new(app).await;
         let app = &world.app;
-        let db = &app.state.db;
+        let db = &app.state.services.db;
         let group = group::Entity::find()
             .filter(group::Column::Slug.eq("alpha"))
             .one(db)

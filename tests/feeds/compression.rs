@@ -4,7 +4,7 @@
 use std::io::Read as _;
 
 use flate2::read::GzDecoder;
-use newsfeed::service::now;
+use crate::common::now;
 use serde_json::json;
 
 use crate::common::{self, World};

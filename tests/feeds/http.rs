@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::common::{self, World};
-use newsfeed::service::now;
+use crate::common::now;
 
 use crate::support::{NEW_QGIS, OLD_QGIS, fetch, pks, publish, qgis};
 

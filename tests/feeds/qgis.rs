@@ -1,7 +1,7 @@
 //! `GET /` as QGIS desktop requests it, checked field by field.
 
 use newsfeed::entities::entry;
-use newsfeed::service::now;
+use crate::common::now;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::json;
 
@@ -189,12 +189,12 @@ db_test!(after_is_version_aware, |app: common::TestApp| async move {
     entry::Entity::update_many()
         .col_expr(entry::Column::LiveChangedAt, Expr::value(start - 10_000))
         .filter(entry::Column::Id.eq(stale))
-        .exec(&app.state.db)
+        .exec(&app.state.services.db)
         .await
         .expect("backdate");
     app.state
         .feeds
-        .refresh(&app.state.db)
+        .refresh()
         .await
         .expect("refresh");
 

@@ -1,7 +1,7 @@
 //! Helpers for feed tests: publishing entries with chosen fields and
 //! requests with chosen headers.
 
-use newsfeed::service::now;
+use crate::common::now;
 use serde_json::{Value, json};
 
 use crate::common::{Reply, TestApp, World};

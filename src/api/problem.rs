@@ -1,0 +1,451 @@
+//! Errors as RFC 9457 problem documents, decided once: every failure, ours
+//! or poem's, gets a stable problem `type` URI under `<public url>/problems/`.
+
+use std::sync::Arc;
+
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{Endpoint, IntoResponse, Request, Response};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::{ToJSON, Type};
+use poem_openapi::{ApiResponse, Object};
+
+use crate::error::AppError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Every kind of problem the service reports. The slug is the last segment of
+/// the `type` URI; clients may rely on it never changing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProblemType {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    StaleVersion,
+    InvalidTransition,
+    Duplicate,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Validation,
+    RateLimited,
+    Internal,
+}
+
+impl ProblemType {
+    pub const ALL: [Self; 14] = [
+        Self::BadRequest,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::StaleVersion,
+        Self::InvalidTransition,
+        Self::Duplicate,
+        Self::Conflict,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::Validation,
+        Self::RateLimited,
+        Self::Internal,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        self.describe().0
+    }
+
+    pub fn status(self) -> StatusCode {
+        StatusCode::from_u16(self.describe().1).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// A short summary, the same for every occurrence.
+    pub fn title(self) -> &'static str {
+        self.describe().2
+    }
+
+    /// What it means and what a client should do.
+    pub fn description(self) -> &'static str {
+        self.describe().3
+    }
+
+    fn describe(self) -> (&'static str, u16, &'static str, &'static str) {
+        match self {
+            Self::BadRequest => (
+                "bad-request",
+                400,
+                "Bad request",
+                "The request could not be parsed: malformed JSON, an unknown field or a bad parameter.",
+            ),
+            Self::Unauthorized => (
+                "unauthorized",
+                401,
+                "Not authenticated",
+                "Credentials are missing, wrong or expired: log in again or use a valid token.",
+            ),
+            Self::Forbidden => (
+                "forbidden",
+                403,
+                "Not allowed",
+                "You are known but your role or group does not allow this.",
+            ),
+            Self::NotFound => (
+                "not-found",
+                404,
+                "Not found",
+                "There is no such resource, or you may not see it.",
+            ),
+            Self::MethodNotAllowed => (
+                "method-not-allowed",
+                405,
+                "Method not allowed",
+                "The path exists but not with this method; `Allow` lists the methods it takes.",
+            ),
+            Self::StaleVersion => (
+                "stale-version",
+                409,
+                "Stale version",
+                "Someone changed the resource since you read it: `current_version` is its version now; reload and retry.",
+            ),
+            Self::InvalidTransition => (
+                "invalid-transition",
+                409,
+                "Not possible in this state",
+                "The action does not apply to the resource in its current status (e.g. approving a draft).",
+            ),
+            Self::Duplicate => (
+                "duplicate",
+                409,
+                "Already exists",
+                "Something with this unique slug or email address exists already.",
+            ),
+            Self::Conflict => (
+                "conflict",
+                409,
+                "Conflict",
+                "The request clashes with the current state of things (e.g. an admin demoting themselves).",
+            ),
+            Self::PayloadTooLarge => (
+                "payload-too-large",
+                413,
+                "Request too large",
+                "The request body is larger than the service accepts.",
+            ),
+            Self::UnsupportedMediaType => (
+                "unsupported-media-type",
+                415,
+                "Unsupported media type",
+                "Send the body as `Content-Type: application/json`.",
+            ),
+            Self::Validation => (
+                "validation",
+                422,
+                "Invalid input",
+                "Fields failed validation; `errors` names each field and says why.",
+            ),
+            Self::RateLimited => (
+                "rate-limited",
+                429,
+                "Too many requests",
+                "Too many attempts: wait the seconds in `Retry-After`.",
+            ),
+            Self::Internal => (
+                "internal",
+                500,
+                "Internal error",
+                "Something failed on our side; it has been logged.",
+            ),
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.slug() == slug)
+    }
+
+    pub fn of(error: &AppError) -> Self {
+        match error {
+            AppError::Validation(_) => Self::Validation,
+            AppError::BadRequest(_) => Self::BadRequest,
+            AppError::Unauthorized(_) => Self::Unauthorized,
+            AppError::Forbidden(_) => Self::Forbidden,
+            AppError::NotFound(_) => Self::NotFound,
+            AppError::StaleVersion { .. } => Self::StaleVersion,
+            AppError::InvalidTransition(_) => Self::InvalidTransition,
+            AppError::Duplicate(_) => Self::Duplicate,
+            AppError::Conflict(_) => Self::Conflict,
+            AppError::RateLimited { .. } => Self::RateLimited,
+            AppError::Database(_) | AppError::Internal { .. } => Self::Internal,
+        }
+    }
+
+    /// For errors poem raises before a handler runs.
+    fn for_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            401 => Self::Unauthorized,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            409 => Self::Conflict,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            422 => Self::Validation,
+            429 => Self::RateLimited,
+            400..=499 => Self::BadRequest,
+            _ => Self::Internal,
+        }
+    }
+}
+
+/// A field that failed validation.
+#[derive(Object, Clone, Debug)]
+#[oai(rename = "FieldError")]
+pub struct FieldErrorOut {
+    /// The request field, as named in the request body.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Object, Clone, Debug)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `<public url>/problems/` followed by
+    /// one of `bad-request`, `unauthorized`, `forbidden`, `not-found`,
+    /// `method-not-allowed`, `stale-version`, `invalid-transition`,
+    /// `duplicate`, `conflict`, `payload-too-large`, `unsupported-media-type`,
+    /// `validation`, `rate-limited`, `internal`. Each URI serves a description.
+    #[oai(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this request.
+    pub detail: String,
+    /// Per-field validation errors.
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<FieldErrorOut>>,
+    /// On a version conflict: the version the resource has now.
+    #[oai(skip_serializing_if_is_none)]
+    pub current_version: Option<i32>,
+}
+
+impl From<AppError> for poem::Error {
+    fn from(error: AppError) -> Self {
+        let status = ProblemType::of(&error).status();
+        poem::Error::new(error, status)
+    }
+}
+
+/// The statuses every API operation may answer with a problem document.
+const PROBLEM_STATUSES: [(u16, &str); 9] = [
+    (400, "The request could not be parsed"),
+    (401, "Missing or invalid credentials"),
+    (403, "Authenticated, but not allowed to do this"),
+    (404, "No such resource"),
+    (
+        409,
+        "Conflict with the current state (stale version, duplicate, wrong status)",
+    ),
+    (413, "Request body too large"),
+    (
+        415,
+        "The body is not JSON (send `Content-Type: application/json`)",
+    ),
+    (422, "A field failed validation"),
+    (429, "Too many attempts"),
+];
+
+impl ApiResponse for AppError {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: PROBLEM_STATUSES
+                .iter()
+                .map(|(status, description)| MetaResponse {
+                    description,
+                    status: Some(*status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: PROBLEM_JSON,
+                        schema: Problem::schema_ref(),
+                    }],
+                    headers: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        Problem::register(registry);
+    }
+}
+
+/// Renders every error that reaches the top of the router.
+pub struct Problems {
+    /// `<public url>/problems/`
+    base: String,
+    /// The methods of each documented path, for the `Allow` of a 405.
+    allowed: super::allow::AllowedMethods,
+}
+
+impl Problems {
+    pub fn new(public_url: &str, spec: &str) -> Self {
+        Self {
+            base: format!("{}/problems/", public_url.trim_end_matches('/')),
+            allowed: super::allow::AllowedMethods::from_spec(spec),
+        }
+    }
+
+    fn document(&self, kind: ProblemType, detail: String) -> Problem {
+        Problem {
+            kind: format!("{}{}", self.base, kind.slug()),
+            title: kind.title().into(),
+            status: kind.status().as_u16(),
+            detail,
+            errors: None,
+            current_version: None,
+        }
+    }
+
+    /// The problem document of `error`.
+    pub fn of_app_error(&self, error: &AppError) -> (Problem, Option<u64>) {
+        let kind = ProblemType::of(error);
+        let detail = if error.is_internal() {
+            // Never show database internals to clients; they are logged instead.
+            log_internal(error);
+            "internal error".to_string()
+        } else {
+            error.to_string()
+        };
+        let mut problem = self.document(kind, detail);
+        match error {
+            AppError::Validation(errors) => {
+                problem.errors = Some(
+                    errors
+                        .iter()
+                        .map(|e| FieldErrorOut {
+                            field: e.field.clone(),
+                            message: e.message.clone(),
+                        })
+                        .collect(),
+                );
+            }
+            AppError::StaleVersion { current_version } => {
+                problem.current_version = Some(*current_version);
+            }
+            _ => {}
+        }
+        let retry_after = match error {
+            AppError::RateLimited { retry_after } => Some(*retry_after),
+            _ => None,
+        };
+        (problem, retry_after)
+    }
+
+    fn render(&self, path: &str, error: poem::Error) -> Response {
+        let (problem, retry_after) = match error.downcast_ref::<AppError>() {
+            Some(app_error) => self.of_app_error(app_error),
+            None => {
+                let status = error.status();
+                let kind = ProblemType::for_status(status);
+                let detail = if status.is_server_error() {
+                    tracing::error!(%error, "request failed");
+                    "internal error".to_string()
+                } else {
+                    error.to_string()
+                };
+                let mut problem = self.document(kind, detail);
+                problem.status = status.as_u16();
+                (problem, None)
+            }
+        };
+        let mut response = problem_response(&problem);
+        if let Some(retry_after) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        self.add_allow(path, &mut response);
+        response
+    }
+
+    fn add_allow(&self, path: &str, response: &mut Response) {
+        if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+            if let Some(methods) = self.allowed.for_path(path) {
+                response.headers_mut().insert(header::ALLOW, methods.clone());
+            }
+        }
+    }
+}
+
+fn log_internal(error: &AppError) {
+    let mut chain = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(error = %chain, "request failed");
+}
+
+/// A problem document as a response.
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Response::builder()
+        .status(status)
+        .content_type(PROBLEM_JSON)
+        .body(problem.to_json_string())
+}
+
+/// Middleware: turns every error below it into its problem document.
+pub async fn render_errors<E: Endpoint>(
+    endpoint: Arc<E>,
+    request: Request,
+    problems: Arc<Problems>,
+) -> poem::Result<Response> {
+    let path = request.uri().path().to_string();
+    Ok(match endpoint.call(request).await {
+        Ok(response) => {
+            let mut response = response.into_response();
+            problems.add_allow(&path, &mut response);
+            response
+        }
+        Err(error) => problems.render(&path, error),
+    })
+}
+
+/// `GET /problems/{slug}`: what a problem type means, for people who follow the URI.
+#[poem::handler]
+pub fn describe(poem::web::Path(slug): poem::web::Path<String>) -> Response {
+    match ProblemType::from_slug(&slug) {
+        Some(kind) => Response::builder()
+            .content_type("text/plain; charset=utf-8")
+            .body(format!(
+                "{} ({} {})\n\n{}\n",
+                kind.title(),
+                kind.status().as_u16(),
+                kind.status().canonical_reason().unwrap_or_default(),
+                kind.description()
+            )),
+        None => Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .content_type("text/plain; charset=utf-8")
+            .body("no such problem type\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_is_documented_in_the_spec_and_slugs_are_unique() {
+        let spec = crate::openapi().spec();
+        for kind in ProblemType::ALL {
+            assert!(spec.contains(&format!("`{}`", kind.slug())), "{kind:?} not in the spec");
+            assert_eq!(ProblemType::from_slug(kind.slug()), Some(kind));
+            assert!(kind.status().is_client_error() || kind == ProblemType::Internal);
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The `newsfeed` command: serve, create-user, import-groups, openapi.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::domain::Role;
+use crate::domain::user::NewUser;
+use crate::error::{AppError, StartupError};
+use crate::service::groups::{self, ImportError};
+use crate::service::users;
+use crate::{AppState, Config, db};
+
+/// How long in-flight requests may take to finish once a stop is asked for.
+const GRACEFUL_STOP: Duration = Duration::from_secs(10);
+
+#[derive(Parser)]
+#[command(
+    name = "newsfeed",
+    version,
+    about = "User-group news: submit, moderate, publish"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (migrations are applied at start).
+    Serve(Config),
+    /// Create a user; the password is read from standard input.
+    CreateUser {
+        #[arg(long, env = "NEWSFEED_EMAIL")]
+        email: String,
+        #[arg(long, env = "NEWSFEED_ROLE", default_value = "member", value_parser = parse_role)]
+        role: Role,
+        #[arg(long, env = "NEWSFEED_DISPLAY_NAME")]
+        display_name: Option<String>,
+        /// Read the password from standard input (the only way to pass it).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Import or update groups from a CSV file (the user-groups.csv format).
+    ImportGroups {
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(clap::Args)]
+struct DatabaseArgs {
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "NEWSFEED_DATABASE_URL",
+        default_value = "sqlite://newsfeed.db?mode=rwc"
+    )]
+    database_url: String,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| "expected admin, moderator or member".to_string())
+}
+
+/// Why a command failed; printed as one `error: …` line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error(transparent)]
+    Service(#[from] AppError),
+    #[error("{0}")]
+    Input(String),
+    #[error("server failed: {0}")]
+    Server(#[source] std::io::Error),
+}
+
+impl From<ImportError> for CliError {
+    fn from(error: ImportError) -> Self {
+        match error {
+            ImportError::Format(message) => Self::Input(message),
+            ImportError::Service(error) => Self::Service(error),
+        }
+    }
+}
+
+impl Cli {
+    pub async fn run(self) -> Result<(), CliError> {
+        match self.command {
+            Command::Serve(config) => serve(config).await,
+            Command::CreateUser {
+                email,
+                role,
+                display_name,
+                password_stdin: _,
+                database,
+            } => create_user(email, role, display_name, &database).await,
+            Command::ImportGroups { file, database } => import_groups(&file, &database).await,
+            Command::Openapi => {
+                println!("{}", crate::openapi().spec());
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn command_services(database: &DatabaseArgs) -> Result<crate::service::Services, CliError> {
+    let db = db::connect(&database.database_url, 2).await?;
+    let config = Config {
+        database_url: database.database_url.clone(),
+        ..Config::default()
+    };
+    Ok(crate::command_services(db, config)?)
+}
+
+async fn create_user(
+    email: String,
+    role: Role,
+    display_name: Option<String>,
+    database: &DatabaseArgs,
+) -> Result<(), CliError> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| CliError::Input(format!("cannot read the password from standard input: {e}")))?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    let services = command_services(database).await?;
+    let display_name =
+        display_name.unwrap_or_else(|| email.trim().split('@').next().unwrap_or_default().to_string());
+    let user = users::create_user(
+        &services,
+        NewUser {
+            email,
+            password,
+            display_name,
+            role,
+        },
+    )
+    .await?;
+    println!(
+        "created user {} ({}) with role {}",
+        user.id, user.email, user.role
+    );
+    Ok(())
+}
+
+async fn import_groups(file: &std::path::Path, database: &DatabaseArgs) -> Result<(), CliError> {
+    let data = std::fs::read(file)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+    let services = command_services(database).await?;
+    let report = groups::import_csv(&services, &data).await?;
+    for (line, message) in &report.errors {
+        eprintln!("{}:{line}: skipped: {message}", file.display());
+    }
+    println!(
+        "groups: {} created, {} updated, {} unchanged, {} skipped",
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.errors.len()
+    );
+    if report.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Input(format!(
+            "{} rows could not be imported",
+            report.errors.len()
+        )))
+    }
+}
+
+async fn serve(config: Config) -> Result<(), CliError> {
+    let bind = config.bind.clone();
+    let database = db::redact(&config.database_url);
+    if config.jwt_secret.is_none() {
+        tracing::warn!(
+            "no NEWSFEED_JWT_SECRET set: using a random one, logins end when the process restarts"
+        );
+    }
+    let state = AppState::new(config).await?;
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .map_err(|source| StartupError::Listen {
+            bind: bind.clone(),
+            source,
+        })?;
+    tracing::info!(%bind, %database, "newsfeed listening");
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).map_err(|source| {
+        StartupError::Listen {
+            bind: bind.clone(),
+            source,
+        }
+    })?;
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(crate::app(state), stop_requested(), Some(GRACEFUL_STOP))
+        .await
+        .map_err(CliError::Server)?;
+    tracing::info!("newsfeed stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what service managers send).
+async fn stop_requested() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupted: finishing requests in flight"),
+        () = terminate => tracing::info!("terminated: finishing requests in flight"),
+    }
+}

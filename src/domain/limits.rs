@@ -1,0 +1,37 @@
+//! Every size limit and time window the rules use, named in one place.
+
+/// Entry titles, as QGIS-Feed allows.
+pub const TITLE_CHARS: usize = 255;
+/// Any URL we store (links, images, websites, online meetings).
+pub const URL_CHARS: usize = 2048;
+/// Short single-line texts: call to action, venue, contact.
+pub const SHORT_TEXT_CHARS: usize = 255;
+/// Group names (access requests included).
+pub const GROUP_NAME_CHARS: usize = 200;
+/// Group slugs, in bytes (they are ASCII).
+pub const SLUG_BYTES: std::ops::RangeInclusive<usize> = 2..=64;
+/// Display names of people and names of API tokens.
+pub const NAME_CHARS: usize = 100;
+/// Email addresses (RFC 5321 path limit).
+pub const EMAIL_BYTES: usize = 254;
+/// Passwords: long enough to resist guessing, short enough to hash cheaply.
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=1024;
+/// Moderation comments and reasons.
+pub const COMMENT_CHARS: usize = 4000;
+/// The message of an access request.
+pub const ACCESS_REQUEST_MESSAGE_CHARS: usize = 2000;
+/// Vertices of a target area.
+pub const AREA_POINTS: std::ops::RangeInclusive<usize> = 3..=1000;
+
+/// Latest instant accepted anywhere: keeps `publish_to` inside QGIS's uint32.
+pub const MAX_INSTANT: i64 = 4_102_444_800; // 2100-01-01T00:00:00Z
+/// QGIS reads `pk` as a signed 32-bit integer.
+pub const MAX_PK: i64 = i32::MAX as i64;
+
+/// Window over which failed logins are counted.
+pub const LOGIN_WINDOW_SECS: i64 = 15 * 60;
+/// Window over which access requests are counted.
+pub const ACCESS_REQUEST_WINDOW_SECS: i64 = 3600;
+
+/// The year in `tag:` URIs (RFC 4151): fixed forever, so ids never change.
+pub const TAG_URI_YEAR: u16 = 2026;

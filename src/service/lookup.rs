@@ -1,0 +1,43 @@
+//! Finding groups and people by the names clients use for them, in one place
+//! (every text a client sends may hold characters no stored name has).
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::entities::{group, user};
+use crate::error::{AppError, AppResult};
+
+/// PostgreSQL refuses NUL in a query parameter, and no stored name holds one.
+fn searchable(text: &str) -> bool {
+    !text.contains('\0')
+}
+
+/// The group with `slug`, whatever its status.
+pub async fn group_by_slug(db: &impl ConnectionTrait, slug: &str) -> AppResult<group::Model> {
+    if !searchable(slug) {
+        return Err(AppError::not_found("group"));
+    }
+    group::Entity::find()
+        .filter(group::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("group"))
+}
+
+/// The person with `email` (compared case-insensitively), if any.
+pub async fn user_by_email(db: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
+    if !searchable(email) {
+        return Ok(None);
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .one(db)
+        .await?)
+}
+
+/// The person with `id`.
+pub async fn user_by_id(db: &impl ConnectionTrait, id: i64) -> AppResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))
+}
