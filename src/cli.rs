@@ -118,7 +118,7 @@ async fn command_services(database: &DatabaseArgs) -> Result<crate::service::Ser
         database_url: database.database_url.clone(),
         ..Config::default()
     };
-    Ok(crate::command_services(db, config)?)
+    Ok(crate::state::command_services(db, config)?)
 }
 
 async fn create_user(
@@ -130,11 +130,19 @@ async fn create_user(
     let mut password = String::new();
     std::io::stdin()
         .read_to_string(&mut password)
-        .map_err(|e| CliError::Input(format!("cannot read the password from standard input: {e}")))?;
+        .map_err(|e| {
+            CliError::Input(format!("cannot read the password from standard input: {e}"))
+        })?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
     let services = command_services(database).await?;
-    let display_name =
-        display_name.unwrap_or_else(|| email.trim().split('@').next().unwrap_or_default().to_string());
+    let display_name = display_name.unwrap_or_else(|| {
+        email
+            .trim()
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    });
     let user = users::create_user(
         &services,
         NewUser {

@@ -7,6 +7,8 @@
 //! This file is where the parts are wired together.
 
 pub mod api;
+#[cfg(test)]
+mod architecture;
 pub mod cli;
 pub mod clock;
 mod cluster;
@@ -18,76 +20,15 @@ pub mod error;
 pub mod feeds;
 mod middleware;
 pub mod service;
+pub mod state;
 
 use std::sync::Arc;
 
 use poem::{Endpoint, EndpointExt, Route};
 
-use clock::Clock;
 pub use config::Config;
 pub use error::{AppError, AppResult, StartupError};
-use feeds::FeedHub;
-use service::{LiveSignal, Services};
-
-/// Everything a request handler needs; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub services: Arc<Services>,
-    pub feeds: Arc<FeedHub>,
-    pub config: Arc<Config>,
-}
-
-impl AppState {
-    /// Connects to the database, applies migrations and loads the feed snapshot.
-    pub async fn new(config: Config) -> Result<Self, StartupError> {
-        Self::with_clock(config, Clock::system()).await
-    }
-
-    /// As [`AppState::new`], with a clock of the caller's (tests move time with it).
-    pub async fn with_clock(config: Config, clock: Clock) -> Result<Self, StartupError> {
-        let db = db::connect(&config.database_url, config.db_pool).await?;
-        let config = Arc::new(config);
-        let feeds = Arc::new(FeedHub::new(&config, db.clone(), clock.clone()));
-        // Tells this instance's change notices from those of other instances.
-        let instance: Arc<str> = service::tokens::random_hex(16).into();
-        let live = LiveSignal::new().on_change({
-            let (feeds, db, instance) = (feeds.clone(), db.clone(), instance.clone());
-            move || {
-                let (feeds, db, instance) = (feeds.clone(), db.clone(), instance.clone());
-                async move {
-                    feeds.refresh_or_keep().await;
-                    cluster::announce(&db, &instance).await;
-                }
-            }
-        });
-        let services = Arc::new(Services::new(db.clone(), config.clone(), clock, live)?);
-        feeds.refresh().await?;
-        FeedHub::spawn_scheduler(feeds.clone());
-        cluster::spawn_listener(feeds.clone(), db, instance);
-        Ok(Self {
-            services,
-            feeds,
-            config,
-        })
-    }
-}
-
-/// Services for a command that changes data outside a running server: other
-/// instances on PostgreSQL hear of its changes to what is live.
-pub fn command_services(
-    db: sea_orm::DatabaseConnection,
-    config: Config,
-) -> Result<Services, StartupError> {
-    let instance: Arc<str> = service::tokens::random_hex(16).into();
-    let live = LiveSignal::new().on_change({
-        let db = db.clone();
-        move || {
-            let (db, instance) = (db.clone(), instance.clone());
-            async move { cluster::announce(&db, &instance).await }
-        }
-    });
-    Services::new(db, Arc::new(config), Clock::system(), live)
-}
+pub use state::AppState;
 
 /// The OpenAPI service: every documented operation.
 pub fn openapi() -> poem_openapi::OpenApiService<api::Apis, ()> {

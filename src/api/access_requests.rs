@@ -139,9 +139,14 @@ impl AccessRequestsApi {
         id: Path<i64>,
         body: Json<Decision>,
     ) -> AppResult<Json<AccessRequestOut>> {
-        let request =
-            access_requests::decide(&state.services, &auth.0, *id, false, body.comment.as_deref())
-                .await?;
+        let request = access_requests::decide(
+            &state.services,
+            &auth.0,
+            *id,
+            false,
+            body.comment.as_deref(),
+        )
+        .await?;
         Ok(Json(request.into()))
     }
 }

@@ -1,6 +1,8 @@
 use chrono::{DateTime, Utc};
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json, types::MaybeUndefined};
+use poem_openapi::{
+    Object, OpenApi, param::Path, param::Query, payload::Json, types::MaybeUndefined,
+};
 
 use super::text::Text;
 use super::{ApiTags, BearerAuth, Created, Deleted, instant, page};
@@ -25,11 +27,21 @@ macro_rules! input_type {
 
 /// A request field as a patch of the domain field (`None` keeps it).
 macro_rules! to_patch {
-    (text, $value:expr) => { $value.map(String::from) };
-    (line, $value:expr) => { patch($value, String::from) };
-    (instant, $value:expr) => { patch($value, |instant| instant.timestamp()) };
-    (number, $value:expr) => { patch($value, |number| number) };
-    (area, $value:expr) => { patch($value, area_points) };
+    (text, $value:expr) => {
+        $value.map(String::from)
+    };
+    (line, $value:expr) => {
+        patch($value, String::from)
+    };
+    (instant, $value:expr) => {
+        patch($value, |instant| instant.timestamp())
+    };
+    (number, $value:expr) => {
+        patch($value, |number| number)
+    };
+    (area, $value:expr) => {
+        patch($value, area_points)
+    };
 }
 
 /// The response type of each field kind.
@@ -43,11 +55,15 @@ macro_rules! output_type {
 
 /// A domain field as its response value.
 macro_rules! to_output {
-    (instant, $value:expr) => { $value.map(instant) };
+    (instant, $value:expr) => {
+        $value.map(instant)
+    };
     (area, $value:expr) => {
         $value.map(|points| points.iter().map(|point| point.to_vec()).collect())
     };
-    ($kind:ident, $value:expr) => { $value };
+    ($kind:ident, $value:expr) => {
+        $value
+    };
 }
 
 /// `null` clears an optional field, absence keeps it.
@@ -330,7 +346,9 @@ impl EntriesApi {
         auth: BearerAuth,
         id: Path<i64>,
     ) -> AppResult<Json<EntryOut>> {
-        Ok(Json(entries::get(&state.services, &auth.0, *id).await?.into()))
+        Ok(Json(
+            entries::get(&state.services, &auth.0, *id).await?.into(),
+        ))
     }
 
     /// Change an entry; send the `version` you edited. Editing a live entry

@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type};
+use poem_openapi::types::{
+    ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
+};
 use serde_json::Value;
 
 use crate::domain::{
@@ -14,7 +16,10 @@ use crate::domain::{
 fn schema<T: TextEnum>() -> MetaSchema {
     MetaSchema {
         description: Some(T::DESCRIPTION.trim()),
-        enum_items: T::ALL.iter().map(|value| Value::from(value.as_str())).collect(),
+        enum_items: T::ALL
+            .iter()
+            .map(|value| Value::from(value.as_str()))
+            .collect(),
         ..MetaSchema::new("string")
     }
 }

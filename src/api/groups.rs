@@ -165,7 +165,9 @@ impl GroupsApi {
     /// One group, active or not.
     #[oai(path = "/groups/:slug", method = "get")]
     async fn get(&self, state: Data<&AppState>, slug: Path<String>) -> AppResult<Json<GroupOut>> {
-        Ok(Json(groups::get_public(&state.services, &slug).await?.into()))
+        Ok(Json(
+            groups::get_public(&state.services, &slug).await?.into(),
+        ))
     }
 
     /// Update a group; suspend or remove it through `status` (admins only).
@@ -202,7 +204,8 @@ impl GroupsApi {
         slug: Path<String>,
         body: Json<AddMember>,
     ) -> AppResult<Created<MemberOut>> {
-        let member = groups::add_member(&state.services, &auth.0, &slug, &body.email, body.role).await?;
+        let member =
+            groups::add_member(&state.services, &auth.0, &slug, &body.email, body.role).await?;
         Ok(Created::Created(Json(member.into())))
     }
 
@@ -240,7 +243,8 @@ impl GroupsApi {
         slug: Path<String>,
         body: Json<CreateToken>,
     ) -> AppResult<Created<CreatedToken>> {
-        let (token, secret) = groups::create_token(&state.services, &auth.0, &slug, &body.name).await?;
+        let (token, secret) =
+            groups::create_token(&state.services, &auth.0, &slug, &body.name).await?;
         Ok(Created::Created(Json(CreatedToken {
             token: secret,
             details: token.into(),

@@ -372,7 +372,9 @@ impl Problems {
     fn add_allow(&self, path: &str, response: &mut Response) {
         if response.status() == StatusCode::METHOD_NOT_ALLOWED {
             if let Some(methods) = self.allowed.for_path(path) {
-                response.headers_mut().insert(header::ALLOW, methods.clone());
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, methods.clone());
             }
         }
     }
@@ -443,7 +445,10 @@ mod tests {
     fn every_type_is_documented_in_the_spec_and_slugs_are_unique() {
         let spec = crate::openapi().spec();
         for kind in ProblemType::ALL {
-            assert!(spec.contains(&format!("`{}`", kind.slug())), "{kind:?} not in the spec");
+            assert!(
+                spec.contains(&format!("`{}`", kind.slug())),
+                "{kind:?} not in the spec"
+            );
             assert_eq!(ProblemType::from_slug(kind.slug()), Some(kind));
             assert!(kind.status().is_client_error() || kind == ProblemType::Internal);
         }

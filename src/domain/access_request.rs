@@ -1,9 +1,9 @@
 //! A request from a new group for access: what it must contain.
 
 use super::group::{GroupFields, check_identity, check_slug, slugify};
+use super::limits;
 use super::user::normalize_email;
 use super::validate::{Checker, FieldError};
-use super::limits;
 
 /// What the public form sends.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -72,8 +72,14 @@ mod tests {
             ..AccessRequestForm::default()
         };
         let valid = form.validate().ok();
-        assert_eq!(valid.as_ref().map(|v| v.group.slug.as_str()), Some("qgis-brasil"));
-        assert_eq!(valid.map(|v| v.contact_email), Some("ana@example.org".into()));
+        assert_eq!(
+            valid.as_ref().map(|v| v.group.slug.as_str()),
+            Some("qgis-brasil")
+        );
+        assert_eq!(
+            valid.map(|v| v.contact_email),
+            Some("ana@example.org".into())
+        );
 
         let injected = AccessRequestForm {
             group_name: "Evil\r\nBEGIN:VEVENT".into(),

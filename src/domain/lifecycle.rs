@@ -199,10 +199,7 @@ pub fn plan_action(
     }
     let from = entry.status;
     let to = next_status(from, action, entry.in_feed).ok_or_else(|| {
-        Refusal::InvalidTransition(format!(
-            "cannot {} an entry that is {from}",
-            action.verb()
-        ))
+        Refusal::InvalidTransition(format!("cannot {} an entry that is {from}", action.verb()))
     })?;
     let mut changes = Map::new();
     let effect = match (action, entry.live) {
@@ -462,7 +459,12 @@ mod tests {
             ..ActionRequest::default()
         };
         let moderator = person(Role::Moderator, &[]);
-        let plan = plan_action(&moderator, &state(Pending, &working, None), Action::Approve, &request);
+        let plan = plan_action(
+            &moderator,
+            &state(Pending, &working, None),
+            Action::Approve,
+            &request,
+        );
         let Ok(plan) = plan else {
             panic!("approve refused: {plan:?}");
         };
@@ -491,19 +493,37 @@ mod tests {
             ..ActionRequest::default()
         };
         assert!(matches!(
-            plan_action(&editor, &pending, Action::Approve, &ActionRequest::default()),
+            plan_action(
+                &editor,
+                &pending,
+                Action::Approve,
+                &ActionRequest::default()
+            ),
             Err(Refusal::Forbidden(_))
         ));
         assert!(matches!(
-            plan_action(&stranger, &pending, Action::Withdraw, &ActionRequest::default()),
+            plan_action(
+                &stranger,
+                &pending,
+                Action::Withdraw,
+                &ActionRequest::default()
+            ),
             Err(Refusal::Forbidden(_))
         ));
         assert_eq!(
-            plan_action(&moderator, &pending, Action::Reject, &ActionRequest::default()),
+            plan_action(
+                &moderator,
+                &pending,
+                Action::Reject,
+                &ActionRequest::default()
+            ),
             Err(Refusal::field("comment", "is required for this action"))
         );
         let rejected = plan_action(&moderator, &pending, Action::Reject, &reason);
-        assert_eq!(rejected.map(|plan| (plan.to, plan.comment)), Ok((Rejected, Some("why".into()))));
+        assert_eq!(
+            rejected.map(|plan| (plan.to, plan.comment)),
+            Ok((Rejected, Some("why".into())))
+        );
         assert!(matches!(
             plan_action(&editor, &pending, Action::Submit, &ActionRequest::default()),
             Err(Refusal::InvalidTransition(_))
@@ -533,7 +553,12 @@ mod tests {
             comment: Some("no".into()),
             ..ActionRequest::default()
         };
-        let plan = plan_action(&moderator, &state(Pending, &edited, Some(&live)), Action::Reject, &reason);
+        let plan = plan_action(
+            &moderator,
+            &state(Pending, &edited, Some(&live)),
+            Action::Reject,
+            &reason,
+        );
         assert_eq!(
             plan.map(|plan| (plan.to, plan.effect)),
             Ok((Approved, Effect::Restore(fields())))
@@ -570,6 +595,9 @@ mod tests {
             ..same
         };
         let plan = plan_edit(&editor, &draft, retitled, 500).ok().flatten();
-        assert_eq!(plan.map(|plan| (plan.to, plan.fields.title)), Some((Draft, "Other".into())));
+        assert_eq!(
+            plan.map(|plan| (plan.to, plan.fields.title)),
+            Some((Draft, "Other".into()))
+        );
     }
 }

@@ -31,7 +31,10 @@ pub trait TextEnum: Copy + 'static {
     fn as_str(self) -> &'static str;
     /// The value named by `text`, if any.
     fn parse(text: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|value| value.as_str() == text)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|value| value.as_str() == text)
     }
 }
 

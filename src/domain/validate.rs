@@ -101,7 +101,12 @@ impl Checker {
     }
 
     /// An optional single-line text; empty becomes `None`.
-    pub fn optional_line(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+    pub fn optional_line(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
         let text = self.line(field, value?, max, false);
         (!text.is_empty()).then_some(text)
     }
@@ -180,7 +185,10 @@ mod tests {
     #[test]
     fn multiline_keeps_newlines_only() {
         let mut check = Checker::new();
-        assert_eq!(check.multiline("a", "one\r\ntwo\tthree", 50), "one\ntwo\tthree");
+        assert_eq!(
+            check.multiline("a", "one\r\ntwo\tthree", 50),
+            "one\ntwo\tthree"
+        );
         check.multiline("b", "bell\u{7}", 50);
         assert_eq!(fields(check), ["b"]);
     }

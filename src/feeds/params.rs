@@ -2,8 +2,8 @@
 //! differ (case, region suffixes, integer or float) and refused with a plain
 //! reason otherwise.
 
-use crate::domain::{EntryKind, TextEnum};
 use crate::domain::geo::Point;
+use crate::domain::{EntryKind, TextEnum};
 
 /// QGIS 3.36 and later drop entries whose `publish_to` is past when they
 /// come again; older versions show whatever they receive for a session.

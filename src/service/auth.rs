@@ -78,7 +78,12 @@ async fn authenticate_api_token(services: &Services, secret: &str) -> AppResult<
 }
 
 /// Checks email and password, rate limited per IP and per account; returns a login token.
-pub async fn login(services: &Services, email: &str, password: &str, ip: &str) -> AppResult<String> {
+pub async fn login(
+    services: &Services,
+    email: &str,
+    password: &str,
+    ip: &str,
+) -> AppResult<String> {
     let email = email.trim().to_lowercase();
     let keys = [format!("ip:{ip}"), format!("account:{email}")];
     let limiter = &services.login_limiter;
@@ -87,7 +92,10 @@ pub async fn login(services: &Services, email: &str, password: &str, ip: &str) -
     }
     let user = lookup::user_by_email(&services.db, &email).await?;
     let hash = user.as_ref().map(|user| user.password_hash.clone());
-    let verified = services.passwords.verify(password.to_string(), hash).await?;
+    let verified = services
+        .passwords
+        .verify(password.to_string(), hash)
+        .await?;
     match user {
         Some(user) if verified && !user.disabled => {
             limiter.reset(&keys[1]);

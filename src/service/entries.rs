@@ -17,8 +17,7 @@ use super::{Services, lookup};
 use crate::domain::authz::Principal;
 use crate::domain::entry::{EntryFields, EntryPatch, LiveRevision, validate, with_entry_fields};
 use crate::domain::lifecycle::{
-    self, ActionRequest, EditRequest, Effect, EntryState, Plan, is_deletable,
-    require_active_group,
+    self, ActionRequest, EditRequest, Effect, EntryState, Plan, is_deletable, require_active_group,
 };
 use crate::domain::validate::Refusal;
 use crate::domain::{Action, EntryKind, EntryStatus};
@@ -204,7 +203,9 @@ async fn record(
         from_status: Set(line.from),
         to_status: Set(Some(line.to)),
         comment: Set(line.comment.map(str::to_string)),
-        changes: Set((!line.changes.is_empty()).then(|| Value::Object(line.changes.clone()).to_string())),
+        changes: Set(
+            (!line.changes.is_empty()).then(|| Value::Object(line.changes.clone()).to_string())
+        ),
         created_at: Set(services.now()),
         ..Default::default()
     }
@@ -436,10 +437,10 @@ fn planned_row(
             active.priority = Set(live.priority);
             active.live_publish_to = Set(live.fields.publish_to);
             set_fields(&mut active, live.fields.clone());
-            active.live_revision = Set(Some(
-                serde_json::to_string(live)
-                    .map_err(|error| AppError::internal("cannot store the live revision", error))?,
-            ));
+            active.live_revision =
+                Set(Some(serde_json::to_string(live).map_err(|error| {
+                    AppError::internal("cannot store the live revision", error)
+                })?));
             active.in_feed = Set(true);
             active.live_changed_at = Set(Some(now));
             active.retracted_at = Set(None);

@@ -91,7 +91,11 @@ pub async fn update(
 ) -> AppResult<group::Model> {
     principal.require_admin("change groups")?;
     let existing = lookup::group_by_slug(&services.db, slug).await?;
-    if patch.slug.as_deref().is_some_and(|new| new != existing.slug) {
+    if patch
+        .slug
+        .as_deref()
+        .is_some_and(|new| new != existing.slug)
+    {
         return Err(AppError::field(
             "slug",
             "cannot be changed: feeds and links use it",

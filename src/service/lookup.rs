@@ -24,7 +24,10 @@ pub async fn group_by_slug(db: &impl ConnectionTrait, slug: &str) -> AppResult<g
 }
 
 /// The person with `email` (compared case-insensitively), if any.
-pub async fn user_by_email(db: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
+pub async fn user_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> AppResult<Option<user::Model>> {
     if !searchable(email) {
         return Ok(None);
     }

@@ -26,7 +26,10 @@ impl Passwords {
     }
 
     /// Runs one argon2 computation when a permit is free.
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
         let _permit = self
             .permits
             .acquire()
@@ -85,7 +88,10 @@ mod tests {
     #[tokio::test]
     async fn passwords_round_trip_with_argon2id() {
         let passwords = Passwords::new(1);
-        let hash = passwords.hash("correct horse".into()).await.unwrap_or_default();
+        let hash = passwords
+            .hash("correct horse".into())
+            .await
+            .unwrap_or_default();
         assert!(hash.starts_with("$argon2id$"));
         let check = |password: &str, hash: Option<&str>| {
             passwords.verify(password.into(), hash.map(str::to_string))

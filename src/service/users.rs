@@ -83,7 +83,10 @@ pub async fn with_memberships(
 }
 
 /// `user` with their memberships.
-pub async fn with_memberships_one(db: &impl ConnectionTrait, user: user::Model) -> AppResult<Person> {
+pub async fn with_memberships_one(
+    db: &impl ConnectionTrait,
+    user: user::Model,
+) -> AppResult<Person> {
     let mut people = with_memberships(db, vec![user]).await?;
     people.pop().ok_or_else(|| AppError::not_found("user"))
 }

@@ -25,14 +25,14 @@ db_test!(admins_manage_people, |app: common::TestApp| async move {
 
     app.get("/api/v1/users", Some(&member))
         .await
-        .expect_problem(403);
+        .expect_problem(403, "forbidden");
     app.patch(
         &format!("/api/v1/users/{id}"),
         Some(&member),
         json!({"role": "admin"}),
     )
     .await
-    .expect_problem(403);
+    .expect_problem(403, "forbidden");
 
     let promoted = app
         .patch(
@@ -58,7 +58,7 @@ db_test!(admins_manage_people, |app: common::TestApp| async move {
     // A disabled person's existing login token stops working at once.
     app.get("/api/v1/me", Some(&member))
         .await
-        .expect_problem(401);
+        .expect_problem(401, "unauthorized");
     let login = app
         .post(
             "/api/v1/auth/login",
@@ -66,7 +66,7 @@ db_test!(admins_manage_people, |app: common::TestApp| async move {
             json!({"email": "ana@example.org", "password": "correct horse battery"}),
         )
         .await;
-    login.expect_problem(401);
+    login.expect_problem(401, "unauthorized");
 
     // An admin cannot lock themselves out.
     let me = app.get("/api/v1/me", Some(&admin)).await.expect(200).json();
@@ -74,7 +74,7 @@ db_test!(admins_manage_people, |app: common::TestApp| async move {
     for change in [json!({"role": "member"}), json!({"disabled": true})] {
         app.patch(&format!("/api/v1/users/{my_id}"), Some(&admin), change)
             .await
-            .expect_problem(409);
+            .expect_problem(409, "conflict");
     }
     app.get("/api/v1/users", Some(&admin)).await.expect(200);
 
@@ -84,12 +84,12 @@ db_test!(admins_manage_people, |app: common::TestApp| async move {
         json!({"disabled": true}),
     )
     .await
-    .expect_problem(404);
+    .expect_problem(404, "not-found");
     app.patch(
         &format!("/api/v1/users/{id}"),
         Some(&admin),
         json!({"display_name": " "}),
     )
     .await
-    .expect_problem(422);
+    .expect_problem(422, "validation");
 });

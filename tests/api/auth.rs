@@ -53,10 +53,12 @@ db_test!(
             .await;
         let wrong_password = login(&app, "ada@example.org", "wrong password").await;
         let unknown = login(&app, "nobody@example.org", PASSWORD).await;
-        let a = wrong_password.expect_problem(401);
-        let b = unknown.expect_problem(401);
+        let a = wrong_password.expect_problem(401, "unauthorized");
+        let b = unknown.expect_problem(401, "unauthorized");
         assert_eq!(a["detail"], b["detail"], "no account enumeration");
-        login(&app, "ada@example.org", "").await.expect_problem(401);
+        login(&app, "ada@example.org", "")
+            .await
+            .expect_problem(401, "unauthorized");
         // Missing fields are a malformed request.
         app.post(
             "/api/v1/auth/login",
@@ -64,7 +66,7 @@ db_test!(
             json!({"email": "ada@example.org"}),
         )
         .await
-        .expect_problem(400);
+        .expect_problem(400, "bad-request");
     }
 );
 
@@ -107,7 +109,7 @@ db_test!(
         for (what, bad) in refused {
             let reply = app.get("/api/v1/me", Some(&bad)).await;
             assert_eq!(reply.status, 401, "{what}: {}", reply.text);
-            reply.expect_problem(401);
+            reply.expect_problem(401, "unauthorized");
         }
         // `alg: none` is refused.
         let header = base64_url(br#"{"alg":"none","typ":"JWT"}"#);
@@ -115,7 +117,7 @@ db_test!(
             base64_url(format!(r#"{{"sub":"{sub}","iat":{now},"exp":{}}}"#, now + 60).as_bytes());
         app.get("/api/v1/me", Some(&format!("{header}.{claims}.")))
             .await
-            .expect_problem(401);
+            .expect_problem(401, "unauthorized");
         // A non-Bearer scheme is no credential.
         let response = app
             .client
@@ -123,7 +125,9 @@ db_test!(
             .header("authorization", format!("Basic {token}"))
             .send()
             .await;
-        Reply::from(response.0).await.expect_problem(401);
+        Reply::from(response.0)
+            .await
+            .expect_problem(401, "unauthorized");
     }
 );
 
@@ -151,13 +155,18 @@ db_test!(
         for _ in 0..3 {
             login(&app, "ada@example.org", "wrong")
                 .await
-                .expect_problem(401);
+                .expect_problem(401, "unauthorized");
         }
         // Locked out now, even with the right password.
         for password in ["wrong", PASSWORD] {
             let reply = login(&app, "ada@example.org", password).await;
-            let problem = reply.expect_problem(429);
-            assert!(problem["detail"].is_string());
+            let problem = reply.expect_problem(429, "rate-limited");
+            assert!(
+                problem["detail"]
+                    .as_str()
+                    .is_some_and(|detail| detail.contains("seconds")),
+                "{problem}"
+            );
             let retry_after: u64 = reply
                 .header("retry-after")
                 .unwrap_or_else(|| panic!("no Retry-After: {:?}", reply.headers))
@@ -170,7 +179,7 @@ db_test!(
             .await;
         login(&app, "bob@example.org", PASSWORD)
             .await
-            .expect_problem(429);
+            .expect_problem(429, "rate-limited");
     }
 );
 
@@ -183,7 +192,7 @@ db_test!(
         for _ in 1..limit {
             login(&app, "ada@example.org", "wrong")
                 .await
-                .expect_problem(401);
+                .expect_problem(401, "unauthorized");
         }
         login(&app, "ada@example.org", PASSWORD).await.expect(200);
     }
@@ -213,16 +222,16 @@ async fn proxied(app: TestApp) {
     for _ in 0..2 {
         login_via_proxy(&app, "ada@example.org", "wrong", attacker)
             .await
-            .expect_problem(401);
+            .expect_problem(401, "unauthorized");
     }
     let colleague = login_via_proxy(&app, "bob@example.org", PASSWORD, "203.0.113.2").await;
     let from_attacker = login_via_proxy(&app, "bob@example.org", PASSWORD, "203.0.113.1").await;
     if trust_proxy {
         colleague.expect(200);
-        from_attacker.expect_problem(429);
+        from_attacker.expect_problem(429, "rate-limited");
     } else {
         // One address for everyone: the attacker locked the colleague out too.
-        colleague.expect_problem(429);
+        colleague.expect_problem(429, "rate-limited");
     }
 }
 

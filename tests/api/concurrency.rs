@@ -18,7 +18,13 @@ fn one_wins(first: &Reply, second: &Reply, what: &str) {
         second.text
     );
     let loser = if first.status == 409 { first } else { second };
-    loser.expect_problem(409);
+    // The loser either read the old version (stale) or the new status.
+    let problem = loser.expect_problem(409, "");
+    let kind = problem["type"].as_str().unwrap_or_default();
+    assert!(
+        kind.ends_with("/stale-version") || kind.ends_with("/invalid-transition"),
+        "{what}: {problem}"
+    );
 }
 
 db_test!(
@@ -50,7 +56,7 @@ db_test!(
                 json!({"version": v1, "title": "lost update"}),
             )
             .await;
-        let problem = reply.expect_problem(409);
+        let problem = reply.expect_problem(409, "stale-version");
         assert_eq!(problem["current_version"], v2, "{problem}");
         assert_eq!(entry(app, &w.editor, id).await["title"], "first edit");
         // A version from the future is just as stale.
@@ -61,7 +67,7 @@ db_test!(
                 json!({"version": v2 + 5, "title": "x"}),
             )
             .await
-            .expect_problem(409);
+            .expect_problem(409, "stale-version");
         assert_eq!(problem["current_version"], v2);
         // Retrying with the current version works.
         app.patch(
@@ -91,7 +97,7 @@ db_test!(
             json!({"version": current - 1}),
         )
         .await
-        .expect_problem(409);
+        .expect_problem(409, "stale-version");
         assert_eq!(problem["current_version"], current);
         assert_eq!(entry(app, &w.moderator, id).await["status"], "pending");
         act(

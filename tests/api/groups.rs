@@ -53,10 +53,10 @@ db_test!(
         assert_eq!(beta["status"], "suspended");
         app.get("/api/v1/groups/gone", None)
             .await
-            .expect_problem(404);
+            .expect_problem(404, "not-found");
         app.get("/api/v1/groups/nope", None)
             .await
-            .expect_problem(404);
+            .expect_problem(404, "not-found");
     }
 );
 
@@ -80,10 +80,10 @@ db_test!(
         for token in [&w.editor, &w.owner, &token] {
             app.post("/api/v1/entries", Some(token), new_entry.clone())
                 .await
-                .expect_problem(403);
+                .expect_problem(403, "forbidden");
             act(app, token, draft, "submit", json!({}))
                 .await
-                .expect_problem(403);
+                .expect_problem(403, "forbidden");
         }
         let version = entry(app, &w.editor, draft).await["version"].clone();
         app.patch(
@@ -92,7 +92,7 @@ db_test!(
             json!({"version": version, "title": "edited"}),
         )
         .await
-        .expect_problem(403);
+        .expect_problem(403, "forbidden");
         assert_eq!(entry(app, &w.editor, draft).await["status"], "draft");
         // A moderator can still take the group's content offline.
         act(
@@ -124,7 +124,7 @@ db_test!(owners_manage_members, |app: common::TestApp| async move {
     let new_entry = json!({"group": "alpha", "kind": "announcement", "title": "t", "content": "c"});
     app.post("/api/v1/entries", Some(&w.outsider), new_entry.clone())
         .await
-        .expect_problem(403);
+        .expect_problem(403, "forbidden");
     let member = app
         .post(
             "/api/v1/groups/alpha/members",
@@ -152,7 +152,7 @@ db_test!(owners_manage_members, |app: common::TestApp| async move {
     // Editors do not manage; promoted to owner they do.
     app.get("/api/v1/groups/alpha/tokens", Some(&w.outsider))
         .await
-        .expect_problem(403);
+        .expect_problem(403, "forbidden");
     app.post(
         "/api/v1/groups/alpha/members",
         Some(&w.owner),
@@ -178,13 +178,13 @@ db_test!(owners_manage_members, |app: common::TestApp| async move {
     .expect(204);
     app.post("/api/v1/entries", Some(&w.outsider), new_entry)
         .await
-        .expect_problem(403);
+        .expect_problem(403, "forbidden");
     app.delete(
         &format!("/api/v1/groups/alpha/members/{user_id}"),
         Some(&w.owner),
     )
     .await
-    .expect_problem(404);
+    .expect_problem(404, "not-found");
     // An owner of alpha manages nothing in beta.
     app.post(
         "/api/v1/groups/beta/members",
@@ -192,7 +192,7 @@ db_test!(owners_manage_members, |app: common::TestApp| async move {
         json!({"email": "owner@example.org", "role": "owner"}),
     )
     .await
-    .expect_problem(403);
+    .expect_problem(403, "forbidden");
 });
 
 async fn request_access(app: &common::TestApp, name: &str, email: &str) -> Value {
@@ -220,7 +220,7 @@ db_test!(
         // Not a group before approval.
         app.get("/api/v1/groups/qgis-italia", None)
             .await
-            .expect_problem(404);
+            .expect_problem(404, "not-found");
         let pending = app
             .get("/api/v1/access-requests?status=pending", Some(&w.admin))
             .await
@@ -269,21 +269,21 @@ db_test!(
             json!({}),
         )
         .await
-        .expect_problem(409);
+        .expect_problem(409, "invalid-transition");
         app.post(
             &format!("/api/v1/access-requests/{id}/reject"),
             Some(&w.admin),
             json!({"comment": "changed my mind"}),
         )
         .await
-        .expect_problem(409);
+        .expect_problem(409, "invalid-transition");
         app.post(
             "/api/v1/access-requests/99999/approve",
             Some(&w.admin),
             json!({}),
         )
         .await
-        .expect_problem(404);
+        .expect_problem(404, "not-found");
     }
 );
 
@@ -339,17 +339,17 @@ db_test!(
         assert_eq!(rejected["decision_comment"], "Not a QGIS user group");
         app.get("/api/v1/groups/qgis-spam", None)
             .await
-            .expect_problem(404);
+            .expect_problem(404, "not-found");
         app.post(&path, Some(&w.admin), json!({"comment": "again"}))
             .await
-            .expect_problem(409);
+            .expect_problem(409, "invalid-transition");
         app.post(
             &format!("/api/v1/access-requests/{}/approve", id_of(&request)),
             Some(&w.admin),
             json!({}),
         )
         .await
-        .expect_problem(409);
+        .expect_problem(409, "invalid-transition");
         let rejected_list = app
             .get("/api/v1/access-requests?status=rejected", Some(&w.admin))
             .await
@@ -379,7 +379,7 @@ db_test!(
             json!({}),
         )
         .await
-        .expect_problem(409);
+        .expect_problem(409, "duplicate");
         // Nothing changed: the request is still pending, alpha is still alpha.
         let pending = app
             .get("/api/v1/access-requests?status=pending", Some(&w.admin))
@@ -407,7 +407,7 @@ db_test!(
                 .expect(201);
         }
         let reply = app.post("/api/v1/access-requests", None, ask(2)).await;
-        reply.expect_problem(429);
+        reply.expect_problem(429, "rate-limited");
         assert!(reply.header("retry-after").is_some(), "{:?}", reply.headers);
     }
 );

@@ -62,7 +62,7 @@ db_test!(
         assert_eq!(brasil["contact"], "Arthur Nanni");
         app.get("/api/v1/groups/niwa-nz", None)
             .await
-            .expect_problem(404);
+            .expect_problem(404, "not-found");
 
         let again = app.import(&csv).await;
         assert_eq!(

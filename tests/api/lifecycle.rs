@@ -98,9 +98,13 @@ db_test!(
                     None => {
                         let problem_json =
                             reply.header("content-type") == Some("application/problem+json");
-                        if reply.status != 409 || !problem_json {
+                        let invalid_transition = problem_json
+                            && reply.json()["type"]
+                                .as_str()
+                                .is_some_and(|kind| kind.ends_with("/problems/invalid-transition"));
+                        if reply.status != 409 || !invalid_transition {
                             mismatches.push(format!(
-                                "{action} from {status}: {} {:?} {}, expected 409 problem+json",
+                                "{action} from {status}: {} {:?} {}, expected 409 invalid-transition",
                                 reply.status,
                                 reply.header("content-type"),
                                 reply.text
@@ -165,7 +169,12 @@ db_test!(
             ] {
                 let reply = act(app, &w.moderator, id, action, body.clone()).await;
                 let problem = expect_field_error(&reply, "comment");
-                assert!(problem["detail"].is_string(), "{action} {body}: {problem}");
+                assert!(
+                    problem["detail"]
+                        .as_str()
+                        .is_some_and(|detail| detail.contains("comment: is required")),
+                    "{action} {body}: {problem}"
+                );
             }
         }
         assert_eq!(entry(app, &w.admin, pending).await["status"], "pending");
@@ -537,7 +546,7 @@ db_test!(
             // What was once published can never be deleted by the group.
             app.delete(&format!("/api/v1/entries/{id}"), Some(&w.editor))
                 .await
-                .expect_problem(409);
+                .expect_problem(409, "invalid-transition");
         }
     }
 );

@@ -109,7 +109,7 @@ db_test!(
         w.app
             .get("/api/v1/moderation/queue?group=nope", Some(&w.moderator))
             .await
-            .expect_problem(404);
+            .expect_problem(404, "not-found");
 
         // Decisions take entries out of the queue.
         act(&w.app, &w.moderator, event, "approve", json!({}))
@@ -165,6 +165,6 @@ db_test!(
         w.app
             .get("/api/v1/entries?status=lost", Some(&w.editor))
             .await
-            .expect_problem(400);
+            .expect_problem(400, "bad-request");
     }
 );

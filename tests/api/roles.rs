@@ -491,14 +491,14 @@ db_test!(
         let beta_draft = id_of(&app.draft(&w.other_editor, "beta", "beta draft").await);
         app.get(&format!("/api/v1/entries/{beta_draft}"), Some(&token))
             .await
-            .expect_problem(404);
+            .expect_problem(404, "not-found");
         app.post(
             "/api/v1/entries",
             Some(&token),
             json!({"group": "beta", "kind": "announcement", "title": "x", "content": "y"}),
         )
         .await
-        .expect_problem(403);
+        .expect_problem(403, "forbidden");
         // Tokens cannot manage their group: no new tokens, no members.
         app.post(
             "/api/v1/groups/alpha/tokens",
@@ -506,7 +506,7 @@ db_test!(
             json!({"name": "more"}),
         )
         .await
-        .expect_problem(403);
+        .expect_problem(403, "forbidden");
         app.patch(
             "/api/v1/groups/alpha",
             Some(&w.admin),
@@ -516,6 +516,6 @@ db_test!(
         .expect(200);
         app.get("/api/v1/entries", Some(&token))
             .await
-            .expect_problem(401);
+            .expect_problem(401, "unauthorized");
     }
 );

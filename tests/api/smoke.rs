@@ -17,10 +17,12 @@ db_test!(health_and_login, |app: common::TestApp| async move {
     let token = body["access_token"].as_str().expect("token").to_string();
     let me = app.get("/api/v1/me", Some(&token)).await;
     assert_eq!(me.expect(200).json()["role"], "admin");
-    app.get("/api/v1/me", None).await.expect_problem(401);
+    app.get("/api/v1/me", None)
+        .await
+        .expect_problem(401, "unauthorized");
     app.get("/api/v1/me", Some("garbage"))
         .await
-        .expect_problem(401);
+        .expect_problem(401, "unauthorized");
 });
 
 db_test!(
@@ -50,6 +52,8 @@ db_test!(
             .body("please")
             .send()
             .await;
-        common::Reply::from(reply.0).await.expect_problem(415);
+        common::Reply::from(reply.0)
+            .await
+            .expect_problem(415, "unsupported-media-type");
     }
 );

@@ -1,5 +1,7 @@
 //! Whole responses pinned with insta: what clients parse, byte for byte modulo ids and clocks.
 
+use newsfeed::clock::Clock;
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::common::{self, World};
@@ -55,7 +57,268 @@ db_test!(
                    "goal_amount": -5, "currency": "EURO"}),
             )
             .await
-            .expect_problem(422);
+            .expect_problem(422, "validation");
         insta::assert_json_snapshot!("entry_validation_problem", problem);
+    }
+);
+
+/// A fixed instant (2030-03-17T17:46:40Z): with a manual clock every
+/// timestamp in a response is known.
+const T0: i64 = 1_900_000_000;
+
+fn at(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .expect("instant")
+        .to_rfc3339()
+}
+
+fn fixed_world() -> common::TestAppBuilder {
+    World::builder().clock(Clock::manual(T0))
+}
+
+db_test!(
+    me_and_entry_bodies,
+    fixed_world(),
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        let me = app
+            .get("/api/v1/me", Some(&world.editor))
+            .await
+            .expect(200)
+            .json();
+        insta::assert_json_snapshot!("me", me);
+        let entry = app
+            .post(
+                "/api/v1/entries",
+                Some(&world.editor),
+                json!({"group": "alpha", "kind": "event", "title": "QGIS Day",
+                   "content": "<p>Talks and workshops</p>", "url": "https://qgis.org/day",
+                   "language": "en", "starts_at": at(T0 + 864_000), "ends_at": at(T0 + 871_200),
+                   "timezone": "Europe/Berlin", "location_name": "Bonn",
+                   "latitude": 50.73, "longitude": 7.1,
+                   "target_area": [[6.0, 50.0], [8.0, 50.0], [8.0, 51.0], [6.0, 51.0]]}),
+            )
+            .await
+            .expect(201)
+            .json();
+        insta::assert_json_snapshot!("entry", entry);
+    }
+);
+
+/// One entry of every kind, live in a world whose clock stands still.
+async fn publish_one_of_each(world: &World) {
+    let app = &world.app;
+    for body in [
+        json!({"kind": "announcement", "title": "QGIS 4.0 <released> & more",
+               "content": "<p>Read <a href=\"https://qgis.org\">here</a></p>",
+               "url": "https://qgis.org/", "image": "https://qgis.org/img.png", "language": "en",
+               "call_to_action": "Download"}),
+        json!({"kind": "meetup", "title": "QGIS-Treffen Bonn", "content": "<p>Alle willkommen</p>",
+               "language": "de", "starts_at": at(T0 + 864_000), "ends_at": at(T0 + 874_800),
+               "timezone": "Europe/Berlin", "location_name": "Bonn, Haus 1",
+               "latitude": 50.73, "longitude": 7.1}),
+        json!({"kind": "event", "title": "Encontro online", "content": "<p>Online</p>",
+               "starts_at": at(T0 + 1_728_000), "ends_at": at(T0 + 1_738_800),
+               "timezone": "America/Sao_Paulo", "online_url": "https://meet.example.org/qgis"}),
+        json!({"kind": "crowdfunding", "title": "Fund the docs", "content": "<p>Help</p>",
+               "goal_amount": 5000, "currency": "BRL", "deadline": at(T0 + 8_640_000)}),
+    ] {
+        let mut body = body;
+        body["group"] = json!("alpha");
+        let id = app
+            .post("/api/v1/entries", Some(&world.editor), body)
+            .await
+            .expect(201)
+            .json()["id"]
+            .as_i64()
+            .expect("id");
+        app.submit_and_approve(&world.editor, &world.moderator, id, json!({}))
+            .await;
+        // Distinct publication instants, so the order is by time, not by id.
+        app.clock.advance(60);
+    }
+}
+
+db_test!(
+    every_feed_format,
+    fixed_world(),
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        publish_one_of_each(&world).await;
+        let app = &world.app;
+        let qgis = app.get("/?json=1", None).await.expect(200).json();
+        insta::assert_json_snapshot!("feed_qgis", qgis);
+        let json_feed = app.get("/feed.json", None).await.expect(200).json();
+        insta::assert_json_snapshot!("feed_json", json_feed);
+        for (name, path) in [
+            ("feed_rss", "/feed.rss"),
+            ("feed_atom", "/feed.atom"),
+            ("feed_ics", "/feed.ics"),
+        ] {
+            let text = app.get(path, None).await.expect(200).text.clone();
+            insta::assert_snapshot!(name, text.replace("\r\n", "\n"));
+        }
+    }
+);
+
+// The request that produces each problem type, and the problem it gets.
+db_test!(
+    every_problem_type,
+    fixed_world().config(|c| {
+        c.login_attempts = 1;
+        c.max_body_bytes = 1024;
+    }),
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        let draft = app.draft(&world.editor, "alpha", "Draft").await;
+        let id = draft["id"].as_i64().expect("id");
+        let raw = |method: &str, path: &str, content_type: &str, body: String| {
+            let request = match method {
+                "DELETE" => app.client.delete(path),
+                _ => app.client.post(path),
+            };
+            request
+                .header("authorization", format!("Bearer {}", world.admin))
+                .content_type(content_type)
+                .body(body)
+                .send()
+        };
+        let mut problems = Vec::new();
+        let bad_json = raw("POST", "/api/v1/entries", "application/json", "{".into()).await;
+        problems.push(("bad-request", common::Reply::from(bad_json.0).await));
+        problems.push(("unauthorized", app.get("/api/v1/me", None).await));
+        problems.push((
+            "forbidden",
+            app.post(
+                "/api/v1/groups",
+                Some(&world.editor),
+                json!({"slug": "x1", "name": "X"}),
+            )
+            .await,
+        ));
+        problems.push((
+            "not-found",
+            app.get("/api/v1/entries/999999", Some(&world.admin)).await,
+        ));
+        let delete_me = raw("DELETE", "/api/v1/me", "application/json", String::new()).await;
+        problems.push(("method-not-allowed", common::Reply::from(delete_me.0).await));
+        problems.push((
+            "stale-version",
+            app.patch(
+                &format!("/api/v1/entries/{id}"),
+                Some(&world.editor),
+                json!({"version": 7, "title": "Late"}),
+            )
+            .await,
+        ));
+        // Deleting what was once published is not possible.
+        let live = app
+            .published(&world.editor, &world.moderator, "alpha", "Live")
+            .await;
+        problems.push((
+            "invalid-transition",
+            app.delete(&format!("/api/v1/entries/{live}"), Some(&world.editor))
+                .await,
+        ));
+        problems.push((
+            "duplicate",
+            app.post(
+                "/api/v1/groups",
+                Some(&world.admin),
+                json!({"slug": "alpha", "name": "Again"}),
+            )
+            .await,
+        ));
+        let admin_id = app.get("/api/v1/me", Some(&world.admin)).await.json()["id"].clone();
+        problems.push((
+            "conflict",
+            app.patch(
+                &format!("/api/v1/users/{admin_id}"),
+                Some(&world.admin),
+                json!({"role": "member"}),
+            )
+            .await,
+        ));
+        let large = raw(
+            "POST",
+            "/api/v1/entries",
+            "application/json",
+            "x".repeat(2048),
+        )
+        .await;
+        problems.push(("payload-too-large", common::Reply::from(large.0).await));
+        let text = raw("POST", "/api/v1/entries", "text/plain", "hello".into()).await;
+        problems.push(("unsupported-media-type", common::Reply::from(text.0).await));
+        problems.push((
+            "validation",
+            app.post(
+                "/api/v1/entries",
+                Some(&world.editor),
+                json!({"group": "alpha", "kind": "announcement", "title": "", "content": "<p>x</p>"}),
+            )
+            .await,
+        ));
+        for _ in 0..2 {
+            app.post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": "editor@example.org", "password": "wrong password"}),
+            )
+            .await;
+        }
+        problems.push((
+            "rate-limited",
+            app.post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": "editor@example.org", "password": "wrong password"}),
+            )
+            .await,
+        ));
+        // A stored status outside the known set is a data error, never a silent default.
+        app.state
+            .services
+            .db
+            .execute_unprepared(&format!(
+                "UPDATE entries SET status = 'bogus' WHERE id = {id}"
+            ))
+            .await
+            .expect("corrupt a row");
+        problems.push((
+            "internal",
+            app.get(&format!("/api/v1/entries/{id}"), Some(&world.editor))
+                .await,
+        ));
+
+        for (slug, reply) in &problems {
+            let status = reply.status.as_u16();
+            let problem = reply.expect_problem(status, slug);
+            insta::assert_json_snapshot!(format!("problem_{slug}"), problem);
+        }
+        assert_eq!(
+            problems.iter().map(|(slug, _)| *slug).collect::<Vec<_>>(),
+            [
+                "bad-request",
+                "unauthorized",
+                "forbidden",
+                "not-found",
+                "method-not-allowed",
+                "stale-version",
+                "invalid-transition",
+                "duplicate",
+                "conflict",
+                "payload-too-large",
+                "unsupported-media-type",
+                "validation",
+                "rate-limited",
+                "internal",
+            ]
+        );
+        let (_, not_allowed) = &problems[4];
+        assert_eq!(not_allowed.header("allow"), Some("GET, HEAD"));
+        let (_, limited) = &problems[12];
+        assert!(limited.header("retry-after").is_some());
     }
 );

@@ -105,7 +105,7 @@ pub async fn group_token(app: &TestApp, manager: &str, group: &str, name: &str) 
 /// Asserts a 422 problem whose `errors` name `field`.
 #[track_caller]
 pub fn expect_field_error(reply: &Reply, field: &str) -> Value {
-    let problem = reply.expect_problem(422);
+    let problem = reply.expect_problem(422, "validation");
     let fields: Vec<&str> = problem["errors"]
         .as_array()
         .unwrap_or_else(|| panic!("no errors[] in {problem}"))

@@ -78,31 +78,31 @@ db_test!(
         let beta = app.draft(&w.other_editor, "beta", "Beta news").await;
         app.get(&format!("/api/v1/entries/{}", id_of(&beta)), Some(&token))
             .await
-            .expect_problem(404);
+            .expect_problem(404, "not-found");
         app.post(
             "/api/v1/entries",
             Some(&token),
             json!({"group": "beta", "kind": "announcement", "title": "t", "content": "c"}),
         )
         .await
-        .expect_problem(403);
+        .expect_problem(403, "forbidden");
         app.post(
             &format!("/api/v1/moderation/entries/{id}/approve"),
             Some(&token),
             json!({}),
         )
         .await
-        .expect_problem(403);
+        .expect_problem(403, "forbidden");
         app.get("/api/v1/moderation/queue", Some(&token))
             .await
-            .expect_problem(403);
+            .expect_problem(403, "forbidden");
         app.post(
             "/api/v1/groups/alpha/members",
             Some(&token),
             json!({"email": "outsider@example.org", "role": "editor"}),
         )
         .await
-        .expect_problem(403);
+        .expect_problem(403, "forbidden");
         // Its use is recorded.
         let tokens = app
             .get("/api/v1/groups/alpha/tokens", Some(&w.owner))
@@ -141,7 +141,7 @@ db_test!(
             Some(&w.admin),
         )
         .await
-        .expect_problem(404);
+        .expect_problem(404, "not-found");
         let revoked = app
             .delete(
                 &format!("/api/v1/groups/alpha/tokens/{token_id}"),
@@ -152,7 +152,9 @@ db_test!(
             .json();
         assert!(revoked["revoked_at"].is_string(), "{revoked}");
         for path in ["/api/v1/entries", "/api/v1/me"] {
-            app.get(path, Some(&token)).await.expect_problem(401);
+            app.get(path, Some(&token))
+                .await
+                .expect_problem(401, "unauthorized");
         }
         app.post(
             "/api/v1/entries",
@@ -160,7 +162,7 @@ db_test!(
             json!({"group": "alpha", "kind": "announcement", "title": "t", "content": "c"}),
         )
         .await
-        .expect_problem(401);
+        .expect_problem(401, "unauthorized");
         // Revoking again changes nothing and keeps the first revocation time.
         let again = app
             .delete(
@@ -173,7 +175,7 @@ db_test!(
         assert_eq!(again["revoked_at"], revoked["revoked_at"]);
         app.get("/api/v1/entries", Some(&token))
             .await
-            .expect_problem(401);
+            .expect_problem(401, "unauthorized");
         // Made-up tokens are refused the same way.
         for fake in [
             "nf_",
@@ -182,11 +184,11 @@ db_test!(
         ] {
             app.get("/api/v1/entries", Some(fake))
                 .await
-                .expect_problem(401);
+                .expect_problem(401, "unauthorized");
         }
         app.delete("/api/v1/groups/alpha/tokens/99999", Some(&w.owner))
             .await
-            .expect_problem(404);
+            .expect_problem(404, "not-found");
     }
 );
 

@@ -383,7 +383,7 @@ db_test!(
                 .call(method.clone(), &path, Some(&w.admin), Some(body))
                 .await;
             assert_eq!(reply.status, 400, "{method} {path}: {}", reply.text);
-            reply.expect_problem(400);
+            reply.expect_problem(400, "bad-request");
         }
         // Nothing happened to the entry.
         assert_eq!(entry(app, &w.admin, id).await["status"], "pending");
@@ -412,7 +412,7 @@ db_test!(
             String::from_utf8_lossy(body),
             reply.text
         );
-        reply.expect_problem(400);
+        reply.expect_problem(400, "bad-request");
     }
         // A body that is not JSON at all (wrong content type) is refused too, not a 500.
         let response = app
@@ -453,7 +453,7 @@ db_test!(
             serde_json::to_vec(&with("announcement", json!({"content": huge}))).expect("json"),
         )
         .await;
-        reply.expect_problem(413);
+        reply.expect_problem(413, "payload-too-large");
         // A body with no declared length (HTTP/2 needs none) is cut at the limit too.
         let reply = raw_unframed(
             app,
@@ -464,7 +464,7 @@ db_test!(
             .expect("json"),
         )
         .await;
-        reply.expect_problem(413);
+        reply.expect_problem(413, "payload-too-large");
         // Just under the limit is parsed (and then refused for its content length).
         let under = "x".repeat(max - 200);
         let reply = app
@@ -507,7 +507,7 @@ db_test!(
         json!({"email": "EDITOR@example.org", "password": "long enough", "display_name": "E", "role": "member"}),
     )
     .await
-    .expect_problem(409);
+    .expect_problem(409, "duplicate");
         for (body, field) in [
             (json!({"slug": "Bad Slug", "name": "G"}), "slug"),
             (json!({"slug": "-bad", "name": "G"}), "slug"),
@@ -529,7 +529,7 @@ db_test!(
             json!({"slug": "alpha", "name": "Again"}),
         )
         .await
-        .expect_problem(409);
+        .expect_problem(409, "duplicate");
         expect_field_error(
             &app.patch("/api/v1/groups/alpha", admin, json!({"slug": "renamed"}))
                 .await,
@@ -574,20 +574,20 @@ db_test!(
             json!({"email": "nobody@example.org", "role": "editor"}),
         )
         .await
-        .expect_problem(404);
+        .expect_problem(404, "not-found");
         // Paging bounds.
         for query in ["limit=0", "limit=201", "limit=x", "offset=-1"] {
             app.get(&format!("/api/v1/entries?{query}"), admin)
                 .await
-                .expect_problem(400);
+                .expect_problem(400, "bad-request");
         }
         // Unknown entry ids are 404.
         app.get("/api/v1/entries/999999", admin)
             .await
-            .expect_problem(404);
+            .expect_problem(404, "not-found");
         app.get("/api/v1/entries/abc", admin)
             .await
-            .expect_problem(400);
+            .expect_problem(400, "bad-request");
     }
 );
 
@@ -738,7 +738,7 @@ db_test!(
         ];
         for (path, body) in cases {
             let reply = app.post(path, Some(&w.admin), body).await;
-            reply.expect_problem(400);
+            reply.expect_problem(400, "bad-request");
         }
         // Nothing was created by the refused requests.
         let tokens = app.get("/api/v1/groups/alpha/tokens", Some(&w.admin)).await;

@@ -1,9 +1,14 @@
 //! The `newsfeed` command as an operator runs it: real processes, real databases.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "../common/mod.rs"]
+#[macro_use]
+mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_newsfeed");
 
@@ -17,26 +22,17 @@ fn temp_dir() -> std::path::PathBuf {
     dir
 }
 
-/// Database URLs to run against: a fresh SQLite file, and PostgreSQL when configured.
-async fn databases() -> Vec<String> {
+/// Database URLs to run against: a fresh SQLite file, and PostgreSQL when
+/// configured (dropped when the returned guards are).
+async fn databases() -> (Vec<String>, Vec<common::PgDatabase>) {
     let mut urls = vec![format!("sqlite://{}/cli.db?mode=rwc", temp_dir().display())];
+    let mut guards = Vec::new();
     if let Ok(base) = std::env::var("NEWSFEED_TEST_DATABASE_URL") {
-        use sea_orm::ConnectionTrait;
-        let name = format!(
-            "nf_test_cli_{}_{}",
-            std::process::id(),
-            chrono::Utc::now().timestamp_micros() % 1_000_000
-        );
-        let admin = sea_orm::Database::connect(&base).await.expect("connect");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create database");
-        let mut url = url::Url::parse(&base).expect("url");
-        url.set_path(&name);
-        urls.push(url.to_string());
+        let database = common::PgDatabase::create(&base).await;
+        urls.push(database.url.clone());
+        guards.push(database);
     }
-    urls
+    (urls, guards)
 }
 
 fn run(args: &[&str], stdin: &str) -> Output {
@@ -73,7 +69,8 @@ fn openapi_prints_the_committed_spec() {
 
 #[tokio::test]
 async fn create_user_reads_the_password_from_stdin() {
-    for url in databases().await {
+    let (urls, _guards) = databases().await;
+    for url in urls {
         let args = [
             "create-user",
             "--email",
@@ -130,7 +127,8 @@ async fn import_groups_is_idempotent_and_reports_bad_lines() {
     )
     .expect("write csv");
     let csv = csv.display().to_string();
-    for url in databases().await {
+    let (urls, _guards) = databases().await;
+    for url in urls {
         let first = run(&["import-groups", &csv, "--database-url", &url], "");
         // One bad row: reported with its line number, and the exit code says so.
         assert!(!first.status.success());
@@ -194,41 +192,128 @@ fn serve_explains_bad_configuration_in_one_line() {
     );
 }
 
-#[test]
-fn serve_answers_http_and_stops_on_kill() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("address")
-        .port();
-    let address = format!("127.0.0.1:{port}");
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--bind",
-            &address,
-            "--database-url",
-            &format!("sqlite://{}/s.db?mode=rwc", temp_dir().display()),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let response = loop {
-        if let Ok(mut stream) = TcpStream::connect(&address) {
-            stream
-                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .expect("write");
-            let mut response = String::new();
-            stream.read_to_string(&mut response).expect("read");
-            break response;
+/// A running `newsfeed serve` on a free port.
+struct Server {
+    child: std::process::Child,
+    address: String,
+}
+
+impl Server {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("address")
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let child = Command::new(BIN)
+            .args([
+                "serve",
+                "--bind",
+                &address,
+                "--database-url",
+                &format!("sqlite://{}/s.db?mode=rwc", temp_dir().display()),
+            ])
+            .env_remove("NEWSFEED_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let server = Self { child, address };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(&server.address).is_err() {
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(50));
         }
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    child.kill().ok();
-    child.wait().ok();
+        server
+    }
+
+    fn get(&self, path: &str) -> String {
+        let mut stream = TcpStream::connect(&self.address).expect("connect");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        response
+    }
+
+    fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill -{name}");
+    }
+
+    /// Waits for the process to end; its exit status and standard error.
+    fn wait(mut self, within: Duration) -> (std::process::ExitStatus, String) {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = self.child.stderr.take() {
+                    pipe.read_to_string(&mut stderr).ok();
+                }
+                return (status, stderr);
+            }
+            if Instant::now() > deadline {
+                self.child.kill().ok();
+                panic!("the server did not stop within {within:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn serve_answers_http() {
+    let server = Server::start();
+    let response = server.get("/healthz");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("ok"), "{response}");
+    server.signal("TERM");
+    server.wait(Duration::from_secs(15));
+}
+
+/// SIGTERM (service managers) and SIGINT (Ctrl-C) both stop the server
+/// gracefully: a request in flight when the signal comes is finished and
+/// answered, new connections are refused, and the exit code is 0.
+#[test]
+fn serve_stops_gracefully_on_sigterm_and_ctrl_c() {
+    for signal in ["TERM", "INT"] {
+        let server = Server::start();
+        let body = r#"{"group_name": "QGIS Testland", "contact_email": "t@example.org"}"#;
+        let mut in_flight = TcpStream::connect(&server.address).expect("connect");
+        write!(
+            in_flight,
+            "POST /api/v1/access-requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+            body.len(),
+            &body[..10]
+        )
+        .expect("write the first part");
+        // The server has the request open when the signal arrives.
+        std::thread::sleep(Duration::from_millis(300));
+        server.signal(signal);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            TcpStream::connect(&server.address).is_err(),
+            "SIG{signal}: still accepting connections"
+        );
+        in_flight
+            .write_all(&body.as_bytes()[10..])
+            .expect("write the rest");
+        let mut response = String::new();
+        in_flight.read_to_string(&mut response).expect("read");
+        assert!(
+            response.starts_with("HTTP/1.1 201"),
+            "SIG{signal}: the request in flight was not finished: {response}"
+        );
+        let (status, stderr) = server.wait(Duration::from_secs(15));
+        assert_eq!(status.code(), Some(0), "SIG{signal}: {stderr}");
+        assert!(stderr.contains("newsfeed stopped"), "SIG{signal}: {stderr}");
+    }
 }

@@ -1,9 +1,9 @@
 //! The snapshot reads what is live, not the archive.
 
+use crate::common::now;
 use newsfeed::domain::entry::{EntryFields, LiveRevision};
 use newsfeed::domain::{EntryKind, EntryStatus};
 use newsfeed::entities::{entry, group, user};
-use crate::common::now;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 

@@ -3,8 +3,8 @@
 
 use std::io::Read as _;
 
-use flate2::read::GzDecoder;
 use crate::common::now;
+use flate2::read::GzDecoder;
 use serde_json::json;
 
 use crate::common::{self, World};

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::common::{self, World};
 use crate::common::now;
+use crate::common::{self, World};
 
 use crate::support::{NEW_QGIS, OLD_QGIS, fetch, pks, publish, qgis};
 

@@ -1,4 +1,5 @@
 //! Black-box tests of the public feeds through the real router.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[macro_use]
 #[path = "../common/mod.rs"]

@@ -1,0 +1,292 @@
+//! The layer rules, checked on the source itself: which module may use
+//! which, and no cycles between modules. (Test code is not counted.)
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// A module is a file under `src/`, named by its path: `service::entries`;
+/// `mod.rs` files and `lib.rs` (the root, `""`) name their folder.
+fn module_name(relative: &Path) -> String {
+    let mut parts: Vec<String> = relative
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+fn read_modules(dir: &Path, root: &Path, out: &mut BTreeMap<String, String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            read_modules(&path, root, out);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            // Tests sit at the end of a file and may use anything.
+            let code = text
+                .split("#[cfg(test)]\nmod tests")
+                .next()
+                .unwrap_or_default();
+            let relative = path.strip_prefix(root).unwrap_or(&path);
+            if relative != Path::new("main.rs") {
+                out.insert(module_name(relative), code.to_string());
+            }
+        }
+    }
+}
+
+/// `a::{b, c::{d}}` -> `a::b`, `a::c::d`.
+fn expand(path: &str) -> Vec<String> {
+    let Some(open) = path.find('{') else {
+        return vec![path.trim().to_string()];
+    };
+    let prefix = &path[..open];
+    let inner = &path[open + 1..path.rfind('}').unwrap_or(path.len())];
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    for (index, character) in inner.char_indices() {
+        match character {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&inner[start..index]);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&inner[start..]);
+    parts
+        .into_iter()
+        .filter(|part| !part.trim().is_empty())
+        .flat_map(|part| expand(&format!("{prefix}{}", part.trim())))
+        .collect()
+}
+
+/// Every path a module's code names: `use` trees and inline `crate::…` paths.
+fn paths_in(code: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    for statement in code.split(';') {
+        if let Some(tree) = statement.trim_start().strip_prefix("use ").or_else(|| {
+            statement
+                .trim_start()
+                .strip_prefix("pub use ")
+                .or_else(|| statement.trim_start().strip_prefix("pub(crate) use "))
+        }) {
+            paths.extend(expand(tree));
+        }
+    }
+    for (index, _) in code.match_indices("crate::") {
+        let tail: String = code[index..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        // `crate::{a, b}` is a use tree, read above.
+        if !tail.ends_with("::") {
+            paths.push(tail);
+        }
+    }
+    paths
+}
+
+/// What each module re-exports: item name -> the path it stands for.
+type Reexports = BTreeMap<String, BTreeMap<String, String>>;
+
+fn reexports(modules: &BTreeMap<String, String>) -> Reexports {
+    let mut all = Reexports::new();
+    for (name, code) in modules {
+        for statement in code.split(';') {
+            let Some(tree) = statement.trim_start().strip_prefix("pub use ") else {
+                continue;
+            };
+            for path in expand(tree) {
+                if let Some(item) = path.rsplit("::").next() {
+                    all.entry(name.clone())
+                        .or_default()
+                        .insert(item.trim().to_string(), path.clone());
+                }
+            }
+        }
+    }
+    all
+}
+
+/// The module a path names, seen from `from`: the longest known module
+/// prefix, following re-exports (`crate::Config` is `config`'s).
+fn resolve(
+    path: &str,
+    from: &str,
+    modules: &BTreeMap<String, String>,
+    reexported: &Reexports,
+) -> Option<String> {
+    let path = path.split(" as ").next().unwrap_or(path).trim();
+    let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+    let (mut base, rest): (Vec<&str>, &[&str]) = match segments.first() {
+        Some(&"crate") => (Vec::new(), &segments[1..]),
+        Some(&"super") => {
+            let mut parent: Vec<&str> = from.split("::").filter(|s| !s.is_empty()).collect();
+            parent.pop();
+            (parent, &segments[1..])
+        }
+        Some(&"self") => (
+            from.split("::").filter(|s| !s.is_empty()).collect(),
+            &segments[1..],
+        ),
+        Some(first) if modules.contains_key(&join(&from_parts(from), first)) => {
+            (from_parts(from), &segments[..])
+        }
+        _ => return None,
+    };
+    let mut found = base.join("::");
+    for segment in rest {
+        base.push(segment);
+        let candidate = base.join("::");
+        if modules.contains_key(&candidate) {
+            found = candidate;
+        } else {
+            if let Some(original) = reexported.get(&found).and_then(|items| items.get(*segment)) {
+                if !original.starts_with("crate::") && original != path {
+                    return resolve(original, &found, modules, reexported).or(Some(found));
+                }
+            }
+            break;
+        }
+    }
+    Some(found)
+}
+
+fn from_parts(from: &str) -> Vec<&str> {
+    from.split("::").filter(|s| !s.is_empty()).collect()
+}
+
+fn join(parts: &[&str], last: &str) -> String {
+    let mut all = parts.to_vec();
+    all.push(last);
+    all.join("::")
+}
+
+/// Which module uses which (a module's own children and parent excepted:
+/// a folder's `mod.rs` re-exports and its files use its items).
+fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut modules = BTreeMap::new();
+    read_modules(&root, &root, &mut modules);
+    let reexported = reexports(&modules);
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, code) in &modules {
+        let used = graph.entry(name.clone()).or_default();
+        for path in paths_in(code) {
+            let Some(target) = resolve(&path, name, &modules, &reexported) else {
+                continue;
+            };
+            let family = target == *name
+                || !name.is_empty() && target.starts_with(&format!("{name}::"))
+                || !target.is_empty() && name.starts_with(&format!("{target}::"));
+            if !family {
+                used.insert(target);
+            }
+        }
+    }
+    graph
+}
+
+fn layer(module: &str) -> &str {
+    module.split("::").next().unwrap_or_default()
+}
+
+#[test]
+fn layers_only_depend_downwards() {
+    let graph = dependencies();
+    assert!(graph.contains_key("service::entries"), "{graph:?}");
+    let forbidden: [(&str, &[&str]); 3] = [
+        (
+            "domain",
+            &[
+                "api", "web", "feeds", "service", "entities", "state", "cli", "cluster",
+            ],
+        ),
+        (
+            "service",
+            &["api", "web", "feeds", "state", "cli", "cluster"],
+        ),
+        ("feeds", &["api", "web", "service", "state", "cli"]),
+    ];
+    let mut violations = Vec::new();
+    for (module, used) in &graph {
+        for (from, banned) in forbidden {
+            if layer(module) == from {
+                for target in used {
+                    if banned.contains(&layer(target)) || target.is_empty() {
+                        violations.push(format!(
+                            "{module} uses {}",
+                            if target.is_empty() {
+                                "the crate root"
+                            } else {
+                                target
+                            }
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+#[test]
+fn the_domain_knows_no_http() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut modules = BTreeMap::new();
+    read_modules(&root, &root, &mut modules);
+    for (name, code) in modules.iter().filter(|(name, _)| layer(name) == "domain") {
+        assert!(!code.contains("poem"), "{name} mentions poem");
+    }
+}
+
+#[test]
+fn no_module_cycles() {
+    let graph = dependencies();
+    // Depth-first search; a module met again on the current path closes a cycle.
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+        cycles: &mut Vec<String>,
+    ) {
+        if done.contains(node) {
+            return;
+        }
+        if let Some(start) = path.iter().position(|seen| seen == node) {
+            let mut cycle = path[start..].to_vec();
+            cycle.push(node.to_string());
+            cycles.push(cycle.join(" -> "));
+            return;
+        }
+        path.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            visit(next, graph, path, done, cycles);
+        }
+        path.pop();
+        done.insert(node.to_string());
+    }
+    let (mut done, mut cycles) = (BTreeSet::new(), Vec::new());
+    for node in graph.keys() {
+        visit(node, &graph, &mut Vec::new(), &mut done, &mut cycles);
+    }
+    assert!(cycles.is_empty(), "module cycles:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn paths_are_read_like_the_compiler_reads_them() {
+    assert_eq!(
+        expand("super::{Services, lookup::{a, b}}"),
+        ["super::Services", "super::lookup::a", "super::lookup::b"]
+    );
+}
