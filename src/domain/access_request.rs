@@ -63,6 +63,7 @@ impl AccessRequestForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::validate::failed_fields;
 
     #[test]
     fn slug_comes_from_the_name_and_names_are_one_line() {
@@ -87,13 +88,7 @@ mod tests {
             contact_email: "a@example.org".into(),
             ..AccessRequestForm::default()
         };
-        let fields: Vec<String> = injected
-            .validate()
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields = failed_fields(injected.validate());
         assert_eq!(fields, ["group_name"]);
     }
 }

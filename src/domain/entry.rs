@@ -303,14 +303,7 @@ mod tests {
         }
     }
 
-    fn fields_of(result: Result<(), Vec<FieldError>>) -> Vec<String> {
-        result
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| e.field)
-            .collect()
-    }
+    use crate::domain::validate::failed_fields as fields_of;
 
     #[test]
     fn a_plain_announcement_is_valid() {

@@ -67,6 +67,7 @@ impl NewUser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::validate::failed_fields;
 
     #[test]
     fn emails_are_normalized_and_checked() {
@@ -96,13 +97,7 @@ mod tests {
             display_name: "two\nlines".into(),
             role: Role::Member,
         };
-        let fields: Vec<String> = user
-            .validate()
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields = failed_fields(user.validate());
         assert_eq!(fields, ["email", "password", "display_name"]);
     }
 }

@@ -155,18 +155,23 @@ impl Checker {
     }
 }
 
+/// The fields a validation refused, in order (for tests).
+#[cfg(test)]
+pub fn failed_fields<T>(result: Result<T, Vec<FieldError>>) -> Vec<String> {
+    result
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|error| error.field)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn fields(checker: Checker) -> Vec<String> {
-        checker
-            .finish()
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| e.field)
-            .collect()
+        failed_fields(checker.finish())
     }
 
     #[test]

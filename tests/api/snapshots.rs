@@ -108,7 +108,6 @@ db_test!(
 
 /// One entry of every kind, live in a world whose clock stands still.
 async fn publish_one_of_each(world: &World) {
-    let app = &world.app;
     for body in [
         json!({"kind": "announcement", "title": "QGIS 4.0 <released> & more",
                "content": "<p>Read <a href=\"https://qgis.org\">here</a></p>",
@@ -124,19 +123,9 @@ async fn publish_one_of_each(world: &World) {
         json!({"kind": "crowdfunding", "title": "Fund the docs", "content": "<p>Help</p>",
                "goal_amount": 5000, "currency": "BRL", "deadline": at(T0 + 8_640_000)}),
     ] {
-        let mut body = body;
-        body["group"] = json!("alpha");
-        let id = app
-            .post("/api/v1/entries", Some(&world.editor), body)
-            .await
-            .expect(201)
-            .json()["id"]
-            .as_i64()
-            .expect("id");
-        app.submit_and_approve(&world.editor, &world.moderator, id, json!({}))
-            .await;
+        world.publish(body, json!({})).await;
         // Distinct publication instants, so the order is by time, not by id.
-        app.clock.advance(60);
+        world.app.clock.advance(60);
     }
 }
 

@@ -574,6 +574,29 @@ pub struct World {
 }
 
 impl World {
+    /// Creates an entry in `alpha` with `fields` over announcement defaults,
+    /// submits it as the editor and approves it as the moderator with
+    /// `approval`; returns its id.
+    pub async fn publish(&self, fields: Value, approval: Value) -> i64 {
+        let mut body = json!({"group": "alpha", "kind": "announcement", "title": "News",
+                              "content": "<p>Some news</p>"});
+        for (key, value) in fields.as_object().expect("object") {
+            body[key] = value.clone();
+        }
+        let id = self
+            .app
+            .post("/api/v1/entries", Some(&self.editor), body)
+            .await
+            .expect(201)
+            .json()["id"]
+            .as_i64()
+            .expect("id");
+        self.app
+            .submit_and_approve(&self.editor, &self.moderator, id, approval)
+            .await;
+        id
+    }
+
     /// The builder of every world: groups `alpha` and `beta`, an admin, a
     /// moderator, `alpha`'s owner and editor, `beta`'s editor and an outsider.
     pub fn builder() -> TestAppBuilder {

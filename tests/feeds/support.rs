@@ -43,22 +43,7 @@ pub fn rfc3339(seconds: i64) -> String {
 /// Creates an entry in `alpha` with `fields` over announcement defaults,
 /// submits it and approves it with `approval`; returns its id.
 pub async fn publish(world: &World, fields: Value, approval: Value) -> i64 {
-    let mut body = json!({"group": "alpha", "kind": "announcement", "title": "News",
-                          "content": "<p>Some news</p>"});
-    for (key, value) in fields.as_object().expect("object") {
-        body[key] = value.clone();
-    }
-    let app = &world.app;
-    let id = app
-        .post("/api/v1/entries", Some(&world.editor), body)
-        .await
-        .expect(201)
-        .json()["id"]
-        .as_i64()
-        .expect("id");
-    app.submit_and_approve(&world.editor, &world.moderator, id, approval)
-        .await;
-    id
+    world.publish(fields, approval).await
 }
 
 pub async fn unpublish(world: &World, id: i64) {
