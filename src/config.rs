@@ -25,13 +25,10 @@ pub struct Config {
     #[arg(long, env = "NEWSFEED_PRODUCTION", default_value_t = false)]
     pub production: bool,
 
-    /// Public base URL, used for absolute links in feeds.
-    #[arg(
-        long,
-        env = "NEWSFEED_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    pub public_url: String,
+    /// Public base URL, for absolute links in feeds, pages and mail
+    /// (default: `http://` and the bind address, `localhost` for 0.0.0.0).
+    #[arg(long, env = "NEWSFEED_PUBLIC_URL")]
+    pub public_url: Option<String>,
 
     /// Lifetime of a login token, in seconds.
     #[arg(long, env = "NEWSFEED_TOKEN_TTL", default_value_t = 12 * 3600)]
@@ -53,9 +50,28 @@ pub struct Config {
     #[arg(long, env = "NEWSFEED_RETRACTION_DAYS", default_value_t = 90)]
     pub retraction_days: u32,
 
-    /// Failed logins allowed per IP and per account in 15 minutes.
+    /// Failed logins allowed per account from one client address in 15
+    /// minutes; then that pair gets 429 until the window ends.
     #[arg(long, env = "NEWSFEED_LOGIN_ATTEMPTS", default_value_t = 10)]
     pub login_attempts: u32,
+
+    /// Failed logins allowed per client address (any account) in 15 minutes.
+    #[arg(long, env = "NEWSFEED_LOGIN_ATTEMPTS_PER_IP", default_value_t = 50)]
+    pub login_attempts_per_ip: u32,
+
+    /// Failed logins per account (from all addresses) in 15 minutes after
+    /// which every further attempt for it is slowed down (never refused, so
+    /// nobody can lock the owner out).
+    #[arg(
+        long,
+        env = "NEWSFEED_LOGIN_ATTEMPTS_PER_ACCOUNT",
+        default_value_t = 200
+    )]
+    pub login_attempts_per_account: u32,
+
+    /// Password checks waiting for a free core beyond this many get 503.
+    #[arg(long, env = "NEWSFEED_PASSWORD_QUEUE", default_value_t = 64)]
+    pub password_queue: usize,
 
     /// Access requests accepted per IP and hour (the form is public).
     #[arg(long, env = "NEWSFEED_ACCESS_REQUESTS_PER_HOUR", default_value_t = 5)]
@@ -75,6 +91,23 @@ pub struct Config {
     pub db_pool: u32,
 }
 
+impl Config {
+    /// The public base URL without a trailing slash: `--public-url`, or
+    /// derived from `--bind` so that links follow the port.
+    pub fn public_base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => {
+                let bind = self
+                    .bind
+                    .replace("0.0.0.0:", "localhost:")
+                    .replace("[::]:", "localhost:");
+                format!("http://{bind}")
+            }
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         use clap::Parser;
@@ -85,5 +118,31 @@ impl Default for Config {
         }
         // One source of defaults: the clap attributes above (env vars still apply).
         Wrapper::parse_from(["newsfeed"]).config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_url_follows_the_bind_address() {
+        let config = |bind: &str, public_url: Option<&str>| Config {
+            bind: bind.into(),
+            public_url: public_url.map(str::to_string),
+            ..Config::default()
+        };
+        assert_eq!(
+            config("127.0.0.1:9999", None).public_base_url(),
+            "http://127.0.0.1:9999"
+        );
+        assert_eq!(
+            config("0.0.0.0:80", None).public_base_url(),
+            "http://localhost:80"
+        );
+        assert_eq!(
+            config("0.0.0.0:80", Some("https://feed.qgis.org/")).public_base_url(),
+            "https://feed.qgis.org"
+        );
     }
 }

@@ -34,12 +34,18 @@ pub enum AppError {
     /// Something with this unique name or address already exists.
     #[error("{0}")]
     Duplicate(String),
+    /// The group is suspended or removed.
+    #[error("{0}")]
+    GroupInactive(String),
     /// Any other clash with the current state.
     #[error("{0}")]
     Conflict(String),
     /// Too many attempts from this client or for this account.
     #[error("too many attempts; try again in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
+    /// Too busy right now (e.g. every core is checking passwords).
+    #[error("too busy; try again in {retry_after} seconds")]
+    Unavailable { retry_after: u64 },
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     /// A failure that is ours, not the client's; `source` goes to the logs.
@@ -89,6 +95,7 @@ impl From<Refusal> for AppError {
             Refusal::Forbidden(message) => Self::Forbidden(message),
             Refusal::Stale { current_version } => Self::StaleVersion { current_version },
             Refusal::InvalidTransition(message) => Self::InvalidTransition(message),
+            Refusal::GroupInactive(message) => Self::GroupInactive(message),
             Refusal::Conflict(message) => Self::Conflict(message),
         }
     }

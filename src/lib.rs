@@ -44,7 +44,7 @@ pub fn openapi() -> poem_openapi::OpenApiService<api::Apis, ()> {
 pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     let service = openapi();
     let problems = Arc::new(api::problem::Problems::new(
-        &state.config.public_url,
+        &state.config.public_base_url(),
         &service.spec(),
     ));
     let max_body = state.config.max_body_bytes;
@@ -57,6 +57,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         .around(move |endpoint, request| {
             api::problem::render_errors(endpoint, request, problems.clone())
         })
+        .around(middleware::security_headers)
         .with(poem::middleware::Tracing)
         .data(state)
 }

@@ -2,7 +2,7 @@ use poem::Request;
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
-use super::text::Text;
+use super::json::JsonBody;
 use super::{ApiTags, BearerAuth, Created, instant};
 use crate::AppState;
 use crate::domain::AccessRequestStatus;
@@ -14,35 +14,39 @@ use crate::service::access_requests;
 pub struct AccessRequestsApi;
 
 /// A request for a new group to get access.
-#[derive(Object, Clone, Debug)]
+#[derive(Object, Clone, Debug, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct AccessRequestInput {
     /// Name of the group.
-    pub group_name: Text,
+    pub group_name: String,
     /// Wished slug; derived from the name when absent.
-    pub slug: Option<Text>,
+    pub slug: Option<String>,
     /// ISO 3166-1 alpha-2 country, or empty.
     #[oai(default)]
-    pub country: Text,
+    #[serde(default)]
+    pub country: String,
     /// Group website, or empty.
     #[oai(default)]
-    pub website: Text,
+    #[serde(default)]
+    pub website: String,
     /// Where to reach the person asking.
-    pub contact_email: Text,
+    pub contact_email: String,
     /// Who the group is and what it will publish.
     #[oai(default)]
-    pub message: Text,
+    #[serde(default)]
+    pub message: String,
 }
 
 impl From<AccessRequestInput> for AccessRequestForm {
     fn from(input: AccessRequestInput) -> Self {
         Self {
-            group_name: input.group_name.into(),
-            slug: input.slug.map(String::from),
-            country: input.country.into(),
-            website: input.website.into(),
-            contact_email: input.contact_email.into(),
-            message: input.message.into(),
+            group_name: input.group_name,
+            slug: input.slug,
+            country: input.country,
+            website: input.website,
+            contact_email: input.contact_email,
+            message: input.message,
         }
     }
 }
@@ -79,12 +83,13 @@ impl From<access_request::Model> for AccessRequestOut {
     }
 }
 
-#[derive(Object)]
+#[derive(Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 struct Decision {
     /// Required to reject; shown to the requester.
     #[oai(nullable)]
-    comment: Option<Text>,
+    comment: Option<String>,
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::AccessRequests")]
@@ -96,7 +101,7 @@ impl AccessRequestsApi {
         state: Data<&AppState>,
         request: &Request,
         remote: &RemoteAddr,
-        body: Json<AccessRequestInput>,
+        body: JsonBody<AccessRequestInput>,
     ) -> AppResult<Created<AccessRequestOut>> {
         let ip = super::client_ip(&state, request, remote);
         let request = access_requests::create(&state.services, &body.0.into(), &ip).await?;
@@ -122,7 +127,7 @@ impl AccessRequestsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<i64>,
-        body: Json<Decision>,
+        body: JsonBody<Decision>,
     ) -> AppResult<Json<AccessRequestOut>> {
         let request =
             access_requests::decide(&state.services, &auth.0, *id, true, body.comment.as_deref())
@@ -137,7 +142,7 @@ impl AccessRequestsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<i64>,
-        body: Json<Decision>,
+        body: JsonBody<Decision>,
     ) -> AppResult<Json<AccessRequestOut>> {
         let request = access_requests::decide(
             &state.services,

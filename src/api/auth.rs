@@ -1,21 +1,23 @@
 use poem::Request;
 use poem::web::{Data, RemoteAddr};
-use poem_openapi::{Object, OpenApi, payload::Json};
+use poem_openapi::{Object, OpenApi, Union, payload::Json};
 
-use super::text::Text;
+use super::json::JsonBody;
 use super::users::UserOut;
 use super::{ApiTags, BearerAuth};
 use crate::AppState;
 use crate::error::AppResult;
+use crate::service::users::Identity;
 use crate::service::{auth, users};
 
 pub struct AuthApi;
 
-#[derive(Object)]
+#[derive(Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 struct LoginRequest {
-    email: Text,
-    password: Text,
+    email: String,
+    password: String,
 }
 
 #[derive(Object)]
@@ -28,6 +30,32 @@ struct LoginResponse {
     expires_in: i64,
 }
 
+/// What a group token may do: an editor's work in its one group.
+const TOKEN_SCOPES: [&str; 2] = ["entries:read", "entries:write"];
+
+/// A group's API token, as `GET /me` describes it.
+#[derive(Object)]
+struct TokenIdentity {
+    id: i64,
+    name: String,
+    /// First characters of the secret, to recognize it.
+    prefix: String,
+    /// The group it acts for (as an editor).
+    group: String,
+    /// What it may do there.
+    scopes: Vec<String>,
+}
+
+/// A person or a group token; `kind` says which.
+#[derive(Union)]
+#[oai(discriminator_name = "kind")]
+enum MeOut {
+    #[oai(mapping = "user")]
+    User(UserOut),
+    #[oai(mapping = "group_token")]
+    GroupToken(TokenIdentity),
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Auth")]
 impl AuthApi {
     /// Log in with email and password. Failed attempts are limited per IP and per account.
@@ -37,7 +65,7 @@ impl AuthApi {
         state: Data<&AppState>,
         request: &Request,
         remote: &RemoteAddr,
-        body: Json<LoginRequest>,
+        body: JsonBody<LoginRequest>,
     ) -> AppResult<Json<LoginResponse>> {
         let ip = super::client_ip(&state, request, remote);
         let access_token = auth::login(&state.services, &body.email, &body.password, &ip).await?;
@@ -48,10 +76,21 @@ impl AuthApi {
         }))
     }
 
-    /// Who the credentials belong to, with group memberships.
+    /// What the credential is: a person (with group memberships), or a
+    /// group's API token (its group and what it may do).
     #[oai(path = "/me", method = "get")]
-    async fn me(&self, state: Data<&AppState>, auth: BearerAuth) -> AppResult<Json<UserOut>> {
-        let person = users::person(&state.services, auth.0.attributed_user_id()).await?;
-        Ok(Json(person.into()))
+    async fn me(&self, state: Data<&AppState>, auth: BearerAuth) -> AppResult<Json<MeOut>> {
+        Ok(Json(
+            match users::identity(&state.services, &auth.0).await? {
+                Identity::Person(person) => MeOut::User(person.into()),
+                Identity::GroupToken { token, group_slug } => MeOut::GroupToken(TokenIdentity {
+                    id: token.id,
+                    name: token.name,
+                    prefix: token.prefix,
+                    group: group_slug,
+                    scopes: TOKEN_SCOPES.iter().map(|scope| scope.to_string()).collect(),
+                }),
+            },
+        ))
     }
 }

@@ -4,7 +4,7 @@ use poem_openapi::{
     Object, OpenApi, param::Path, param::Query, payload::Json, types::MaybeUndefined,
 };
 
-use super::text::Text;
+use super::json::JsonBody;
 use super::{ApiTags, BearerAuth, Created, Deleted, instant, page};
 use crate::AppState;
 use crate::domain::entry::{EntryPatch, with_entry_fields};
@@ -18,8 +18,9 @@ pub struct EntriesApi;
 
 /// The request type of each field kind of `with_entry_fields!`.
 macro_rules! input_type {
-    (text) => { Option<Text> };
-    (line) => { MaybeUndefined<Text> };
+    (text) => { MaybeUndefined<String> };
+    (html) => { MaybeUndefined<String> };
+    (line) => { MaybeUndefined<String> };
     (instant) => { MaybeUndefined<DateTime<Utc>> };
     (number) => { MaybeUndefined<f64> };
     (area) => { MaybeUndefined<Vec<Vec<f64>>> };
@@ -27,19 +28,22 @@ macro_rules! input_type {
 
 /// A request field as a patch of the domain field (`None` keeps it).
 macro_rules! to_patch {
-    (text, $value:expr) => {
-        $value.map(String::from)
+    (text, $value:expr, $name:ident, $errors:ident) => {
+        super::not_null(stringify!($name), $value, &mut $errors)
     };
-    (line, $value:expr) => {
+    (html, $value:expr, $name:ident, $errors:ident) => {
+        super::not_null(stringify!($name), $value, &mut $errors)
+    };
+    (line, $value:expr, $name:ident, $errors:ident) => {
         patch($value, String::from)
     };
-    (instant, $value:expr) => {
+    (instant, $value:expr, $name:ident, $errors:ident) => {
         patch($value, |instant| instant.timestamp())
     };
-    (number, $value:expr) => {
+    (number, $value:expr, $name:ident, $errors:ident) => {
         patch($value, |number| number)
     };
-    (area, $value:expr) => {
+    (area, $value:expr, $name:ident, $errors:ident) => {
         patch($value, area_points)
     };
 }
@@ -47,6 +51,7 @@ macro_rules! to_patch {
 /// The response type of each field kind.
 macro_rules! output_type {
     (text) => { String };
+    (html) => { String };
     (line) => { Option<String> };
     (instant) => { Option<DateTime<Utc>> };
     (number) => { Option<f64> };
@@ -92,14 +97,17 @@ macro_rules! entry_input {
         common: [$($common_kind:ident $common:ident $common_doc:literal),* $(,)?],
         kind: [$($kind_kind:ident $kind:ident $kind_doc:literal),* $(,)?] $(,)?
     ) => {
-        /// Create or update an entry. On create `group`, `kind` and `title` are required;
-        /// on update `version` is, and absent fields keep their value (`null` clears one).
-        #[derive(Object, Clone, Debug, Default)]
+        /// Create or update an entry. On create `group`, `kind`, `title` and
+        /// `content` are required, and each kind's own fields as described; on
+        /// update `version` is, absent fields keep their value, `null` clears an
+        /// optional one and is refused for a required one.
+        #[derive(Object, Clone, Debug, Default, serde::Deserialize)]
         #[oai(deny_unknown_fields)]
+        #[serde(deny_unknown_fields, default)]
         pub struct EntryInput {
             /// Slug of the group that publishes the entry (create only).
             #[oai(nullable)]
-            pub group: Option<Text>,
+            pub group: Option<String>,
             /// Kind of entry (create only).
             #[oai(nullable)]
             pub kind: Option<EntryKind>,
@@ -111,12 +119,13 @@ macro_rules! entry_input {
         }
 
         impl EntryInput {
-            fn into_patch(self) -> (Option<String>, Option<EntryKind>, Option<i32>, EntryPatch) {
+            fn into_patch(self) -> AppResult<(Option<String>, Option<EntryKind>, Option<i32>, EntryPatch)> {
+                let mut errors = Vec::new();
                 let patch = EntryPatch {
-                    $($common: to_patch!($common_kind, self.$common),)*
-                    $($kind: to_patch!($kind_kind, self.$kind),)*
+                    $($common: to_patch!($common_kind, self.$common, $common, errors),)*
+                    $($kind: to_patch!($kind_kind, self.$kind, $kind, errors),)*
                 };
-                (self.group.map(String::from), self.kind, self.version, patch)
+                super::checked((self.group, self.kind, self.version, patch), errors)
             }
         }
     };
@@ -124,8 +133,8 @@ macro_rules! entry_input {
 
 with_entry_fields!(entry_input);
 
-/// Builds `EntryOut` by munching the field rows: text fields are always
-/// present, the others nullable.
+/// Builds `EntryOut` by munching the field rows: text and HTML fields are
+/// always present, the others nullable.
 macro_rules! entry_output_fields {
     (@munch [$($fields:tt)*]) => {
         /// An entry as its group and moderators see it.
@@ -151,6 +160,9 @@ macro_rules! entry_output_fields {
         }
     };
     (@munch [$($fields:tt)*] text $name:ident $doc:literal, $($rest:tt)*) => {
+        entry_output_fields!(@munch [$($fields)* $name: String,] $($rest)*);
+    };
+    (@munch [$($fields:tt)*] html $name:ident $doc:literal, $($rest:tt)*) => {
         entry_output_fields!(@munch [$($fields)* $name: String,] $($rest)*);
     };
     (@munch [$($fields:tt)*] $kind:ident $name:ident $doc:literal, $($rest:tt)*) => {
@@ -193,12 +205,13 @@ macro_rules! entry_output {
 with_entry_fields!(entry_output);
 
 /// What a moderator (or an editor, for submit and withdraw) sends with an action.
-#[derive(Object, Clone, Debug, Default)]
+#[derive(Object, Clone, Debug, Default, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ActionInput {
     /// Why; required to reject, request changes, unpublish and comment.
     #[oai(nullable)]
-    pub comment: Option<Text>,
+    pub comment: Option<String>,
     /// The version the action is based on; a stale one gets 409.
     #[oai(nullable)]
     pub version: Option<i32>,
@@ -219,7 +232,7 @@ pub struct ActionInput {
 impl From<ActionInput> for ActionRequest {
     fn from(input: ActionInput) -> Self {
         Self {
-            comment: input.comment.map(String::from),
+            comment: input.comment,
             version: input.version,
             sticky: input.sticky,
             priority: input.priority,
@@ -294,9 +307,9 @@ impl EntriesApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        body: Json<EntryInput>,
+        body: JsonBody<EntryInput>,
     ) -> AppResult<Created<EntryOut>> {
-        let (group, kind, version, patch) = body.0.into_patch();
+        let (group, kind, version, patch) = body.0.into_patch()?;
         let new = NewEntry {
             group,
             kind,
@@ -329,7 +342,7 @@ impl EntriesApi {
             group: group.0,
             status: *status,
             kind: *kind,
-            language: None,
+            languages: Vec::new(),
             limit,
             offset,
         };
@@ -359,9 +372,9 @@ impl EntriesApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<i64>,
-        body: Json<EntryInput>,
+        body: JsonBody<EntryInput>,
     ) -> AppResult<Json<EntryOut>> {
-        let (group, kind, version, patch) = body.0.into_patch();
+        let (group, kind, version, patch) = body.0.into_patch()?;
         let request = EditRequest {
             group,
             kind,
@@ -394,19 +407,20 @@ impl EntriesApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<i64>,
-        body: Json<Option<ActionInput>>,
+        body: JsonBody<Option<ActionInput>>,
     ) -> AppResult<Json<EntryOut>> {
         act(&state, &auth, *id, Action::Submit, body.0).await
     }
 
-    /// Withdraw an entry that is not yet approved (and take a live revision offline).
+    /// Withdraw an entry: take back a draft or a submission, or take a live
+    /// entry offline (clients that show it are told to drop it).
     #[oai(path = "/entries/:id/withdraw", method = "post")]
     async fn withdraw(
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<i64>,
-        body: Json<Option<ActionInput>>,
+        body: JsonBody<Option<ActionInput>>,
     ) -> AppResult<Json<EntryOut>> {
         act(&state, &auth, *id, Action::Withdraw, body.0).await
     }

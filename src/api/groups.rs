@@ -1,7 +1,7 @@
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{Object, OpenApi, param::Path, payload::Json, types::MaybeUndefined};
 
-use super::text::Text;
+use super::json::JsonBody;
 use super::{ApiTags, BearerAuth, Created, Deleted, instant};
 use crate::AppState;
 use crate::domain::group::GroupPatch;
@@ -13,39 +13,43 @@ use crate::service::groups;
 pub struct GroupsApi;
 
 /// A group as an admin creates or updates it (absent fields keep their value on update).
-#[derive(Object, Clone, Debug, Default)]
+#[derive(Object, Clone, Debug, Default, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct GroupInput {
     /// Lower-case letters, digits and dashes; 2 to 64 characters. Fixed once created.
     #[oai(nullable)]
-    pub slug: Option<Text>,
-    /// Display name.
+    pub slug: MaybeUndefined<String>,
+    /// Display name (required to create).
     #[oai(nullable)]
-    pub name: Option<Text>,
+    pub name: MaybeUndefined<String>,
     /// ISO 3166-1 alpha-2 country, or empty for international groups.
     #[oai(nullable)]
-    pub country: Option<Text>,
+    pub country: MaybeUndefined<String>,
     /// Group website (http or https), or empty.
     #[oai(nullable)]
-    pub website: Option<Text>,
+    pub website: MaybeUndefined<String>,
     /// Contact person or address.
     #[oai(nullable)]
-    pub contact: Option<Text>,
+    pub contact: MaybeUndefined<String>,
     /// Active groups publish; suspended ones cannot submit; removed ones are hidden.
     #[oai(nullable)]
-    pub status: Option<GroupStatus>,
+    pub status: MaybeUndefined<GroupStatus>,
 }
 
-impl From<GroupInput> for GroupPatch {
-    fn from(input: GroupInput) -> Self {
-        Self {
-            slug: input.slug.map(String::from),
-            name: input.name.map(String::from),
-            country: input.country.map(String::from),
-            website: input.website.map(String::from),
-            contact: input.contact.map(String::from),
-            status: input.status,
-        }
+impl GroupInput {
+    /// The patch it asks for; `null` is refused (leave a field out to keep it).
+    fn into_patch(self) -> AppResult<GroupPatch> {
+        let mut errors = Vec::new();
+        let patch = GroupPatch {
+            slug: super::not_null("slug", self.slug, &mut errors),
+            name: super::not_null("name", self.name, &mut errors),
+            country: super::not_null("country", self.country, &mut errors),
+            website: super::not_null("website", self.website, &mut errors),
+            contact: super::not_null("contact", self.contact, &mut errors),
+            status: super::not_null("status", self.status, &mut errors),
+        };
+        super::checked(patch, errors)
     }
 }
 
@@ -73,11 +77,12 @@ impl From<group::Model> for GroupOut {
     }
 }
 
-#[derive(Object)]
+#[derive(Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 struct AddMember {
     /// Email of an existing user.
-    email: Text,
+    email: String,
     role: GroupRole,
 }
 
@@ -100,11 +105,12 @@ impl From<(membership::Model, user::Model)> for MemberOut {
     }
 }
 
-#[derive(Object)]
+#[derive(Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 struct CreateToken {
     /// What the token is for, e.g. `website CI`.
-    name: Text,
+    name: String,
 }
 
 #[derive(Object)]
@@ -156,17 +162,25 @@ impl GroupsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        body: Json<GroupInput>,
+        body: JsonBody<GroupInput>,
     ) -> AppResult<Created<GroupOut>> {
-        let group = groups::create(&state.services, &auth.0, &body.0.into()).await?;
+        let group = groups::create(&state.services, &auth.0, &body.0.into_patch()?).await?;
         Ok(Created::Created(Json(group.into())))
     }
 
-    /// One group, active or not.
+    /// One group, active or suspended; with an admin's bearer token, removed ones too.
     #[oai(path = "/groups/:slug", method = "get")]
-    async fn get(&self, state: Data<&AppState>, slug: Path<String>) -> AppResult<Json<GroupOut>> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        request: &poem::Request,
+        slug: Path<String>,
+    ) -> AppResult<Json<GroupOut>> {
+        let principal = super::optional_principal(&state, request).await?;
         Ok(Json(
-            groups::get_public(&state.services, &slug).await?.into(),
+            groups::get(&state.services, principal.as_ref(), &slug)
+                .await?
+                .into(),
         ))
     }
 
@@ -177,9 +191,9 @@ impl GroupsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         slug: Path<String>,
-        body: Json<GroupInput>,
+        body: JsonBody<GroupInput>,
     ) -> AppResult<Json<GroupOut>> {
-        let group = groups::update(&state.services, &auth.0, &slug, &body.0.into()).await?;
+        let group = groups::update(&state.services, &auth.0, &slug, &body.0.into_patch()?).await?;
         Ok(Json(group.into()))
     }
 
@@ -202,7 +216,7 @@ impl GroupsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         slug: Path<String>,
-        body: Json<AddMember>,
+        body: JsonBody<AddMember>,
     ) -> AppResult<Created<MemberOut>> {
         let member =
             groups::add_member(&state.services, &auth.0, &slug, &body.email, body.role).await?;
@@ -241,7 +255,7 @@ impl GroupsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         slug: Path<String>,
-        body: Json<CreateToken>,
+        body: JsonBody<CreateToken>,
     ) -> AppResult<Created<CreatedToken>> {
         let (token, secret) =
             groups::create_token(&state.services, &auth.0, &slug, &body.name).await?;

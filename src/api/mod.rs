@@ -8,9 +8,9 @@ mod enums;
 mod feeds;
 mod groups;
 mod health;
+mod json;
 mod moderation;
 pub mod problem;
-mod text;
 mod users;
 
 use chrono::{DateTime, Utc};
@@ -20,6 +20,7 @@ use poem_openapi::{SecurityScheme, Tags, auth::Bearer};
 
 use crate::AppState;
 use crate::domain::authz::Principal;
+use crate::error::{AppError, AppResult};
 
 pub type Apis = (
     health::HealthApi,
@@ -78,6 +79,51 @@ async fn check_bearer(request: &Request, bearer: Bearer) -> poem::Result<Princip
         )
     })?;
     Ok(crate::service::auth::authenticate(&state.services, &bearer.token).await?)
+}
+
+/// The principal of a request that may carry a bearer credential: `None`
+/// without one, 401 for a bad one.
+async fn optional_principal(state: &AppState, request: &Request) -> AppResult<Option<Principal>> {
+    let Some(header) = request.headers().get(poem::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let bearer = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(|| AppError::Unauthorized("use `Authorization: Bearer <token>`".into()))?;
+    Ok(Some(
+        crate::service::auth::authenticate(&state.services, bearer.trim()).await?,
+    ))
+}
+
+/// A field an update may leave out (keeping its value) but not set to `null`.
+fn not_null<T>(
+    field: &str,
+    value: poem_openapi::types::MaybeUndefined<T>,
+    errors: &mut Vec<crate::domain::FieldError>,
+) -> Option<T> {
+    use poem_openapi::types::MaybeUndefined;
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Value(value) => Some(value),
+        MaybeUndefined::Null => {
+            errors.push(crate::domain::FieldError::new(
+                field,
+                "must not be null (leave it out to keep the current value)",
+            ));
+            None
+        }
+    }
+}
+
+/// The request, or its field errors.
+fn checked<T>(value: T, errors: Vec<crate::domain::FieldError>) -> AppResult<T> {
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 /// A stored unix-seconds instant as an RFC 3339 date-time.

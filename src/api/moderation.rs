@@ -2,10 +2,11 @@ use poem::web::Data;
 use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
 
 use super::entries::{ActionInput, EntryOut, EntryPage, act};
+use super::json::JsonBody;
 use super::{ApiTags, BearerAuth, page};
 use crate::AppState;
 use crate::domain::{Action, EntryKind};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::service::entries::{self, EntryFilter};
 
 pub struct ModerationApi;
@@ -21,6 +22,7 @@ impl ModerationApi {
         auth: BearerAuth,
         kind: Query<Option<EntryKind>>,
         group: Query<Option<String>>,
+        /// Comma list of language codes (`en`, `pt_BR`; only the first two letters count), as the feeds take them.
         lang: Query<Option<String>>,
         /// Page size, 1 to 200 (default 50).
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
@@ -34,7 +36,8 @@ impl ModerationApi {
             group: group.0,
             status: None,
             kind: *kind,
-            language: lang.0,
+            languages: crate::domain::codes::language_list(lang.as_deref())
+                .map_err(AppError::BadRequest)?,
             limit,
             offset,
         };
@@ -50,7 +53,7 @@ impl ModerationApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<i64>,
-        body: Json<Option<ActionInput>>,
+        body: JsonBody<Option<ActionInput>>,
     ) -> AppResult<Json<EntryOut>> {
         act(&state, &auth, *id, Action::Approve, body.0).await
     }
@@ -62,7 +65,7 @@ impl ModerationApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<i64>,
-        body: Json<Option<ActionInput>>,
+        body: JsonBody<Option<ActionInput>>,
     ) -> AppResult<Json<EntryOut>> {
         act(&state, &auth, *id, Action::Reject, body.0).await
     }
@@ -74,7 +77,7 @@ impl ModerationApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<i64>,
-        body: Json<Option<ActionInput>>,
+        body: JsonBody<Option<ActionInput>>,
     ) -> AppResult<Json<EntryOut>> {
         act(&state, &auth, *id, Action::RequestChanges, body.0).await
     }
@@ -86,7 +89,7 @@ impl ModerationApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<i64>,
-        body: Json<Option<ActionInput>>,
+        body: JsonBody<Option<ActionInput>>,
     ) -> AppResult<Json<EntryOut>> {
         act(&state, &auth, *id, Action::Unpublish, body.0).await
     }
@@ -98,7 +101,7 @@ impl ModerationApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<i64>,
-        body: Json<Option<ActionInput>>,
+        body: JsonBody<Option<ActionInput>>,
     ) -> AppResult<Json<EntryOut>> {
         act(&state, &auth, *id, Action::Comment, body.0).await
     }

@@ -25,16 +25,18 @@ pub enum ProblemType {
     StaleVersion,
     InvalidTransition,
     Duplicate,
+    GroupInactive,
     Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,
     Validation,
     RateLimited,
     Internal,
+    Unavailable,
 }
 
 impl ProblemType {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 16] = [
         Self::BadRequest,
         Self::Unauthorized,
         Self::Forbidden,
@@ -43,12 +45,14 @@ impl ProblemType {
         Self::StaleVersion,
         Self::InvalidTransition,
         Self::Duplicate,
+        Self::GroupInactive,
         Self::Conflict,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
         Self::Validation,
         Self::RateLimited,
         Self::Internal,
+        Self::Unavailable,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -119,6 +123,12 @@ impl ProblemType {
                 "Already exists",
                 "Something with this unique slug or email address exists already.",
             ),
+            Self::GroupInactive => (
+                "group-inactive",
+                409,
+                "Group not active",
+                "The entry's group is suspended or removed: it cannot submit, and nothing of it can be approved.",
+            ),
             Self::Conflict => (
                 "conflict",
                 409,
@@ -155,6 +165,12 @@ impl ProblemType {
                 "Internal error",
                 "Something failed on our side; it has been logged.",
             ),
+            Self::Unavailable => (
+                "unavailable",
+                503,
+                "Busy",
+                "The service is too busy for this right now: wait the seconds in `Retry-After`.",
+            ),
         }
     }
 
@@ -172,8 +188,10 @@ impl ProblemType {
             AppError::StaleVersion { .. } => Self::StaleVersion,
             AppError::InvalidTransition(_) => Self::InvalidTransition,
             AppError::Duplicate(_) => Self::Duplicate,
+            AppError::GroupInactive(_) => Self::GroupInactive,
             AppError::Conflict(_) => Self::Conflict,
             AppError::RateLimited { .. } => Self::RateLimited,
+            AppError::Unavailable { .. } => Self::Unavailable,
             AppError::Database(_) | AppError::Internal { .. } => Self::Internal,
         }
     }
@@ -190,6 +208,7 @@ impl ProblemType {
             415 => Self::UnsupportedMediaType,
             422 => Self::Validation,
             429 => Self::RateLimited,
+            503 => Self::Unavailable,
             400..=499 => Self::BadRequest,
             _ => Self::Internal,
         }
@@ -212,8 +231,9 @@ pub struct Problem {
     /// A URI naming the kind of problem: `<public url>/problems/` followed by
     /// one of `bad-request`, `unauthorized`, `forbidden`, `not-found`,
     /// `method-not-allowed`, `stale-version`, `invalid-transition`,
-    /// `duplicate`, `conflict`, `payload-too-large`, `unsupported-media-type`,
-    /// `validation`, `rate-limited`, `internal`. Each URI serves a description.
+    /// `duplicate`, `group-inactive`, `conflict`, `payload-too-large`,
+    /// `unsupported-media-type`, `validation`, `rate-limited`, `internal`,
+    /// `unavailable`. Each URI serves a description.
     #[oai(rename = "type")]
     pub kind: String,
     /// Short summary of the kind of problem.
@@ -238,7 +258,7 @@ impl From<AppError> for poem::Error {
 }
 
 /// The statuses every API operation may answer with a problem document.
-const PROBLEM_STATUSES: [(u16, &str); 9] = [
+const PROBLEM_STATUSES: [(u16, &str); 10] = [
     (400, "The request could not be parsed"),
     (401, "Missing or invalid credentials"),
     (403, "Authenticated, but not allowed to do this"),
@@ -254,6 +274,7 @@ const PROBLEM_STATUSES: [(u16, &str); 9] = [
     ),
     (422, "A field failed validation"),
     (429, "Too many attempts"),
+    (503, "Too busy right now; retry after `Retry-After` seconds"),
 ];
 
 impl ApiResponse for AppError {
@@ -336,7 +357,9 @@ impl Problems {
             _ => {}
         }
         let retry_after = match error {
-            AppError::RateLimited { retry_after } => Some(*retry_after),
+            AppError::RateLimited { retry_after } | AppError::Unavailable { retry_after } => {
+                Some(*retry_after)
+            }
             _ => None,
         };
         (problem, retry_after)
@@ -351,8 +374,11 @@ impl Problems {
                 let detail = if status.is_server_error() {
                     tracing::error!(%error, "request failed");
                     "internal error".to_string()
+                } else if status == StatusCode::UNAUTHORIZED {
+                    // poem says only "authorization error".
+                    "missing or malformed credentials: send `Authorization: Bearer <token>`".into()
                 } else {
-                    error.to_string()
+                    truncated(&error.to_string())
                 };
                 let mut problem = self.document(kind, detail);
                 problem.status = status.as_u16();
@@ -360,6 +386,12 @@ impl Problems {
             }
         };
         let mut response = problem_response(&problem);
+        if response.status() == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"newsfeed\""),
+            );
+        }
         if let Some(retry_after) = retry_after {
             response
                 .headers_mut()
@@ -377,6 +409,20 @@ impl Problems {
                     .insert(header::ALLOW, methods.clone());
             }
         }
+    }
+}
+
+/// Longest `detail` taken from a parser message, which may quote the input.
+const MAX_DETAIL_CHARS: usize = 300;
+
+fn truncated(text: &str) -> String {
+    if text.chars().count() > MAX_DETAIL_CHARS {
+        format!(
+            "{}…",
+            text.chars().take(MAX_DETAIL_CHARS).collect::<String>()
+        )
+    } else {
+        text.to_string()
     }
 }
 
@@ -450,7 +496,7 @@ mod tests {
                 "{kind:?} not in the spec"
             );
             assert_eq!(ProblemType::from_slug(kind.slug()), Some(kind));
-            assert!(kind.status().is_client_error() || kind == ProblemType::Internal);
+            assert!(kind.status().is_client_error() || kind.status().is_server_error());
         }
     }
 }

@@ -1,7 +1,7 @@
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{Object, OpenApi, param::Path, payload::Json, types::MaybeUndefined};
 
-use super::text::Text;
+use super::json::JsonBody;
 use super::{ApiTags, BearerAuth, Created};
 use crate::AppState;
 use crate::domain::user::NewUser;
@@ -11,26 +11,28 @@ use crate::service::users::{self, Person, UserChange};
 
 pub struct UsersApi;
 
-#[derive(Object)]
+#[derive(Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 struct CreateUser {
-    email: Text,
+    email: String,
     /// 8 to 1024 characters.
-    password: Text,
-    display_name: Text,
+    password: String,
+    display_name: String,
     role: Role,
 }
 
-#[derive(Object)]
+#[derive(Object, Default, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 struct UpdateUser {
     #[oai(nullable)]
-    display_name: Option<Text>,
+    display_name: MaybeUndefined<String>,
     #[oai(nullable)]
-    role: Option<Role>,
+    role: MaybeUndefined<Role>,
     /// A disabled person cannot log in and their login tokens stop working.
     #[oai(nullable)]
-    disabled: Option<bool>,
+    disabled: MaybeUndefined<bool>,
 }
 
 #[derive(Object)]
@@ -76,13 +78,13 @@ impl UsersApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        body: Json<CreateUser>,
+        body: JsonBody<CreateUser>,
     ) -> AppResult<Created<UserOut>> {
         let body = body.0;
         let new = NewUser {
-            email: body.email.into(),
-            password: body.password.into(),
-            display_name: body.display_name.into(),
+            email: body.email,
+            password: body.password,
+            display_name: body.display_name,
             role: body.role,
         };
         let person = users::create(&state.services, &auth.0, new).await?;
@@ -107,14 +109,16 @@ impl UsersApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<i64>,
-        body: Json<UpdateUser>,
+        body: JsonBody<UpdateUser>,
     ) -> AppResult<Json<UserOut>> {
         let body = body.0;
+        let mut errors = Vec::new();
         let change = UserChange {
-            display_name: body.display_name.map(String::from),
-            role: body.role,
-            disabled: body.disabled,
+            display_name: super::not_null("display_name", body.display_name, &mut errors),
+            role: super::not_null("role", body.role, &mut errors),
+            disabled: super::not_null("disabled", body.disabled, &mut errors),
         };
+        let change = super::checked(change, errors)?;
         let person = users::update(&state.services, &auth.0, *id, change).await?;
         Ok(Json(person.into()))
     }

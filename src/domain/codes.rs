@@ -66,6 +66,44 @@ pub fn is_currency(code: &str) -> bool {
     CURRENCIES.binary_search(&code).is_ok()
 }
 
+/// A comma list of language tags as QGIS and browsers send them:
+/// `pt_BR,EN,de-AT` -> `["pt", "en", "de"]` (only the first two letters
+/// count, any case; empty means none). The error names the bad item.
+pub fn language_list(lang: Option<&str>) -> Result<Vec<String>, String> {
+    let mut codes: Vec<String> = Vec::new();
+    for code in lang
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        let (head, tail) = (
+            code.get(..2).unwrap_or_default(),
+            code.get(2..).unwrap_or_default(),
+        );
+        let well_formed = head.len() == 2
+            && head.bytes().all(|b| b.is_ascii_alphabetic())
+            && tail.len() <= 16
+            && (tail.is_empty()
+                || (tail.starts_with(['_', '-'])
+                    && tail[1..]
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                    && tail.len() > 1));
+        if !well_formed {
+            return Err(format!(
+                "lang must be a comma list of language codes such as en or pt_BR, not {}",
+                super::validate::quoted(code)
+            ));
+        }
+        let head = head.to_ascii_lowercase();
+        if !codes.contains(&head) {
+            codes.push(head);
+        }
+    }
+    Ok(codes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +116,16 @@ mod tests {
         assert!(is_language("pt") && !is_language("xx"));
         assert!(is_country("BR") && !is_country("XX"));
         assert!(is_currency("EUR") && !is_currency("EURO"));
+    }
+
+    #[test]
+    fn language_lists_keep_the_first_two_letters() {
+        assert_eq!(
+            language_list(Some(" pt_BR,EN ,de-AT,pt")),
+            Ok(vec!["pt".to_string(), "en".into(), "de".into()])
+        );
+        assert_eq!(language_list(Some("")), Ok(vec![]));
+        assert!(language_list(Some("e")).is_err());
+        assert!(language_list(Some("english!")).is_err());
     }
 }

@@ -14,7 +14,8 @@ use super::{EntryKind, codes, geo::Point, limits, sanitize};
 /// `kind name "description"` rows in two lists: the fields every entry has,
 /// and the fields that belong to particular kinds (events and meetups,
 /// crowdfunding). The kind says how each layer represents the field:
-/// - `text`: always present (possibly empty), `String`
+/// - `text`: always present (possibly empty), one line, `String`
+/// - `html`: always present, sanitized HTML (may hold newlines), `String`
 /// - `line`: optional text, `Option<String>`
 /// - `instant`: optional instant, `Option<i64>` unix seconds
 /// - `number`: optional `f64`
@@ -25,8 +26,8 @@ macro_rules! with_entry_fields {
     ($callback:ident) => {
         $callback! {
             common: [
-                text title "Plain-text title, at most 255 characters.",
-                text content "HTML body; sanitized to p, br, a, strong, em, b, i, u, ul, ol, li, blockquote, code.",
+                text title "Plain-text title, at most 255 characters. Required.",
+                html content "HTML body, required; sanitized to p, br, a, strong, em, b, i, u, ul, ol, li, blockquote, code.",
                 text url "Link for \"read more\" (http or https), or empty.",
                 text image "Image URL (http or https), or empty.",
                 line language "ISO 639-1 language; absent or null means every language.",
@@ -36,16 +37,16 @@ macro_rules! with_entry_fields {
                 instant publish_to "Not shown from this instant on.",
             ],
             kind: [
-                instant starts_at "Event or meetup start.",
-                instant ends_at "Event or meetup end.",
-                line timezone "IANA time zone of an event or meetup, e.g. `Europe/Berlin`.",
-                line location_name "Where an event or meetup takes place.",
-                number latitude "Latitude of the venue, -90 to 90.",
-                number longitude "Longitude of the venue, -180 to 180.",
-                line online_url "Link to join online.",
-                number goal_amount "Crowdfunding goal, more than zero.",
-                line currency "ISO 4217 currency of the goal.",
-                instant deadline "Crowdfunding deadline.",
+                instant starts_at "Event or meetup start. Required for events and meetups, refused for other kinds.",
+                instant ends_at "Event or meetup end, not before the start. Required for events and meetups, refused for other kinds.",
+                line timezone "IANA time zone of an event or meetup, e.g. `Europe/Berlin`. Required for events and meetups, refused for other kinds.",
+                line location_name "Where an event or meetup takes place (events and meetups only).",
+                number latitude "Latitude of the venue, -90 to 90, with `longitude` (events and meetups only).",
+                number longitude "Longitude of the venue, -180 to 180, with `latitude` (events and meetups only).",
+                line online_url "Link to join online (events and meetups only).",
+                number goal_amount "Crowdfunding goal, more than zero. Required for crowdfunding, refused for other kinds.",
+                line currency "ISO 4217 currency of the goal. Required for crowdfunding, refused for other kinds.",
+                instant deadline "Crowdfunding deadline. Required for crowdfunding, refused for other kinds.",
             ],
         }
     };
@@ -55,6 +56,7 @@ pub(crate) use with_entry_fields;
 /// The domain type of each field kind of [`with_entry_fields!`].
 macro_rules! field_type {
     (text) => { String };
+    (html) => { String };
     (line) => { Option<String> };
     (instant) => { Option<i64> };
     (number) => { Option<f64> };
@@ -113,6 +115,13 @@ pub fn validate(
 
     fields.title = check.line("title", &fields.title, limits::TITLE_CHARS, true);
 
+    if fields
+        .content
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        check.fail("content", "must not contain control characters");
+    }
     fields.content = sanitize::clean_html(fields.content.trim());
     let content_chars = sanitize::plain_text(&fields.content).trim().chars().count();
     if content_chars == 0 {

@@ -43,7 +43,8 @@ pub fn next_status(from: EntryStatus, action: Action, in_feed: bool) -> Option<E
         // sends the edit to review while the approved revision stays live.
         (Action::Edit, Pending | Approved) => Some(Pending),
         (Action::Submit, Draft | ChangesRequested) => Some(Pending),
-        (Action::Withdraw, Draft | Pending | ChangesRequested) => Some(Withdrawn),
+        // The group may take back what it sent, and take its own live entry offline.
+        (Action::Withdraw, Draft | Pending | ChangesRequested | Approved) => Some(Withdrawn),
         (Action::Approve, Pending) => Some(Approved),
         // Rejecting an edit of a live entry refuses the edit, not the entry:
         // it goes back to the approved revision that is still live.
@@ -62,12 +63,13 @@ pub fn is_deletable(status: EntryStatus, ever_published: bool) -> bool {
     !ever_published && matches!(status, Draft | Withdrawn)
 }
 
-/// Only active groups submit: suspended ones keep what was approved.
-pub fn require_active_group(slug: &str, status: GroupStatus) -> Result<(), Refusal> {
+/// Only active groups write and submit, and only their entries are
+/// approved: a suspended group keeps what was approved before.
+pub fn require_active_group(slug: &str, status: GroupStatus, doing: &str) -> Result<(), Refusal> {
     match status {
         GroupStatus::Active => Ok(()),
-        GroupStatus::Suspended | GroupStatus::Removed => Err(Refusal::Forbidden(format!(
-            "group {slug} is {status} and cannot submit entries"
+        GroupStatus::Suspended | GroupStatus::Removed => Err(Refusal::GroupInactive(format!(
+            "group {slug} is {status}: {doing}"
         ))),
     }
 }
@@ -194,8 +196,18 @@ pub fn plan_action(
             current_version: entry.version,
         });
     }
-    if action == Action::Submit {
-        require_active_group(entry.group_slug, entry.group_status)?;
+    match action {
+        Action::Submit => require_active_group(
+            entry.group_slug,
+            entry.group_status,
+            "it cannot submit entries",
+        )?,
+        Action::Approve => require_active_group(
+            entry.group_slug,
+            entry.group_status,
+            "its entries cannot be approved",
+        )?,
+        _ => {}
     }
     let from = entry.status;
     let to = next_status(from, action, entry.in_feed).ok_or_else(|| {
@@ -321,7 +333,11 @@ pub fn plan_edit(
             current_version: entry.version,
         });
     }
-    require_active_group(entry.group_slug, entry.group_status)?;
+    require_active_group(
+        entry.group_slug,
+        entry.group_status,
+        "it cannot edit entries",
+    )?;
     let from = entry.status;
     let to = next_status(from, Action::Edit, entry.in_feed).ok_or_else(|| {
         Refusal::InvalidTransition(format!("an entry that is {from} cannot be edited"))
@@ -382,6 +398,14 @@ mod tests {
         assert_eq!(next_status(Pending, Action::Unpublish, false), None);
         assert_eq!(next_status(Pending, Action::Reject, true), Some(Approved));
         assert_eq!(next_status(Pending, Action::Reject, false), Some(Rejected));
+    }
+
+    #[test]
+    fn editors_can_take_their_live_entry_offline() {
+        assert_eq!(
+            next_status(Approved, Action::Withdraw, true),
+            Some(Withdrawn)
+        );
     }
 
     #[test]

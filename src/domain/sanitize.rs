@@ -47,6 +47,33 @@ pub fn plain_text(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// Whether `character` may appear in published text: no control characters
+/// (newlines and tabs only where `multiline`), nothing XML 1.0 forbids.
+fn publishable(character: char, multiline: bool) -> bool {
+    match character {
+        '\n' | '\t' => multiline,
+        '\u{FFFE}' | '\u{FFFF}' => false,
+        // Direction overrides make one text display as another.
+        other => !other.is_control() && !super::validate::is_bidi_control(other),
+    }
+}
+
+/// `text` without what no feed format may carry: every output (JSON, XML,
+/// iCalendar, HTML) then only has to escape its own syntax. Stored text is
+/// validated on the way in; this also covers what older versions or an
+/// import stored.
+pub fn publishable_text(text: &str, multiline: bool) -> std::borrow::Cow<'_, str> {
+    if text.chars().all(|c| publishable(c, multiline)) {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(
+            text.chars()
+                .filter(|c| publishable(*c, multiline))
+                .collect(),
+        )
+    }
+}
+
 /// Escapes plain text for insertion into HTML (QGIS inserts titles unescaped).
 pub fn escape_html(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -81,6 +108,16 @@ mod tests {
     #[test]
     fn plain_text_counts_what_readers_see() {
         assert_eq!(plain_text("<p>a &amp; <b>b</b></p>"), "a & b");
+    }
+
+    #[test]
+    fn published_text_has_no_controls() {
+        assert_eq!(publishable_text("a\r\nb\u{7}c", false), "abc");
+        assert_eq!(publishable_text("a\r\nb\tc\u{FFFF}", true), "a\nb\tc");
+        assert!(matches!(
+            publishable_text("clean", false),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

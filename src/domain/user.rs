@@ -1,6 +1,6 @@
 //! People: what makes an email, a password and a display name acceptable.
 
-use super::validate::{Checker, FieldError};
+use super::validate::{Checker, FieldError, is_bidi_control};
 use super::{Role, limits};
 
 /// A plausible email address, normalized to lower case.
@@ -13,7 +13,9 @@ pub fn normalize_email(field: &str, email: &str) -> Result<String, FieldError> {
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
         })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || is_bidi_control(c));
     if plausible {
         Ok(email)
     } else {
@@ -84,6 +86,7 @@ mod tests {
             "a b@x.org",
             "ada@x.",
             "ada@x.org\0",
+            "ada\u{202e}@x.org",
         ] {
             assert!(normalize_email("e", bad).is_err(), "{bad}");
         }

@@ -31,6 +31,8 @@ pub enum Refusal {
     #[error("{0}")]
     InvalidTransition(String),
     #[error("{0}")]
+    GroupInactive(String),
+    #[error("{0}")]
     Conflict(String),
 }
 
@@ -48,8 +50,23 @@ impl From<Vec<FieldError>> for Refusal {
 
 /// Unicode controls that reorder text (embeddings, overrides, isolates):
 /// in a name or title they make one string display as another.
-fn is_bidi_control(character: char) -> bool {
+pub fn is_bidi_control(character: char) -> bool {
     matches!(character, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// How much of a refused value an error message repeats back.
+const MAX_QUOTED_CHARS: usize = 40;
+
+/// `text` quoted for an error message, cut short when long.
+pub fn quoted(text: &str) -> String {
+    if text.chars().count() > MAX_QUOTED_CHARS {
+        format!(
+            "{:?}…",
+            text.chars().take(MAX_QUOTED_CHARS).collect::<String>()
+        )
+    } else {
+        format!("{text:?}")
+    }
 }
 
 /// Whether `text` is an absolute http(s) URL with a host.

@@ -6,4 +6,5 @@ pub mod entry;
 pub mod entry_event;
 pub mod group;
 pub mod membership;
+pub mod rate_limit;
 pub mod user;

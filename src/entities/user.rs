@@ -12,6 +12,8 @@ pub struct Model {
     pub password_hash: String,
     pub role: Role,
     pub disabled: bool,
+    /// Login tokens issued under another value no longer work.
+    pub credentials_version: i32,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::Settings;
-use crate::domain::entry::{EntryFields, LiveRevision};
+use crate::domain::entry::{EntryFields, LiveRevision, with_entry_fields};
 use crate::domain::limits::{MAX_PK, TAG_URI_YEAR};
 use crate::domain::{EntryKind, GroupStatus, geo, sanitize};
 use crate::entities::{entry, group};
@@ -24,8 +24,8 @@ impl From<group::Model> for GroupInfo {
     fn from(group: group::Model) -> Self {
         Self {
             id: group.id,
+            name: sanitize::publishable_text(&group.name, false).into_owned(),
             slug: group.slug,
-            name: group.name,
             removed: group.status == GroupStatus::Removed,
         }
     }
@@ -76,7 +76,7 @@ impl Item {
                 return None;
             }
         };
-        let fields = live.fields;
+        let fields = publishable(live.fields);
         let image = absolute(&settings.public_url, &fields.image);
         let link = if fields.url.is_empty() {
             format!("{}/#entry-{}", settings.public_url, model.id)
@@ -193,6 +193,39 @@ impl Item {
                 .is_none_or(|language| languages.iter().any(|wanted| wanted == language))
     }
 }
+
+/// What a text field kind of `with_entry_fields!` becomes in a feed.
+macro_rules! publishable_value {
+    (text, $value:expr) => {
+        sanitize::publishable_text(&$value, false).into_owned()
+    };
+    (html, $value:expr) => {
+        sanitize::publishable_text(&$value, true).into_owned()
+    };
+    (line, $value:expr) => {
+        $value.map(|text| sanitize::publishable_text(&text, false).into_owned())
+    };
+    ($kind:ident, $value:expr) => {
+        $value
+    };
+}
+
+macro_rules! publishable_fields {
+    (
+        common: [$($common_kind:ident $common:ident $common_doc:literal),* $(,)?],
+        kind: [$($kind_kind:ident $kind:ident $kind_doc:literal),* $(,)?] $(,)?
+    ) => {
+        /// `fields` with every text cleaned of what no feed may carry.
+        fn publishable(fields: EntryFields) -> EntryFields {
+            EntryFields {
+                $($common: publishable_value!($common_kind, fields.$common),)*
+                $($kind: publishable_value!($kind_kind, fields.$kind),)*
+            }
+        }
+    };
+}
+
+with_entry_fields!(publishable_fields);
 
 /// `url` made absolute against the public URL (stored images may be paths).
 fn absolute(public_url: &str, url: &str) -> String {

@@ -3,6 +3,7 @@
 //! per request. Renderers turn the snapshot into bytes once per variant.
 
 mod http;
+mod ics;
 mod item;
 mod params;
 mod render;
@@ -105,7 +106,7 @@ pub struct FeedHub {
 
 impl FeedHub {
     pub fn new(config: &Config, db: DatabaseConnection, clock: Clock) -> Self {
-        let public_url = config.public_url.trim_end_matches('/').to_string();
+        let public_url = config.public_base_url();
         let host = url::Url::parse(&public_url)
             .ok()
             .and_then(|url| url.host_str().map(str::to_string))

@@ -3,7 +3,8 @@
 //! reason otherwise.
 
 use crate::domain::geo::Point;
-use crate::domain::{EntryKind, TextEnum};
+use crate::domain::validate::quoted;
+use crate::domain::{EntryKind, TextEnum, codes};
 
 /// QGIS 3.36 and later drop entries whose `publish_to` is past when they
 /// come again; older versions show whatever they receive for a session.
@@ -66,13 +67,14 @@ impl QgisQuery {
         let json_flag = match nonempty(json) {
             None | Some("0" | "false") => false,
             Some("1" | "true") => true,
-            Some(other) => return Err(format!("json must be 1 or 0, not {other:?}")),
+            Some(other) => return Err(format!("json must be 1 or 0, not {}", quoted(other))),
         };
         let after = nonempty(after)
             .map(|text| match text.parse::<f64>() {
                 Ok(value) if value.is_finite() && (0.0..=MAX_AFTER).contains(&value) => Ok(value),
                 _ => Err(format!(
-                    "after must be unix seconds (an integer or decimal number from 0 to {MAX_AFTER}), not {text:?}"
+                    "after must be unix seconds (an integer or decimal number from 0 to {MAX_AFTER}), not {}",
+                    quoted(text)
                 )),
             })
             .transpose()?;
@@ -86,7 +88,7 @@ impl QgisQuery {
         };
         Ok(Self {
             json: is_qgis || json_flag,
-            languages: languages(lang)?,
+            languages: codes::language_list(lang)?,
             after,
             point,
             knows_retractions: !is_qgis
@@ -130,7 +132,8 @@ impl FeedQuery {
         for kind in split(kinds) {
             let kind = EntryKind::parse(&kind.to_ascii_lowercase()).ok_or_else(|| {
                 format!(
-                    "unknown kind {kind:?}; use one of {}",
+                    "unknown kind {}; use one of {}",
+                    quoted(kind),
                     EntryKind::ALL
                         .iter()
                         .map(|k| k.as_str())
@@ -142,7 +145,7 @@ impl FeedQuery {
         }
         parsed.sort_by_key(|kind| kind.as_str());
         parsed.dedup();
-        let mut languages = languages(lang)?;
+        let mut languages = codes::language_list(lang)?;
         languages.sort();
         Ok(Self {
             groups: slugs,
@@ -180,46 +183,12 @@ fn split(values: &[String]) -> impl Iterator<Item = &str> {
         .filter(|value| !value.is_empty())
 }
 
-/// `pt_BR,EN,de-AT` -> `["pt", "en", "de"]`: only the first two letters count.
-fn languages(lang: Option<&str>) -> Result<Vec<String>, String> {
-    let mut codes: Vec<String> = Vec::new();
-    for code in lang
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        let (head, tail) = (
-            code.get(..2).unwrap_or_default(),
-            code.get(2..).unwrap_or_default(),
-        );
-        let well_formed = head.len() == 2
-            && head.bytes().all(|b| b.is_ascii_alphabetic())
-            && tail.len() <= 16
-            && (tail.is_empty()
-                || (tail.starts_with(['_', '-'])
-                    && tail[1..]
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-                    && tail.len() > 1));
-        if !well_formed {
-            return Err(format!(
-                "lang must be a comma list of language codes such as en or pt_BR, not {code:?}"
-            ));
-        }
-        let head = head.to_ascii_lowercase();
-        if !codes.contains(&head) {
-            codes.push(head);
-        }
-    }
-    Ok(codes)
-}
-
 fn coordinate(name: &str, text: &str, limit: f64) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(value) if value.is_finite() && (-limit..=limit).contains(&value) => Ok(value),
         _ => Err(format!(
-            "{name} must be a number from -{limit} to {limit}, not {text:?}"
+            "{name} must be a number from -{limit} to {limit}, not {}",
+            quoted(text)
         )),
     }
 }

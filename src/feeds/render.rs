@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use poem::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::ics::{Ics, geo};
 use super::{FeedFormat, FeedHub, FeedQuery, Item, QgisQuery, Rendered, Snapshot};
 use crate::domain::entry::{EntryFields, with_entry_fields};
 use crate::domain::limits::TAG_URI_YEAR;
@@ -119,8 +120,10 @@ pub fn feed(
 }
 
 /// What goes into the QGIS array: live entries (changed since `after`, if
-/// given), then, for clients that understand it, entries gone since `after`
-/// with a past `publish_to`; each as (`l`ive or `g`one, id, pre-rendered JSON).
+/// given; at most `--feed-max-items`), then, for clients that understand it,
+/// every entry gone since `after` with a past `publish_to` (small, and never
+/// capped: a dropped retraction would leave the entry on screen for good);
+/// each as (`l`ive or `g`one, id, pre-rendered JSON).
 fn qgis_selection<'a>(
     hub: &FeedHub,
     snapshot: &'a Snapshot,
@@ -138,7 +141,8 @@ fn qgis_selection<'a>(
                 .after
                 .is_none_or(|after| item.published_at().max(item.changed_at) as f64 >= after)
         })
-        .map(|item| ('l', item.id, item.qgis_live.as_str()));
+        .map(|item| ('l', item.id, item.qgis_live.as_str()))
+        .take(hub.settings.max_items);
     let gone = snapshot
         .items
         .iter()
@@ -150,7 +154,7 @@ fn qgis_selection<'a>(
             }
             _ => None,
         });
-    live.chain(gone).take(hub.settings.max_items).collect()
+    live.chain(gone).collect()
 }
 
 /// The QGIS array of `objects`.
@@ -497,14 +501,14 @@ impl View<'_> {
     /// Upcoming events and meetups that were published, whether or not their
     /// publication window is still open; retracted ones as cancelled until they pass.
     fn ics(&self) -> String {
-        use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
         let now = self.snapshot.built_at;
-        // RFC 5545 wants exactly one PRODID: start empty rather than from the crate's default.
-        let mut calendar = Calendar::empty();
-        calendar.append_property(("VERSION", "2.0"));
-        calendar.append_property(("PRODID", "-//newsfeed//feeds//EN"));
-        calendar.append_property(("CALSCALE", "GREGORIAN"));
-        calendar.name(&self.title());
+        let mut ics = Ics::new();
+        ics.raw("BEGIN", "VCALENDAR")
+            .raw("VERSION", "2.0")
+            .raw("PRODID", "-//newsfeed//feeds//EN")
+            .raw("CALSCALE", "GREGORIAN")
+            .text("NAME", &self.title())
+            .text("X-WR-CALNAME", &self.title());
         for item in self.snapshot.items.iter().filter(|item| {
             item.kind.is_dated()
                 && self.matches(item)
@@ -515,35 +519,39 @@ impl View<'_> {
             let (Some(starts), Some(ends)) = (fields.starts_at, item.event_end()) else {
                 continue;
             };
-            let mut event =
-                Event::with_uid(&format!("entry-{}@{}", item.id, self.hub.settings.host));
-            event
-                .timestamp(date(item.changed_at))
-                .last_modified(date(item.changed_at))
-                .summary(&fields.title)
-                .description(&plain_text(&fields.content))
-                .starts(date(starts))
-                .ends(date(ends))
-                .url(&item.link)
-                .status(if item.in_feed {
-                    EventStatus::Confirmed
-                } else {
-                    EventStatus::Cancelled
-                });
-            if let Some(place) = &fields.location_name {
-                event.location(place);
-            } else if let Some(online) = &fields.online_url {
-                event.location(online);
+            ics.raw("BEGIN", "VEVENT")
+                .raw(
+                    "UID",
+                    &format!("entry-{}@{}", item.id, self.hub.settings.host),
+                )
+                .instant("DTSTAMP", item.changed_at)
+                .instant("LAST-MODIFIED", item.changed_at)
+                .instant("DTSTART", starts)
+                .instant("DTEND", ends)
+                .text("SUMMARY", &fields.title)
+                .text("DESCRIPTION", &plain_text(&fields.content))
+                .raw("URL", &item.link)
+                .raw(
+                    "STATUS",
+                    if item.in_feed {
+                        "CONFIRMED"
+                    } else {
+                        "CANCELLED"
+                    },
+                );
+            if let Some(place) = fields.location_name.as_ref().or(fields.online_url.as_ref()) {
+                ics.text("LOCATION", place);
             }
             if let (Some(lat), Some(lon)) = (fields.latitude, fields.longitude) {
-                event.add_property("GEO", format!("{lat};{lon}"));
+                ics.raw("GEO", &geo(lat, lon));
             }
             if let Some(timezone) = &fields.timezone {
                 // The times are UTC; the venue's zone helps clients display them.
-                event.add_property("X-NEWSFEED-TIMEZONE", timezone.as_str());
+                ics.text("X-NEWSFEED-TIMEZONE", timezone);
             }
-            calendar.push(event.done());
+            ics.raw("END", "VEVENT");
         }
-        calendar.done().to_string()
+        ics.raw("END", "VCALENDAR");
+        ics.finish()
     }
 }

@@ -4,28 +4,38 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
-use super::{Services, groups, lookup};
+use super::rate_limit::Reserved;
+use super::{Services, groups};
 use crate::domain::access_request::AccessRequestForm;
 use crate::domain::authz::Principal;
 use crate::domain::group::GroupFields;
 use crate::domain::validate::Checker;
-use crate::domain::{AccessRequestStatus, GroupRole, GroupStatus, limits};
-use crate::entities::{access_request, membership};
+use crate::domain::{AccessRequestStatus, GroupStatus, limits};
+use crate::entities::access_request;
 use crate::error::{AppError, AppResult};
 
-/// Stores a request from the public form, limited per client address.
+/// Stores a request from the public form, limited per client address (the
+/// attempt is reserved first; an invalid request gives it back).
 pub async fn create(
     services: &Services,
     form: &AccessRequestForm,
     client: &str,
 ) -> AppResult<access_request::Model> {
-    let limiter = &services.access_request_limiter;
-    if let Some(retry_after) = limiter.retry_after(client) {
+    let limit = &services.limits.access_requests;
+    if let Reserved::Full { retry_after } = limit.reserve(&services.db, client).await? {
         return Err(AppError::RateLimited { retry_after });
     }
+    let stored = store(services, form).await;
+    if stored.is_err() {
+        limit.release(&services.db, client).await?;
+    }
+    stored
+}
+
+async fn store(services: &Services, form: &AccessRequestForm) -> AppResult<access_request::Model> {
     let valid = form.validate()?;
     let now = services.now();
-    let request = access_request::ActiveModel {
+    Ok(access_request::ActiveModel {
         group_name: Set(valid.group.name),
         slug: Set(valid.group.slug),
         country: Set(valid.group.country),
@@ -41,9 +51,7 @@ pub async fn create(
         ..Default::default()
     }
     .insert(&services.db)
-    .await?;
-    limiter.record(client);
-    Ok(request)
+    .await?)
 }
 
 pub async fn list(
@@ -59,8 +67,7 @@ pub async fn list(
     Ok(query.all(&services.db).await?)
 }
 
-/// Approves (creating the group, with the requester as owner when they have an
-/// account) or rejects (with a reason) a pending request.
+/// Approves (creating the group) or rejects (with a reason) a pending request.
 pub async fn decide(
     services: &Services,
     principal: &Principal,
@@ -103,19 +110,9 @@ pub async fn decide(
             website: request.website.clone(),
             contact: request.contact_email.clone(),
         };
+        // No member yet: the contact address came from a public form, so
+        // owning the group needs proof of it (an invitation), not a match.
         let group = groups::insert(&txn, fields, GroupStatus::Active, now).await?;
-        if let Some(user) = lookup::user_by_email(&txn, &request.contact_email).await? {
-            membership::ActiveModel {
-                user_id: Set(user.id),
-                group_id: Set(group.id),
-                role: Set(GroupRole::Owner),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-        }
         active.group_id = Set(Some(group.id));
         active.status = Set(AccessRequestStatus::Approved);
     } else {

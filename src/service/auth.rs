@@ -1,7 +1,10 @@
 //! Who a request is: bearer credentials to a principal, and logging in.
 
+use std::time::Duration;
+
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
+use super::rate_limit::Reserved;
 use super::tokens::{API_TOKEN_PREFIX, sha256_hex};
 use super::{Services, lookup};
 use crate::domain::GroupStatus;
@@ -11,6 +14,9 @@ use crate::error::{AppError, AppResult};
 
 /// Recording a token's use more often than this would write on every call of a busy CI job.
 const TOKEN_USE_RECORD_SECS: i64 = 60;
+/// How long each login attempt for an account waits once the account has
+/// seen more failures than `--login-attempts-per-account`.
+const ACCOUNT_SLOWDOWN: Duration = Duration::from_secs(1);
 
 fn unauthorized() -> AppError {
     AppError::Unauthorized("invalid or expired credentials".into())
@@ -21,11 +27,11 @@ pub async fn authenticate(services: &Services, bearer: &str) -> AppResult<Princi
     if bearer.starts_with(API_TOKEN_PREFIX) {
         return authenticate_api_token(services, bearer).await;
     }
-    let user_id = services.jwt.user_id(bearer).ok_or_else(unauthorized)?;
-    let user = user::Entity::find_by_id(user_id)
+    let subject = services.jwt.subject(bearer).ok_or_else(unauthorized)?;
+    let user = user::Entity::find_by_id(subject.user_id)
         .one(&services.db)
         .await?
-        .filter(|user| !user.disabled)
+        .filter(|user| !user.disabled && user.credentials_version == subject.credentials_version)
         .ok_or_else(unauthorized)?;
     principal_for_user(services, user).await
 }
@@ -46,18 +52,37 @@ pub async fn principal_for_user(services: &Services, user: user::Model) -> AppRe
     })
 }
 
+/// A group token acts as an editor of its group for as long as the person
+/// who issued it could: it stops working when they are disabled or are no
+/// longer a member of the group (admins excepted), so the entries it writes
+/// are never attributed to someone without the right to write them.
 async fn authenticate_api_token(services: &Services, secret: &str) -> AppResult<Principal> {
+    let db = &services.db;
     let token = api_token::Entity::find()
         .filter(api_token::Column::SecretSha256.eq(sha256_hex(secret)))
-        .one(&services.db)
+        .one(db)
         .await?
         .filter(|token| token.revoked_at.is_none())
         .ok_or_else(unauthorized)?;
     let group_exists = group::Entity::find_by_id(token.group_id)
-        .one(&services.db)
+        .one(db)
         .await?
         .is_some_and(|group| group.status != GroupStatus::Removed);
-    if !group_exists {
+    let creator = user::Entity::find_by_id(token.created_by)
+        .one(db)
+        .await?
+        .filter(|creator| !creator.disabled);
+    let creator_may_write = match &creator {
+        Some(creator) if creator.role == crate::domain::Role::Admin => true,
+        Some(creator) => membership::Entity::find()
+            .filter(membership::Column::UserId.eq(creator.id))
+            .filter(membership::Column::GroupId.eq(token.group_id))
+            .one(db)
+            .await?
+            .is_some(),
+        None => false,
+    };
+    if !group_exists || !creator_may_write {
         return Err(unauthorized());
     }
     let now = services.now();
@@ -67,7 +92,7 @@ async fn authenticate_api_token(services: &Services, secret: &str) -> AppResult<
     {
         let mut active: api_token::ActiveModel = token.clone().into();
         active.last_used_at = Set(Some(now));
-        active.update(&services.db).await?;
+        active.update(db).await?;
     }
     Ok(Principal::GroupToken {
         token_id: token.id,
@@ -77,35 +102,76 @@ async fn authenticate_api_token(services: &Services, secret: &str) -> AppResult<
     })
 }
 
-/// Checks email and password, rate limited per IP and per account; returns a login token.
-pub async fn login(
+/// Checks email and password under the login limits and returns the person.
+///
+/// Every attempt is counted before the password is checked, per account and
+/// client address (`--login-attempts`) and per address (`--login-attempts-per-ip`);
+/// a success gives the attempts back. Past `--login-attempts-per-account`
+/// failures from anywhere, attempts for that account are slowed, never
+/// refused, so that no stranger can lock the owner out.
+pub async fn verify_login(
     services: &Services,
     email: &str,
     password: &str,
-    ip: &str,
-) -> AppResult<String> {
+    client: &str,
+) -> AppResult<user::Model> {
     let email = email.trim().to_lowercase();
-    let keys = [format!("ip:{ip}"), format!("account:{email}")];
-    let limiter = &services.login_limiter;
-    if let Some(retry_after) = keys.iter().filter_map(|key| limiter.retry_after(key)).max() {
+    let pair = format!("{email}|{client}");
+    let (limits, db) = (&services.limits, &services.db);
+    if let Reserved::Full { retry_after } = limits.login_pair.reserve(db, &pair).await? {
         return Err(AppError::RateLimited { retry_after });
     }
-    let user = lookup::user_by_email(&services.db, &email).await?;
+    if let Reserved::Full { retry_after } = limits.login_address.reserve(db, client).await? {
+        limits.login_pair.release(db, &pair).await?;
+        return Err(AppError::RateLimited { retry_after });
+    }
+    let account_counted = match limits.login_account.reserve(db, &email).await? {
+        Reserved::Granted => true,
+        Reserved::Full { .. } => {
+            tokio::time::sleep(ACCOUNT_SLOWDOWN).await;
+            false
+        }
+    };
+    let checked = check_password(services, &email, password).await;
+    match &checked {
+        // A wrong password stays counted.
+        Ok(None) => {}
+        // A success clears the pair's failures; a check that could not run
+        // (too busy) was no attempt.
+        Ok(Some(_)) => limits.login_pair.reset(db, &pair).await?,
+        Err(_) => limits.login_pair.release(db, &pair).await?,
+    }
+    if !matches!(checked, Ok(None)) {
+        limits.login_address.release(db, client).await?;
+        if account_counted {
+            limits.login_account.release(db, &email).await?;
+        }
+    }
+    checked?.ok_or_else(|| AppError::Unauthorized("wrong email or password".into()))
+}
+
+/// The enabled person with `email` and `password`, if there is one.
+async fn check_password(
+    services: &Services,
+    email: &str,
+    password: &str,
+) -> AppResult<Option<user::Model>> {
+    let user = lookup::user_by_email(&services.db, email).await?;
     let hash = user.as_ref().map(|user| user.password_hash.clone());
     let verified = services
         .passwords
         .verify(password.to_string(), hash)
         .await?;
-    match user {
-        Some(user) if verified && !user.disabled => {
-            limiter.reset(&keys[1]);
-            services.jwt.issue(user.id)
-        }
-        _ => {
-            for key in &keys {
-                limiter.record(key);
-            }
-            Err(AppError::Unauthorized("wrong email or password".into()))
-        }
-    }
+    Ok(user.filter(|user| verified && !user.disabled))
+}
+
+/// Logs in: a login token for the person with `email` and `password`.
+pub async fn login(
+    services: &Services,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> AppResult<String> {
+    let user = verify_login(services, email, password, client).await?;
+    services.jwt.issue(user.id, user.credentials_version)
 }

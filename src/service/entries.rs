@@ -37,7 +37,8 @@ pub struct EntryFilter {
     pub group: Option<String>,
     pub status: Option<EntryStatus>,
     pub kind: Option<EntryKind>,
-    pub language: Option<String>,
+    /// Two-letter languages (entries without a language match any); empty means all.
+    pub languages: Vec<String>,
     pub limit: u64,
     pub offset: u64,
 }
@@ -267,7 +268,7 @@ pub async fn create(
             "you cannot write entries for group {slug}"
         )));
     }
-    require_active_group(&group.slug, group.status)?;
+    require_active_group(&group.slug, group.status, "it cannot write entries")?;
     let mut fields = EntryFields::default();
     fields.apply(new.patch);
     validate(kind, &mut fields, services.config.content_max_chars)?;
@@ -535,13 +536,10 @@ async fn filtered(
     if let Some(kind) = filter.kind {
         condition = condition.add(entry::Column::Kind.eq(kind));
     }
-    if let Some(language) = &filter.language {
-        if language.contains('\0') {
-            return Err(AppError::BadRequest("lang must be a language code".into()));
-        }
+    if !filter.languages.is_empty() {
         condition = condition.add(
             Condition::any()
-                .add(entry::Column::Language.eq(language.to_ascii_lowercase()))
+                .add(entry::Column::Language.is_in(filter.languages.iter().cloned()))
                 .add(entry::Column::Language.is_null()),
         );
     }
@@ -593,6 +591,14 @@ pub async fn queue(
     if !principal.is_moderator() {
         return Err(Refusal::Forbidden("only moderators see the queue".into()).into());
     }
-    let condition = Condition::all().add(entry::Column::Status.eq(EntryStatus::Pending));
+    // A removed group's entries can never be approved: they leave the queue.
+    let removed_groups = sea_orm::sea_query::Query::select()
+        .column(group::Column::Id)
+        .from(group::Entity)
+        .and_where(group::Column::Status.eq(crate::domain::GroupStatus::Removed))
+        .to_owned();
+    let condition = Condition::all()
+        .add(entry::Column::Status.eq(EntryStatus::Pending))
+        .add(entry::Column::GroupId.not_in_subquery(removed_groups));
     filtered(services, condition, filter, true).await
 }

@@ -26,11 +26,16 @@ pub async fn list_public(services: &Services) -> AppResult<Vec<group::Model>> {
         .await?)
 }
 
-/// A group as the public sees it: any but a removed one.
-pub async fn get_public(services: &Services, slug: &str) -> AppResult<group::Model> {
+/// One group: any but a removed one, and for admins removed ones too.
+pub async fn get(
+    services: &Services,
+    principal: Option<&Principal>,
+    slug: &str,
+) -> AppResult<group::Model> {
     let group = lookup::group_by_slug(&services.db, slug).await?;
     match group.status {
         GroupStatus::Active | GroupStatus::Suspended => Ok(group),
+        GroupStatus::Removed if principal.is_some_and(Principal::is_admin) => Ok(group),
         GroupStatus::Removed => Err(AppError::not_found("group")),
     }
 }

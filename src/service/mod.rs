@@ -24,7 +24,7 @@ use crate::clock::Clock;
 use crate::domain::limits;
 use crate::error::StartupError;
 use passwords::Passwords;
-use rate_limit::RateLimiter;
+use rate_limit::Limit;
 use tokens::JwtKeys;
 
 /// What every use case works with.
@@ -35,8 +35,19 @@ pub struct Services {
     pub live: LiveSignal,
     pub passwords: Passwords,
     pub jwt: JwtKeys,
-    pub login_limiter: RateLimiter,
-    pub access_request_limiter: RateLimiter,
+    pub limits: Limits,
+}
+
+/// The attempt budgets (see `rate_limit`).
+pub struct Limits {
+    /// Failed logins per account and client address.
+    pub login_pair: Limit,
+    /// Failed logins per client address.
+    pub login_address: Limit,
+    /// Failed logins per account; past it attempts are slowed, not refused.
+    pub login_account: Limit,
+    /// Access requests per client address.
+    pub access_requests: Limit,
 }
 
 impl Services {
@@ -48,17 +59,33 @@ impl Services {
     ) -> Result<Self, StartupError> {
         Ok(Self {
             jwt: JwtKeys::from_config(&config, &clock)?,
-            passwords: Passwords::new(passwords::default_concurrency()),
-            login_limiter: RateLimiter::new(
-                config.login_attempts,
-                limits::LOGIN_WINDOW_SECS,
-                clock.clone(),
-            ),
-            access_request_limiter: RateLimiter::new(
-                config.access_requests_per_hour,
-                limits::ACCESS_REQUEST_WINDOW_SECS,
-                clock.clone(),
-            ),
+            passwords: Passwords::new(passwords::default_concurrency(), config.password_queue),
+            limits: Limits {
+                login_pair: Limit::new(
+                    "login-pair",
+                    config.login_attempts,
+                    limits::LOGIN_WINDOW_SECS,
+                    clock.clone(),
+                ),
+                login_address: Limit::new(
+                    "login-address",
+                    config.login_attempts_per_ip,
+                    limits::LOGIN_WINDOW_SECS,
+                    clock.clone(),
+                ),
+                login_account: Limit::new(
+                    "login-account",
+                    config.login_attempts_per_account,
+                    limits::LOGIN_WINDOW_SECS,
+                    clock.clone(),
+                ),
+                access_requests: Limit::new(
+                    "access-requests",
+                    config.access_requests_per_hour,
+                    limits::ACCESS_REQUEST_WINDOW_SECS,
+                    clock.clone(),
+                ),
+            },
             db,
             clock,
             config,

@@ -1,6 +1,8 @@
 //! Password hashing with argon2id, off the async workers and bounded: each
-//! hash holds about 19 MiB, so only as many run at once as there are cores.
+//! hash holds about 19 MiB, so only as many run at once as there are cores,
+//! a bounded number wait, and the rest are told to come back (503).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use argon2::Argon2;
@@ -16,28 +18,81 @@ pub fn default_concurrency() -> usize {
 
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    /// Checks waiting for a permit or running.
+    queued: AtomicUsize,
+    max_queued: usize,
+    running: Arc<AtomicUsize>,
+    /// The most that ever ran at once (for tests and metrics).
+    peak: Arc<AtomicUsize>,
 }
 
+/// Seconds a client refused for a full queue should wait.
+const BUSY_RETRY_SECS: u64 = 1;
+
 impl Passwords {
-    pub fn new(concurrency: usize) -> Self {
+    /// At most `concurrency` hashes at once, and `max_waiting` more in line.
+    pub fn new(concurrency: usize, max_waiting: usize) -> Self {
+        let concurrency = concurrency.max(1);
         Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(concurrency)),
+            queued: AtomicUsize::new(0),
+            max_queued: concurrency + max_waiting,
+            running: Arc::new(AtomicUsize::new(0)),
+            peak: Arc::new(AtomicUsize::new(0)),
         }
     }
 
-    /// Runs one argon2 computation when a permit is free.
+    /// How many hashes ran at once at most since the start.
+    pub fn peak_concurrency(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
+    /// How many checks are waiting or running now.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+
+    /// Runs one argon2 computation when a permit is free, if the line is not full.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> AppResult<T> {
-        let _permit = self
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.max_queued {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(AppError::Unavailable {
+                retry_after: BUSY_RETRY_SECS,
+            });
+        }
+        let result = self.run_queued(work).await;
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    async fn run_queued<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|error| AppError::internal("password hashing stopped", error))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|error| AppError::internal("password hashing failed", error))
+        let (running, peak) = (self.running.clone(), self.peak.clone());
+        let result = tokio::task::spawn_blocking(move || {
+            // Counted inside the blocking task, where the memory is used.
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            let result = work();
+            running.fetch_sub(1, Ordering::SeqCst);
+            result
+        })
+        .await
+        .map_err(|error| AppError::internal("password hashing failed", error));
+        // Released once the blocking thread is free again, so the next check
+        // reuses it instead of starting another thread (with its own arena).
+        drop(permit);
+        result
     }
 
     /// An argon2id hash of `password` in PHC string format.
@@ -87,7 +142,7 @@ mod tests {
 
     #[tokio::test]
     async fn passwords_round_trip_with_argon2id() {
-        let passwords = Passwords::new(1);
+        let passwords = Passwords::new(1, 0);
         let hash = passwords
             .hash("correct horse".into())
             .await

@@ -36,6 +36,16 @@ struct Claims {
     sub: String,
     exp: i64,
     iat: i64,
+    /// The person's `credentials_version` when issued: bumped on disable, so
+    /// re-enabling never revives older tokens.
+    ver: i32,
+}
+
+/// Who a valid login token was issued to, and under which credentials version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenSubject {
+    pub user_id: i64,
+    pub credentials_version: i32,
 }
 
 pub struct JwtKeys {
@@ -75,28 +85,33 @@ impl JwtKeys {
         self.ttl
     }
 
-    pub fn issue(&self, user_id: i64) -> AppResult<String> {
+    pub fn issue(&self, user_id: i64, credentials_version: i32) -> AppResult<String> {
         let iat = self.clock.now();
         let claims = Claims {
             sub: user_id.to_string(),
             iat,
             exp: iat.saturating_add(self.ttl),
+            ver: credentials_version,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|error| AppError::internal("token signing failed", error))
     }
 
-    /// The user a valid, unexpired token was issued to.
-    pub fn user_id(&self, token: &str) -> Option<i64> {
+    /// Whom a valid, unexpired token was issued to.
+    pub fn subject(&self, token: &str) -> Option<TokenSubject> {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is judged by our clock, not the library's.
         validation.validate_exp = false;
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .ok()?
             .claims;
-        (claims.exp > self.clock.now())
-            .then(|| claims.sub.parse().ok())
-            .flatten()
+        if claims.exp <= self.clock.now() {
+            return None;
+        }
+        Some(TokenSubject {
+            user_id: claims.sub.parse().ok()?,
+            credentials_version: claims.ver,
+        })
     }
 }
 
@@ -122,10 +137,14 @@ mod tests {
             ..Config::default()
         };
         let keys = JwtKeys::from_config(&config, &clock).unwrap_or_else(|e| panic!("{e}"));
-        let token = keys.issue(7).unwrap_or_default();
-        assert_eq!(keys.user_id(&token), Some(7));
+        let token = keys.issue(7, 2).unwrap_or_default();
+        let subject = TokenSubject {
+            user_id: 7,
+            credentials_version: 2,
+        };
+        assert_eq!(keys.subject(&token), Some(subject));
         clock.advance(60);
-        assert_eq!(keys.user_id(&token), None);
-        assert_eq!(keys.user_id("garbage"), None);
+        assert_eq!(keys.subject(&token), None);
+        assert_eq!(keys.subject("garbage"), None);
     }
 }

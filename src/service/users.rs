@@ -11,7 +11,7 @@ use crate::domain::authz::Principal;
 use crate::domain::user::{NewUser, check_display_name};
 use crate::domain::validate::Checker;
 use crate::domain::{GroupRole, Role};
-use crate::entities::{group, membership, user};
+use crate::entities::{api_token, group, membership, user};
 use crate::error::{AppError, AppResult};
 
 /// A person with the groups they belong to (by slug).
@@ -32,6 +32,7 @@ pub async fn create_user(services: &Services, new: NewUser) -> AppResult<user::M
         password_hash: Set(password_hash),
         role: Set(new.role),
         disabled: Set(false),
+        credentials_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -80,6 +81,37 @@ pub async fn with_memberships(
             user,
         })
         .collect())
+}
+
+/// What a credential is.
+#[derive(Clone, Debug)]
+pub enum Identity {
+    /// A person, logged in.
+    Person(Person),
+    /// A group's API token: an editor of that one group.
+    GroupToken {
+        token: api_token::Model,
+        group_slug: String,
+    },
+}
+
+/// Who or what `principal` is, for `GET /me`.
+pub async fn identity(services: &Services, principal: &Principal) -> AppResult<Identity> {
+    match principal {
+        Principal::User { id, .. } => Ok(Identity::Person(person(services, *id).await?)),
+        Principal::GroupToken { token_id, .. } => {
+            let token = api_token::Entity::find_by_id(*token_id)
+                .one(&services.db)
+                .await?
+                .ok_or_else(|| AppError::not_found("token"))?;
+            let group_slug = group::Entity::find_by_id(token.group_id)
+                .one(&services.db)
+                .await?
+                .map(|group| group.slug)
+                .ok_or_else(|| AppError::not_found("group"))?;
+            Ok(Identity::GroupToken { token, group_slug })
+        }
+    }
 }
 
 /// `user` with their memberships.
@@ -132,6 +164,7 @@ pub async fn update(
             "you cannot demote or disable yourself; ask another admin".into(),
         ));
     }
+    let (existing_disabled, existing_version) = (existing.disabled, existing.credentials_version);
     let mut active: user::ActiveModel = existing.into();
     if let Some(name) = change.display_name {
         let mut check = Checker::new();
@@ -143,6 +176,10 @@ pub async fn update(
         active.role = Set(role);
     }
     if let Some(disabled) = change.disabled {
+        if disabled && !existing_disabled {
+            // Every login token issued so far stops working, even after re-enabling.
+            active.credentials_version = Set(existing_version + 1);
+        }
         active.disabled = Set(disabled);
     }
     active.updated_at = Set(services.now());

@@ -3,6 +3,8 @@
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 
+use futures_util::future::join_all;
+
 use crate::common::{self, Reply, TestApp};
 
 const PASSWORD: &str = "correct horse battery";
@@ -59,14 +61,14 @@ db_test!(
         login(&app, "ada@example.org", "")
             .await
             .expect_problem(401, "unauthorized");
-        // Missing fields are a malformed request.
+        // A missing field is named.
         app.post(
             "/api/v1/auth/login",
             None,
             json!({"email": "ada@example.org"}),
         )
         .await
-        .expect_problem(400, "bad-request");
+        .expect_field_error("password");
     }
 );
 
@@ -81,26 +83,39 @@ db_test!(
         let user_id = app.get("/api/v1/me", Some(&token)).await.json()["id"].clone();
         let sub = user_id.as_i64().expect("id").to_string();
         // The same claims, signed as the server would: accepted.
-        let good = jwt(SECRET, json!({"sub": sub, "iat": now, "exp": now + 60}));
+        let good = jwt(
+            SECRET,
+            json!({"sub": sub, "iat": now, "exp": now + 60, "ver": 0}),
+        );
         app.get("/api/v1/me", Some(&good)).await.expect(200);
         let refused = [
             (
                 "another secret",
                 jwt(
                     "another-secret-another-secret-123",
-                    json!({"sub": sub, "iat": now, "exp": now + 60}),
+                    json!({"sub": sub, "iat": now, "exp": now + 60, "ver": 0}),
                 ),
             ),
             (
                 "expired",
                 jwt(
                     SECRET,
-                    json!({"sub": sub, "iat": now - 7200, "exp": now - 3600}),
+                    json!({"sub": sub, "iat": now - 7200, "exp": now - 3600, "ver": 0}),
                 ),
             ),
             (
                 "unknown user",
-                jwt(SECRET, json!({"sub": "99999", "iat": now, "exp": now + 60})),
+                jwt(
+                    SECRET,
+                    json!({"sub": "99999", "iat": now, "exp": now + 60, "ver": 0}),
+                ),
+            ),
+            (
+                "issued under older credentials",
+                jwt(
+                    SECRET,
+                    json!({"sub": sub, "iat": now, "exp": now + 60, "ver": -1}),
+                ),
             ),
             ("no expiry", jwt(SECRET, json!({"sub": sub, "iat": now}))),
             ("tampered", format!("{}x", &token[..token.len() - 1])),
@@ -146,20 +161,45 @@ fn base64_url(bytes: &[u8]) -> String {
     out
 }
 
+/// A login from `client` (the address a trusted proxy appended).
+async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> Reply {
+    let response = app
+        .client
+        .post("/api/v1/auth/login")
+        .header("x-forwarded-for", client)
+        .body_json(&json!({"email": email, "password": password}))
+        .send()
+        .await;
+    Reply::from(response.0).await
+}
+
+fn behind_a_proxy() -> common::TestAppBuilder {
+    TestApp::builder().config(|c| c.trust_proxy = true)
+}
+
+#[track_caller]
+fn retry_after(reply: &Reply) -> u64 {
+    reply
+        .header("retry-after")
+        .unwrap_or_else(|| panic!("no Retry-After: {:?}", reply.headers))
+        .parse()
+        .expect("Retry-After in seconds")
+}
+
 db_test!(
-    login_attempts_are_rate_limited,
-    TestApp::builder().config(|c| c.login_attempts = 3),
+    failures_lock_out_one_address_for_one_account,
+    behind_a_proxy().config(|c| c.login_attempts = 3),
     |app: common::TestApp| async move {
         app.user("ada@example.org", newsfeed::domain::Role::Member)
             .await;
         for _ in 0..3 {
-            login(&app, "ada@example.org", "wrong")
+            login_from(&app, "198.51.100.7", "ada@example.org", "wrong")
                 .await
                 .expect_problem(401, "unauthorized");
         }
-        // Locked out now, even with the right password.
+        // That address is locked out of that account, even with the right password.
         for password in ["wrong", PASSWORD] {
-            let reply = login(&app, "ada@example.org", password).await;
+            let reply = login_from(&app, "198.51.100.7", "ada@example.org", password).await;
             let problem = reply.expect_problem(429, "rate-limited");
             assert!(
                 problem["detail"]
@@ -167,19 +207,57 @@ db_test!(
                     .is_some_and(|detail| detail.contains("seconds")),
                 "{problem}"
             );
-            let retry_after: u64 = reply
-                .header("retry-after")
-                .unwrap_or_else(|| panic!("no Retry-After: {:?}", reply.headers))
-                .parse()
-                .expect("Retry-After in seconds");
-            assert!((1..=15 * 60).contains(&retry_after), "{retry_after}");
+            assert!((1..=15 * 60).contains(&retry_after(&reply)));
         }
-        // The same address trying another account is limited too.
+        // The owner, elsewhere, is not locked out by a stranger's guesses.
+        login_from(&app, "203.0.113.9", "ada@example.org", PASSWORD)
+            .await
+            .expect(200);
+    }
+);
+
+db_test!(
+    one_address_guessing_many_accounts_is_stopped,
+    behind_a_proxy().config(|c| c.login_attempts_per_ip = 4),
+    |app: common::TestApp| async move {
+        for n in 0..4 {
+            login_from(
+                &app,
+                "198.51.100.7",
+                &format!("user{n}@example.org"),
+                "guess",
+            )
+            .await
+            .expect_problem(401, "unauthorized");
+        }
         app.user("bob@example.org", newsfeed::domain::Role::Member)
             .await;
-        login(&app, "bob@example.org", PASSWORD)
+        login_from(&app, "198.51.100.7", "bob@example.org", PASSWORD)
             .await
             .expect_problem(429, "rate-limited");
+        login_from(&app, "203.0.113.2", "bob@example.org", PASSWORD)
+            .await
+            .expect(200);
+    }
+);
+
+db_test!(
+    an_account_guessed_from_everywhere_is_slowed_never_locked,
+    behind_a_proxy().config(|c| {
+        c.login_attempts = 100;
+        c.login_attempts_per_account = 3;
+    }),
+    |app: common::TestApp| async move {
+        app.user("ada@example.org", newsfeed::domain::Role::Admin)
+            .await;
+        for n in 0..6 {
+            login_from(&app, &format!("198.51.100.{n}"), "ada@example.org", "guess")
+                .await
+                .expect_problem(401, "unauthorized");
+        }
+        login_from(&app, "203.0.113.9", "ada@example.org", PASSWORD)
+            .await
+            .expect(200);
     }
 );
 
@@ -198,16 +276,60 @@ db_test!(
     }
 );
 
-async fn login_via_proxy(app: &TestApp, email: &str, password: &str, forwarded: &str) -> Reply {
-    let response = app
-        .client
-        .post("/api/v1/auth/login")
-        .header("x-forwarded-for", forwarded)
-        .body_json(&json!({"email": email, "password": password}))
-        .send()
+db_test!(
+    concurrent_guesses_are_counted_before_the_password_is_checked,
+    TestApp::builder(),
+    |app: common::TestApp| async move {
+        app.user("ada@example.org", newsfeed::domain::Role::Member)
+            .await;
+        let limit = app.state.config.login_attempts as usize;
+        let replies = join_all((0..50).map(|_| login(&app, "ada@example.org", "wrong"))).await;
+        let count = |status: u16| replies.iter().filter(|r| r.status == status).count();
+        assert_eq!(count(401), limit, "exactly the budget was checked");
+        assert_eq!(count(429), 50 - limit);
+        for reply in replies.iter().filter(|r| r.status == 429) {
+            reply.expect_problem(429, "rate-limited");
+            retry_after(reply);
+        }
+        let bound = newsfeed::service::passwords::default_concurrency();
+        let peak = app.state.services.passwords.peak_concurrency();
+        assert!(
+            (1..=bound).contains(&peak),
+            "{peak} hashes at once, bound {bound}"
+        );
+    }
+);
+
+db_test!(
+    a_full_password_queue_answers_503_with_retry_after,
+    behind_a_proxy().config(|c| c.password_queue = 0),
+    |app: common::TestApp| async move {
+        let clients: Vec<(String, String)> = (0..50)
+            .map(|n| (format!("198.51.100.{n}"), format!("u{n}@example.org")))
+            .collect();
+        let replies = join_all(
+            clients
+                .iter()
+                .map(|(client, email)| login_from(&app, client, email, "guess")),
+        )
         .await;
-    Reply::from(response.0).await
-}
+        let busy: Vec<&Reply> = replies.iter().filter(|r| r.status == 503).collect();
+        assert!(!busy.is_empty(), "some are turned away");
+        for reply in busy {
+            reply.expect_problem(503, "unavailable");
+            assert_eq!(retry_after(reply), 1);
+        }
+        assert!(
+            replies
+                .iter()
+                .all(|r| [401, 503].contains(&r.status.as_u16()))
+        );
+        // Turned away is not an attempt: the address has its whole budget.
+        let bound = newsfeed::service::passwords::default_concurrency();
+        assert!(app.state.services.passwords.peak_concurrency() <= bound);
+        assert_eq!(app.state.services.passwords.queued(), 0);
+    }
+);
 
 /// Behind a proxy every login comes from the proxy's address; `--trust-proxy`
 /// counts failures per client instead, taking the entry the proxy appended.
@@ -220,32 +342,63 @@ async fn proxied(app: TestApp) {
     // The attacker forges a first entry; the proxy appends the real address.
     let attacker = "198.51.100.7, 203.0.113.1";
     for _ in 0..2 {
-        login_via_proxy(&app, "ada@example.org", "wrong", attacker)
+        login_from(&app, attacker, "ada@example.org", "wrong")
             .await
             .expect_problem(401, "unauthorized");
     }
-    let colleague = login_via_proxy(&app, "bob@example.org", PASSWORD, "203.0.113.2").await;
-    let from_attacker = login_via_proxy(&app, "bob@example.org", PASSWORD, "203.0.113.1").await;
+    let colleague = login_from(&app, "203.0.113.2", "bob@example.org", PASSWORD).await;
+    let from_attacker = login_from(&app, "203.0.113.1", "bob@example.org", PASSWORD).await;
     if trust_proxy {
         colleague.expect(200);
         from_attacker.expect_problem(429, "rate-limited");
     } else {
-        // One address for everyone: the attacker locked the colleague out too.
+        // One address for everyone: the attacker used up the colleague's budget too.
         colleague.expect_problem(429, "rate-limited");
     }
 }
 
 db_test!(
     forwarded_addresses_count_per_client_behind_a_trusted_proxy,
-    TestApp::builder().config(|c| {
-        c.login_attempts = 2;
-        c.trust_proxy = true;
-    }),
+    behind_a_proxy().config(|c| c.login_attempts_per_ip = 2),
     proxied
 );
 
 db_test!(
     forwarded_addresses_are_ignored_without_a_trusted_proxy,
-    TestApp::builder().config(|c| c.login_attempts = 2),
+    TestApp::builder().config(|c| c.login_attempts_per_ip = 2),
     proxied
 );
+
+/// Two instances on one PostgreSQL share one budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_on_one_database_share_the_login_budget() {
+    let Some(app) = TestApp::builder()
+        .config(|c| c.login_attempts = 4)
+        .postgres()
+        .await
+    else {
+        return;
+    };
+    let other = newsfeed::AppState::new((*app.state.config).clone())
+        .await
+        .expect("second instance");
+    let other_client = poem::test::TestClient::new(poem::EndpointExt::boxed(newsfeed::app(other)));
+    app.user("ada@example.org", newsfeed::domain::Role::Member)
+        .await;
+    for _ in 0..2 {
+        login(&app, "ada@example.org", "wrong")
+            .await
+            .expect_problem(401, "unauthorized");
+        let reply = other_client
+            .post("/api/v1/auth/login")
+            .body_json(&json!({"email": "ada@example.org", "password": "wrong"}))
+            .send()
+            .await;
+        Reply::from(reply.0)
+            .await
+            .expect_problem(401, "unauthorized");
+    }
+    login(&app, "ada@example.org", PASSWORD)
+        .await
+        .expect_problem(429, "rate-limited");
+}

@@ -80,10 +80,10 @@ db_test!(
         for token in [&w.editor, &w.owner, &token] {
             app.post("/api/v1/entries", Some(token), new_entry.clone())
                 .await
-                .expect_problem(403, "forbidden");
+                .expect_problem(409, "group-inactive");
             act(app, token, draft, "submit", json!({}))
                 .await
-                .expect_problem(403, "forbidden");
+                .expect_problem(409, "group-inactive");
         }
         let version = entry(app, &w.editor, draft).await["version"].clone();
         app.patch(
@@ -92,7 +92,7 @@ db_test!(
             json!({"version": version, "title": "edited"}),
         )
         .await
-        .expect_problem(403, "forbidden");
+        .expect_problem(409, "group-inactive");
         assert_eq!(entry(app, &w.editor, draft).await["status"], "draft");
         // A moderator can still take the group's content offline.
         act(
@@ -208,7 +208,7 @@ async fn request_access(app: &common::TestApp, name: &str, email: &str) -> Value
 }
 
 db_test!(
-    approving_an_access_request_creates_the_group_with_its_owner,
+    approving_an_access_request_creates_the_group,
     |app: common::TestApp| async move {
         let w = World::new(app).await;
         let app = &w.app;
@@ -250,18 +250,21 @@ db_test!(
             slugs(&app.get("/api/v1/groups", None).await.expect(200).json())
                 .contains(&"qgis-italia".to_string())
         );
-        // The requester owns it: sees it in /me, writes for it, issues its tokens.
+        // Whoever typed that address into a public form is not trusted with
+        // the group: an account with that email gains nothing by approval.
         let me = app
             .get("/api/v1/me", Some(&requester))
             .await
             .expect(200)
             .json();
-        assert_eq!(
-            me["memberships"],
-            json!([{"group": "qgis-italia", "role": "owner"}])
-        );
-        app.draft(&requester, "qgis-italia", "Ciao").await;
-        group_token(app, &requester, "qgis-italia", "site").await;
+        assert_eq!(me["memberships"], json!([]));
+        app.post(
+            "/api/v1/groups/qgis-italia/tokens",
+            Some(&requester),
+            json!({"name": "site"}),
+        )
+        .await
+        .expect_problem(403, "forbidden");
         // Deciding again is a conflict, either way.
         app.post(
             &format!("/api/v1/access-requests/{id}/approve"),
@@ -284,6 +287,109 @@ db_test!(
         )
         .await
         .expect_problem(404, "not-found");
+    }
+);
+
+db_test!(
+    nothing_of_a_suspended_or_removed_group_is_approved,
+    |app: common::TestApp| async move {
+        let w = World::new(app).await;
+        let app = &w.app;
+        let pending = entry_in(&w, "pending", "waiting").await;
+        let approve = format!("/api/v1/moderation/entries/{pending}/approve");
+        app.patch(
+            "/api/v1/groups/alpha",
+            Some(&w.admin),
+            json!({"status": "suspended"}),
+        )
+        .await
+        .expect(200);
+        let problem = app
+            .post(&approve, Some(&w.moderator), json!({}))
+            .await
+            .expect_problem(409, "group-inactive");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|detail| detail.contains("alpha is suspended")),
+            "{problem}"
+        );
+        let queue = || async {
+            app.get("/api/v1/moderation/queue", Some(&w.moderator))
+                .await
+                .expect(200)
+                .json()["total"]
+                .clone()
+        };
+        // A suspended group's entry waits in the queue (it may be rejected).
+        assert_eq!(queue().await, 1);
+        app.patch(
+            "/api/v1/groups/alpha",
+            Some(&w.admin),
+            json!({"status": "removed"}),
+        )
+        .await
+        .expect(200);
+        app.post(&approve, Some(&w.moderator), json!({}))
+            .await
+            .expect_problem(409, "group-inactive");
+        assert_eq!(queue().await, 0);
+        assert_eq!(entry(app, &w.admin, pending).await["status"], "pending");
+        assert!(
+            !app.get("/?json=1", None)
+                .await
+                .text
+                .contains(&format!("\"pk\":{pending}"))
+        );
+        // Admins still see the removed group; everyone else gets 404.
+        let removed = app
+            .get("/api/v1/groups/alpha", Some(&w.admin))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(removed["status"], "removed");
+        for token in [None, Some(w.moderator.as_str())] {
+            app.get("/api/v1/groups/alpha", token)
+                .await
+                .expect_problem(404, "not-found");
+        }
+        app.get("/api/v1/groups/alpha", Some("garbage"))
+            .await
+            .expect_problem(401, "unauthorized");
+    }
+);
+
+db_test!(
+    a_burst_of_access_requests_gets_exactly_the_budget,
+    common::TestApp::builder().config(|c| c.access_requests_per_hour = 5),
+    |app: common::TestApp| async move {
+        let bodies: Vec<Value> = (0..20)
+            .map(|n| json!({"group_name": format!("Burst {n}"), "contact_email": format!("b{n}@example.org")}))
+            .collect();
+        let replies = futures_util::future::join_all(
+            bodies
+                .iter()
+                .map(|body| app.post("/api/v1/access-requests", None, body.clone())),
+        )
+        .await;
+        let created = replies.iter().filter(|r| r.status == 201).count();
+        assert_eq!(
+            created,
+            5,
+            "{:?}",
+            replies.iter().map(|r| r.status).collect::<Vec<_>>()
+        );
+        for reply in replies.iter().filter(|r| r.status != 201) {
+            reply.expect_problem(429, "rate-limited");
+        }
+        // Once the budget is spent, even an invalid request is refused before any work.
+        app.post(
+            "/api/v1/access-requests",
+            None,
+            json!({"group_name": "", "contact_email": "x"}),
+        )
+        .await
+        .expect_problem(429, "rate-limited");
     }
 );
 
@@ -321,10 +427,9 @@ db_test!(
             json!({"comment": "  "}),
             json!({"comment": null}),
         ] {
-            crate::support::expect_field_error(
-                &app.post(&path, Some(&w.admin), body).await,
-                "comment",
-            );
+            app.post(&path, Some(&w.admin), body)
+                .await
+                .expect_field_error("comment");
         }
         let rejected = app
             .post(

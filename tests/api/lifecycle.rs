@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::common::{self, World};
-use crate::support::{STATUSES, act, entry, entry_in, expect_field_error, group_token, id_of};
+use crate::support::{STATUSES, act, entry, entry_in, group_token, id_of};
 
 /// What a client sends for `action`, as whom: (actor is a moderator, body).
 fn request(world: &World, action: &str, version: &Value) -> (String, Value) {
@@ -50,6 +50,8 @@ fn expected(status: &str, action: &str) -> Option<&'static str> {
         ("changes_requested", "withdraw") => Some("withdrawn"),
         ("changes_requested", "edit") => Some("changes_requested"),
         ("approved", "unpublish") => Some("unpublished"),
+        // The group may take its own live entry offline.
+        ("approved", "withdraw") => Some("withdrawn"),
         ("approved", "edit") => Some("pending"),
         ("withdrawn", "delete") => Some("gone"),
         _ => None,
@@ -168,7 +170,7 @@ db_test!(
                 json!({"comment": null}),
             ] {
                 let reply = act(app, &w.moderator, id, action, body.clone()).await;
-                let problem = expect_field_error(&reply, "comment");
+                let problem = reply.expect_field_error("comment");
                 assert!(
                     problem["detail"]
                         .as_str()
@@ -189,7 +191,7 @@ db_test!(
             json!({"comment": long}),
         )
         .await;
-        expect_field_error(&reply, "comment");
+        reply.expect_field_error("comment");
         // Approval options belong to approve only.
         let reply = act(
             app,
@@ -199,7 +201,7 @@ db_test!(
             json!({"comment": "no", "sticky": true}),
         )
         .await;
-        expect_field_error(&reply, "sticky");
+        reply.expect_field_error("sticky");
         // Approving needs no comment, but keeps one when given.
         act(
             app,
@@ -409,7 +411,7 @@ db_test!(
             json!({"publish_from": "2030-02-01T00:00:00Z", "publish_to": "2030-01-01T00:00:00Z"}),
         )
         .await;
-        expect_field_error(&reply, "publish_to");
+        reply.expect_field_error("publish_to");
         assert_eq!(entry(app, &w.admin, other).await["status"], "pending");
     }
 );
@@ -548,5 +550,54 @@ db_test!(
                 .await
                 .expect_problem(409, "invalid-transition");
         }
+    }
+);
+
+db_test!(
+    a_group_takes_its_own_live_entry_offline,
+    |app: common::TestApp| async move {
+        let w = World::new(app).await;
+        let app = &w.app;
+        let start = common::now() - 5;
+        let id = entry_in(&w, "approved", "Cancelled talk").await;
+        assert_eq!(feed_title(app, id).await.as_deref(), Some("Cancelled talk"));
+        let withdrawn = act(app, &w.editor, id, "withdraw", json!({}))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(withdrawn["status"], "withdrawn");
+        assert_eq!(withdrawn["live"], false);
+        assert_eq!(feed_title(app, id).await, None);
+        let history = app
+            .get(&format!("/api/v1/entries/{id}/history"), Some(&w.editor))
+            .await
+            .expect(200)
+            .json();
+        let last = history
+            .as_array()
+            .and_then(|h| h.last())
+            .cloned()
+            .expect("event");
+        assert_eq!(last["action"], "withdraw");
+        assert_eq!(last["from_status"], "approved");
+        assert_eq!(last["actor"], "editor");
+        // QGIS 3.36 is told to drop it.
+        let items = app
+            .client
+            .get(format!("/?after={start}"))
+            .header("user-agent", "Mozilla/5.0 QGIS/33600/Linux")
+            .send()
+            .await;
+        let items = common::Reply::from(items.0).await.json();
+        let gone = items
+            .as_array()
+            .and_then(|items| items.iter().find(|item| item["pk"] == id))
+            .cloned()
+            .expect("a retraction");
+        assert!(
+            gone["publish_to"]
+                .as_f64()
+                .is_some_and(|to| to <= common::now() as f64)
+        );
     }
 );

@@ -9,6 +9,7 @@ mod admin_users;
 mod auth;
 mod cluster;
 mod concurrency;
+mod credentials;
 mod groups;
 mod import;
 mod lifecycle;

@@ -101,6 +101,16 @@ db_test!(
         // A language filter keeps entries for every language.
         assert_eq!(ids(&queue(&w, "?lang=pt").await), [for_all, first]);
         assert_eq!(ids(&queue(&w, "?lang=EN").await), [event, for_all, second]);
+        // The same forms as the feeds: regions, any case, comma lists.
+        assert_eq!(ids(&queue(&w, "?lang=pt_BR").await), [for_all, first]);
+        assert_eq!(
+            ids(&queue(&w, "?lang=pt-br,en_GB").await),
+            [event, for_all, second, first]
+        );
+        w.app
+            .get("/api/v1/moderation/queue?lang=english!", Some(&w.moderator))
+            .await
+            .expect_problem(400, "bad-request");
         // Paging keeps the total.
         let page = queue(&w, "?limit=2&offset=1").await;
         assert_eq!(ids(&page), [for_all, second]);

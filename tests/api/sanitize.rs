@@ -141,7 +141,7 @@ db_test!(
                    "content": "<script>alert('only this')</script><img src=x onerror=y>"}),
             )
             .await;
-        crate::support::expect_field_error(&reply, "content");
+        reply.expect_field_error("content");
         // The length limit counts the text a reader sees, not the markup.
         let text = "x".repeat(500);
         let created = create(&w, &format!("<p><strong>{text}</strong></p>")).await;

@@ -57,3 +57,67 @@ db_test!(
             .expect_problem(415, "unsupported-media-type");
     }
 );
+
+db_test!(
+    headers_a_browser_and_a_client_rely_on,
+    |app: common::TestApp| async move {
+        let page = app.get("/", None).await;
+        page.expect(200);
+        let policy = page.header("content-security-policy").unwrap_or_default();
+        for part in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(policy.contains(part), "{policy}");
+        }
+        assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(page.header("referrer-policy"), Some("same-origin"));
+        assert_eq!(page.header("x-frame-options"), Some("DENY"));
+        let docs = app.get("/api/docs/", None).await;
+        assert!(
+            docs.header("content-security-policy").is_some_and(
+                |p| p.contains("'unsafe-inline'") && p.contains("frame-ancestors 'none'")
+            ),
+            "{:?}",
+            docs.headers
+        );
+        // JSON has no page policy, but is never sniffed as something else.
+        let json = app.get("/api/v1/groups", None).await;
+        assert_eq!(json.header("x-content-type-options"), Some("nosniff"));
+        assert!(json.header("content-security-policy").is_none());
+        // A 401 says how to authenticate.
+        for token in [None, Some("garbage")] {
+            let reply = app.get("/api/v1/me", token).await;
+            reply.expect_problem(401, "unauthorized");
+            assert_eq!(
+                reply.header("www-authenticate"),
+                Some("Bearer realm=\"newsfeed\"")
+            );
+        }
+    }
+);
+
+db_test!(
+    refusals_do_not_echo_the_input_back,
+    |app: common::TestApp| async move {
+        let huge = "x".repeat(20_000);
+        let reply = app.get(&format!("/?lang={huge}"), None).await;
+        reply.expect(400);
+        assert!(reply.text.len() < 200, "{} bytes", reply.text.len());
+        let admin = app.admin().await;
+        let reply = app
+            .post(
+                "/api/v1/groups",
+                Some(&admin),
+                json!({"slug": "g", "name": ["x".repeat(20_000)]}),
+            )
+            .await;
+        let problem = reply.expect_field_error("name");
+        assert!(
+            reply.text.len() < 800,
+            "{} bytes: {problem}",
+            reply.text.len()
+        );
+    }
+);

@@ -101,20 +101,3 @@ pub async fn group_token(app: &TestApp, manager: &str, group: &str, name: &str) 
         body["token"].as_str().expect("token secret").to_string(),
     )
 }
-
-/// Asserts a 422 problem whose `errors` name `field`.
-#[track_caller]
-pub fn expect_field_error(reply: &Reply, field: &str) -> Value {
-    let problem = reply.expect_problem(422, "validation");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors[] in {problem}"))
-        .iter()
-        .filter_map(|error| error["field"].as_str())
-        .collect();
-    assert!(
-        fields.contains(&field),
-        "expected an error on `{field}`, got {fields:?}: {problem}"
-    );
-    problem
-}

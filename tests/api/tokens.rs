@@ -207,9 +207,11 @@ db_test!(
             .json();
         assert_eq!(history[0]["action"], "create");
         assert_eq!(history[0]["actor"], "token site");
-        // /me with a token answers for the person who issued it.
+        // /me with a token describes the token, not the person who issued it.
         let me = app.get("/api/v1/me", Some(&token)).await.expect(200).json();
-        assert_eq!(me["email"], "owner@example.org");
+        assert_eq!(me["kind"], "group_token");
+        assert_eq!(me["name"], "site");
+        assert!(me.get("email").is_none(), "{me}");
     }
 );
 

@@ -5,7 +5,7 @@ use poem::http::{Method, header};
 use serde_json::{Value, json};
 
 use crate::common::{self, Reply, TestApp, World};
-use crate::support::{entry, entry_in, expect_field_error, id_of};
+use crate::support::{entry, entry_in, id_of};
 
 fn base(kind: &str) -> Value {
     let mut body = json!({"group": "alpha", "kind": kind, "title": "A title",
@@ -239,7 +239,7 @@ db_test!(
             )
             .await;
         for field in ["title", "url", "timezone", "language"] {
-            expect_field_error(&reply, field);
+            reply.expect_field_error(field);
         }
     }
 );
@@ -256,7 +256,7 @@ db_test!(
         let reply = app
             .patch(&path, Some(&w.editor), json!({"title": "x"}))
             .await;
-        expect_field_error(&reply, "version");
+        reply.expect_field_error("version");
         // Kind and group are fixed.
         let reply = app
             .patch(
@@ -265,7 +265,7 @@ db_test!(
                 json!({"version": version, "kind": "event"}),
             )
             .await;
-        expect_field_error(&reply, "kind");
+        reply.expect_field_error("kind");
         let reply = app
             .patch(
                 &path,
@@ -273,7 +273,7 @@ db_test!(
                 json!({"version": version, "group": "beta"}),
             )
             .await;
-        expect_field_error(&reply, "group");
+        reply.expect_field_error("group");
         let reply = app
             .patch(
                 &path,
@@ -281,7 +281,7 @@ db_test!(
                 json!({"version": version, "url": "javascript:x"}),
             )
             .await;
-        expect_field_error(&reply, "url");
+        reply.expect_field_error("url");
         // `null` clears an optional field, and clearing a required kind field is refused.
         let event = app
             .post("/api/v1/entries", Some(&w.editor), base("event"))
@@ -295,7 +295,7 @@ db_test!(
                 json!({"version": event["version"], "timezone": null}),
             )
             .await;
-        expect_field_error(&reply, "timezone");
+        reply.expect_field_error("timezone");
         let cleared = app
             .patch(
                 &path,
@@ -391,29 +391,55 @@ db_test!(
 );
 
 db_test!(
-    malformed_and_mistyped_json_is_400,
+    malformed_json_is_400_and_mistyped_values_422,
     |app: common::TestApp| async move {
         let w = World::new(app).await;
         let app = &w.app;
         for body in [
-        &b"{"[..],
-        b"{\"group\": \"alpha\",}",
-        b"not json at all",
-        b"[1, 2, 3]",
-        b"",
-        b"{\"group\": \"alpha\", \"kind\": \"poem\", \"title\": \"t\", \"content\": \"x\"}",
-        b"{\"group\": \"alpha\", \"kind\": \"event\", \"title\": \"t\", \"content\": \"x\", \"starts_at\": \"tomorrow\"}",
-    ] {
-        let reply = raw(app, Method::POST, "/api/v1/entries", &w.editor, body.to_vec()).await;
-        assert_eq!(
-            reply.status,
-            400,
-            "{}: {}",
-            String::from_utf8_lossy(body),
-            reply.text
-        );
-        reply.expect_problem(400, "bad-request");
-    }
+            &b"{"[..],
+            b"{\"group\": \"alpha\",}",
+            b"not json at all",
+            b"[1, 2, 3]",
+            b"",
+        ] {
+            let reply = raw(
+                app,
+                Method::POST,
+                "/api/v1/entries",
+                &w.editor,
+                body.to_vec(),
+            )
+            .await;
+            assert_eq!(
+                reply.status,
+                400,
+                "{}: {}",
+                String::from_utf8_lossy(body),
+                reply.text
+            );
+            reply.expect_problem(400, "bad-request");
+        }
+        // Well-formed JSON with a value of the wrong kind names the field.
+        for (body, field) in [
+            (
+                json!({"group": "alpha", "kind": "poem", "title": "t", "content": "x"}),
+                "kind",
+            ),
+            (
+                json!({"group": "alpha", "kind": "event", "title": "t", "content": "x",
+                       "starts_at": "tomorrow"}),
+                "starts_at",
+            ),
+            (
+                json!({"group": "alpha", "kind": "announcement", "title": "t", "content": "x",
+                       "target_area": [[1, "east"]]}),
+                "target_area[0][1]",
+            ),
+        ] {
+            app.post("/api/v1/entries", Some(&w.editor), body)
+                .await
+                .expect_field_error(field);
+        }
         // A body that is not JSON at all (wrong content type) is refused too, not a 500.
         let response = app
             .client
@@ -474,7 +500,7 @@ db_test!(
                 with("announcement", json!({"content": under})),
             )
             .await;
-        expect_field_error(&reply, "content");
+        reply.expect_field_error("content");
     }
 );
 
@@ -498,7 +524,9 @@ db_test!(
                 "display_name",
             ),
         ] {
-            expect_field_error(&app.post("/api/v1/users", admin, body).await, field);
+            app.post("/api/v1/users", admin, body)
+                .await
+                .expect_field_error(field);
         }
         // A second account with the same email, in any case, conflicts.
         app.post(
@@ -521,7 +549,9 @@ db_test!(
                 "website",
             ),
         ] {
-            expect_field_error(&app.post("/api/v1/groups", admin, body).await, field);
+            app.post("/api/v1/groups", admin, body)
+                .await
+                .expect_field_error(field);
         }
         app.post(
             "/api/v1/groups",
@@ -530,16 +560,12 @@ db_test!(
         )
         .await
         .expect_problem(409, "duplicate");
-        expect_field_error(
-            &app.patch("/api/v1/groups/alpha", admin, json!({"slug": "renamed"}))
-                .await,
-            "slug",
-        );
-        expect_field_error(
-            &app.post("/api/v1/groups/alpha/tokens", admin, json!({"name": " "}))
-                .await,
-            "name",
-        );
+        app.patch("/api/v1/groups/alpha", admin, json!({"slug": "renamed"}))
+            .await
+            .expect_field_error("slug");
+        app.post("/api/v1/groups/alpha/tokens", admin, json!({"name": " "}))
+            .await
+            .expect_field_error("name");
         for (body, field) in [
             (
                 json!({"group_name": "", "contact_email": "a@example.org"}),
@@ -562,10 +588,9 @@ db_test!(
                 "message",
             ),
         ] {
-            expect_field_error(
-                &app.post("/api/v1/access-requests", None, body).await,
-                field,
-            );
+            app.post("/api/v1/access-requests", None, body)
+                .await
+                .expect_field_error(field);
         }
         // Adding someone who has no account is a 404, not a silent success.
         app.post(
@@ -736,12 +761,54 @@ db_test!(
                 json!({"group_name": true, "contact_email": "g@example.org"}),
             ),
         ];
-        for (path, body) in cases {
+        for ((path, body), field) in cases
+            .into_iter()
+            .zip(["title", "name", "name", "group_name"])
+        {
             let reply = app.post(path, Some(&w.admin), body).await;
-            reply.expect_problem(400, "bad-request");
+            let problem = reply.expect_field_error(field);
+            assert!(
+                problem["errors"][0]["message"].as_str().is_some_and(|m| m
+                    .starts_with("invalid type")
+                    && m.contains("expected a string")),
+                "{path}: {problem}"
+            );
         }
         // Nothing was created by the refused requests.
         let tokens = app.get("/api/v1/groups/alpha/tokens", Some(&w.admin)).await;
         assert_eq!(tokens.expect(200).json(), json!([]));
+    }
+);
+
+db_test!(
+    null_for_a_required_field_is_refused_not_ignored,
+    |app: common::TestApp| async move {
+        let w = World::new(app).await;
+        let app = &w.app;
+        let id = entry_in(&w, "draft", "Keep me").await;
+        let version = entry(app, &w.editor, id).await["version"].clone();
+        for field in ["title", "content", "url", "image"] {
+            let mut body = json!({"version": version});
+            body[field] = Value::Null;
+            app.patch(&format!("/api/v1/entries/{id}"), Some(&w.editor), body)
+                .await
+                .expect_field_error(field);
+        }
+        assert_eq!(entry(app, &w.editor, id).await["title"], "Keep me");
+        for field in ["name", "country", "website", "contact", "status"] {
+            let mut body = json!({});
+            body[field] = Value::Null;
+            app.patch("/api/v1/groups/alpha", Some(&w.admin), body)
+                .await
+                .expect_field_error(field);
+        }
+        let editor = app.get("/api/v1/me", Some(&w.editor)).await.json()["id"].clone();
+        for field in ["display_name", "role", "disabled"] {
+            let mut body = json!({});
+            body[field] = Value::Null;
+            app.patch(&format!("/api/v1/users/{editor}"), Some(&w.admin), body)
+                .await
+                .expect_field_error(field);
+        }
     }
 );

@@ -215,6 +215,7 @@ impl Server {
                 &format!("sqlite://{}/s.db?mode=rwc", temp_dir().display()),
             ])
             .env_remove("NEWSFEED_DATABASE_URL")
+            .env_remove("NEWSFEED_PUBLIC_URL")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -274,6 +275,10 @@ fn serve_answers_http() {
     let response = server.get("/healthz");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("ok"), "{response}");
+    // Without --public-url, links follow the address actually served.
+    let rss = server.get("/feed.rss");
+    let self_link = format!("http://{}/feed.rss", server.address);
+    assert!(rss.contains(&self_link), "{self_link} not in {rss}");
     server.signal("TERM");
     server.wait(Duration::from_secs(15));
 }

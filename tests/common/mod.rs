@@ -117,7 +117,7 @@ impl Reply {
             "a problem says what went wrong: {problem}"
         );
         let kind = problem["type"].as_str().unwrap_or_default();
-        let base = format!("{}/problems/", Config::default().public_url);
+        let base = format!("{}/problems/", Config::default().public_base_url());
         assert!(
             kind.starts_with(&base),
             "problem type under {base}: {problem}"
@@ -125,6 +125,25 @@ impl Reply {
         if !slug.is_empty() {
             assert_eq!(&kind[base.len()..], slug, "{problem}");
         }
+        problem
+    }
+}
+
+impl Reply {
+    /// Asserts a 422 validation problem whose `errors` name `field`.
+    #[track_caller]
+    pub fn expect_field_error(&self, field: &str) -> Value {
+        let problem = self.expect_problem(422, "validation");
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors[] in {problem}"))
+            .iter()
+            .filter_map(|error| error["field"].as_str())
+            .collect();
+        assert!(
+            fields.contains(&field),
+            "expected an error on `{field}`, got {fields:?}: {problem}"
+        );
         problem
     }
 }
@@ -477,7 +496,11 @@ impl TestApp {
         )
         .await
         .expect("create user");
-        self.state.services.jwt.issue(user.id).expect("token")
+        self.state
+            .services
+            .jwt
+            .issue(user.id, user.credentials_version)
+            .expect("token")
     }
 
     pub async fn admin(&self) -> String {

@@ -9,5 +9,6 @@ mod archive;
 mod compression;
 mod formats;
 mod http;
+mod injection;
 mod qgis;
 mod support;

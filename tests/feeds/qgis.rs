@@ -360,3 +360,32 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    retractions_are_never_crowded_out_by_live_entries,
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        let start = now() - 5;
+        let mut withdrawn = Vec::new();
+        for n in 0..4 {
+            let id = publish(&world, json!({"title": format!("Gone {n}")}), json!({})).await;
+            unpublish(&world, id).await;
+            withdrawn.push(id);
+        }
+        for n in 0..44 {
+            publish(&world, json!({"title": format!("Live {n}")}), json!({})).await;
+        }
+        let items = qgis(app, &format!("/?after={start}"), NEW_QGIS).await;
+        let gone: Vec<i64> = items
+            .iter()
+            .filter(|item| !item["publish_to"].is_null())
+            .map(|item| item["pk"].as_i64().expect("pk"))
+            .collect();
+        assert_eq!(items.len() - gone.len(), 20, "the live part is capped");
+        withdrawn.sort_unstable();
+        let mut gone = gone;
+        gone.sort_unstable();
+        assert_eq!(gone, withdrawn, "every retraction is sent");
+    }
+);
