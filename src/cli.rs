@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::domain::Role;
 use crate::domain::user::NewUser;
 use crate::error::{AppError, StartupError};
+use crate::service::archive;
 use crate::service::groups::{self, ImportError};
 use crate::service::users;
 use crate::{AppState, Config, db};
@@ -47,6 +48,25 @@ enum Command {
     },
     /// Import or update groups from a CSV file (the user-groups.csv format).
     ImportGroups {
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Write everything (people with password hashes, groups, tokens' hashes,
+    /// entries with their ids and live revisions, history) to standard
+    /// output as JSON lines; progress goes to standard error.
+    Export {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Read an export (a file, or `-` for standard input) into an empty database.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Copy a SQLite database to FILE while it serves (consistent, compacted).
+    Backup {
         file: PathBuf,
         #[command(flatten)]
         database: DatabaseArgs,
@@ -104,6 +124,14 @@ impl Cli {
                 database,
             } => create_user(email, role, display_name, &database).await,
             Command::ImportGroups { file, database } => import_groups(&file, &database).await,
+            Command::Export { database } => export(&database).await,
+            Command::Import { file, database } => import(&file, &database).await,
+            Command::Backup { file, database } => {
+                let db = db::connect(&database.database_url, 2).await?;
+                archive::backup(&db, &file).await?;
+                eprintln!("backup written to {}", file.display());
+                Ok(())
+            }
             Command::Openapi => {
                 println!("{}", crate::openapi().spec());
                 Ok(())
@@ -183,6 +211,33 @@ async fn import_groups(file: &std::path::Path, database: &DatabaseArgs) -> Resul
             report.errors.len()
         )))
     }
+}
+
+/// Progress lines on standard error: `entries: 10000 rows`.
+fn report_progress(table: &str, rows: u64) {
+    eprintln!("{table}: {rows} rows");
+}
+
+async fn export(database: &DatabaseArgs) -> Result<(), CliError> {
+    let db = db::connect(&database.database_url, 2).await?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let counts = archive::export(&db, &mut out, &mut report_progress).await?;
+    eprintln!("exported: {counts}");
+    Ok(())
+}
+
+async fn import(file: &std::path::Path, database: &DatabaseArgs) -> Result<(), CliError> {
+    let db = db::connect(&database.database_url, 2).await?;
+    let counts = if file == std::path::Path::new("-") {
+        archive::import(&db, std::io::stdin().lock(), &mut report_progress).await?
+    } else {
+        let opened = std::fs::File::open(file)
+            .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+        archive::import(&db, std::io::BufReader::new(opened), &mut report_progress).await?
+    };
+    eprintln!("imported: {counts}");
+    Ok(())
 }
 
 async fn serve(config: Config) -> Result<(), CliError> {

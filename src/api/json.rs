@@ -62,7 +62,9 @@ fn parse<T: DeserializeOwned>(data: &[u8]) -> Result<T, AppError> {
     // Every body is an object (or nothing); serde would also read a struct
     // from an array, field by field.
     if !matches!(data.trim_ascii_start().first(), Some(b'{' | b'n')) {
-        return Err(AppError::BadRequest("the body must be a JSON object".into()));
+        return Err(AppError::BadRequest(
+            "the body must be a JSON object".into(),
+        ));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(data);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(refusal)?;
@@ -200,7 +202,9 @@ mod tests {
         );
         assert!(described(parse("[1]")).starts_with("400 the body must be a JSON object"));
         assert!(described(parse("{")).starts_with("400 the body is not valid JSON"));
-        assert!(described(parse(r#"{"title": "t"} x"#)).starts_with("400 the body is not valid JSON"));
+        assert!(
+            described(parse(r#"{"title": "t"} x"#)).starts_with("400 the body is not valid JSON")
+        );
         let long = format!(r#"{{"title": {}}}"#, "1".repeat(5000));
         assert!(described(parse(&long)).len() < 400);
     }

@@ -4,6 +4,7 @@
 //! caller has to remember to.
 
 pub mod access_requests;
+pub mod archive;
 pub mod auth;
 pub mod entries;
 pub mod groups;

@@ -196,6 +196,7 @@ fn serve_explains_bad_configuration_in_one_line() {
 struct Server {
     child: std::process::Child,
     address: String,
+    database_url: String,
 }
 
 impl Server {
@@ -206,21 +207,20 @@ impl Server {
             .expect("address")
             .port();
         let address = format!("127.0.0.1:{port}");
+        let database_url = format!("sqlite://{}/s.db?mode=rwc", temp_dir().display());
         let child = Command::new(BIN)
-            .args([
-                "serve",
-                "--bind",
-                &address,
-                "--database-url",
-                &format!("sqlite://{}/s.db?mode=rwc", temp_dir().display()),
-            ])
+            .args(["serve", "--bind", &address, "--database-url", &database_url])
             .env_remove("NEWSFEED_DATABASE_URL")
             .env_remove("NEWSFEED_PUBLIC_URL")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        let server = Self { child, address };
+        let server = Self {
+            child,
+            address,
+            database_url,
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(&server.address).is_err() {
             assert!(Instant::now() < deadline, "server did not start");
@@ -321,4 +321,203 @@ fn serve_stops_gracefully_on_sigterm_and_ctrl_c() {
         assert_eq!(status.code(), Some(0), "SIG{signal}: {stderr}");
         assert!(stderr.contains("newsfeed stopped"), "SIG{signal}: {stderr}");
     }
+}
+
+/// `export` then `import` through the command, as an operator moves a site.
+fn export(url: &str) -> String {
+    let output = run(&["export", "--database-url", url], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("exported: users"),
+        "{}",
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+fn import(url: &str, dump: &str) {
+    let dir = temp_dir();
+    let file = dir.join("all.jsonl");
+    std::fs::write(&file, dump).expect("write dump");
+    let output = run(
+        &["import", &file.display().to_string(), "--database-url", url],
+        "",
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("imported: users"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// What clients see of a site, to compare one copy with another.
+async fn answers(app: &common::TestApp, admin: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    for path in [
+        "/?json=1",
+        "/feed.rss",
+        "/feed.atom",
+        "/feed.ics",
+        "/feed.json",
+    ] {
+        seen.push(app.get(path, None).await.expect(200).text.clone());
+    }
+    for path in [
+        "/api/v1/entries?limit=200",
+        "/api/v1/users",
+        "/api/v1/groups",
+        "/api/v1/access-requests",
+        "/api/v1/entries/1/history",
+        "/api/v1/groups/alpha/tokens",
+    ] {
+        seen.push(app.get(path, Some(admin)).await.expect(200).text.clone());
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_and_import_move_everything_between_databases() {
+    let world = common::World::new(common::TestApp::builder().sqlite().await).await;
+    let app = &world.app;
+    let first = world
+        .publish(
+            serde_json::json!({"title": "Kept pk"}),
+            serde_json::json!({"sticky": true}),
+        )
+        .await;
+    let meetup = world
+        .publish(
+            serde_json::json!({"kind": "meetup", "title": "Treffen", "starts_at": "2031-05-01T18:00:00Z",
+                               "ends_at": "2031-05-01T20:00:00Z", "timezone": "Europe/Berlin",
+                               "location_name": "Bonn"}),
+            serde_json::json!({}),
+        )
+        .await;
+    app.post(
+        &format!("/api/v1/moderation/entries/{meetup}/comment"),
+        Some(&world.moderator),
+        serde_json::json!({"comment": "nice"}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        "/api/v1/groups/alpha/tokens",
+        Some(&world.owner),
+        serde_json::json!({"name": "ci"}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/api/v1/access-requests",
+        None,
+        serde_json::json!({"group_name": "QGIS Testland", "contact_email": "t@example.org"}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(first, 1);
+    let before = answers(app, &world.admin).await;
+    let source = app.state.config.database_url.clone();
+    let dump = export(&source);
+    assert!(
+        dump.starts_with(r#"{"format":"newsfeed-export","version":1}"#),
+        "{dump}"
+    );
+
+    // Into PostgreSQL (when configured) and back into a new SQLite file.
+    let mut copies = Vec::new();
+    let _pg = match std::env::var("NEWSFEED_TEST_DATABASE_URL") {
+        Ok(base) => {
+            let pg = common::PgDatabase::create(&base).await;
+            copies.push(pg.url.clone());
+            Some(pg)
+        }
+        Err(_) => None,
+    };
+    copies.push(format!(
+        "sqlite://{}/copy.db?mode=rwc",
+        temp_dir().display()
+    ));
+    let mut previous = dump.clone();
+    for url in &copies {
+        // Migrated, empty.
+        drop(newsfeed::db::connect(url, 2).await.expect("migrate"));
+        import(url, &previous);
+        let again = export(url);
+        assert_eq!(again, dump, "{url}: the same lines come out");
+        let copy = common::TestApp::builder().open(url).await;
+        assert_eq!(
+            answers(&copy, &world.admin).await,
+            before,
+            "{url}: clients see the same"
+        );
+        // New rows continue above the imported ids.
+        let next = copy.draft(&world.editor, "alpha", "After the move").await;
+        assert_eq!(next["id"], meetup + 1, "{url}");
+        previous = again;
+    }
+    // Importing into a database that has data is refused, nothing written.
+    let output = run(&["import", "-", "--database-url", &source], &dump);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("not empty"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn backup_copies_a_serving_sqlite_database() {
+    let server = Server::start();
+    let url = server.database_url.clone();
+    let body = r#"{"group_name": "QGIS Testland", "contact_email": "t@example.org"}"#;
+    let mut stream = TcpStream::connect(&server.address).expect("connect");
+    write!(
+        stream,
+        "POST /api/v1/access-requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let copy = temp_dir().join("backup.db");
+    let output = run(
+        &[
+            "backup",
+            &copy.display().to_string(),
+            "--database-url",
+            &url,
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let again = run(
+        &[
+            "backup",
+            &copy.display().to_string(),
+            "--database-url",
+            &url,
+        ],
+        "",
+    );
+    assert!(
+        !again.status.success(),
+        "an existing file is never overwritten"
+    );
+    let copied = run(
+        &[
+            "export",
+            "--database-url",
+            &format!("sqlite://{}?mode=rw", copy.display()),
+        ],
+        "",
+    );
+    assert!(copied.status.success(), "{}", text(&copied.stderr));
+    let original = text(&run(&["export", "--database-url", &url], "").stdout);
+    assert!(original.contains("QGIS Testland"), "{original}");
+    assert_eq!(text(&copied.stdout), original);
+    server.signal("TERM");
+    server.wait(Duration::from_secs(15));
 }

@@ -275,6 +275,22 @@ impl TestAppBuilder {
         Some(self.start(url, "postgres", Some(database)).await)
     }
 
+    /// The app over an existing database (e.g. one an import filled); its
+    /// fixtures are not installed.
+    pub async fn open(self, url: &str) -> TestApp {
+        let backend = if url.starts_with("postgres") {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        Self {
+            fixtures: Vec::new(),
+            ..self
+        }
+        .start(url.to_string(), backend, None)
+        .await
+    }
+
     async fn start(
         mut self,
         url: String,
