@@ -24,8 +24,17 @@ const GRACEFUL_STOP: Duration = Duration::from_secs(10);
     about = "User-group news: submit, moderate, publish"
 )]
 pub struct Cli {
+    /// How log lines look: `text` for people, `json` (one object per line) for collectors.
+    #[arg(long, global = true, env = "NEWSFEED_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -113,6 +122,10 @@ impl From<ImportError> for CliError {
 }
 
 impl Cli {
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
+
     pub async fn run(self) -> Result<(), CliError> {
         match self.command {
             Command::Serve(config) => serve(config).await,

@@ -18,7 +18,9 @@ pub mod domain;
 pub mod entities;
 pub mod error;
 pub mod feeds;
+pub mod metrics;
 mod middleware;
+pub mod routes;
 pub mod service;
 pub mod state;
 
@@ -30,22 +32,20 @@ pub use config::Config;
 pub use error::{AppError, AppResult, StartupError};
 pub use state::AppState;
 
-/// The OpenAPI service: every documented operation.
-pub fn openapi() -> poem_openapi::OpenApiService<api::Apis, ()> {
-    poem_openapi::OpenApiService::new(api::apis(), "newsfeed", env!("CARGO_PKG_VERSION"))
-        .description(
-            "Submission, moderation and publication of user-group news: events, meetups, \
-             crowdfunding campaigns and announcements, published as a QGIS news feed, \
-             JSON Feed, RSS, Atom and iCalendar.",
-        )
-}
+pub use api::openapi;
 
 /// The whole HTTP application over `state`.
 pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
     let service = openapi();
+    let routes = Arc::new(routes::Routes::from_spec(&service.spec()));
     let problems = Arc::new(api::problem::Problems::new(
         &state.config.public_base_url(),
-        &service.spec(),
+        routes.clone(),
+    ));
+    let metrics = Arc::new(metrics::Metrics::new(
+        routes,
+        state.services.clone(),
+        state.feeds.clone(),
     ));
     let max_body = state.config.max_body_bytes;
     Route::new()
@@ -58,6 +58,10 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
             api::problem::render_errors(endpoint, request, problems.clone())
         })
         .around(middleware::security_headers)
-        .with(poem::middleware::Tracing)
+        .around({
+            let metrics = metrics.clone();
+            move |endpoint, request| metrics::count_requests(endpoint, request, metrics.clone())
+        })
         .data(state)
+        .data(metrics)
 }

@@ -1,9 +1,12 @@
 use poem::web::Data;
 use poem_openapi::{OpenApi, payload::PlainText};
 
+use std::sync::Arc;
+
 use super::ApiTags;
 use crate::AppState;
 use crate::error::AppResult;
+use crate::metrics::Metrics;
 
 pub struct HealthApi;
 
@@ -13,6 +16,18 @@ impl HealthApi {
     #[oai(path = "/healthz", method = "get")]
     async fn healthz(&self) -> PlainText<&'static str> {
         PlainText("ok")
+    }
+
+    /// Prometheus metrics: requests and latency by route template and status,
+    /// the moderation queue, the feed snapshot (age, rebuilds, live entries),
+    /// login failures, rate-limited requests and waiting password checks.
+    #[oai(path = "/metrics", method = "get")]
+    async fn metrics(
+        &self,
+        state: Data<&AppState>,
+        metrics: Data<&Arc<Metrics>>,
+    ) -> AppResult<PlainText<String>> {
+        Ok(PlainText(metrics.render(&state.services).await?))
     }
 
     /// The database answers.

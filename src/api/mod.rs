@@ -1,7 +1,6 @@
 //! HTTP API, described by OpenAPI. Handlers are thin: parse, call a service, map the result.
 
 mod access_requests;
-mod allow;
 mod auth;
 mod entries;
 mod enums;
@@ -43,6 +42,15 @@ pub fn apis() -> Apis {
         entries::EntriesApi,
         moderation::ModerationApi,
         feeds::FeedsApi,
+    )
+}
+
+/// The OpenAPI service: every documented operation.
+pub fn openapi() -> poem_openapi::OpenApiService<Apis, ()> {
+    poem_openapi::OpenApiService::new(apis(), "newsfeed", env!("CARGO_PKG_VERSION")).description(
+        "Submission, moderation and publication of user-group news: events, meetups, \
+             crowdfunding campaigns and announcements, published as a QGIS news feed, \
+             JSON Feed, RSS, Atom and iCalendar.",
     )
 }
 

@@ -305,15 +305,15 @@ impl ApiResponse for AppError {
 pub struct Problems {
     /// `<public url>/problems/`
     base: String,
-    /// The methods of each documented path, for the `Allow` of a 405.
-    allowed: super::allow::AllowedMethods,
+    /// The documented paths, for the `Allow` of a 405.
+    routes: Arc<crate::routes::Routes>,
 }
 
 impl Problems {
-    pub fn new(public_url: &str, spec: &str) -> Self {
+    pub fn new(public_url: &str, routes: Arc<crate::routes::Routes>) -> Self {
         Self {
             base: format!("{}/problems/", public_url.trim_end_matches('/')),
-            allowed: super::allow::AllowedMethods::from_spec(spec),
+            routes,
         }
     }
 
@@ -403,7 +403,7 @@ impl Problems {
 
     fn add_allow(&self, path: &str, response: &mut Response) {
         if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-            if let Some(methods) = self.allowed.for_path(path) {
+            if let Some(methods) = self.routes.allow(path) {
                 response
                     .headers_mut()
                     .insert(header::ALLOW, methods.clone());

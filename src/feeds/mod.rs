@@ -9,7 +9,7 @@ mod params;
 mod render;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -102,6 +102,9 @@ pub struct FeedHub {
     refreshing: tokio::sync::Mutex<()>,
     /// When a request for an unknown group last reloaded the snapshot.
     miss_refreshed_at: AtomicI64,
+    /// Rebuilds so far, and the time they took in microseconds (for monitoring).
+    pub rebuilds: AtomicU64,
+    pub rebuild_micros: AtomicU64,
 }
 
 impl FeedHub {
@@ -125,6 +128,8 @@ impl FeedHub {
             wake: Notify::new(),
             refreshing: tokio::sync::Mutex::new(()),
             miss_refreshed_at: AtomicI64::new(0),
+            rebuilds: AtomicU64::new(0),
+            rebuild_micros: AtomicU64::new(0),
         }
     }
 
@@ -142,6 +147,7 @@ impl FeedHub {
     pub async fn refresh(&self) -> Result<(), sea_orm::DbErr> {
         let db = &self.db;
         let _serial = self.refreshing.lock().await;
+        let started = std::time::Instant::now();
         let now = self.clock.now();
         let cutoff = now - self.settings.retraction_secs;
         let in_feed = || Condition::all().add(entry::Column::InFeed.eq(true));
@@ -169,6 +175,9 @@ impl FeedHub {
         let snapshot = build(&self.settings, entries, groups, now);
         self.snapshot.store(Arc::new(snapshot));
         self.wake.notify_one();
+        self.rebuilds.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.rebuild_micros.fetch_add(micros, Ordering::Relaxed);
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use sea_orm::{
 };
 
 use super::rate_limit::Reserved;
-use super::{Services, groups};
+use super::{Counters, Services, groups};
 use crate::domain::access_request::AccessRequestForm;
 use crate::domain::authz::Principal;
 use crate::domain::group::GroupFields;
@@ -23,6 +23,7 @@ pub async fn create(
 ) -> AppResult<access_request::Model> {
     let limit = &services.limits.access_requests;
     if let Reserved::Full { retry_after } = limit.reserve(&services.db, client).await? {
+        Counters::count(&services.counters.rate_limited);
         return Err(AppError::RateLimited { retry_after });
     }
     let stored = store(services, form).await;

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::rate_limit::Reserved;
 use super::tokens::{API_TOKEN_PREFIX, sha256_hex};
-use super::{Services, lookup};
+use super::{Counters, Services, lookup};
 use crate::domain::GroupStatus;
 use crate::domain::authz::Principal;
 use crate::entities::{api_token, group, membership, user};
@@ -118,11 +118,14 @@ pub async fn verify_login(
     let email = email.trim().to_lowercase();
     let pair = format!("{email}|{client}");
     let (limits, db) = (&services.limits, &services.db);
+    let counters = &services.counters;
     if let Reserved::Full { retry_after } = limits.login_pair.reserve(db, &pair).await? {
+        Counters::count(&counters.rate_limited);
         return Err(AppError::RateLimited { retry_after });
     }
     if let Reserved::Full { retry_after } = limits.login_address.reserve(db, client).await? {
         limits.login_pair.release(db, &pair).await?;
+        Counters::count(&counters.rate_limited);
         return Err(AppError::RateLimited { retry_after });
     }
     let account_counted = match limits.login_account.reserve(db, &email).await? {
@@ -135,7 +138,7 @@ pub async fn verify_login(
     let checked = check_password(services, &email, password).await;
     match &checked {
         // A wrong password stays counted.
-        Ok(None) => {}
+        Ok(None) => Counters::count(&counters.login_failures),
         // A success clears the pair's failures; a check that could not run
         // (too busy) was no attempt.
         Ok(Some(_)) => limits.login_pair.reset(db, &pair).await?,

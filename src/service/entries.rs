@@ -582,6 +582,27 @@ pub async fn list(
     filtered(services, visibility(principal), filter, false).await
 }
 
+/// How many entries wait for a moderator (for monitoring).
+pub async fn pending_count(services: &Services) -> AppResult<u64> {
+    Ok(entry::Entity::find()
+        .filter(pending_condition())
+        .count(&services.db)
+        .await?)
+}
+
+/// Pending entries of groups that are not removed.
+fn pending_condition() -> Condition {
+    // A removed group's entries can never be approved: they leave the queue.
+    let removed_groups = sea_orm::sea_query::Query::select()
+        .column(group::Column::Id)
+        .from(group::Entity)
+        .and_where(group::Column::Status.eq(crate::domain::GroupStatus::Removed))
+        .to_owned();
+    Condition::all()
+        .add(entry::Column::Status.eq(EntryStatus::Pending))
+        .add(entry::Column::GroupId.not_in_subquery(removed_groups))
+}
+
 /// Pending entries, oldest submission first, with the total count.
 pub async fn queue(
     services: &Services,
@@ -591,14 +612,5 @@ pub async fn queue(
     if !principal.is_moderator() {
         return Err(Refusal::Forbidden("only moderators see the queue".into()).into());
     }
-    // A removed group's entries can never be approved: they leave the queue.
-    let removed_groups = sea_orm::sea_query::Query::select()
-        .column(group::Column::Id)
-        .from(group::Entity)
-        .and_where(group::Column::Status.eq(crate::domain::GroupStatus::Removed))
-        .to_owned();
-    let condition = Condition::all()
-        .add(entry::Column::Status.eq(EntryStatus::Pending))
-        .add(entry::Column::GroupId.not_in_subquery(removed_groups));
-    filtered(services, condition, filter, true).await
+    filtered(services, pending_condition(), filter, true).await
 }

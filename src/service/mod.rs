@@ -17,6 +17,7 @@ pub mod users;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -37,6 +38,22 @@ pub struct Services {
     pub passwords: Passwords,
     pub jwt: JwtKeys,
     pub limits: Limits,
+    pub counters: Counters,
+}
+
+/// Events counted for monitoring (read by `/metrics`).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Logins refused for a wrong email or password.
+    pub login_failures: AtomicU64,
+    /// Requests refused by an attempt limit (`429`).
+    pub rate_limited: AtomicU64,
+}
+
+impl Counters {
+    pub fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// The attempt budgets (see `rate_limit`).
@@ -87,6 +104,7 @@ impl Services {
                     clock.clone(),
                 ),
             },
+            counters: Counters::default(),
             db,
             clock,
             config,

@@ -13,6 +13,7 @@ mod credentials;
 mod groups;
 mod import;
 mod lifecycle;
+mod metrics;
 mod openapi;
 mod queue;
 mod roles;

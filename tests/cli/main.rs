@@ -201,6 +201,11 @@ struct Server {
 
 impl Server {
     fn start() -> Self {
+        Self::start_with(&[], &[])
+    }
+
+    /// With extra command-line arguments and environment variables.
+    fn start_with(args: &[&str], env: &[(&str, &str)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .expect("bind")
             .local_addr()
@@ -210,6 +215,8 @@ impl Server {
         let database_url = format!("sqlite://{}/s.db?mode=rwc", temp_dir().display());
         let child = Command::new(BIN)
             .args(["serve", "--bind", &address, "--database-url", &database_url])
+            .args(args)
+            .envs(env.iter().copied())
             .env_remove("NEWSFEED_DATABASE_URL")
             .env_remove("NEWSFEED_PUBLIC_URL")
             .stdout(Stdio::null())
@@ -281,6 +288,38 @@ fn serve_answers_http() {
     assert!(rss.contains(&self_link), "{self_link} not in {rss}");
     server.signal("TERM");
     server.wait(Duration::from_secs(15));
+}
+
+#[test]
+fn logs_are_json_when_asked_and_the_access_log_is_opt_in() {
+    for (filter, expect_access) in [(None, false), (Some("info"), true)] {
+        let mut env = Vec::new();
+        if let Some(filter) = filter {
+            env.push(("NEWSFEED_LOG", filter));
+        }
+        let server = Server::start_with(&["--log-format", "json"], &env);
+        server.get("/healthz");
+        server.signal("TERM");
+        let (status, stderr) = server.wait(Duration::from_secs(15));
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        let lines: Vec<serde_json::Value> = stderr
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["fields"]["message"] == "newsfeed listening"),
+            "{stderr}"
+        );
+        let access = lines.iter().find(|l| l["target"] == "newsfeed::access");
+        assert_eq!(access.is_some(), expect_access, "{filter:?}: {stderr}");
+        if let Some(access) = access {
+            assert_eq!(access["fields"]["path"], "/healthz", "{access}");
+            assert_eq!(access["fields"]["status"], 200, "{access}");
+        }
+        assert!(!stderr.contains('\u{1b}'), "no colour codes in a log file");
+    }
 }
 
 /// SIGTERM (service managers) and SIGINT (Ctrl-C) both stop the server

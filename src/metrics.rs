@@ -1,0 +1,254 @@
+//! `/metrics` in the Prometheus text format: requests and latency per route
+//! template and status (labels are bounded: templates, not raw paths), and,
+//! read at scrape time, the moderation queue, the feed snapshot, logins,
+//! limits and password checks.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Instant;
+
+use poem::{Endpoint, IntoResponse, Request, Response};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use crate::feeds::FeedHub;
+use crate::routes::Routes;
+use crate::service::Services;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: Arc<str>,
+    method: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: Arc<str>,
+}
+
+/// Seconds: from a tenth of a millisecond (a cached feed) to ten seconds.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.0, 10.0,
+];
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    durations: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    routes: Arc<Routes>,
+    other: Arc<str>,
+    /// Entries waiting for a moderator, counted when scraped.
+    pending: Arc<AtomicI64>,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
+
+impl Metrics {
+    pub fn new(routes: Arc<Routes>, services: Arc<Services>, feeds: Arc<FeedHub>) -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let durations = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram,
+        );
+        registry.register(
+            "newsfeed_http_requests",
+            "HTTP requests answered, by route template, method and status",
+            requests.clone(),
+        );
+        registry.register(
+            "newsfeed_http_request_duration_seconds",
+            "Time to answer, by route template",
+            durations.clone(),
+        );
+        let pending = Arc::new(AtomicI64::new(0));
+        registry.register_collector(Box::new(ServiceCollector {
+            services,
+            feeds,
+            pending: pending.clone(),
+        }));
+        Self {
+            registry,
+            requests,
+            durations,
+            routes,
+            other: "other".into(),
+            pending,
+        }
+    }
+
+    fn route(&self, path: &str) -> Arc<str> {
+        self.routes.template(path).unwrap_or(&self.other).clone()
+    }
+
+    /// Counts one answered request.
+    pub fn observe(
+        &self,
+        route: Arc<str>,
+        method: &poem::http::Method,
+        status: u16,
+        started: Instant,
+    ) {
+        let method = match *method {
+            poem::http::Method::GET => "GET",
+            poem::http::Method::HEAD => "HEAD",
+            poem::http::Method::POST => "POST",
+            poem::http::Method::PATCH => "PATCH",
+            poem::http::Method::PUT => "PUT",
+            poem::http::Method::DELETE => "DELETE",
+            poem::http::Method::OPTIONS => "OPTIONS",
+            _ => "OTHER",
+        };
+        self.durations
+            .get_or_create(&RouteLabels {
+                route: route.clone(),
+            })
+            .observe(started.elapsed().as_secs_f64());
+        self.requests
+            .get_or_create(&RequestLabels {
+                route,
+                method,
+                status,
+            })
+            .inc();
+    }
+
+    /// The text exposition, with the queue length counted just now.
+    pub async fn render(&self, services: &Services) -> crate::AppResult<String> {
+        let pending = crate::service::entries::pending_count(services).await?;
+        self.pending.store(
+            i64::try_from(pending).unwrap_or(i64::MAX),
+            Ordering::Relaxed,
+        );
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .map_err(|error| crate::AppError::internal("cannot encode metrics", error))?;
+        Ok(text)
+    }
+}
+
+/// Values that live elsewhere, read at each scrape.
+struct ServiceCollector {
+    services: Arc<Services>,
+    feeds: Arc<FeedHub>,
+    pending: Arc<AtomicI64>,
+}
+
+impl std::fmt::Debug for ServiceCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServiceCollector")
+    }
+}
+
+fn gauge(encoder: &mut DescriptorEncoder, name: &str, help: &str, value: i64) -> std::fmt::Result {
+    let metric = ConstGauge::new(value);
+    metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
+}
+
+fn counter(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: u64,
+) -> std::fmt::Result {
+    let metric = ConstCounter::new(value);
+    metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
+}
+
+impl Collector for ServiceCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        let snapshot = self.feeds.snapshot();
+        let now = self.services.now();
+        let live = snapshot
+            .items
+            .iter()
+            .filter(|item| item.is_live(snapshot.built_at))
+            .count();
+        let read = |value: &std::sync::atomic::AtomicU64| value.load(Ordering::Relaxed);
+        gauge(
+            &mut encoder,
+            "newsfeed_moderation_pending",
+            "Entries waiting for a moderator",
+            self.pending.load(Ordering::Relaxed),
+        )?;
+        gauge(
+            &mut encoder,
+            "newsfeed_feed_snapshot_age_seconds",
+            "Seconds since the feed snapshot was built",
+            now - snapshot.built_at,
+        )?;
+        gauge(
+            &mut encoder,
+            "newsfeed_feed_live_entries",
+            "Entries published right now",
+            i64::try_from(live).unwrap_or(i64::MAX),
+        )?;
+        counter(
+            &mut encoder,
+            "newsfeed_feed_rebuilds",
+            "Feed snapshot rebuilds",
+            read(&self.feeds.rebuilds),
+        )?;
+        let micros = read(&self.feeds.rebuild_micros);
+        let metric = ConstCounter::new(micros as f64 / 1e6);
+        metric.encode(encoder.encode_descriptor(
+            "newsfeed_feed_rebuild_duration_seconds",
+            "Time spent rebuilding the feed snapshot",
+            None,
+            metric.metric_type(),
+        )?)?;
+        let counters = &self.services.counters;
+        counter(
+            &mut encoder,
+            "newsfeed_login_failures",
+            "Logins refused for a wrong email or password",
+            read(&counters.login_failures),
+        )?;
+        counter(
+            &mut encoder,
+            "newsfeed_rate_limited",
+            "Requests refused by an attempt limit (429)",
+            read(&counters.rate_limited),
+        )?;
+        gauge(
+            &mut encoder,
+            "newsfeed_password_checks_queued",
+            "Password checks running or waiting for a core",
+            i64::try_from(self.services.passwords.queued()).unwrap_or(i64::MAX),
+        )
+    }
+}
+
+/// Middleware: counts every request by route template, method and status,
+/// and writes the access log line (target `newsfeed::access`, off by default).
+pub async fn count_requests<E: Endpoint>(
+    endpoint: Arc<E>,
+    request: Request,
+    metrics: Arc<Metrics>,
+) -> poem::Result<Response> {
+    let started = Instant::now();
+    let route = metrics.route(request.uri().path());
+    let method = request.method().clone();
+    let access_log = tracing::enabled!(target: "newsfeed::access", tracing::Level::INFO);
+    let path = access_log.then(|| request.uri().to_string());
+    let response = endpoint.call(request).await?.into_response();
+    let status = response.status().as_u16();
+    if let Some(path) = path {
+        tracing::info!(
+            target: "newsfeed::access",
+            %method,
+            path,
+            status,
+            micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        );
+    }
+    metrics.observe(route, &method, status, started);
+    Ok(response)
+}

@@ -1,0 +1,106 @@
+//! `/metrics`: what an operator's Prometheus scrapes.
+
+use serde_json::json;
+
+use crate::common::{self, World};
+use crate::support::entry_in;
+
+/// The value of the sample `line` starts with (`name{labels}`), if any.
+fn sample(text: &str, line: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(line) && l[line.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+db_test!(
+    metrics_count_requests_by_template_and_read_the_service,
+    |app: common::TestApp| async move {
+        let w = World::new(app).await;
+        let app = &w.app;
+        entry_in(&w, "pending", "waiting").await;
+        for id in [1, 2, 3, 999] {
+            app.get(&format!("/api/v1/entries/{id}"), Some(&w.admin))
+                .await;
+        }
+        app.get("/no/such/page/1", None).await;
+        app.get("/no/such/page/2", None).await;
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "editor@example.org", "password": "wrong"}),
+        )
+        .await
+        .expect_problem(401, "unauthorized");
+        let reply = app.get("/metrics", None).await;
+        reply.expect(200);
+        let text = &reply.text;
+        // One label set per template, however many ids were asked for.
+        assert_eq!(
+            // entry_in read it once too.
+            sample(
+                text,
+                r#"newsfeed_http_requests_total{route="/api/v1/entries/{id}",method="GET",status="200"}"#
+            ),
+            Some(2.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(
+                text,
+                r#"newsfeed_http_requests_total{route="/api/v1/entries/{id}",method="GET",status="404"}"#
+            ),
+            Some(3.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(
+                text,
+                r#"newsfeed_http_requests_total{route="other",method="GET",status="404"}"#
+            ),
+            Some(2.0),
+            "{text}"
+        );
+        assert!(
+            !text.contains("/no/such/page"),
+            "raw paths never become labels"
+        );
+        assert!(
+            sample(
+                text,
+                r#"newsfeed_http_request_duration_seconds_count{route="/api/v1/entries/{id}"}"#
+            ) == Some(5.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(text, "newsfeed_moderation_pending"),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(text, "newsfeed_login_failures_total"),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(text, "newsfeed_rate_limited_total"),
+            Some(0.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(text, "newsfeed_password_checks_queued"),
+            Some(0.0),
+            "{text}"
+        );
+        assert!(
+            sample(text, "newsfeed_feed_rebuilds_total").is_some_and(|n| n >= 1.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(text, "newsfeed_feed_live_entries"),
+            Some(0.0),
+            "{text}"
+        );
+        assert!(sample(text, "newsfeed_feed_snapshot_age_seconds").is_some_and(|age| age >= 0.0));
+    }
+);
