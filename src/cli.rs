@@ -80,6 +80,12 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Exit 0 when the server at URL answers `GET` with 200 (for container
+    /// health checks: the image has no curl).
+    Healthcheck {
+        #[arg(long, env = "NEWSFEED_HEALTHCHECK_URL", default_value = "http://127.0.0.1:8080/readyz")]
+        url: String,
+    },
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -145,6 +151,7 @@ impl Cli {
                 eprintln!("backup written to {}", file.display());
                 Ok(())
             }
+            Command::Healthcheck { url } => healthcheck(&url).await,
             Command::Openapi => {
                 println!("{}", crate::openapi().spec());
                 Ok(())
@@ -222,6 +229,42 @@ async fn import_groups(file: &std::path::Path, database: &DatabaseArgs) -> Resul
         Err(CliError::Input(format!(
             "{} rows could not be imported",
             report.errors.len()
+        )))
+    }
+}
+
+/// How long a health check waits for an answer.
+const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+async fn healthcheck(url: &str) -> Result<(), CliError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let parsed = url::Url::parse(url)
+        .ok()
+        .filter(|u| u.scheme() == "http")
+        .ok_or_else(|| CliError::Input(format!("not an http:// URL: {url}")))?;
+    let host = parsed.host_str().unwrap_or("127.0.0.1").to_string();
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let check = async {
+        let mut stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+        let request = format!(
+            "GET {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+            parsed.path()
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        Ok::<_, std::io::Error>(head)
+    };
+    let head = tokio::time::timeout(HEALTHCHECK_TIMEOUT, check)
+        .await
+        .map_err(|_| CliError::Input(format!("{url}: no answer within {HEALTHCHECK_TIMEOUT:?}")))?
+        .map_err(|error| CliError::Input(format!("{url}: {error}")))?;
+    if head.starts_with(b"HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(CliError::Input(format!(
+            "{url}: answered {}",
+            String::from_utf8_lossy(&head)
         )))
     }
 }

@@ -279,6 +279,16 @@ impl Server {
 #[test]
 fn serve_answers_http() {
     let server = Server::start();
+    let health = run(
+        &["healthcheck", "--url", &format!("http://{}/readyz", server.address)],
+        "",
+    );
+    assert!(health.status.success(), "{}", text(&health.stderr));
+    let missing = run(
+        &["healthcheck", "--url", &format!("http://{}/nowhere", server.address)],
+        "",
+    );
+    assert!(!missing.status.success(), "a 404 is not healthy");
     let response = server.get("/healthz");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("ok"), "{response}");
