@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""Every benchmark of BENCHMARKS.md in one run, with ratios from the same run.
+
+Started by bench/run.sh (which builds the release binary and installs wrk and
+nginx). Each part starts its own `newsfeed serve` on loopback over a fresh
+database, seeds it, measures with wrk (the feeds also against nginx serving
+the very same bytes), and prints one table. Nothing here is a test: the
+numbers are what the machine gives today.
+
+Environment: BIN (the release binary), WORK (a scratch directory),
+NEWSFEED_BENCH_PG (a PostgreSQL server URL, optional), DURATION (wrk seconds),
+ROUNDS (alternating rounds of the nginx comparison), ARCHIVE_LARGE.
+"""
+import http.client
+import json
+import os
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+BIN = os.environ["BIN"]
+WORK = os.environ["WORK"]
+DURATION = os.environ.get("DURATION", "8")
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+ARCHIVE_LARGE = int(os.environ.get("ARCHIVE_LARGE", "1000000"))
+PG = os.environ.get("NEWSFEED_BENCH_PG")
+QGIS = "Mozilla/5.0 QGIS/33600/Linux"
+PASSWORD = "bench password 1234"
+PORT = 18090
+NGINX_PORT = 18091
+SECRET = "bench-secret-bench-secret-bench-secret"
+
+
+def log(*parts):
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def rss(pid, field="VmRSS"):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak(pid):
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
+
+
+class Server:
+    """`newsfeed serve` on PORT over `url`, with an admin account."""
+
+    def __init__(self, url, **env):
+        self.url = url
+        self.env = dict(os.environ, NEWSFEED_DATABASE_URL=url, NEWSFEED_JWT_SECRET=SECRET,
+                        NEWSFEED_LOG="warn", NEWSFEED_TRUST_PROXY="true",
+                        NEWSFEED_LOGIN_ATTEMPTS="1000000", NEWSFEED_LOGIN_ATTEMPTS_PER_IP="1000000",
+                        NEWSFEED_ACCESS_REQUESTS_PER_HOUR="1000000", **env)
+        subprocess.run([BIN, "create-user", "--email", "admin@example.org", "--role", "admin",
+                        "--password-stdin"], input=PASSWORD.encode(), env=self.env,
+                       check=True, capture_output=True)
+        self.process = subprocess.Popen([BIN, "serve", "--bind", f"127.0.0.1:{PORT}"],
+                                        env=self.env, stderr=open(f"{WORK}/server.log", "ab"))
+        for _ in range(200):
+            try:
+                self.call("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.05)
+        self.token = self.call("POST", "/api/v1/auth/login",
+                               body={"email": "admin@example.org", "password": PASSWORD})["access_token"]
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def call(self, method, path, body=None, token=None, agent=QGIS):
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+        headers = {"user-agent": agent}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["content-type"] = "application/json"
+        conn.request(method, path, body=data, headers=headers)
+        response = conn.getresponse()
+        payload = response.read()
+        if response.status >= 400:
+            raise RuntimeError(f"{method} {path}: {response.status} {payload[:300]!r}")
+        return json.loads(payload) if payload.startswith((b"{", b"[")) else payload
+
+    def admin(self, method, path, body=None):
+        return self.call(method, path, body, token=self.token)
+
+    def publish(self, title, language="en"):
+        entry = self.admin("POST", "/api/v1/entries", {
+            "group": "bench", "kind": "announcement", "title": title, "language": language,
+            "content": "<p>Benchmark entry with a <a href=\"https://qgis.org\">link</a>.</p>",
+            "url": "https://qgis.org/", "image": "https://qgis.org/img/bench.jpg"})["id"]
+        self.admin("POST", f"/api/v1/entries/{entry}/submit", {})
+        started = time.perf_counter()
+        self.admin("POST", f"/api/v1/moderation/entries/{entry}/approve", {})
+        return entry, started
+
+    def metric(self, name):
+        text = self.call("GET", "/metrics").decode()
+        match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+        return float(match.group(1)) if match else None
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def sqlite_url(name):
+    return f"sqlite://{WORK}/{name}.db?mode=rwc"
+
+
+def sqlite_path(url):
+    return url.removeprefix("sqlite://").split("?")[0]
+
+
+def archive(server, count):
+    """`count` archived rows (half expired long ago, half rejected) straight into the file."""
+    db = sqlite3.connect(sqlite_path(server.url), timeout=60)
+    group_id, author_id = db.execute(
+        "SELECT g.id, u.id FROM groups g, users u WHERE g.slug = 'bench' LIMIT 1").fetchone()
+    old = int(time.time()) - 400 * 86400
+    live = json.dumps({"kind": "announcement", "sticky": False, "priority": 0, "title": "Old",
+                       "content": "<p>Old</p>", "url": "", "image": "", "publish_to": old})
+    db.execute(f"""
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count})
+        INSERT INTO entries (group_id, author_id, kind, status, version, title, content, url, image,
+                             language, sticky, priority, publish_to, live, in_feed, live_publish_to,
+                             live_changed_at, created_at, updated_at)
+        SELECT ?, ?, 'announcement', CASE i % 2 WHEN 0 THEN 'approved' ELSE 'rejected' END, 3,
+               'Archived ' || i, '<p>Old</p>', '', '', 'en', 0, 0, {old},
+               CASE i % 2 WHEN 0 THEN ? END, i % 2 = 0, CASE i % 2 WHEN 0 THEN {old} END,
+               {old}, {old}, {old}
+        FROM n""", (group_id, author_id, live))
+    db.commit()
+    db.close()
+
+
+def pending(server, count):
+    """`count` entries waiting for a moderator, straight into the file."""
+    db = sqlite3.connect(sqlite_path(server.url), timeout=60)
+    group_id, author_id = db.execute(
+        "SELECT g.id, u.id FROM groups g, users u WHERE g.slug = 'bench' LIMIT 1").fetchone()
+    now = int(time.time())
+    db.execute(f"""
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count})
+        INSERT INTO entries (group_id, author_id, kind, status, version, title, content, url, image,
+                             language, sticky, priority, in_feed, submitted_at, created_at, updated_at)
+        SELECT ?, ?, 'announcement', 'pending', 2, 'Waiting ' || i, '<p>Please</p>', '', '',
+               CASE i % 3 WHEN 0 THEN 'de' WHEN 1 THEN 'en' END, 0, 0, 0, {now} - i, {now}, {now}
+        FROM n""", (group_id, author_id))
+    db.commit()
+    db.close()
+
+
+def wrk(url, headers=(), script=None, connections=32):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{DURATION}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+(\S+)", output).group(1))
+    quantile = lambda q: re.search(rf"^\s+{q}%\s+(\S+)", output, re.M).group(1)
+    errors = re.findall(r"(Non-2xx or 3xx responses: \d+|Socket errors: .*)", output)
+    return {"rps": rps, "p50": quantile(50), "p99": quantile(99), "errors": "; ".join(errors)}
+
+
+def fetch(path, headers):
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    conn.request("GET", path, headers=dict(h.split(": ", 1) for h in headers))
+    response = conn.getresponse()
+    return response.status, dict(response.getheaders()), response.read()
+
+
+def start_nginx():
+    www = f"{WORK}/www"
+    os.makedirs(www, exist_ok=True)
+    os.makedirs(f"{WORK}/tmp", exist_ok=True)
+    with open(f"{WORK}/nginx.conf", "w") as conf:
+        conf.write(f"""
+user root; worker_processes 2; daemon off; pid {WORK}/nginx.pid; error_log {WORK}/nginx.err;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off; keepalive_requests 1000000;
+    client_body_temp_path {WORK}/tmp; proxy_temp_path {WORK}/tmp; fastcgi_temp_path {WORK}/tmp;
+    uwsgi_temp_path {WORK}/tmp; scgi_temp_path {WORK}/tmp;
+    types {{ application/json json; application/rss+xml rss; }}
+    server {{ listen 127.0.0.1:{NGINX_PORT}; root {www}; etag on; gzip_static on; }}
+}}""")
+    return subprocess.Popen(["nginx", "-c", f"{WORK}/nginx.conf"])
+
+
+def feeds_against_nginx(rows):
+    """Part 1: the hot feeds against nginx serving the same bytes, alternating rounds."""
+    server = Server(sqlite_url("feeds"))
+    server.admin("POST", "/api/v1/groups", {"slug": "bench", "name": "Bench", "country": "DE"})
+    for n in range(20):
+        server.publish(f"Live entry {n}", "en" if n % 2 == 0 else "de")
+    archive(server, 100_000)
+    server.publish("Last live entry")
+    gzip = "Accept-Encoding: gzip"
+    agent = f"User-Agent: {QGIS}"
+    targets = [("GET / (QGIS), gzip", "/?lang=en", "index.json", [agent, gzip]),
+               ("GET / (QGIS), plain", "/?lang=en", "index.json", [agent]),
+               ("GET /feed.rss, gzip", "/feed.rss", "feed.rss", [gzip]),
+               ("GET /feed.rss, plain", "/feed.rss", "feed.rss", [])]
+    os.makedirs(f"{WORK}/www", exist_ok=True)
+    for _, path, name, headers in targets:
+        _, response_headers, body = fetch(path, headers)
+        gz = response_headers.get("Content-Encoding") == "gzip"
+        with open(f"{WORK}/www/{name}" + (".gz" if gz else ""), "wb") as out:
+            out.write(body)
+    nginx = start_nginx()
+    time.sleep(1)
+    idle = rss(server.pid)
+    reset_peak(server.pid)
+    for label, path, name, headers in targets:
+        ours, theirs = [], []
+        for _ in range(ROUNDS):
+            ours.append(wrk(f"http://127.0.0.1:{PORT}{path}", headers))
+            theirs.append(wrk(f"http://127.0.0.1:{NGINX_PORT}/{name}", headers))
+        ratio = statistics.median(o["rps"] / t["rps"] for o, t in zip(ours, theirs))
+        best = max(ours, key=lambda r: r["rps"])
+        rows.append((f"1. {label}", f"{statistics.median(o['rps'] for o in ours):,.0f} req/s",
+                     f"nginx {statistics.median(t['rps'] for t in theirs):,.0f} req/s",
+                     f"{ratio:.2f}x nginx (median of {ROUNDS})",
+                     f"p99 {best['p99']} (nginx {theirs[0]['p99']})", best["errors"] or "-"))
+    # Conditional requests: 304 against 200 of the same variant.
+    _, headers_plain, _ = fetch("/?lang=en", [agent])
+    etag = headers_plain["ETag"]
+    not_modified = wrk(f"http://127.0.0.1:{PORT}/?lang=en", [agent, f"If-None-Match: {etag}"])
+    full = wrk(f"http://127.0.0.1:{PORT}/?lang=en", [agent])
+    rows.append(("1. GET / 304 (If-None-Match)", f"{not_modified['rps']:,.0f} req/s",
+                 f"200: {full['rps']:,.0f} req/s", f"{not_modified['rps'] / full['rps']:.2f}x the 200",
+                 f"p99 {not_modified['p99']}", not_modified["errors"] or "-"))
+    rows.append(("4. memory: idle after seeding (100,000 archived)", f"{idle:.1f} MiB", "", "", "", "-"))
+    rows.append(("4. memory: peak under the feed load", f"{rss(server.pid, 'VmHWM'):.1f} MiB",
+                 "", "", "", "-"))
+    nginx.terminate()
+    nginx.wait()
+    server.stop()
+
+
+def archive_independence(rows):
+    """Part 2: the same feed over 100 and over ARCHIVE_LARGE archived rows."""
+    results = {}
+    for size in (100, ARCHIVE_LARGE):
+        server = Server(sqlite_url(f"archive{size}"))
+        server.admin("POST", "/api/v1/groups", {"slug": "bench", "name": "Bench", "country": "DE"})
+        for n in range(20):
+            server.publish(f"Live entry {n}")
+        log(f"archiving {size:,} rows")
+        archive(server, size)
+        rebuilds, spent = server.metric("newsfeed_feed_rebuilds_total"), \
+            server.metric("newsfeed_feed_rebuild_duration_seconds_total")
+        entry, started = server.publish("The approval to see")
+        while entry not in [item["pk"] for item in server.call("GET", "/?lang=en")]:
+            pass
+        visible_ms = (time.perf_counter() - started) * 1000
+        rebuild_ms = (server.metric("newsfeed_feed_rebuild_duration_seconds_total") - spent) / \
+            (server.metric("newsfeed_feed_rebuilds_total") - rebuilds) * 1000
+        load = wrk(f"http://127.0.0.1:{PORT}/?lang=en", [f"User-Agent: {QGIS}", "Accept-Encoding: gzip"])
+        results[size] = load["rps"]
+        rows.append((f"2. {size:,} archived: GET / (QGIS), gzip", f"{load['rps']:,.0f} req/s", "",
+                     "", f"p99 {load['p99']}", load["errors"] or "-"))
+        rows.append((f"2. {size:,} archived: approval -> visible in GET /", f"{visible_ms:.1f} ms", "",
+                     "", f"snapshot rebuild {rebuild_ms:.1f} ms", "-"))
+        server.stop()
+    rows.append((f"2. throughput {ARCHIVE_LARGE:,} vs 100 archived",
+                 f"{results[ARCHIVE_LARGE] / results[100]:.2f}", "", "", "", "-"))
+
+
+SUBMIT_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"group":"bench","kind":"announcement","title":"From CI","content":"<p>Built</p>","language":"en"}'
+"""
+
+
+def writes(rows):
+    """Part 3: submissions with a group token (SQLite and PostgreSQL) and the queue."""
+    script = f"{WORK}/submit.lua"
+    with open(script, "w") as out:
+        out.write(SUBMIT_LUA)
+    databases = [("SQLite", sqlite_url("writes"))]
+    if PG:
+        name = f"nf_bench_{os.getpid()}"
+        subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
+        databases.append(("PostgreSQL", f"{PG}/{name}"))
+    for label, url in databases:
+        server = Server(url)
+        server.admin("POST", "/api/v1/groups", {"slug": "bench", "name": "Bench", "country": "DE"})
+        secret = server.admin("POST", "/api/v1/groups/bench/tokens", {"name": "ci"})["token"]
+        load = wrk(f"http://127.0.0.1:{PORT}/api/v1/entries", [f"Authorization: Bearer {secret}"],
+                   script=script, connections=16)
+        rows.append((f"3. {label}: POST /api/v1/entries with a group token", f"{load['rps']:,.0f} req/s",
+                     "", "target >= 2,000/s on SQLite", f"p99 {load['p99']}", load["errors"] or "-"))
+        server.stop()
+    server = Server(sqlite_url("queue"))
+    server.admin("POST", "/api/v1/groups", {"slug": "bench", "name": "Bench", "country": "DE"})
+    pending(server, 100_000)
+    load = wrk(f"http://127.0.0.1:{PORT}/api/v1/moderation/queue",
+               [f"Authorization: Bearer {server.token}"], connections=8)
+    rows.append(("3. moderation queue, 100,000 pending", f"{load['rps']:,.0f} req/s", "",
+                 "target p99 < 20 ms", f"p99 {load['p99']}", load["errors"] or "-"))
+    server.stop()
+
+
+def login_burst(rows):
+    """Part 4: memory around 50 simultaneous password checks."""
+    server = Server(sqlite_url("burst"))
+    time.sleep(1)
+    before = rss(server.pid)
+    reset_peak(server.pid)
+    barrier = threading.Barrier(50)
+
+    def login(n):
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+        body = json.dumps({"email": "admin@example.org", "password": "wrong password"})
+        barrier.wait()
+        conn.request("POST", "/api/v1/auth/login", body=body, headers={
+            "content-type": "application/json", "x-forwarded-for": f"198.51.100.{n}"})
+        conn.getresponse().read()
+
+    threads = [threading.Thread(target=login, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    peak = rss(server.pid, "VmHWM")
+    time.sleep(10)
+    rows.append(("4. memory: 50 concurrent logins", f"before {before:.1f} MiB", f"peak {peak:.1f} MiB",
+                 f"10 s after {rss(server.pid):.1f} MiB", "target < 64 MiB after", "-"))
+    server.stop()
+
+
+def main():
+    rows = []
+    for part in (feeds_against_nginx, archive_independence, writes, login_burst):
+        log(f"== {part.__doc__.splitlines()[0]}")
+        part(rows)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+
+
+if __name__ == "__main__":
+    main()

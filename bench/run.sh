@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every benchmark in BENCHMARKS.md, in one run: builds the release binary,
+# installs what it needs (wrk, nginx), then bench/run.py starts servers on
+# loopback, seeds them and prints one table with the ratios of this run.
+#
+# DURATION=8 (seconds per wrk run) ROUNDS=3 ARCHIVE_LARGE=1000000
+# NEWSFEED_BENCH_PG=postgres://postgres@127.0.0.1:5432 (also measure writes on PostgreSQL)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for tool in wrk nginx; do
+    if ! command -v "$tool" >/dev/null; then
+        package=$tool; [ "$tool" = nginx ] && package=nginx-light
+        apt-get install -y "$package" >/dev/null 2>&1 \
+            || { apt-get update >/dev/null && apt-get install -y "$package" >/dev/null; }
+    fi
+done
+cargo build --release -q
+export BIN="$PWD/target/release/newsfeed"
+WORK="$(mktemp -d)"
+export WORK
+trap 'pkill -f "$WORK/nginx.conf" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+echo "newsfeed benchmarks, $(date -u +%Y-%m-%d), $(nproc) CPUs, $(rustc --version), $(nginx -v 2>&1), $(wrk --version 2>&1 | head -1)"
+python3 bench/run.py
