@@ -55,6 +55,9 @@ def reset_peak(pid):
         pass
 
 
+RUNNING = []
+
+
 class Server:
     """`newsfeed serve` on PORT over `url`, with an admin account."""
 
@@ -69,6 +72,7 @@ class Server:
                        check=True, capture_output=True)
         self.process = subprocess.Popen([BIN, "serve", "--bind", f"127.0.0.1:{PORT}"],
                                         env=self.env, stderr=open(f"{WORK}/server.log", "ab"))
+        RUNNING.append(self.process)
         for _ in range(200):
             try:
                 self.call("GET", "/healthz")
@@ -185,7 +189,8 @@ def fetch(path, headers):
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
     conn.request("GET", path, headers=dict(h.split(": ", 1) for h in headers))
     response = conn.getresponse()
-    return response.status, dict(response.getheaders()), response.read()
+    headers = {name.lower(): value for name, value in response.getheaders()}
+    return response.status, headers, response.read()
 
 
 def start_nginx():
@@ -223,7 +228,7 @@ def feeds_against_nginx(rows):
     os.makedirs(f"{WORK}/www", exist_ok=True)
     for _, path, name, headers in targets:
         _, response_headers, body = fetch(path, headers)
-        gz = response_headers.get("Content-Encoding") == "gzip"
+        gz = response_headers.get("content-encoding") == "gzip"
         with open(f"{WORK}/www/{name}" + (".gz" if gz else ""), "wb") as out:
             out.write(body)
     nginx = start_nginx()
@@ -243,7 +248,7 @@ def feeds_against_nginx(rows):
                      f"p99 {best['p99']} (nginx {theirs[0]['p99']})", best["errors"] or "-"))
     # Conditional requests: 304 against 200 of the same variant.
     _, headers_plain, _ = fetch("/?lang=en", [agent])
-    etag = headers_plain["ETag"]
+    etag = headers_plain["etag"]
     not_modified = wrk(f"http://127.0.0.1:{PORT}/?lang=en", [agent, f"If-None-Match: {etag}"])
     full = wrk(f"http://127.0.0.1:{PORT}/?lang=en", [agent])
     rows.append(("1. GET / 304 (If-None-Match)", f"{not_modified['rps']:,.0f} req/s",
@@ -352,9 +357,14 @@ def login_burst(rows):
 
 def main():
     rows = []
-    for part in (feeds_against_nginx, archive_independence, writes, login_burst):
-        log(f"== {part.__doc__.splitlines()[0]}")
-        part(rows)
+    try:
+        for part in (feeds_against_nginx, archive_independence, writes, login_burst):
+            log(f"== {part.__doc__.splitlines()[0]}")
+            part(rows)
+    finally:
+        for process in RUNNING:
+            if process.poll() is None:
+                process.kill()
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths)))

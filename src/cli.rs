@@ -83,7 +83,11 @@ enum Command {
     /// Exit 0 when the server at URL answers `GET` with 200 (for container
     /// health checks: the image has no curl).
     Healthcheck {
-        #[arg(long, env = "NEWSFEED_HEALTHCHECK_URL", default_value = "http://127.0.0.1:8080/readyz")]
+        #[arg(
+            long,
+            env = "NEWSFEED_HEALTHCHECK_URL",
+            default_value = "http://127.0.0.1:8080/readyz"
+        )]
         url: String,
     },
     /// Print the OpenAPI document.

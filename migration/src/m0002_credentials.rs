@@ -37,10 +37,30 @@ impl MigrationTrait for Migration {
                     .col(Alias::new("window_started"))
                     .to_owned(),
             )
+            .await?;
+        // Counting a long moderation queue (with removed groups left out)
+        // reads only this index.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_entries_status_group_id")
+                    .table(Alias::new("entries"))
+                    .col(Alias::new("status"))
+                    .col(Alias::new("group_id"))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ix_entries_status_group_id")
+                    .table(Alias::new("entries"))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_table(Table::drop().table(Alias::new("rate_limits")).to_owned())
             .await?;

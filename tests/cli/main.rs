@@ -280,12 +280,20 @@ impl Server {
 fn serve_answers_http() {
     let server = Server::start();
     let health = run(
-        &["healthcheck", "--url", &format!("http://{}/readyz", server.address)],
+        &[
+            "healthcheck",
+            "--url",
+            &format!("http://{}/readyz", server.address),
+        ],
         "",
     );
     assert!(health.status.success(), "{}", text(&health.stderr));
     let missing = run(
-        &["healthcheck", "--url", &format!("http://{}/nowhere", server.address)],
+        &[
+            "healthcheck",
+            "--url",
+            &format!("http://{}/nowhere", server.address),
+        ],
         "",
     );
     assert!(!missing.status.success(), "a 404 is not healthy");
