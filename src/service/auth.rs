@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::rate_limit::Reserved;
 use super::tokens::{API_TOKEN_PREFIX, sha256_hex};
@@ -57,48 +57,90 @@ pub async fn principal_for_user(services: &Services, user: user::Model) -> AppRe
 /// longer a member of the group (admins excepted), so the entries it writes
 /// are never attributed to someone without the right to write them.
 async fn authenticate_api_token(services: &Services, secret: &str) -> AppResult<Principal> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
     let db = &services.db;
-    let token = api_token::Entity::find()
-        .filter(api_token::Column::SecretSha256.eq(sha256_hex(secret)))
-        .one(db)
+    // One statement: the token, its group's status, its issuer's state and
+    // whether the issuer still belongs to the group (an API client calls often).
+    let membership = Query::select()
+        .expr(Expr::val(1))
+        .from(membership::Entity)
+        .and_where(
+            Expr::col((membership::Entity, membership::Column::UserId))
+                .equals((user::Entity, user::Column::Id)),
+        )
+        .and_where(
+            Expr::col((membership::Entity, membership::Column::GroupId))
+                .equals((api_token::Entity, api_token::Column::GroupId)),
+        )
+        .to_owned();
+    let query = Query::select()
+        .columns([
+            (api_token::Entity, api_token::Column::Id),
+            (api_token::Entity, api_token::Column::Name),
+            (api_token::Entity, api_token::Column::GroupId),
+            (api_token::Entity, api_token::Column::CreatedBy),
+            (api_token::Entity, api_token::Column::LastUsedAt),
+        ])
+        .expr_as(
+            Expr::col((group::Entity, group::Column::Status)),
+            Alias::new("group_status"),
+        )
+        .expr_as(
+            Expr::col((user::Entity, user::Column::Disabled)),
+            Alias::new("issuer_disabled"),
+        )
+        .expr_as(
+            Expr::col((user::Entity, user::Column::Role)),
+            Alias::new("issuer_role"),
+        )
+        .expr_as(Expr::exists(membership), Alias::new("issuer_member"))
+        .from(api_token::Entity)
+        .join(
+            JoinType::InnerJoin,
+            group::Entity,
+            Expr::col((group::Entity, group::Column::Id))
+                .equals((api_token::Entity, api_token::Column::GroupId)),
+        )
+        .join(
+            JoinType::InnerJoin,
+            user::Entity,
+            Expr::col((user::Entity, user::Column::Id))
+                .equals((api_token::Entity, api_token::Column::CreatedBy)),
+        )
+        .and_where(
+            Expr::col((api_token::Entity, api_token::Column::SecretSha256)).eq(sha256_hex(secret)),
+        )
+        .and_where(Expr::col((api_token::Entity, api_token::Column::RevokedAt)).is_null())
+        .to_owned();
+    let row = db
+        .query_one_raw(db.get_database_backend().build(&query))
         .await?
-        .filter(|token| token.revoked_at.is_none())
         .ok_or_else(unauthorized)?;
-    let group_exists = group::Entity::find_by_id(token.group_id)
-        .one(db)
-        .await?
-        .is_some_and(|group| group.status != GroupStatus::Removed);
-    let creator = user::Entity::find_by_id(token.created_by)
-        .one(db)
-        .await?
-        .filter(|creator| !creator.disabled);
-    let creator_may_write = match &creator {
-        Some(creator) if creator.role == crate::domain::Role::Admin => true,
-        Some(creator) => membership::Entity::find()
-            .filter(membership::Column::UserId.eq(creator.id))
-            .filter(membership::Column::GroupId.eq(token.group_id))
-            .one(db)
-            .await?
-            .is_some(),
-        None => false,
-    };
-    if !group_exists || !creator_may_write {
+    let read = |error: sea_orm::DbErr| AppError::from(error);
+    let group_status: GroupStatus = row.try_get("", "group_status").map_err(read)?;
+    let issuer_disabled: bool = row.try_get("", "issuer_disabled").map_err(read)?;
+    let issuer_role: crate::domain::Role = row.try_get("", "issuer_role").map_err(read)?;
+    let issuer_member: bool = row.try_get("", "issuer_member").map_err(read)?;
+    let issuer_may_write =
+        !issuer_disabled && (issuer_role == crate::domain::Role::Admin || issuer_member);
+    if group_status == GroupStatus::Removed || !issuer_may_write {
         return Err(unauthorized());
     }
+    let token_id: i64 = row.try_get("", "id").map_err(read)?;
+    let last_used_at: Option<i64> = row.try_get("", "last_used_at").map_err(read)?;
     let now = services.now();
-    if token
-        .last_used_at
-        .is_none_or(|used| now - used >= TOKEN_USE_RECORD_SECS)
-    {
-        let mut active: api_token::ActiveModel = token.clone().into();
-        active.last_used_at = Set(Some(now));
-        active.update(db).await?;
+    if last_used_at.is_none_or(|used| now - used >= TOKEN_USE_RECORD_SECS) {
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+            .filter(api_token::Column::Id.eq(token_id))
+            .exec(db)
+            .await?;
     }
     Ok(Principal::GroupToken {
-        token_id: token.id,
-        name: token.name,
-        group_id: token.group_id,
-        created_by: token.created_by,
+        token_id,
+        name: row.try_get("", "name").map_err(read)?,
+        group_id: row.try_get("", "group_id").map_err(read)?,
+        created_by: row.try_get("", "created_by").map_err(read)?,
     })
 }
 
