@@ -18,9 +18,10 @@ pub mod domain;
 pub mod entities;
 pub mod error;
 pub mod feeds;
-mod middleware;
+pub(crate) mod middleware;
 pub mod service;
 pub mod state;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -48,7 +49,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         &service.spec(),
     ));
     let max_body = state.config.max_body_bytes;
-    Route::new()
+    web::mount(Route::new(), &state)
         .at("/api/v1/openapi.json", service.spec_endpoint())
         .nest("/api/docs", service.swagger_ui())
         .at("/problems/:slug", api::problem::describe)
@@ -57,6 +58,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         .around(move |endpoint, request| {
             api::problem::render_errors(endpoint, request, problems.clone())
         })
+        .around(web::security::page_headers)
         .with(poem::middleware::Tracing)
         .data(state)
 }

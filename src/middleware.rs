@@ -5,6 +5,8 @@ use std::sync::Arc;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
+use crate::Config;
+
 /// Refuses bodies over `max` bytes with 413, whether or not the client sent
 /// `Content-Length` (bodies without one are read up to the limit).
 pub async fn limit_body<E: Endpoint>(
@@ -50,4 +52,32 @@ pub async fn limit_body<E: Endpoint>(
         );
     }
     Ok(endpoint.call(request).await?.into_response())
+}
+
+/// The address rate limits count against: the peer, or with
+/// `--trust-proxy` the address our proxy appended to `X-Forwarded-For`
+/// (earlier entries come from the client and can be forged).
+pub fn client_ip(config: &Config, request: &Request) -> String {
+    let forwarded = config
+        .trust_proxy
+        .then(|| {
+            request
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()
+        })
+        .flatten()
+        .and_then(|value| value.to_str().ok())
+        .and_then(|list| list.rsplit(',').next())
+        .map(str::trim)
+        .filter(|address| !address.is_empty());
+    let remote = request.remote_addr();
+    match forwarded {
+        Some(address) => address.to_string(),
+        None => remote
+            .as_socket_addr()
+            .map(|addr| addr.ip().to_string())
+            .unwrap_or_else(|| remote.to_string()),
+    }
 }

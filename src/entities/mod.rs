@@ -1,9 +1,11 @@
 //! sea-orm entities: the shape of each table, no logic.
 
 pub mod access_request;
+pub mod account_token;
 pub mod api_token;
 pub mod entry;
 pub mod entry_event;
 pub mod group;
 pub mod membership;
 pub mod user;
+pub mod web_session;

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::Settings;
 use crate::domain::entry::{EntryFields, LiveRevision};
+use crate::domain::lifecycle::{Window, window};
 use crate::domain::limits::{MAX_PK, TAG_URI_YEAR};
 use crate::domain::{EntryKind, GroupStatus, geo, sanitize};
 use crate::entities::{entry, group};
@@ -129,8 +130,7 @@ impl Item {
     /// Whether readers see the entry at `now`.
     pub fn is_live(&self, now: i64) -> bool {
         self.in_feed
-            && self.fields.publish_from.is_none_or(|from| from <= now)
-            && self.fields.publish_to.is_none_or(|to| now < to)
+            && window(self.fields.publish_from, self.fields.publish_to, now) == Window::Open
     }
 
     /// The date feeds show as published.

@@ -84,6 +84,19 @@ pub async fn login(
     password: &str,
     ip: &str,
 ) -> AppResult<String> {
+    let user = check_credentials(services, email, password, ip).await?;
+    services.jwt.issue(user.id)
+}
+
+/// The person with these credentials, for the API's login and the web's
+/// sessions alike: failures count against the client's address and the
+/// account, in one limiter.
+pub async fn check_credentials(
+    services: &Services,
+    email: &str,
+    password: &str,
+    ip: &str,
+) -> AppResult<user::Model> {
     let email = email.trim().to_lowercase();
     let keys = [format!("ip:{ip}"), format!("account:{email}")];
     let limiter = &services.login_limiter;
@@ -91,7 +104,12 @@ pub async fn login(
         return Err(AppError::RateLimited { retry_after });
     }
     let user = lookup::user_by_email(&services.db, &email).await?;
-    let hash = user.as_ref().map(|user| user.password_hash.clone());
+    // Invited people have no password yet: checked against the decoy, so
+    // they take as long to refuse as anyone.
+    let hash = user
+        .as_ref()
+        .map(|user| user.password_hash.clone())
+        .filter(|hash| !hash.is_empty());
     let verified = services
         .passwords
         .verify(password.to_string(), hash)
@@ -99,7 +117,7 @@ pub async fn login(
     match user {
         Some(user) if verified && !user.disabled => {
             limiter.reset(&keys[1]);
-            services.jwt.issue(user.id)
+            Ok(user)
         }
         _ => {
             for key in &keys {
@@ -107,5 +125,18 @@ pub async fn login(
             }
             Err(AppError::Unauthorized("wrong email or password".into()))
         }
+    }
+}
+
+/// The principal of a signed-in person, or `None` when the account is gone
+/// or disabled (their session then ends).
+pub async fn user_principal(services: &Services, user_id: i64) -> AppResult<Option<Principal>> {
+    let user = user::Entity::find_by_id(user_id)
+        .one(&services.db)
+        .await?
+        .filter(|user| !user.disabled);
+    match user {
+        Some(user) => Ok(Some(principal_for_user(services, user).await?)),
+        None => Ok(None),
     }
 }

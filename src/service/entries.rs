@@ -596,3 +596,11 @@ pub async fn queue(
     let condition = Condition::all().add(entry::Column::Status.eq(EntryStatus::Pending));
     filtered(services, condition, filter, true).await
 }
+
+/// How many entries wait for a moderator (the count in every moderator's header).
+pub async fn pending_count(services: &Services) -> AppResult<u64> {
+    Ok(entry::Entity::find()
+        .filter(entry::Column::Status.eq(EntryStatus::Pending))
+        .count(&services.db)
+        .await?)
+}

@@ -4,12 +4,14 @@
 //! caller has to remember to.
 
 pub mod access_requests;
+pub mod accounts;
 pub mod auth;
 pub mod entries;
 pub mod groups;
 pub mod lookup;
 pub mod passwords;
 pub mod rate_limit;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 
@@ -37,6 +39,8 @@ pub struct Services {
     pub jwt: JwtKeys,
     pub login_limiter: RateLimiter,
     pub access_request_limiter: RateLimiter,
+    /// Password-reset links asked for, per client and per account.
+    pub reset_limiter: RateLimiter,
 }
 
 impl Services {
@@ -57,6 +61,11 @@ impl Services {
             access_request_limiter: RateLimiter::new(
                 config.access_requests_per_hour,
                 limits::ACCESS_REQUEST_WINDOW_SECS,
+                clock.clone(),
+            ),
+            reset_limiter: RateLimiter::new(
+                limits::PASSWORD_RESETS_PER_WINDOW,
+                limits::PASSWORD_RESET_WINDOW_SECS,
                 clock.clone(),
             ),
             db,

@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
-use super::{Services, is_unique_violation, lookup};
+use super::{Services, is_unique_violation, lookup, sessions};
 use crate::domain::authz::Principal;
 use crate::domain::user::{NewUser, check_display_name};
 use crate::domain::validate::Checker;
@@ -147,6 +147,10 @@ pub async fn update(
     }
     active.updated_at = Set(services.now());
     let user = active.update(&services.db).await?;
+    if user.disabled {
+        // Signed-in pages end at once, as login tokens do.
+        sessions::revoke_user(&services.db, user.id).await?;
+    }
     with_memberships_one(&services.db, user).await
 }
 
