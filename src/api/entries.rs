@@ -330,6 +330,7 @@ impl EntriesApi {
             status: *status,
             kind: *kind,
             language: None,
+            mine: false,
             limit,
             offset,
         };

@@ -35,6 +35,7 @@ impl ModerationApi {
             status: None,
             kind: *kind,
             language: lang.0,
+            mine: false,
             limit,
             offset,
         };

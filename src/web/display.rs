@@ -39,6 +39,19 @@ pub fn badge(entry: &entry::Model, now: i64) -> Badge {
     Badge { label, class }
 }
 
+/// A stored status in words.
+pub fn status_label(status: EntryStatus) -> &'static str {
+    match status {
+        EntryStatus::Draft => "Draft",
+        EntryStatus::Pending => "Pending",
+        EntryStatus::ChangesRequested => "Changes requested",
+        EntryStatus::Approved => "Approved",
+        EntryStatus::Rejected => "Rejected",
+        EntryStatus::Withdrawn => "Withdrawn",
+        EntryStatus::Unpublished => "Unpublished",
+    }
+}
+
 pub fn kind_label(kind: EntryKind) -> &'static str {
     match kind {
         EntryKind::Event => "Event",

@@ -7,6 +7,7 @@ mod assets;
 mod context;
 mod display;
 mod forms;
+mod my_entries;
 pub mod security;
 mod session;
 
@@ -56,4 +57,9 @@ pub fn mount(route: Route, state: &AppState) -> Route {
         .at("/invite/:token", page(get(accounts::invitation).post(accounts::accept_invitation)))
         .at("/reset", page(get(accounts::reset_form).post(accounts::request_reset)))
         .at("/reset/:token", page(get(accounts::reset_link).post(accounts::reset_password)))
+        .at("/my/entries", page(get(my_entries::list)))
+        .at("/my/entries/new", page(get(my_entries::new_form).post(my_entries::create)))
+        .at("/my/entries/:id", page(get(my_entries::show)))
+        .at("/my/entries/:id/edit", page(get(my_entries::edit_form).post(my_entries::update)))
+        .at("/my/entries/:id/:action", page(post(my_entries::act)))
 }

@@ -9,3 +9,4 @@ mod common;
 mod support;
 
 mod accounts;
+mod my_entries;
