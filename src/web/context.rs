@@ -26,7 +26,6 @@ pub const CSRF_FIELD: &str = "csrf_token";
 #[derive(Clone, Debug)]
 pub struct Viewer {
     pub principal: Principal,
-    pub id: i64,
     pub name: String,
     pub email: String,
     /// `(group slug, role)`.
@@ -299,7 +298,6 @@ async fn load_viewer(services: &Services, session: &Session) -> crate::AppResult
     };
     Ok(Some(Viewer {
         principal,
-        id: user_id,
         name: person.user.display_name,
         email: person.user.email,
         memberships: person.memberships,

@@ -7,6 +7,7 @@ mod assets;
 mod context;
 mod display;
 mod forms;
+mod moderation;
 mod my_entries;
 pub mod security;
 mod session;
@@ -62,4 +63,7 @@ pub fn mount(route: Route, state: &AppState) -> Route {
         .at("/my/entries/:id", page(get(my_entries::show)))
         .at("/my/entries/:id/edit", page(get(my_entries::edit_form).post(my_entries::update)))
         .at("/my/entries/:id/:action", page(post(my_entries::act)))
+        .at("/moderation", page(get(moderation::queue)))
+        .at("/moderation/:id", page(get(moderation::show)))
+        .at("/moderation/:id/:action", page(post(moderation::decide)))
 }

@@ -9,4 +9,5 @@ mod common;
 mod support;
 
 mod accounts;
+mod moderation;
 mod my_entries;
