@@ -47,7 +47,7 @@ pub struct Item {
     pub retracted_at: Option<i64>,
     /// Absolute image URL, or empty.
     pub image: String,
-    /// Where a reader goes: the entry's URL or its anchor on the public page.
+    /// Where a reader goes: the entry's URL or its public page.
     pub link: String,
     /// Stable id for Atom, RSS and JSON Feed.
     pub tag: String,
@@ -80,7 +80,7 @@ impl Item {
         let fields = live.fields;
         let image = absolute(&settings.public_url, &fields.image);
         let link = if fields.url.is_empty() {
-            format!("{}/#entry-{}", settings.public_url, model.id)
+            format!("{}/entries/{}", settings.public_url, model.id)
         } else {
             fields.url.clone()
         };

@@ -9,6 +9,7 @@ mod display;
 mod forms;
 mod moderation;
 mod my_entries;
+pub mod public;
 pub mod security;
 mod session;
 
@@ -66,4 +67,8 @@ pub fn mount(route: Route, state: &AppState) -> Route {
         .at("/moderation", page(get(moderation::queue)))
         .at("/moderation/:id", page(get(moderation::show)))
         .at("/moderation/:id/:action", page(post(moderation::decide)))
+        .at("/entries/:id", page(get(public::entry_page)))
+        .at("/groups", page(get(public::directory)))
+        .at("/groups/:slug", page(get(public::group_page)))
+        .at("/request-access", page(get(public::request_access_form).post(public::request_access)))
 }

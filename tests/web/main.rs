@@ -11,3 +11,4 @@ mod support;
 mod accounts;
 mod moderation;
 mod my_entries;
+mod public;
