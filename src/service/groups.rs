@@ -26,6 +26,15 @@ pub async fn list_public(services: &Services) -> AppResult<Vec<group::Model>> {
         .await?)
 }
 
+/// Every group, removed ones too, for admins.
+pub async fn list_all(services: &Services, principal: &Principal) -> AppResult<Vec<group::Model>> {
+    principal.require_admin("see every group")?;
+    Ok(group::Entity::find()
+        .order_by_asc(group::Column::Name)
+        .all(&services.db)
+        .await?)
+}
+
 /// A group as the public sees it: any but a removed one.
 pub async fn get_public(services: &Services, slug: &str) -> AppResult<group::Model> {
     let group = lookup::group_by_slug(&services.db, slug).await?;
@@ -143,7 +152,7 @@ fn set_fields(active: &mut group::ActiveModel, fields: GroupFields) {
 }
 
 /// A group the principal may manage (admins, owners).
-async fn managed_group(
+pub async fn managed_group(
     services: &Services,
     principal: &Principal,
     slug: &str,

@@ -3,6 +3,7 @@
 //! works without JavaScript; every POST is CSRF-checked by its handler.
 
 mod accounts;
+mod admin;
 mod assets;
 mod context;
 mod display;
@@ -67,6 +68,13 @@ pub fn mount(route: Route, state: &AppState) -> Route {
         .at("/moderation", page(get(moderation::queue)))
         .at("/moderation/:id", page(get(moderation::show)))
         .at("/moderation/:id/:action", page(post(moderation::decide)))
+        .at("/admin/groups", page(get(admin::groups_list).post(admin::create_group)))
+        .at("/admin/groups/:slug", page(get(admin::group_view).post(admin::update_group)))
+        .at("/admin/groups/:slug/:action", page(post(admin::group_action)))
+        .at("/admin/users", page(get(admin::people_list).post(admin::invite)))
+        .at("/admin/users/:id", page(post(admin::update_user)))
+        .at("/admin/access-requests", page(get(admin::requests)))
+        .at("/admin/access-requests/:id/:action", page(post(admin::decide_access_request)))
         .at("/entries/:id", page(get(public::entry_page)))
         .at("/groups", page(get(public::directory)))
         .at("/groups/:slug", page(get(public::group_page)))

@@ -9,6 +9,7 @@ mod common;
 mod support;
 
 mod accounts;
+mod admin;
 mod moderation;
 mod my_entries;
 mod public;
