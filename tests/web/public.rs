@@ -38,7 +38,7 @@ db_test!(an_entry_page_exists_while_it_is_live, World::builder(), |app: TestApp|
     let page = browser.get(&format!("/entries/{id}")).await;
     page.expect(200)
         .expect_text("Tue 2031-03-04 18:00 CET")
-        .expect_text("https://www.openstreetmap.org/?mlat=50.73&amp;mlon=7.1")
+        .expect_text("https://www.openstreetmap.org/?mlat=50.73&#38;mlon=7.1")
         .expect_text("/groups/alpha/feed.ics");
     let draft = world.app.draft(&world.editor, "alpha", "Not yet").await["id"].as_i64().unwrap();
     browser.get(&format!("/entries/{draft}")).await.expect(404);
