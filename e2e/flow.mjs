@@ -18,6 +18,7 @@ const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const started = Date.now();
 const profiles = [];
+const contexts = [];
 
 function step(text) {
   console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${text}`);
@@ -38,6 +39,7 @@ async function person() {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  contexts.push(context);
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15000);
   // A page error or a refused script (CSP) fails the run.
@@ -144,17 +146,17 @@ async function main() {
   await shot(editor.page, "new-entry");
   await editor.page.getByRole("link", { name: /^Meetup/ }).click();
   const form = editor.page;
-  await form.getByLabel("Title").fill(title);
-  await form.getByLabel("Text").fill("Everyone who uses QGIS is welcome: talks, questions, coffee.\n\nBring a laptop if you like.");
-  await form.getByLabel("Link (URL)").fill("https://qgis.de/treffen");
-  await form.getByLabel("Call to action").fill("Sign up on qgis.de");
+  await form.getByLabel("Title", { exact: true }).fill(title);
+  await form.getByLabel("Text", { exact: true }).fill("Everyone who uses QGIS is welcome: talks, questions, coffee.\n\nBring a laptop if you like.");
+  await form.getByLabel("Link (URL)", { exact: true }).fill("https://qgis.de/treffen");
+  await form.getByLabel("Call to action", { exact: true }).fill("Sign up on qgis.de");
   check((await form.getByLabel("Time zone of the venue").inputValue()) === "Europe/Berlin", "the group's zone comes first");
-  await form.getByLabel("Starts").fill("2030-05-04T18:00");
-  await form.getByLabel("Ends").fill("2030-05-04T21:00");
-  await form.getByLabel("Venue").fill("Universität Bonn");
-  await form.getByLabel("Latitude").fill("50.7339");
-  await form.getByLabel("Longitude").fill("7.1022");
-  await form.getByLabel("Language").selectOption("de");
+  await form.getByLabel("Starts", { exact: true }).fill("2030-05-04T18:00");
+  await form.getByLabel("Ends", { exact: true }).fill("2030-05-04T21:00");
+  await form.getByLabel("Venue", { exact: true }).fill("Universität Bonn");
+  await form.getByLabel("Latitude", { exact: true }).fill("50.7339");
+  await form.getByLabel("Longitude", { exact: true }).fill("7.1022");
+  await form.getByLabel("Language", { exact: true }).selectOption("de");
   check((await form.locator("#content-count").textContent()).includes("of 500 characters"), "the counter counts");
   await form.getByRole("button", { name: "Preview" }).click();
   await form.getByText("QGIS 3 welcome page").waitFor();
@@ -182,7 +184,7 @@ async function main() {
   await editor.page.getByText("Please add the room number").first().waitFor();
   await shot(editor.page, "entry-changes-requested");
   await editor.page.getByRole("link", { name: "Make the changes" }).click();
-  await editor.page.getByLabel("Venue").fill("Universität Bonn, Hörsaal 1");
+  await editor.page.getByLabel("Venue", { exact: true }).fill("Universität Bonn, Hörsaal 1");
   await editor.page.getByRole("button", { name: "Save and resubmit" }).click();
   await editor.page.getByText("Submitted for review").waitFor();
 
@@ -205,7 +207,7 @@ async function main() {
   await shot(visitor.page, "groups");
   await go(visitor.page, "/groups/qgis-de");
   await shot(visitor.page, "group");
-  await go(editor.page, entryUrl);
+  await go(editor.page, new URL(entryUrl).pathname);
   await shot(editor.page, "entry-published");
   await go(admin.page, "/admin/groups/qgis-de");
   await shot(admin.page, "admin-group");
@@ -230,12 +232,12 @@ async function main() {
   const again = await (await visitor.page.request.get(`${base}/?json=1`)).json();
   check(again.some((item) => String(item.pk) === keyboardId), "the keyboard entry is published");
 
-  for (const who of [visitor, admin, editor, moderator]) await who.context.close();
   step("done");
 }
 
 try {
   await main();
 } finally {
-  for (const dir of profiles) rmSync(dir, { recursive: true, force: true });
+  for (const context of contexts) await context.close().catch(() => {});
+  for (const dir of profiles) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 }
