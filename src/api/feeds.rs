@@ -232,8 +232,15 @@ impl FeedsApi {
         );
         match query {
             // QGIS and `json=1` get the array; browsers the page.
-            Ok(query) if query.json => serve(&state, request, &feeds::home(&state.feeds, &query), true),
-            Ok(query) => serve(&state, request, &crate::web::public::home(&state.feeds, &query), true),
+            Ok(query) if query.json => {
+                serve(&state, request, &feeds::home(&state.feeds, &query), true)
+            }
+            Ok(query) => serve(
+                &state,
+                request,
+                &crate::web::public::home(&state.feeds, &query),
+                true,
+            ),
             Err(message) => FeedReply::new(feeds::plain_error(
                 poem::http::StatusCode::BAD_REQUEST,
                 &message,

@@ -10,7 +10,7 @@ use crate::domain::authz::Principal;
 use crate::domain::group::GroupFields;
 use crate::domain::validate::Checker;
 use crate::domain::{AccessRequestStatus, GroupRole, GroupStatus, limits};
-use crate::entities::{access_request, membership};
+use crate::entities::access_request;
 use crate::error::{AppError, AppResult};
 
 /// Stores a request from the public form, limited per client address.
@@ -105,16 +105,7 @@ pub async fn decide(
         };
         let group = groups::insert(&txn, fields, GroupStatus::Active, now).await?;
         if let Some(user) = lookup::user_by_email(&txn, &request.contact_email).await? {
-            membership::ActiveModel {
-                user_id: Set(user.id),
-                group_id: Set(group.id),
-                role: Set(GroupRole::Owner),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
+            groups::insert_membership(&txn, user.id, group.id, GroupRole::Owner, now).await?;
         }
         active.group_id = Set(Some(group.id));
         active.status = Set(AccessRequestStatus::Approved);

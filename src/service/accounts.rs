@@ -4,12 +4,12 @@
 //! works once and expires.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 
 use super::tokens::{random_hex, sha256_hex};
-use super::{Services, is_unique_violation, lookup, sessions};
+use super::users::{self, NewAccount};
+use super::{Services, groups, lookup, sessions};
 use crate::domain::authz::Principal;
 use crate::domain::user::{check_display_name, check_password, normalize_email};
 use crate::domain::validate::{Checker, Refusal};
@@ -48,11 +48,7 @@ impl TokenPurpose {
 
 /// Who may invite whom: admins anyone with any role; a group's owners
 /// members of their own group.
-fn may_invite(
-    principal: &Principal,
-    role: Role,
-    group_id: Option<i64>,
-) -> Result<(), Refusal> {
+fn may_invite(principal: &Principal, role: Role, group_id: Option<i64>) -> Result<(), Refusal> {
     if principal.is_admin() {
         return Ok(());
     }
@@ -104,25 +100,16 @@ pub async fn invite(
                 "this person already has an account: add them to the group as a member".into(),
             ));
         }
-        None => user::ActiveModel {
-            email: Set(email),
-            display_name: Set(display_name),
-            password_hash: Set(String::new()),
-            role: Set(invitation.role),
-            disabled: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+        // No password: only the invitation link can set one.
+        None => {
+            let account = NewAccount {
+                email,
+                display_name,
+                password_hash: String::new(),
+                role: invitation.role,
+            };
+            users::insert(&txn, account, now).await?
         }
-        .insert(&txn)
-        .await
-        .map_err(|error| {
-            if is_unique_violation(&error) {
-                AppError::Duplicate("a user with this email already exists".into())
-            } else {
-                error.into()
-            }
-        })?,
     };
     if let Some((group, role)) = group {
         let existing = membership::Entity::find()
@@ -131,16 +118,7 @@ pub async fn invite(
             .one(&txn)
             .await?;
         if existing.is_none() {
-            membership::ActiveModel {
-                user_id: Set(user.id),
-                group_id: Set(group.id),
-                role: Set(role),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
+            groups::insert_membership(&txn, user.id, group.id, role, now).await?;
         }
     }
     let issued = issue(
@@ -298,7 +276,14 @@ pub async fn request_reset(
         return Ok(None);
     };
     Ok(Some(
-        issue(&services.db, services, user, TokenPurpose::PasswordReset, None).await?,
+        issue(
+            &services.db,
+            services,
+            user,
+            TokenPurpose::PasswordReset,
+            None,
+        )
+        .await?,
     ))
 }
 

@@ -191,20 +191,29 @@ pub async fn add_member(
             active.updated_at = Set(now);
             active.update(db).await?
         }
-        None => {
-            membership::ActiveModel {
-                user_id: Set(user.id),
-                group_id: Set(group.id),
-                role: Set(role),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?
-        }
+        None => insert_membership(db, user.id, group.id, role, now).await?,
     };
     Ok((saved, user))
+}
+
+/// Makes `user_id` a member of `group_id` with `role`.
+pub async fn insert_membership(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    group_id: i64,
+    role: GroupRole,
+    now: i64,
+) -> AppResult<membership::Model> {
+    Ok(membership::ActiveModel {
+        user_id: Set(user_id),
+        group_id: Set(group_id),
+        role: Set(role),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
 }
 
 /// Members of a group: for its members and moderators.

@@ -30,7 +30,10 @@ pub fn landing(principal: &Principal) -> &'static str {
 }
 
 fn link(config: &Config, path: &str, secret: &str) -> String {
-    format!("{}/{path}/{secret}", config.public_url.trim_end_matches('/'))
+    format!(
+        "{}/{path}/{secret}",
+        config.public_url.trim_end_matches('/')
+    )
 }
 
 /// Hands an invitation link to its recipient. Mail is not wired yet: the
@@ -80,10 +83,19 @@ pub async fn login(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
     values.remove("password");
     let refused = |status, message: String| {
         let errors = vec![FieldError::new("password", message)];
-        Ok(login_page(&ctx, FormState::with_errors(values.clone(), errors), status))
+        Ok(login_page(
+            &ctx,
+            FormState::with_errors(values.clone(), errors),
+            status,
+        ))
     };
-    match auth::check_credentials(ctx.services(), form.text("email"), form.text("password"), &ctx.client)
-        .await
+    match auth::check_credentials(
+        ctx.services(),
+        form.text("email"),
+        form.text("password"),
+        &ctx.client,
+    )
+    .await
     {
         Ok(user) => {
             ctx.sign_in(user.id);
@@ -100,7 +112,10 @@ pub async fn login(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
         ),
         Err(AppError::RateLimited { retry_after }) => refused(
             StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many failed attempts: try again in {} minutes.", retry_after.div_ceil(60)),
+            format!(
+                "Too many failed attempts: try again in {} minutes.",
+                retry_after.div_ceil(60)
+            ),
         ),
         Err(other) => Err(other.into()),
     }
@@ -125,7 +140,9 @@ struct AccountPage {
 
 fn account_page(ctx: &Ctx<'_>, form: FormState, status: StatusCode) -> WebResult {
     let viewer = ctx.require()?;
-    let page = ctx.layout("Your account", "account").with_errors(&form.errors);
+    let page = ctx
+        .layout("Your account", "account")
+        .with_errors(&form.errors);
     let role = match &viewer.principal {
         Principal::User { role, .. } => role.as_str().to_string(),
         Principal::GroupToken { .. } => String::new(),
@@ -156,7 +173,11 @@ pub async fn change_password(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = ctx.require()?;
     if let Some(error) = confirmation_error(&form) {
-        return account_page(&ctx, FormState::with_errors(HashMap::new(), vec![error]), StatusCode::UNPROCESSABLE_ENTITY);
+        return account_page(
+            &ctx,
+            FormState::with_errors(HashMap::new(), vec![error]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     let result = accounts::change_password(
         ctx.services(),
@@ -169,7 +190,10 @@ pub async fn change_password(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
     match result {
         Ok(()) => {
             ctx.renew();
-            ctx.flash("Your password is changed. Every other sign-in of yours has ended.", None);
+            ctx.flash(
+                "Your password is changed. Every other sign-in of yours has ended.",
+                None,
+            );
             Ok(see_other("/account"))
         }
         Err(AppError::Validation(errors)) => account_page(
@@ -184,7 +208,10 @@ pub async fn change_password(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
 /// Both password fields must say the same.
 fn confirmation_error(form: &super::forms::Form) -> Option<FieldError> {
     (form.text("password") != form.text("password_confirmation")).then(|| {
-        FieldError::new("password_confirmation", "must be the same as the new password")
+        FieldError::new(
+            "password_confirmation",
+            "must be the same as the new password",
+        )
     })
 }
 
@@ -214,7 +241,11 @@ async fn set_password_page(
 ) -> WebResult {
     let user = accounts::link_owner(ctx.services(), purpose, token).await?;
     let welcome = purpose == TokenPurpose::Invitation;
-    let title = if welcome { "Welcome: choose your password" } else { "Choose a new password" };
+    let title = if welcome {
+        "Welcome: choose your password"
+    } else {
+        "Choose a new password"
+    };
     let page = ctx.layout(title, "account").with_errors(&form.errors);
     Ok(respond(
         SetPasswordPage {
@@ -231,7 +262,14 @@ async fn set_password_page(
 async fn use_link(ctx: &Ctx<'_>, purpose: TokenPurpose, token: &str, body: &[u8]) -> WebResult {
     let form = ctx.form(body)?;
     if let Some(error) = confirmation_error(&form) {
-        return set_password_page(ctx, purpose, token, FormState::with_errors(HashMap::new(), vec![error]), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return set_password_page(
+            ctx,
+            purpose,
+            token,
+            FormState::with_errors(HashMap::new(), vec![error]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     match accounts::redeem(ctx.services(), purpose, token, form.text("password")).await {
         Ok(user) => {
@@ -240,14 +278,27 @@ async fn use_link(ctx: &Ctx<'_>, purpose: TokenPurpose, token: &str, body: &[u8]
                 .await?
                 .ok_or_else(|| WebError::App(AppError::not_found("user")))?;
             let text = match purpose {
-                TokenPurpose::Invitation => format!("Welcome, {}! Your password is set and you are signed in.", user.display_name),
-                TokenPurpose::PasswordReset => "Your new password is set and you are signed in; other sign-ins have ended.".into(),
+                TokenPurpose::Invitation => format!(
+                    "Welcome, {}! Your password is set and you are signed in.",
+                    user.display_name
+                ),
+                TokenPurpose::PasswordReset => {
+                    "Your new password is set and you are signed in; other sign-ins have ended."
+                        .into()
+                }
             };
             ctx.flash(text, None);
             Ok(see_other(landing(&principal)))
         }
         Err(AppError::Validation(errors)) => {
-            set_password_page(ctx, purpose, token, FormState::with_errors(HashMap::new(), errors), StatusCode::UNPROCESSABLE_ENTITY).await
+            set_password_page(
+                ctx,
+                purpose,
+                token,
+                FormState::with_errors(HashMap::new(), errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }
@@ -255,17 +306,35 @@ async fn use_link(ctx: &Ctx<'_>, purpose: TokenPurpose, token: &str, body: &[u8]
 
 #[handler]
 pub async fn invitation(ctx: Ctx<'_>, Path(token): Path<String>) -> WebResult {
-    set_password_page(&ctx, TokenPurpose::Invitation, &token, FormState::default(), StatusCode::OK).await
+    set_password_page(
+        &ctx,
+        TokenPurpose::Invitation,
+        &token,
+        FormState::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[handler]
-pub async fn accept_invitation(ctx: Ctx<'_>, Path(token): Path<String>, body: Vec<u8>) -> WebResult {
+pub async fn accept_invitation(
+    ctx: Ctx<'_>,
+    Path(token): Path<String>,
+    body: Vec<u8>,
+) -> WebResult {
     use_link(&ctx, TokenPurpose::Invitation, &token, &body).await
 }
 
 #[handler]
 pub async fn reset_link(ctx: Ctx<'_>, Path(token): Path<String>) -> WebResult {
-    set_password_page(&ctx, TokenPurpose::PasswordReset, &token, FormState::default(), StatusCode::OK).await
+    set_password_page(
+        &ctx,
+        TokenPurpose::PasswordReset,
+        &token,
+        FormState::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[handler]
@@ -284,7 +353,14 @@ struct ResetRequestPage {
 #[handler]
 pub async fn reset_form(ctx: Ctx<'_>) -> WebResult {
     let page = ctx.layout("Forgot your password?", "account");
-    Ok(respond(ResetRequestPage { page, form: FormState::default(), sent: false }, StatusCode::OK))
+    Ok(respond(
+        ResetRequestPage {
+            page,
+            form: FormState::default(),
+            sent: false,
+        },
+        StatusCode::OK,
+    ))
 }
 
 #[handler]
@@ -296,16 +372,32 @@ pub async fn request_reset(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
                 deliver_password_reset(&ctx.state.config, &issued);
             }
             let page = ctx.layout("Check your mail", "account");
-            Ok(respond(ResetRequestPage { page, form: FormState::new(form.values()), sent: true }, StatusCode::OK))
+            Ok(respond(
+                ResetRequestPage {
+                    page,
+                    form: FormState::new(form.values()),
+                    sent: true,
+                },
+                StatusCode::OK,
+            ))
         }
         Err(AppError::RateLimited { retry_after }) => {
             let errors = vec![FieldError::new(
                 "email",
-                format!("too many requests: try again in {} minutes", retry_after.div_ceil(60)),
+                format!(
+                    "too many requests: try again in {} minutes",
+                    retry_after.div_ceil(60)
+                ),
             )];
-            let page = ctx.layout("Forgot your password?", "account").with_errors(&errors);
+            let page = ctx
+                .layout("Forgot your password?", "account")
+                .with_errors(&errors);
             Ok(respond(
-                ResetRequestPage { page, form: FormState::with_errors(form.values(), errors), sent: false },
+                ResetRequestPage {
+                    page,
+                    form: FormState::with_errors(form.values(), errors),
+                    sent: false,
+                },
                 StatusCode::TOO_MANY_REQUESTS,
             ))
         }

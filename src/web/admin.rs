@@ -11,7 +11,9 @@ use poem::http::StatusCode;
 use poem::web::Path;
 
 use super::accounts::deliver_invitation;
-use super::context::{Ctx, Layout, Notice, Viewer, WebError, WebResult, respond, see_other, sentence};
+use super::context::{
+    Ctx, Layout, Notice, Viewer, WebError, WebResult, page_status, respond, see_other, sentence,
+};
 use super::display::{self, Choice};
 use super::forms::{Form, FormState};
 use crate::domain::group::GroupPatch;
@@ -38,7 +40,10 @@ fn field_errors(error: AppError, duplicate_field: &str) -> Result<Vec<FieldError
 }
 
 fn confirm_error() -> Vec<FieldError> {
-    vec![FieldError::new("confirm", "tick the box to confirm: this cannot be undone")]
+    vec![FieldError::new(
+        "confirm",
+        "tick the box to confirm: this cannot be undone",
+    )]
 }
 
 fn choices<T: TextEnum>() -> Vec<Choice> {
@@ -71,9 +76,17 @@ struct GroupsPage {
 
 async fn groups_page(ctx: &Ctx<'_>, viewer: &Viewer, form: FormState) -> WebResult {
     let groups = groups::list_all(ctx.services(), &viewer.principal).await?;
-    let status = if form.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = page_status(false, &form.errors);
     let page = ctx.layout("Groups", "admin").with_errors(&form.errors);
-    Ok(respond(GroupsPage { page, form, countries: display::countries(), groups }, status))
+    Ok(respond(
+        GroupsPage {
+            page,
+            form,
+            countries: display::countries(),
+            groups,
+        },
+        status,
+    ))
 }
 
 #[handler]
@@ -88,7 +101,10 @@ pub async fn create_group(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
     let viewer = require_admin(&ctx)?;
     match groups::create(ctx.services(), &viewer.principal, &group_patch(&form)).await {
         Ok(group) => {
-            ctx.flash(format!("Group {} created. Add its first people below.", group.name), None);
+            ctx.flash(
+                format!("Group {} created. Add its first people below.", group.name),
+                None,
+            );
             Ok(see_other(&format!("/admin/groups/{}", group.slug)))
         }
         Err(error) => {
@@ -127,13 +143,24 @@ struct GroupForms {
     new_token: Option<String>,
 }
 
-async fn group_page(ctx: &Ctx<'_>, viewer: &Viewer, slug: &str, forms: GroupForms, status: StatusCode) -> WebResult {
+async fn group_page(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    slug: &str,
+    forms: GroupForms,
+    status: StatusCode,
+) -> WebResult {
     let group = groups::managed_group(ctx.services(), &viewer.principal, slug).await?;
     let members = groups::list_members(ctx.services(), &viewer.principal, slug).await?;
     let tokens = groups::list_tokens(ctx.services(), &viewer.principal, slug).await?;
     let edit = forms.edit.unwrap_or_else(|| {
         let mut values = HashMap::new();
-        for (key, value) in [("name", &group.name), ("country", &group.country), ("website", &group.website), ("contact", &group.contact)] {
+        for (key, value) in [
+            ("name", &group.name),
+            ("country", &group.country),
+            ("website", &group.website),
+            ("contact", &group.contact),
+        ] {
             values.insert(key.to_string(), value.clone());
         }
         values.insert("status".into(), group.status.as_str().into());
@@ -162,8 +189,25 @@ async fn group_page(ctx: &Ctx<'_>, viewer: &Viewer, slug: &str, forms: GroupForm
         members: members
             .into_iter()
             .map(|(membership, user)| {
-                let state = if user.password_hash.is_empty() { "invited, no password yet" } else { "" };
-                (user.id, user.display_name, user.email, format!("{}{}", membership.role, if state.is_empty() { String::new() } else { format!(" ({state})") }))
+                let state = if user.password_hash.is_empty() {
+                    "invited, no password yet"
+                } else {
+                    ""
+                };
+                (
+                    user.id,
+                    user.display_name,
+                    user.email,
+                    format!(
+                        "{}{}",
+                        membership.role,
+                        if state.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({state})")
+                        }
+                    ),
+                )
             })
             .collect(),
         tokens: tokens
@@ -173,7 +217,9 @@ async fn group_page(ctx: &Ctx<'_>, viewer: &Viewer, slug: &str, forms: GroupForm
                     token.id,
                     token.name,
                     format!("{}…", token.prefix),
-                    token.last_used_at.map_or_else(|| "never".into(), display::utc),
+                    token
+                        .last_used_at
+                        .map_or_else(|| "never".into(), display::utc),
                     display::utc(token.created_at),
                     token.revoked_at.is_some(),
                 )
@@ -203,39 +249,67 @@ pub async fn update_group(ctx: Ctx<'_>, Path(slug): Path<String>, body: Vec<u8>)
             Ok(see_other(&format!("/admin/groups/{slug}")))
         }
         Err(error) => {
-            let forms = GroupForms { edit: Some(FormState::with_errors(form.values(), field_errors(error, "name")?)), ..GroupForms::default() };
+            let forms = GroupForms {
+                edit: Some(FormState::with_errors(
+                    form.values(),
+                    field_errors(error, "name")?,
+                )),
+                ..GroupForms::default()
+            };
             group_page(&ctx, viewer, &slug, forms, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }
 
 #[handler]
-pub async fn group_action(ctx: Ctx<'_>, Path((slug, action)): Path<(String, String)>, body: Vec<u8>) -> WebResult {
+pub async fn group_action(
+    ctx: Ctx<'_>,
+    Path((slug, action)): Path<(String, String)>,
+    body: Vec<u8>,
+) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = ctx.require()?;
     let services = ctx.services();
     let principal = &viewer.principal;
     let back = format!("/admin/groups/{slug}");
-    let refuse = |forms: GroupForms| group_page(&ctx, viewer, &slug, forms, StatusCode::UNPROCESSABLE_ENTITY);
-    let danger = |errors| GroupForms { danger: Some(FormState::with_errors(form.values(), errors)), ..GroupForms::default() };
+    let refuse = |forms: GroupForms| {
+        group_page(&ctx, viewer, &slug, forms, StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    let danger = |errors| GroupForms {
+        danger: Some(FormState::with_errors(form.values(), errors)),
+        ..GroupForms::default()
+    };
     match action.as_str() {
         "status" => {
             let status = GroupStatus::parse(form.text("status"));
-            if status.is_some_and(|status| status != GroupStatus::Active) && !form.checked("confirm") {
+            if status.is_some_and(|status| status != GroupStatus::Active)
+                && !form.checked("confirm")
+            {
                 return refuse(danger(confirm_error())).await;
             }
-            let patch = GroupPatch { status, ..GroupPatch::default() };
+            let patch = GroupPatch {
+                status,
+                ..GroupPatch::default()
+            };
             groups::update(services, principal, &slug, &patch).await?;
             ctx.flash(format!("The group is now {}.", form.text("status")), None);
         }
         "people" => {
             let role = GroupRole::parse(form.text("role")).unwrap_or(GroupRole::Editor);
             let email = form.text("email");
-            let person_form = |errors| GroupForms { person: Some(FormState::with_errors(form.values(), errors)), ..GroupForms::default() };
-            let existing = lookup::user_by_email(&services.db, email).await?.filter(|user| !user.password_hash.is_empty());
+            let person_form = |errors| GroupForms {
+                person: Some(FormState::with_errors(form.values(), errors)),
+                ..GroupForms::default()
+            };
+            let existing = lookup::user_by_email(&services.db, email)
+                .await?
+                .filter(|user| !user.password_hash.is_empty());
             if existing.is_some() {
                 groups::add_member(services, principal, &slug, email, role).await?;
-                ctx.flash(format!("{} is now {role} of the group.", email.trim()), None);
+                ctx.flash(
+                    format!("{} is now {role} of the group.", email.trim()),
+                    None,
+                );
             } else {
                 let invitation = Invitation {
                     email: email.into(),
@@ -259,7 +333,10 @@ pub async fn group_action(ctx: Ctx<'_>, Path((slug, action)): Path<(String, Stri
             if !form.checked("confirm") {
                 return refuse(danger(confirm_error())).await;
             }
-            let user_id = form.text("user_id").parse().map_err(|_| WebError::App(AppError::not_found("membership")))?;
+            let user_id = form
+                .text("user_id")
+                .parse()
+                .map_err(|_| WebError::App(AppError::not_found("membership")))?;
             groups::remove_member(services, principal, &slug, user_id).await?;
             ctx.flash("Removed from the group.", None);
         }
@@ -267,12 +344,19 @@ pub async fn group_action(ctx: Ctx<'_>, Path((slug, action)): Path<(String, Stri
             return match groups::create_token(services, principal, &slug, form.text("name")).await {
                 // The secret goes on this page only: never into a session or a log.
                 Ok((_, secret)) => {
-                    let forms = GroupForms { new_token: Some(secret), ..GroupForms::default() };
+                    let forms = GroupForms {
+                        new_token: Some(secret),
+                        ..GroupForms::default()
+                    };
                     group_page(&ctx, viewer, &slug, forms, StatusCode::CREATED).await
                 }
                 Err(error) => {
                     let errors = field_errors(error, "name")?;
-                    refuse(GroupForms { token: Some(FormState::with_errors(form.values(), errors)), ..GroupForms::default() }).await
+                    refuse(GroupForms {
+                        token: Some(FormState::with_errors(form.values(), errors)),
+                        ..GroupForms::default()
+                    })
+                    .await
                 }
             };
         }
@@ -280,7 +364,10 @@ pub async fn group_action(ctx: Ctx<'_>, Path((slug, action)): Path<(String, Stri
             if !form.checked("confirm") {
                 return refuse(danger(confirm_error())).await;
             }
-            let token_id = form.text("token_id").parse().map_err(|_| WebError::App(AppError::not_found("token")))?;
+            let token_id = form
+                .text("token_id")
+                .parse()
+                .map_err(|_| WebError::App(AppError::not_found("token")))?;
             groups::revoke_token(services, principal, &slug, token_id).await?;
             ctx.flash("Token revoked: it stopped working at once.", None);
         }
@@ -301,16 +388,15 @@ struct UsersPage {
     me: i64,
 }
 
-async fn users_page(ctx: &Ctx<'_>, viewer: &Viewer, form: FormState, notice: Option<Notice>) -> WebResult {
+async fn users_page(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    form: FormState,
+    notice: Option<Notice>,
+) -> WebResult {
     let people = users::list(ctx.services(), &viewer.principal).await?;
     let all_groups = groups::list_public(ctx.services()).await?;
-    let status = if notice.is_some() {
-        StatusCode::CONFLICT
-    } else if form.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = page_status(notice.is_some(), &form.errors);
     let mut page = ctx.layout("People", "admin").with_errors(&form.errors);
     page.notice = notice;
     let body = UsersPage {
@@ -330,7 +416,15 @@ async fn users_page(ctx: &Ctx<'_>, viewer: &Viewer, form: FormState, notice: Opt
                     .collect::<Vec<_>>()
                     .join(", ");
                 let user = person.user;
-                (user.id, user.display_name, user.email, user.role.as_str().to_string(), user.disabled, user.password_hash.is_empty(), groups)
+                (
+                    user.id,
+                    user.display_name,
+                    user.email,
+                    user.role.as_str().to_string(),
+                    user.disabled,
+                    user.password_hash.is_empty(),
+                    groups,
+                )
             })
             .collect(),
         me: viewer.principal.attributed_user_id(),
@@ -342,7 +436,10 @@ async fn users_page(ctx: &Ctx<'_>, viewer: &Viewer, form: FormState, notice: Opt
 #[handler]
 pub async fn people_list(ctx: Ctx<'_>) -> WebResult {
     let viewer = require_admin(&ctx)?;
-    let form = FormState::new(HashMap::from([("role".to_string(), "member".to_string()), ("group_role".to_string(), "editor".to_string())]));
+    let form = FormState::new(HashMap::from([
+        ("role".to_string(), "member".to_string()),
+        ("group_role".to_string(), "editor".to_string()),
+    ]));
     users_page(&ctx, viewer, form, None).await
 }
 
@@ -354,9 +451,12 @@ pub async fn invite(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
         email: form.text("email").into(),
         display_name: form.text("display_name").into(),
         role: Role::parse(form.text("role")).unwrap_or(Role::Member),
-        group: form
-            .optional("group")
-            .map(|slug| (slug.to_string(), GroupRole::parse(form.text("group_role")).unwrap_or(GroupRole::Editor))),
+        group: form.optional("group").map(|slug| {
+            (
+                slug.to_string(),
+                GroupRole::parse(form.text("group_role")).unwrap_or(GroupRole::Editor),
+            )
+        }),
     };
     match accounts::invite(ctx.services(), &viewer.principal, invitation).await {
         Ok(issued) => {
@@ -368,11 +468,23 @@ pub async fn invite(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
             Ok(see_other("/admin/users"))
         }
         Err(AppError::NotFound(message)) => {
-            users_page(&ctx, viewer, FormState::with_errors(form.values(), vec![FieldError::new("group", message)]), None).await
+            users_page(
+                &ctx,
+                viewer,
+                FormState::with_errors(form.values(), vec![FieldError::new("group", message)]),
+                None,
+            )
+            .await
         }
         Err(error) => {
             let errors = field_errors(error, "email")?;
-            users_page(&ctx, viewer, FormState::with_errors(form.values(), errors), None).await
+            users_page(
+                &ctx,
+                viewer,
+                FormState::with_errors(form.values(), errors),
+                None,
+            )
+            .await
         }
     }
 }
@@ -381,16 +493,33 @@ pub async fn invite(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
 pub async fn update_user(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = require_admin(&ctx)?;
-    let id: i64 = id.parse().map_err(|_| WebError::App(AppError::not_found("user")))?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| WebError::App(AppError::not_found("user")))?;
     let change = match form.text("change") {
-        "role" => UserChange { role: Role::parse(form.text("role")), ..UserChange::default() },
+        "role" => UserChange {
+            role: Role::parse(form.text("role")),
+            ..UserChange::default()
+        },
         "disable" => {
             if !form.checked("confirm") {
-                return users_page(&ctx, viewer, FormState::with_errors(HashMap::new(), confirm_error()), None).await;
+                return users_page(
+                    &ctx,
+                    viewer,
+                    FormState::with_errors(HashMap::new(), confirm_error()),
+                    None,
+                )
+                .await;
             }
-            UserChange { disabled: Some(true), ..UserChange::default() }
+            UserChange {
+                disabled: Some(true),
+                ..UserChange::default()
+            }
         }
-        "enable" => UserChange { disabled: Some(false), ..UserChange::default() },
+        "enable" => UserChange {
+            disabled: Some(false),
+            ..UserChange::default()
+        },
         _ => return Err(WebError::App(AppError::not_found("change"))),
     };
     match users::update(ctx.services(), &viewer.principal, id, change).await {
@@ -399,7 +528,10 @@ pub async fn update_user(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) ->
             Ok(see_other("/admin/users"))
         }
         Err(AppError::Conflict(message)) => {
-            let notice = Notice { heading: "Not changed".into(), text: sentence(&message) };
+            let notice = Notice {
+                heading: "Not changed".into(),
+                text: sentence(&message),
+            };
             users_page(&ctx, viewer, FormState::default(), Some(notice)).await
         }
         Err(other) => Err(other.into()),
@@ -415,19 +547,30 @@ struct AccessRequestsPage {
     decided: Vec<crate::entities::access_request::Model>,
 }
 
-async fn access_requests_page(ctx: &Ctx<'_>, viewer: &Viewer, form: FormState, notice: Option<Notice>) -> WebResult {
+async fn access_requests_page(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    form: FormState,
+    notice: Option<Notice>,
+) -> WebResult {
     let all = access_requests::list(ctx.services(), &viewer.principal, None).await?;
-    let (pending, decided) = all.into_iter().partition(|request| request.status == AccessRequestStatus::Pending);
-    let status = if notice.is_some() {
-        StatusCode::CONFLICT
-    } else if form.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut page = ctx.layout("Access requests", "admin").with_errors(&form.errors);
+    let (pending, decided) = all
+        .into_iter()
+        .partition(|request| request.status == AccessRequestStatus::Pending);
+    let status = page_status(notice.is_some(), &form.errors);
+    let mut page = ctx
+        .layout("Access requests", "admin")
+        .with_errors(&form.errors);
     page.notice = notice;
-    Ok(respond(AccessRequestsPage { page, form, pending, decided }, status))
+    Ok(respond(
+        AccessRequestsPage {
+            page,
+            form,
+            pending,
+            decided,
+        },
+        status,
+    ))
 }
 
 #[handler]
@@ -437,19 +580,39 @@ pub async fn requests(ctx: Ctx<'_>) -> WebResult {
 }
 
 #[handler]
-pub async fn decide_access_request(ctx: Ctx<'_>, Path((id, action)): Path<(String, String)>, body: Vec<u8>) -> WebResult {
+pub async fn decide_access_request(
+    ctx: Ctx<'_>,
+    Path((id, action)): Path<(String, String)>,
+    body: Vec<u8>,
+) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = require_admin(&ctx)?;
-    let id: i64 = id.parse().map_err(|_| WebError::App(AppError::not_found("access request")))?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| WebError::App(AppError::not_found("access request")))?;
     let approve = match action.as_str() {
         "approve" => true,
         "reject" => false,
         _ => return Err(WebError::App(AppError::not_found("action"))),
     };
     if approve && !form.checked("confirm") {
-        return access_requests_page(&ctx, viewer, FormState::with_errors(HashMap::new(), confirm_error()), None).await;
+        return access_requests_page(
+            &ctx,
+            viewer,
+            FormState::with_errors(HashMap::new(), confirm_error()),
+            None,
+        )
+        .await;
     }
-    match access_requests::decide(ctx.services(), &viewer.principal, id, approve, form.optional("comment")).await {
+    match access_requests::decide(
+        ctx.services(),
+        &viewer.principal,
+        id,
+        approve,
+        form.optional("comment"),
+    )
+    .await
+    {
         Ok(request) => {
             let text = if approve {
                 format!("Approved: group {} exists now.", request.slug)
@@ -459,9 +622,20 @@ pub async fn decide_access_request(ctx: Ctx<'_>, Path((id, action)): Path<(Strin
             ctx.flash(text, None);
             Ok(see_other("/admin/access-requests"))
         }
-        Err(AppError::Validation(errors)) => access_requests_page(&ctx, viewer, FormState::with_errors(form.values(), errors), None).await,
+        Err(AppError::Validation(errors)) => {
+            access_requests_page(
+                &ctx,
+                viewer,
+                FormState::with_errors(form.values(), errors),
+                None,
+            )
+            .await
+        }
         Err(error @ (AppError::InvalidTransition(_) | AppError::Duplicate(_))) => {
-            let notice = Notice { heading: "Not possible".into(), text: sentence(&error.to_string()) };
+            let notice = Notice {
+                heading: "Not possible".into(),
+                text: sentence(&error.to_string()),
+            };
             access_requests_page(&ctx, viewer, FormState::default(), Some(notice)).await
         }
         Err(other) => Err(other.into()),

@@ -65,7 +65,10 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
 
 /// The URL of asset `name` (e.g. `style.css`).
 pub fn url(name: &str) -> &'static str {
-    ASSETS.urls.get(name).map_or("/assets/missing", String::as_str)
+    ASSETS
+        .urls
+        .get(name)
+        .map_or("/assets/missing", String::as_str)
 }
 
 /// `GET /assets/{hashed name}`: immutable, a year in caches.

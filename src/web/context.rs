@@ -217,6 +217,18 @@ pub fn sentence(text: &str) -> String {
 
 pub type WebResult = Result<Response, WebError>;
 
+/// The status of a page shown again: 409 with a conflict notice, 422 with
+/// field errors, else 200.
+pub fn page_status(conflict: bool, errors: &[FieldError]) -> StatusCode {
+    if conflict {
+        StatusCode::CONFLICT
+    } else if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 /// A rendered template with `status`.
 pub fn respond(template: impl IntoResponse, status: StatusCode) -> Response {
     template.with_status(status).into_response()
@@ -241,10 +253,7 @@ pub struct Ctx<'a> {
 }
 
 fn missing(what: &str) -> poem::Error {
-    poem::Error::from_string(
-        format!("{what} missing"),
-        StatusCode::INTERNAL_SERVER_ERROR,
-    )
+    poem::Error::from_string(format!("{what} missing"), StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl<'a> FromRequest<'a> for Ctx<'a> {

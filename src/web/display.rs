@@ -140,7 +140,13 @@ pub struct Change {
     pub after: String,
 }
 
-const INSTANT_FIELDS: [&str; 5] = ["publish_from", "publish_to", "starts_at", "ends_at", "deadline"];
+const INSTANT_FIELDS: [&str; 5] = [
+    "publish_from",
+    "publish_to",
+    "starts_at",
+    "ends_at",
+    "deadline",
+];
 
 fn shown(field: &str, value: &Value) -> String {
     match value {
@@ -265,16 +271,58 @@ impl Choice {
 
 /// English names of the languages groups write in most; other codes show as codes.
 const LANGUAGE_NAMES: &[(&str, &str)] = &[
-    ("ar", "Arabic"), ("bg", "Bulgarian"), ("ca", "Catalan"), ("cs", "Czech"), ("da", "Danish"),
-    ("de", "German"), ("el", "Greek"), ("en", "English"), ("es", "Spanish"), ("et", "Estonian"),
-    ("eu", "Basque"), ("fa", "Persian"), ("fi", "Finnish"), ("fr", "French"), ("gl", "Galician"),
-    ("he", "Hebrew"), ("hi", "Hindi"), ("hr", "Croatian"), ("hu", "Hungarian"), ("id", "Indonesian"),
-    ("is", "Icelandic"), ("it", "Italian"), ("ja", "Japanese"), ("ko", "Korean"), ("lt", "Lithuanian"),
-    ("lv", "Latvian"), ("nb", "Norwegian Bokmål"), ("nl", "Dutch"), ("no", "Norwegian"), ("pl", "Polish"),
-    ("pt", "Portuguese"), ("ro", "Romanian"), ("ru", "Russian"), ("sk", "Slovak"), ("sl", "Slovenian"),
-    ("sr", "Serbian"), ("sv", "Swedish"), ("sw", "Swahili"), ("th", "Thai"), ("tr", "Turkish"),
-    ("uk", "Ukrainian"), ("vi", "Vietnamese"), ("zh", "Chinese"),
+    ("ar", "Arabic"),
+    ("bg", "Bulgarian"),
+    ("ca", "Catalan"),
+    ("cs", "Czech"),
+    ("da", "Danish"),
+    ("de", "German"),
+    ("el", "Greek"),
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("et", "Estonian"),
+    ("eu", "Basque"),
+    ("fa", "Persian"),
+    ("fi", "Finnish"),
+    ("fr", "French"),
+    ("gl", "Galician"),
+    ("he", "Hebrew"),
+    ("hi", "Hindi"),
+    ("hr", "Croatian"),
+    ("hu", "Hungarian"),
+    ("id", "Indonesian"),
+    ("is", "Icelandic"),
+    ("it", "Italian"),
+    ("ja", "Japanese"),
+    ("ko", "Korean"),
+    ("lt", "Lithuanian"),
+    ("lv", "Latvian"),
+    ("nb", "Norwegian Bokmål"),
+    ("nl", "Dutch"),
+    ("no", "Norwegian"),
+    ("pl", "Polish"),
+    ("pt", "Portuguese"),
+    ("ro", "Romanian"),
+    ("ru", "Russian"),
+    ("sk", "Slovak"),
+    ("sl", "Slovenian"),
+    ("sr", "Serbian"),
+    ("sv", "Swedish"),
+    ("sw", "Swahili"),
+    ("th", "Thai"),
+    ("tr", "Turkish"),
+    ("uk", "Ukrainian"),
+    ("vi", "Vietnamese"),
+    ("zh", "Chinese"),
 ];
+
+/// `German (de)` for a code with a known name, else the code.
+pub fn language_label(code: &str) -> String {
+    LANGUAGE_NAMES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map_or_else(|| code.to_string(), |(_, name)| format!("{name} ({code})"))
+}
 
 /// Every ISO 639-1 code, named ones first; the empty choice means every language.
 pub fn languages() -> Vec<Choice> {
@@ -328,7 +376,11 @@ pub fn timezones(country: &str) -> Vec<Choice> {
 /// ISO 3166-1 codes; the empty choice is an international group.
 pub fn countries() -> Vec<Choice> {
     std::iter::once(Choice::new("", "International / none"))
-        .chain(codes::COUNTRIES.iter().map(|code| Choice::new(*code, *code)))
+        .chain(
+            codes::COUNTRIES
+                .iter()
+                .map(|code| Choice::new(*code, *code)),
+        )
         .collect()
 }
 
@@ -338,7 +390,12 @@ pub fn currencies() -> Vec<Choice> {
     FIRST
         .iter()
         .copied()
-        .chain(codes::CURRENCIES.iter().copied().filter(|code| !FIRST.contains(code)))
+        .chain(
+            codes::CURRENCIES
+                .iter()
+                .copied()
+                .filter(|code| !FIRST.contains(code)),
+        )
         .map(|code| Choice::new(code, code))
         .collect()
 }

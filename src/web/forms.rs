@@ -192,13 +192,15 @@ macro_rules! parse_field {
     (instant, $form:expr, $name:expr, $zone:expr, $check:expr) => {
         match $form.optional($name) {
             None => Some(None),
-            Some(text) => match parse_instant(text, if is_venue_time($name) { $zone } else { None }) {
-                Some(instant) => Some(Some(instant)),
-                None => {
-                    $check.fail($name, "must be a date and time such as 2027-03-04T18:00");
-                    None
+            Some(text) => {
+                match parse_instant(text, if is_venue_time($name) { $zone } else { None }) {
+                    Some(instant) => Some(Some(instant)),
+                    None => {
+                        $check.fail($name, "must be a date and time such as 2027-03-04T18:00");
+                        None
+                    }
                 }
-            },
+            }
         }
     };
     (number, $form:expr, $name:expr, $zone:expr, $check:expr) => {
@@ -316,8 +318,18 @@ mod tests {
 
     #[test]
     fn next_paths_stay_on_this_site() {
-        assert_eq!(safe_next("/my/entries?status=draft"), "/my/entries?status=draft");
-        for bad in ["https://evil.example/", "//evil.example/", "/\\evil.example", "", "javascript:x", "/\nx"] {
+        assert_eq!(
+            safe_next("/my/entries?status=draft"),
+            "/my/entries?status=draft"
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "",
+            "javascript:x",
+            "/\nx",
+        ] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
     }
@@ -328,7 +340,10 @@ mod tests {
         let at = parse_instant("2027-03-04T18:00", Some(berlin)).unwrap();
         assert_eq!(local_value(at, None), "2027-03-04T17:00");
         assert_eq!(local_value(at, Some(berlin)), "2027-03-04T18:00");
-        assert_eq!(parse_instant("2027-03-04T18:00:00Z", Some(berlin)), Some(at + 3600));
+        assert_eq!(
+            parse_instant("2027-03-04T18:00:00Z", Some(berlin)),
+            Some(at + 3600)
+        );
         assert_eq!(parse_instant("soon", None), None);
     }
 
@@ -346,7 +361,13 @@ mod tests {
 
     #[test]
     fn plain_text_becomes_paragraphs() {
-        assert_eq!(content_html("One <b>\n\nTwo\nlines"), "One <b>\n\nTwo\nlines");
-        assert_eq!(content_html("One & two\n\nThree\nfour"), "<p>One &amp; two</p><p>Three<br>four</p>");
+        assert_eq!(
+            content_html("One <b>\n\nTwo\nlines"),
+            "One <b>\n\nTwo\nlines"
+        );
+        assert_eq!(
+            content_html("One & two\n\nThree\nfour"),
+            "<p>One &amp; two</p><p>Three<br>four</p>"
+        );
     }
 }

@@ -54,29 +54,68 @@ pub fn mount(route: Route, state: &AppState) -> Route {
     let page = |endpoint| layer.wrap(endpoint);
     route
         .at("/assets/:name", get(assets::serve))
-        .at("/login", page(get(accounts::login_form).post(accounts::login)))
+        .at(
+            "/login",
+            page(get(accounts::login_form).post(accounts::login)),
+        )
         .at("/logout", page(post(accounts::logout)))
-        .at("/account", page(get(accounts::account).post(accounts::change_password)))
-        .at("/invite/:token", page(get(accounts::invitation).post(accounts::accept_invitation)))
-        .at("/reset", page(get(accounts::reset_form).post(accounts::request_reset)))
-        .at("/reset/:token", page(get(accounts::reset_link).post(accounts::reset_password)))
+        .at(
+            "/account",
+            page(get(accounts::account).post(accounts::change_password)),
+        )
+        .at(
+            "/invite/:token",
+            page(get(accounts::invitation).post(accounts::accept_invitation)),
+        )
+        .at(
+            "/reset",
+            page(get(accounts::reset_form).post(accounts::request_reset)),
+        )
+        .at(
+            "/reset/:token",
+            page(get(accounts::reset_link).post(accounts::reset_password)),
+        )
         .at("/my/entries", page(get(my_entries::list)))
-        .at("/my/entries/new", page(get(my_entries::new_form).post(my_entries::create)))
+        .at(
+            "/my/entries/new",
+            page(get(my_entries::new_form).post(my_entries::create)),
+        )
         .at("/my/entries/:id", page(get(my_entries::show)))
-        .at("/my/entries/:id/edit", page(get(my_entries::edit_form).post(my_entries::update)))
+        .at(
+            "/my/entries/:id/edit",
+            page(get(my_entries::edit_form).post(my_entries::update)),
+        )
         .at("/my/entries/:id/:action", page(post(my_entries::act)))
         .at("/moderation", page(get(moderation::queue)))
         .at("/moderation/:id", page(get(moderation::show)))
         .at("/moderation/:id/:action", page(post(moderation::decide)))
-        .at("/admin/groups", page(get(admin::groups_list).post(admin::create_group)))
-        .at("/admin/groups/:slug", page(get(admin::group_view).post(admin::update_group)))
-        .at("/admin/groups/:slug/:action", page(post(admin::group_action)))
-        .at("/admin/users", page(get(admin::people_list).post(admin::invite)))
+        .at(
+            "/admin/groups",
+            page(get(admin::groups_list).post(admin::create_group)),
+        )
+        .at(
+            "/admin/groups/:slug",
+            page(get(admin::group_view).post(admin::update_group)),
+        )
+        .at(
+            "/admin/groups/:slug/:action",
+            page(post(admin::group_action)),
+        )
+        .at(
+            "/admin/users",
+            page(get(admin::people_list).post(admin::invite)),
+        )
         .at("/admin/users/:id", page(post(admin::update_user)))
         .at("/admin/access-requests", page(get(admin::requests)))
-        .at("/admin/access-requests/:id/:action", page(post(admin::decide_access_request)))
+        .at(
+            "/admin/access-requests/:id/:action",
+            page(post(admin::decide_access_request)),
+        )
         .at("/entries/:id", page(get(public::entry_page)))
         .at("/groups", page(get(public::directory)))
         .at("/groups/:slug", page(get(public::group_page)))
-        .at("/request-access", page(get(public::request_access_form).post(public::request_access)))
+        .at(
+            "/request-access",
+            page(get(public::request_access_form).post(public::request_access)),
+        )
 }

@@ -9,10 +9,14 @@ use poem::handler;
 use poem::http::StatusCode;
 use poem::web::{Path, Query};
 
-use super::context::{Ctx, Layout, Notice, Viewer, WebError, WebResult, respond, see_other};
+use super::context::{
+    Ctx, Layout, Notice, Viewer, WebError, WebResult, page_status, respond, see_other,
+};
 use super::display::{self, Badge, Change, Choice, HistoryLine, Pager, Preview};
 use super::forms::{FormState, local_value, parse_instant};
-use super::my_entries::{Row, entry_id, facts, load, offset, open_request, parse_filter, query_string};
+use super::my_entries::{
+    Row, entry_id, facts, load, offset, open_request, parse_filter, query_string,
+};
 use crate::domain::entry::diff;
 use crate::domain::lifecycle::{ActionRequest, next_status};
 use crate::domain::{Action, EntryStatus, FieldError};
@@ -27,7 +31,9 @@ fn require_moderator<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Viewer, WebError> {
     if viewer.is_moderator() {
         Ok(viewer)
     } else {
-        Err(WebError::App(AppError::Forbidden("only moderators work the queue".into())))
+        Err(WebError::App(AppError::Forbidden(
+            "only moderators work the queue".into(),
+        )))
     }
 }
 
@@ -63,10 +69,22 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
         .iter()
         .map(|view| {
             let submitted = view.entry.submitted_at.unwrap_or(view.entry.updated_at);
-            (Row::of(view, format!("/moderation/{}", view.entry.id), submitted, now), view.entry.in_feed)
+            (
+                Row::of(
+                    view,
+                    format!("/moderation/{}", view.entry.id),
+                    submitted,
+                    now,
+                ),
+                view.entry.in_feed,
+            )
         })
         .collect();
-    let base = query_string(&[("kind", text("kind")), ("group", text("group")), ("lang", text("lang"))]);
+    let base = query_string(&[
+        ("kind", text("kind")),
+        ("group", text("group")),
+        ("lang", text("lang")),
+    ]);
     let pager = Pager::new(total, offset, PAGE_SIZE, rows.len(), &base);
     let all_groups = groups::list_public(ctx.services()).await?;
     let mut languages = display::languages();
@@ -77,7 +95,9 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
         QueuePage {
             page: ctx.layout("Moderation queue", "moderation"),
             filters: FormState::new(filters),
-            kinds: std::iter::once(Choice::new("", "Any kind")).chain(display::kinds()).collect(),
+            kinds: std::iter::once(Choice::new("", "Any kind"))
+                .chain(display::kinds())
+                .collect(),
             groups: std::iter::once(Choice::new("", "Any group"))
                 .chain(all_groups.iter().map(|g| Choice::new(&g.slug, &g.name)))
                 .collect(),
@@ -108,7 +128,13 @@ struct DecisionPage {
     author_group: String,
 }
 
-async fn decision_page(ctx: &Ctx<'_>, viewer: &Viewer, id: &str, form: Option<FormState>, notice: Option<Notice>) -> WebResult {
+async fn decision_page(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    id: &str,
+    form: Option<FormState>,
+    notice: Option<Notice>,
+) -> WebResult {
     let loaded = load(ctx, viewer, id).await?;
     let entry = &loaded.view.entry;
     let events = entries::history(ctx.services(), &viewer.principal, entry.id).await?;
@@ -129,14 +155,10 @@ async fn decision_page(ctx: &Ctx<'_>, viewer: &Viewer, id: &str, form: Option<Fo
         }
         FormState::new(values)
     });
-    let status = if notice.is_some() {
-        StatusCode::CONFLICT
-    } else if form.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut page = ctx.layout(format!("Review “{}”", entry.title), "moderation").with_errors(&form.errors);
+    let status = page_status(notice.is_some(), &form.errors);
+    let mut page = ctx
+        .layout(format!("Review “{}”", entry.title), "moderation")
+        .with_errors(&form.errors);
     page.notice = notice;
     let body = DecisionPage {
         page,
@@ -177,7 +199,10 @@ fn action_of(path: &str) -> Option<Action> {
 /// What the last person who acted did, to tell a moderator who came second.
 async fn who_decided(ctx: &Ctx<'_>, viewer: &Viewer, id: i64) -> Result<Notice, WebError> {
     let events = entries::history(ctx.services(), &viewer.principal, id).await?;
-    let last = events.iter().rev().find(|event| event.action != Action::Comment);
+    let last = events
+        .iter()
+        .rev()
+        .find(|event| event.action != Action::Comment);
     let text = match last {
         Some(event) => {
             let mut text = format!(
@@ -201,18 +226,29 @@ async fn who_decided(ctx: &Ctx<'_>, viewer: &Viewer, id: i64) -> Result<Notice, 
 }
 
 #[handler]
-pub async fn decide(ctx: Ctx<'_>, Path((id, action)): Path<(String, String)>, body: Vec<u8>) -> WebResult {
+pub async fn decide(
+    ctx: Ctx<'_>,
+    Path((id, action)): Path<(String, String)>,
+    body: Vec<u8>,
+) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = require_moderator(&ctx)?;
     let entry = entry_id(&id)?;
     let action = action_of(&action).ok_or_else(|| WebError::App(AppError::not_found("action")))?;
     let mut errors = Vec::new();
     if matches!(action, Action::Reject | Action::Unpublish) && !form.checked("confirm") {
-        errors.push(FieldError::new("confirm", "tick the box to confirm: this cannot be undone"));
+        errors.push(FieldError::new(
+            "confirm",
+            "tick the box to confirm: this cannot be undone",
+        ));
     }
     let mut request = ActionRequest {
         comment: form.optional("comment").map(str::to_string),
-        version: form.text("version").parse().ok().filter(|_| action != Action::Comment),
+        version: form
+            .text("version")
+            .parse()
+            .ok()
+            .filter(|_| action != Action::Comment),
         ..ActionRequest::default()
     };
     if action == Action::Approve {
@@ -221,20 +257,37 @@ pub async fn decide(ctx: Ctx<'_>, Path((id, action)): Path<(String, String)>, bo
             None => None,
             Some(Ok(priority)) => Some(priority),
             Some(Err(_)) => {
-                errors.push(FieldError::new("priority", "must be a whole number such as 0 or 10"));
+                errors.push(FieldError::new(
+                    "priority",
+                    "must be a whole number such as 0 or 10",
+                ));
                 None
             }
         };
-        for (field, slot) in [("publish_from", &mut request.publish_from), ("publish_to", &mut request.publish_to)] {
+        for (field, slot) in [
+            ("publish_from", &mut request.publish_from),
+            ("publish_to", &mut request.publish_to),
+        ] {
             if let Some(text) = form.optional(field) {
                 match parse_instant(text, None) {
                     Some(at) => *slot = Some(at),
-                    None => errors.push(FieldError::new(field, "must be a date and time such as 2027-03-04T18:00")),
+                    None => errors.push(FieldError::new(
+                        field,
+                        "must be a date and time such as 2027-03-04T18:00",
+                    )),
                 }
             }
         }
     }
-    let again = |errors| decision_page(&ctx, viewer, &id, Some(FormState::with_errors(form.values(), errors)), None);
+    let again = |errors| {
+        decision_page(
+            &ctx,
+            viewer,
+            &id,
+            Some(FormState::with_errors(form.values(), errors)),
+            None,
+        )
+    };
     if !errors.is_empty() {
         return again(errors).await;
     }

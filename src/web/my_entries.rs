@@ -5,11 +5,13 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use poem::handler;
 use poem::http::StatusCode;
 use poem::web::{Path, Query};
-use poem::handler;
 
-use super::context::{Ctx, Layout, Notice, Viewer, WebError, WebResult, respond, see_other};
+use super::context::{
+    Ctx, Layout, Notice, Viewer, WebError, WebResult, page_status, respond, see_other,
+};
 use super::display::{self, Badge, Choice, HistoryLine, Pager, Preview};
 use super::forms::{self, Form, FormState, encode};
 use crate::domain::entry::{EntryFields, EntryPatch};
@@ -17,7 +19,9 @@ use crate::domain::lifecycle::{ActionRequest, EditRequest, is_deletable, next_st
 use crate::domain::{Action, EntryKind, EntryStatus, FieldError, GroupStatus, TextEnum};
 use crate::entities::{entry, entry_event, group};
 use crate::error::{AppError, AppResult};
-use crate::service::entries::{self, DEFAULT_WINDOW_SECS, EntryFilter, EntryView, NewEntry, fields_of};
+use crate::service::entries::{
+    self, DEFAULT_WINDOW_SECS, EntryFilter, EntryView, NewEntry, fields_of,
+};
 use crate::service::{Services, groups, lookup};
 
 const PAGE_SIZE: u64 = 20;
@@ -89,7 +93,9 @@ struct ListPage {
 }
 
 fn all_of(label: &str, choices: impl IntoIterator<Item = Choice>) -> Vec<Choice> {
-    std::iter::once(Choice::new("", label)).chain(choices).collect()
+    std::iter::once(Choice::new("", label))
+        .chain(choices)
+        .collect()
 }
 
 pub fn status_choices() -> Vec<Choice> {
@@ -119,10 +125,21 @@ pub async fn list(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) ->
     let now = ctx.now();
     let rows: Vec<Row> = views
         .iter()
-        .map(|view| Row::of(view, format!("/my/entries/{}", view.entry.id), view.entry.updated_at, now))
+        .map(|view| {
+            Row::of(
+                view,
+                format!("/my/entries/{}", view.entry.id),
+                view.entry.updated_at,
+                now,
+            )
+        })
         .collect();
     let text = |name: &str| query.get(name).map_or("", String::as_str);
-    let base = query_string(&[("status", text("status")), ("kind", text("kind")), ("group", text("group"))]);
+    let base = query_string(&[
+        ("status", text("status")),
+        ("kind", text("kind")),
+        ("group", text("group")),
+    ]);
     let pager = Pager::new(total, offset, PAGE_SIZE, rows.len(), &base);
     let groups = writable_groups(ctx.services(), viewer).await?;
     Ok(respond(
@@ -131,7 +148,10 @@ pub async fn list(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) ->
             filters: FormState::new(query.clone()),
             statuses: status_choices(),
             kinds: all_of("Any kind", display::kinds()),
-            groups: all_of("All my groups", groups.iter().map(|g| Choice::new(&g.slug, &g.name))),
+            groups: all_of(
+                "All my groups",
+                groups.iter().map(|g| Choice::new(&g.slug, &g.name)),
+            ),
             rows,
             pager,
         },
@@ -184,7 +204,9 @@ struct ChoosePage {
 
 fn kind_help(kind: EntryKind) -> &'static str {
     match kind {
-        EntryKind::Event => "A conference, workshop or training with a date and a place (or online).",
+        EntryKind::Event => {
+            "A conference, workshop or training with a date and a place (or online)."
+        }
         EntryKind::Meetup => "A user-group meeting: date, venue, everyone welcome.",
         EntryKind::Crowdfunding => "A campaign with a goal, a currency and a deadline.",
         EntryKind::Announcement => "News without a date: a release, a call for papers, a result.",
@@ -208,7 +230,11 @@ impl FormSetup {
             kind_label: display::kind_label(self.kind),
             dated: self.kind.is_dated(),
             crowdfunding: self.kind == EntryKind::Crowdfunding,
-            groups: self.groups.iter().map(|g| Choice::new(&g.slug, &g.name)).collect(),
+            groups: self
+                .groups
+                .iter()
+                .map(|g| Choice::new(&g.slug, &g.name))
+                .collect(),
             languages: display::languages(),
             timezones: display::timezones(&self.country),
             currencies: display::currencies(),
@@ -247,13 +273,23 @@ pub async fn new_form(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>
             page: ctx.layout("New entry", "my"),
             kinds: EntryKind::ALL
                 .iter()
-                .map(|kind| (kind.as_str().to_string(), display::kind_label(*kind), kind_help(*kind)))
+                .map(|kind| {
+                    (
+                        kind.as_str().to_string(),
+                        display::kind_label(*kind),
+                        kind_help(*kind),
+                    )
+                })
                 .collect(),
             group,
         };
         return Ok(respond(page, StatusCode::OK));
     };
-    let slug = if groups.iter().any(|g| g.slug == group) { group } else { groups[0].slug.clone() };
+    let slug = if groups.iter().any(|g| g.slug == group) {
+        group
+    } else {
+        groups[0].slug.clone()
+    };
     let country = country_of(&groups, &slug);
     let now = ctx.now();
     let mut fields = EntryFields {
@@ -262,11 +298,17 @@ pub async fn new_form(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>
         ..EntryFields::default()
     };
     if kind.is_dated() {
-        fields.timezone = display::timezones(&country).first().map(|zone| zone.value.clone());
+        fields.timezone = display::timezones(&country)
+            .first()
+            .map(|zone| zone.value.clone());
     }
     let mut values = forms::entry_values(&fields);
     values.insert("group".into(), slug);
-    let setup = FormSetup { kind, groups, country };
+    let setup = FormSetup {
+        kind,
+        groups,
+        country,
+    };
     let title = format!("New {}", display::kind_label(kind).to_lowercase());
     let mut page = setup.page(&ctx, title, FormState::new(values));
     page.action = format!("/my/entries/new?kind={}", kind.as_str());
@@ -290,7 +332,14 @@ fn intent(form: &Form) -> Intent {
 }
 
 /// What the form would publish, checked by the domain; for the preview.
-fn previewed(kind: EntryKind, base: &EntryFields, patch: EntryPatch, group: &str, max: usize, parse_errors: Vec<FieldError>) -> (Preview, Vec<FieldError>) {
+fn previewed(
+    kind: EntryKind,
+    base: &EntryFields,
+    patch: EntryPatch,
+    group: &str,
+    max: usize,
+    parse_errors: Vec<FieldError>,
+) -> (Preview, Vec<FieldError>) {
     let mut fields = base.clone();
     fields.apply(patch.clone());
     let errors = forms::all_errors(kind, patch, base, parse_errors, max);
@@ -298,7 +347,11 @@ fn previewed(kind: EntryKind, base: &EntryFields, patch: EntryPatch, group: &str
 }
 
 #[handler]
-pub async fn create(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>, body: Vec<u8>) -> WebResult {
+pub async fn create(
+    ctx: Ctx<'_>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Vec<u8>,
+) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = ctx.require()?;
     let kind = EntryKind::parse(form.text("kind"))
@@ -306,27 +359,52 @@ pub async fn create(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>, 
         .ok_or_else(|| WebError::App(AppError::field("kind", "is required")))?;
     let groups = writable_groups(ctx.services(), viewer).await?;
     let slug = form.text("group").to_string();
-    let setup = |groups| FormSetup { kind, groups, country: String::new() };
+    let setup = |groups| FormSetup {
+        kind,
+        groups,
+        country: String::new(),
+    };
     let (patch, parse_errors) = forms::entry_patch(&form);
     let max = ctx.state.config.content_max_chars;
     let title = format!("New {}", display::kind_label(kind).to_lowercase());
-    let form_page = |groups: Vec<group::Model>, errors: Vec<FieldError>, preview: Option<Preview>| {
-        let country = country_of(&groups, &slug);
-        let mut setup: FormSetup = setup(groups);
-        setup.country = country;
-        let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-        let mut page = setup.page(&ctx, title.clone(), FormState::with_errors(form.values(), errors));
-        page.action = format!("/my/entries/new?kind={}", kind.as_str());
-        page.preview = preview;
-        Ok(respond(page, status))
-    };
-    let group_name = groups.iter().find(|g| g.slug == slug).map(|g| g.name.clone()).unwrap_or_default();
+    let form_page =
+        |groups: Vec<group::Model>, errors: Vec<FieldError>, preview: Option<Preview>| {
+            let country = country_of(&groups, &slug);
+            let mut setup: FormSetup = setup(groups);
+            setup.country = country;
+            let status = page_status(false, &errors);
+            let mut page = setup.page(
+                &ctx,
+                title.clone(),
+                FormState::with_errors(form.values(), errors),
+            );
+            page.action = format!("/my/entries/new?kind={}", kind.as_str());
+            page.preview = preview;
+            Ok(respond(page, status))
+        };
+    let group_name = groups
+        .iter()
+        .find(|g| g.slug == slug)
+        .map(|g| g.name.clone())
+        .unwrap_or_default();
     if intent(&form) == Intent::Preview || !parse_errors.is_empty() {
-        let (preview, errors) = previewed(kind, &EntryFields::default(), patch, &group_name, max, parse_errors);
+        let (preview, errors) = previewed(
+            kind,
+            &EntryFields::default(),
+            patch,
+            &group_name,
+            max,
+            parse_errors,
+        );
         let shown = (intent(&form) == Intent::Preview).then_some(preview);
         return form_page(groups, errors, shown);
     }
-    let new = NewEntry { group: Some(slug.clone()), kind: Some(kind), version: None, patch };
+    let new = NewEntry {
+        group: Some(slug.clone()),
+        kind: Some(kind),
+        version: None,
+        patch,
+    };
     let created = match entries::create(ctx.services(), &viewer.principal, new).await {
         Ok(created) => created,
         Err(AppError::Validation(errors)) => return form_page(groups, errors, None),
@@ -336,13 +414,29 @@ pub async fn create(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>, 
 }
 
 /// After a save: submit when asked, then back to the entry's page.
-async fn finish_save(ctx: &Ctx<'_>, viewer: &Viewer, saved: EntryView, intent: Intent, saved_text: &str) -> WebResult {
+async fn finish_save(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    saved: EntryView,
+    intent: Intent,
+    saved_text: &str,
+) -> WebResult {
     let id = saved.entry.id;
     let submits = intent == Intent::Submit
         && next_status(saved.entry.status, Action::Submit, saved.entry.in_feed).is_some();
     if submits {
-        let request = ActionRequest { version: Some(saved.entry.version), ..ActionRequest::default() };
-        entries::act(ctx.services(), &viewer.principal, id, Action::Submit, &request).await?;
+        let request = ActionRequest {
+            version: Some(saved.entry.version),
+            ..ActionRequest::default()
+        };
+        entries::act(
+            ctx.services(),
+            &viewer.principal,
+            id,
+            Action::Submit,
+            &request,
+        )
+        .await?;
         ctx.flash("Submitted for review: a moderator will look at it.", None);
     } else if intent == Intent::Submit && saved.entry.status == EntryStatus::Pending {
         ctx.flash("Saved; it is in review.", None);
@@ -364,11 +458,18 @@ pub async fn load(ctx: &Ctx<'_>, viewer: &Viewer, id: &str) -> Result<Loaded, We
     let view = entries::get(ctx.services(), &viewer.principal, id).await?;
     let group = lookup::group_by_slug(&ctx.services().db, &view.group_slug).await?;
     let fields = fields_of(&view.entry);
-    Ok(Loaded { view, group, fields })
+    Ok(Loaded {
+        view,
+        group,
+        fields,
+    })
 }
 
 /// The latest request for changes, while the entry waits for them.
-pub fn open_request(entry: &entry::Model, events: &[entry_event::Model]) -> Option<(String, String)> {
+pub fn open_request(
+    entry: &entry::Model,
+    events: &[entry_event::Model],
+) -> Option<(String, String)> {
     if entry.status != EntryStatus::ChangesRequested {
         return None;
     }
@@ -376,7 +477,12 @@ pub fn open_request(entry: &entry::Model, events: &[entry_event::Model]) -> Opti
         .iter()
         .rev()
         .find(|event| event.action == Action::RequestChanges)
-        .map(|event| (event.actor_name.clone(), event.comment.clone().unwrap_or_default()))
+        .map(|event| {
+            (
+                event.actor_name.clone(),
+                event.comment.clone().unwrap_or_default(),
+            )
+        })
 }
 
 #[handler]
@@ -388,10 +494,19 @@ pub async fn edit_form(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     form_for_edit(&ctx, viewer, &loaded, FormState::new(values), None, None).await
 }
 
-async fn form_for_edit(ctx: &Ctx<'_>, viewer: &Viewer, loaded: &Loaded, form: FormState, preview: Option<Preview>, notice: Option<Notice>) -> WebResult {
+async fn form_for_edit(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    loaded: &Loaded,
+    form: FormState,
+    preview: Option<Preview>,
+    notice: Option<Notice>,
+) -> WebResult {
     let entry = &loaded.view.entry;
     if !viewer.principal.can_write_entries(entry.group_id) {
-        return Err(WebError::App(AppError::Forbidden("only the entry's group may edit it".into())));
+        return Err(WebError::App(AppError::Forbidden(
+            "only the entry's group may edit it".into(),
+        )));
     }
     if next_status(entry.status, Action::Edit, entry.in_feed).is_none() {
         return Err(WebError::App(AppError::InvalidTransition(format!(
@@ -406,14 +521,12 @@ async fn form_for_edit(ctx: &Ctx<'_>, viewer: &Viewer, loaded: &Loaded, form: Fo
         ))));
     }
     let events = entries::history(ctx.services(), &viewer.principal, entry.id).await?;
-    let status = if notice.is_some() {
-        StatusCode::CONFLICT
-    } else if form.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let status = page_status(notice.is_some(), &form.errors);
+    let setup = FormSetup {
+        kind: entry.kind,
+        groups: vec![loaded.group.clone()],
+        country: loaded.group.country.clone(),
     };
-    let setup = FormSetup { kind: entry.kind, groups: vec![loaded.group.clone()], country: loaded.group.country.clone() };
     let mut page = setup.page(ctx, format!("Edit “{}”", entry.title), form);
     page.page.notice = notice;
     page.action = format!("/my/entries/{}/edit", entry.id);
@@ -434,9 +547,24 @@ pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebR
     let (patch, parse_errors) = forms::entry_patch(&form);
     let max = ctx.state.config.content_max_chars;
     if intent(&form) == Intent::Preview || !parse_errors.is_empty() {
-        let (preview, errors) = previewed(entry.kind, &loaded.fields, patch, &loaded.group.name, max, parse_errors);
+        let (preview, errors) = previewed(
+            entry.kind,
+            &loaded.fields,
+            patch,
+            &loaded.group.name,
+            max,
+            parse_errors,
+        );
         let shown = (intent(&form) == Intent::Preview).then_some(preview);
-        return form_for_edit(&ctx, viewer, &loaded, FormState::with_errors(form.values(), errors), shown, None).await;
+        return form_for_edit(
+            &ctx,
+            viewer,
+            &loaded,
+            FormState::with_errors(form.values(), errors),
+            shown,
+            None,
+        )
+        .await;
     }
     let request = EditRequest {
         group: None,
@@ -447,7 +575,15 @@ pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebR
     match entries::update(ctx.services(), &viewer.principal, entry.id, request).await {
         Ok(saved) => finish_save(&ctx, viewer, saved, intent(&form), "Changes saved.").await,
         Err(AppError::Validation(errors)) => {
-            form_for_edit(&ctx, viewer, &loaded, FormState::with_errors(form.values(), errors), None, None).await
+            form_for_edit(
+                &ctx,
+                viewer,
+                &loaded,
+                FormState::with_errors(form.values(), errors),
+                None,
+                None,
+            )
+            .await
         }
         Err(AppError::StaleVersion { current_version }) => {
             let notice = Notice {
@@ -459,7 +595,15 @@ pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebR
             };
             let mut values = form.values();
             values.insert("version".into(), current_version.to_string());
-            form_for_edit(&ctx, viewer, &loaded, FormState::new(values), None, Some(notice)).await
+            form_for_edit(
+                &ctx,
+                viewer,
+                &loaded,
+                FormState::new(values),
+                None,
+                Some(notice),
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }
@@ -493,9 +637,25 @@ pub fn facts(loaded: &Loaded) -> Vec<(&'static str, String)> {
     let mut facts = vec![
         ("Group", loaded.group.name.clone()),
         ("Kind", display::kind_label(entry.kind).to_string()),
-        ("Language", fields.language.clone().unwrap_or_else(|| "every language".into())),
-        ("Publish from", fields.publish_from.map_or_else(|| "on approval".into(), display::utc)),
-        ("Publish until", fields.publish_to.map_or_else(|| "no end".into(), display::utc)),
+        (
+            "Language",
+            fields
+                .language
+                .as_deref()
+                .map_or_else(|| "every language".into(), display::language_label),
+        ),
+        (
+            "Publish from",
+            fields
+                .publish_from
+                .map_or_else(|| "on approval".into(), display::utc),
+        ),
+        (
+            "Publish until",
+            fields
+                .publish_to
+                .map_or_else(|| "no end".into(), display::utc),
+        ),
     ];
     if let Some(dates) = display::event_dates(fields) {
         facts.push(("When", dates));
@@ -513,7 +673,10 @@ pub fn facts(loaded: &Loaded) -> Vec<(&'static str, String)> {
         facts.push(("Deadline", display::utc(deadline)));
     }
     if fields.target_area.is_some() {
-        facts.push(("Target area", "only readers inside its polygon (or speaking its language)".into()));
+        facts.push((
+            "Target area",
+            "only readers inside its polygon (or speaking its language)".into(),
+        ));
     }
     if entry.sticky {
         facts.push(("Sticky", "yes, pinned to the top".into()));
@@ -522,20 +685,22 @@ pub fn facts(loaded: &Loaded) -> Vec<(&'static str, String)> {
     facts
 }
 
-async fn entry_page(ctx: &Ctx<'_>, viewer: &Viewer, id: &str, form: FormState, notice: Option<Notice>) -> WebResult {
+async fn entry_page(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    id: &str,
+    form: FormState,
+    notice: Option<Notice>,
+) -> WebResult {
     let loaded = load(ctx, viewer, id).await?;
     let entry = &loaded.view.entry;
     let events = entries::history(ctx.services(), &viewer.principal, entry.id).await?;
     let writes = viewer.principal.can_write_entries(entry.group_id);
     let allowed = |action| writes && next_status(entry.status, action, entry.in_feed).is_some();
-    let status = if notice.is_some() {
-        StatusCode::CONFLICT
-    } else if form.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut page = ctx.layout(entry.title.clone(), "my").with_errors(&form.errors);
+    let status = page_status(notice.is_some(), &form.errors);
+    let mut page = ctx
+        .layout(entry.title.clone(), "my")
+        .with_errors(&form.errors);
     page.notice = notice;
     let body = EntryPage {
         page,
@@ -582,17 +747,32 @@ pub fn conflict_notice(error: &AppError) -> Option<Notice> {
 }
 
 #[handler]
-pub async fn act(ctx: Ctx<'_>, Path((id, action)): Path<(String, String)>, body: Vec<u8>) -> WebResult {
+pub async fn act(
+    ctx: Ctx<'_>,
+    Path((id, action)): Path<(String, String)>,
+    body: Vec<u8>,
+) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = ctx.require()?;
     let entry = entry_id(&id)?;
     let version = form.text("version").parse().ok();
     let again = |errors: Vec<FieldError>| async {
-        entry_page(&ctx, viewer, &id, FormState::with_errors(form.values(), errors), None).await
+        entry_page(
+            &ctx,
+            viewer,
+            &id,
+            FormState::with_errors(form.values(), errors),
+            None,
+        )
+        .await
     };
     let needs_confirmation = matches!(action.as_str(), "withdraw" | "delete");
     if needs_confirmation && !form.checked("confirm") {
-        return again(vec![FieldError::new("confirm", "tick the box to confirm: this cannot be undone")]).await;
+        return again(vec![FieldError::new(
+            "confirm",
+            "tick the box to confirm: this cannot be undone",
+        )])
+        .await;
     }
     let result = match action.as_str() {
         "submit" | "withdraw" | "comment" => {
@@ -618,14 +798,18 @@ pub async fn act(ctx: Ctx<'_>, Path((id, action)): Path<(String, String)>, body:
                     see_other(&format!("/my/entries/{entry}"))
                 })
         }
-        "delete" => entries::delete(ctx.services(), &viewer.principal, entry).await.map(|()| {
-            ctx.flash("Deleted.", None);
-            see_other("/my/entries")
-        }),
-        "clone" => entries::clone_entry(ctx.services(), &viewer.principal, entry).await.map(|copy| {
-            ctx.flash("A copy was made as a new draft: adjust it and save.", None);
-            see_other(&format!("/my/entries/{}/edit", copy.entry.id))
-        }),
+        "delete" => entries::delete(ctx.services(), &viewer.principal, entry)
+            .await
+            .map(|()| {
+                ctx.flash("Deleted.", None);
+                see_other("/my/entries")
+            }),
+        "clone" => entries::clone_entry(ctx.services(), &viewer.principal, entry)
+            .await
+            .map(|copy| {
+                ctx.flash("A copy was made as a new draft: adjust it and save.", None);
+                see_other(&format!("/my/entries/{}/edit", copy.entry.id))
+            }),
         _ => return Err(WebError::App(AppError::not_found("action"))),
     };
     match result {

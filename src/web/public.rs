@@ -56,14 +56,20 @@ impl Card {
             goal: match (fields.goal_amount, &fields.currency) {
                 (Some(goal), Some(currency)) => format!(
                     "{goal} {currency}{}",
-                    fields.deadline.map(|d| format!(" by {}", display::utc(d))).unwrap_or_default()
+                    fields
+                        .deadline
+                        .map(|d| format!(" by {}", display::utc(d)))
+                        .unwrap_or_default()
                 ),
                 _ => String::new(),
             },
             image: item.image.clone(),
             content: fields.content.clone(),
             url: fields.url.clone(),
-            call_to_action: fields.call_to_action.clone().unwrap_or_else(|| "Read more".into()),
+            call_to_action: fields
+                .call_to_action
+                .clone()
+                .unwrap_or_else(|| "Read more".into()),
             sticky: item.sticky,
         }
     }
@@ -78,7 +84,13 @@ fn feed_links(prefix: &str, title: &str) -> Vec<(String, &'static str, String)> 
         ("iCalendar", "text/calendar", "ics"),
     ]
     .into_iter()
-    .map(|(name, kind, extension)| (format!("{title} ({name})"), kind, format!("{prefix}/feed.{extension}")))
+    .map(|(name, kind, extension)| {
+        (
+            format!("{title} ({name})"),
+            kind,
+            format!("{prefix}/feed.{extension}"),
+        )
+    })
     .collect()
 }
 
@@ -139,7 +151,12 @@ pub async fn entry_page(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     let item = id
         .parse::<i64>()
         .ok()
-        .and_then(|id| snapshot.items.iter().find(|item| item.id == id && item.is_live(now)))
+        .and_then(|id| {
+            snapshot
+                .items
+                .iter()
+                .find(|item| item.id == id && item.is_live(now))
+        })
         .ok_or_else(|| WebError::App(AppError::not_found("published entry")))?;
     let card = Card::of(item);
     let page = ctx.layout(card.title.clone(), "news");
@@ -214,8 +231,18 @@ struct RequestAccessPage {
 }
 
 fn request_page(ctx: &Ctx<'_>, form: FormState, sent: bool, status: StatusCode) -> WebResult {
-    let page = ctx.layout("Request access for your group", "groups").with_errors(&form.errors);
-    Ok(respond(RequestAccessPage { page, form, countries: display::countries(), sent }, status))
+    let page = ctx
+        .layout("Request access for your group", "groups")
+        .with_errors(&form.errors);
+    Ok(respond(
+        RequestAccessPage {
+            page,
+            form,
+            countries: display::countries(),
+            sent,
+        },
+        status,
+    ))
 }
 
 #[handler]
@@ -236,13 +263,26 @@ pub async fn request_access(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
     };
     match access_requests::create(ctx.services(), &request, &ctx.client).await {
         Ok(_) => request_page(&ctx, FormState::new(form.values()), true, StatusCode::OK),
-        Err(AppError::Validation(errors)) => request_page(&ctx, FormState::with_errors(form.values(), errors), false, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(AppError::Validation(errors)) => request_page(
+            &ctx,
+            FormState::with_errors(form.values(), errors),
+            false,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(AppError::RateLimited { retry_after }) => {
             let errors = vec![crate::domain::FieldError::new(
                 "group_name",
-                format!("too many requests from your address: try again in {} minutes", retry_after.div_ceil(60)),
+                format!(
+                    "too many requests from your address: try again in {} minutes",
+                    retry_after.div_ceil(60)
+                ),
             )];
-            request_page(&ctx, FormState::with_errors(form.values(), errors), false, StatusCode::TOO_MANY_REQUESTS)
+            request_page(
+                &ctx,
+                FormState::with_errors(form.values(), errors),
+                false,
+                StatusCode::TOO_MANY_REQUESTS,
+            )
         }
         Err(other) => Err(other.into()),
     }

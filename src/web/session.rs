@@ -71,7 +71,10 @@ fn master_secret(config: &Config) -> String {
 /// The session middleware: an encrypted (private) cookie holding a random
 /// id, HttpOnly, SameSite=Lax, expiring with the session.
 pub fn session_layer(config: &Config, services: Arc<Services>) -> ServerSession<DbSessions> {
-    let key = Sha512::digest(format!("newsfeed session cookie\0{}", master_secret(config)));
+    let key = Sha512::digest(format!(
+        "newsfeed session cookie\0{}",
+        master_secret(config)
+    ));
     let cookie = CookieConfig::private(CookieKey::from(&key[..]))
         .name("newsfeed_session")
         .path("/")
@@ -85,8 +88,7 @@ pub fn session_layer(config: &Config, services: Arc<Services>) -> ServerSession<
 /// The CSRF middleware: a token per form, checked against an encrypted
 /// cookie by every POST handler.
 pub fn csrf_layer(config: &Config) -> Csrf {
-    let key: [u8; 32] =
-        Sha256::digest(format!("newsfeed csrf\0{}", master_secret(config))).into();
+    let key: [u8; 32] = Sha256::digest(format!("newsfeed csrf\0{}", master_secret(config))).into();
     Csrf::new()
         .cookie_name("newsfeed_csrf")
         .key(key)

@@ -35,7 +35,12 @@ impl Page {
     /// Where a redirect goes.
     #[track_caller]
     pub fn location(&self) -> &str {
-        assert!(self.status.is_redirection(), "not a redirect: {} {}", self.status, self.text);
+        assert!(
+            self.status.is_redirection(),
+            "not a redirect: {} {}",
+            self.status,
+            self.text
+        );
         self.header("location").expect("location")
     }
 
@@ -96,7 +101,10 @@ impl<'a> Browser<'a> {
     }
 
     pub fn set_cookie(&self, name: &str, value: &str) {
-        self.cookies.lock().unwrap().insert(name.into(), value.into());
+        self.cookies
+            .lock()
+            .unwrap()
+            .insert(name.into(), value.into());
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<String>) -> Page {
@@ -165,8 +173,12 @@ impl<'a> Browser<'a> {
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Page {
-        self.submit("/login", "/login", &[("email", email), ("password", password)])
-            .await
+        self.submit(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 
     /// Follows a redirect.
