@@ -202,6 +202,7 @@ async function main() {
   await visitor.page.getByText("Hörsaal 1").waitFor();
   await shot(visitor.page, "public-entry");
   await go(visitor.page, "/");
+  await visitor.page.getByRole("link", { name: title }).waitFor();
   await shot(visitor.page, "home");
   await go(visitor.page, "/groups");
   await shot(visitor.page, "groups");

@@ -235,12 +235,13 @@ impl FeedsApi {
             Ok(query) if query.json => {
                 serve(&state, request, &feeds::home(&state.feeds, &query), true)
             }
-            Ok(query) => serve(
-                &state,
-                request,
-                &crate::web::public::home(&state.feeds, &query),
+            // People expect an approval to show at once: the page is
+            // revalidated on every visit (a 304 while nothing changed).
+            Ok(query) => FeedReply::new(crate::web::public::home(&state.feeds, &query).respond(
+                request.headers(),
+                0,
                 true,
-            ),
+            )),
             Err(message) => FeedReply::new(feeds::plain_error(
                 poem::http::StatusCode::BAD_REQUEST,
                 &message,

@@ -165,3 +165,19 @@ db_test!(
             .expect(403);
     }
 );
+
+db_test!(
+    the_start_page_shows_an_approval_at_once,
+    World::builder(),
+    |app: TestApp| async move {
+        let world = World::new(app).await;
+        let before = world.app.get("/", None).await;
+        assert_eq!(before.header("cache-control"), Some("public, max-age=0"));
+        world
+            .publish(json!({"title": "Fresh news"}), json!({}))
+            .await;
+        let after = world.app.get("/", None).await;
+        assert!(after.text.contains("Fresh news"));
+        assert_ne!(before.header("etag"), after.header("etag"));
+    }
+);
