@@ -103,7 +103,7 @@ async function tabTo(page, selector) {
 
 async function main() {
   if (shots) mkdirSync(shots, { recursive: true });
-  const title = `QGIS-Treffen Bonn ${Date.now() % 100000}`;
+  const title = "QGIS-Treffen Bonn";
 
   step("a group asks for access, anonymously");
   const visitor = await person();
