@@ -12,11 +12,9 @@ use poem::web::{Path, Query};
 use super::context::{
     Ctx, Layout, Notice, Viewer, WebError, WebResult, page_status, respond, see_other,
 };
-use super::display::{self, Badge, Change, Choice, HistoryLine, Pager, Preview};
+use super::display::{self, Change, Choice, HistoryLine, Pager};
 use super::forms::{FormState, local_value, parse_instant};
-use super::my_entries::{
-    Row, entry_id, facts, load, offset, open_request, parse_filter, query_string,
-};
+use super::my_entries::{Row, Summary, entry_id, load, offset, parse_filter, query_string};
 use crate::domain::entry::diff;
 use crate::domain::lifecycle::{ActionRequest, next_status};
 use crate::domain::{Action, EntryStatus, FieldError};
@@ -114,14 +112,8 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
 struct DecisionPage {
     page: Layout,
     form: FormState,
-    id: i64,
-    version: i32,
-    title: String,
-    badge: Badge,
-    facts: Vec<(&'static str, String)>,
-    preview: Preview,
+    entry: Summary,
     changes: Vec<Change>,
-    request: Option<(String, String)>,
     pending: bool,
     in_feed: bool,
     history: Vec<HistoryLine>,
@@ -162,14 +154,8 @@ async fn decision_page(
     page.notice = notice;
     let body = DecisionPage {
         page,
-        id: entry.id,
-        version: entry.version,
-        title: entry.title.clone(),
-        badge: display::badge(entry, ctx.now()),
-        facts: facts(&loaded),
-        preview: Preview::of(&loaded.fields, entry.kind, entry.sticky, &loaded.group.name),
+        entry: Summary::of(&loaded, &events, ctx.now()),
         changes,
-        request: open_request(entry, &events),
         pending: next_status(entry.status, Action::Approve, entry.in_feed).is_some(),
         in_feed: next_status(entry.status, Action::Unpublish, entry.in_feed).is_some(),
         history: display::history(&events),

@@ -609,18 +609,38 @@ pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebR
     }
 }
 
+/// What the editor's and the moderator's entry pages both show.
+pub struct Summary {
+    pub id: i64,
+    pub version: i32,
+    pub title: String,
+    pub badge: Badge,
+    pub facts: Vec<(&'static str, String)>,
+    pub preview: Preview,
+    pub request: Option<(String, String)>,
+}
+
+impl Summary {
+    pub fn of(loaded: &Loaded, events: &[entry_event::Model], now: i64) -> Self {
+        let entry = &loaded.view.entry;
+        Self {
+            id: entry.id,
+            version: entry.version,
+            title: entry.title.clone(),
+            badge: display::badge(entry, now),
+            facts: facts(loaded),
+            preview: Preview::of(&loaded.fields, entry.kind, entry.sticky, &loaded.group.name),
+            request: open_request(entry, events),
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "my/entry.html")]
 struct EntryPage {
     page: Layout,
     form: FormState,
-    id: i64,
-    version: i32,
-    title: String,
-    badge: Badge,
-    facts: Vec<(&'static str, String)>,
-    preview: Preview,
-    request: Option<(String, String)>,
+    entry: Summary,
     live_note: bool,
     can_edit: bool,
     can_submit: bool,
@@ -705,13 +725,7 @@ async fn entry_page(
     let body = EntryPage {
         page,
         form,
-        id: entry.id,
-        version: entry.version,
-        title: entry.title.clone(),
-        badge: display::badge(entry, ctx.now()),
-        facts: facts(&loaded),
-        preview: Preview::of(&loaded.fields, entry.kind, entry.sticky, &loaded.group.name),
-        request: open_request(entry, &events),
+        entry: Summary::of(&loaded, &events, ctx.now()),
         live_note: entry.in_feed && entry.status == EntryStatus::Pending,
         can_edit: allowed(Action::Edit) && loaded.group.status == GroupStatus::Active,
         can_submit: allowed(Action::Submit),
