@@ -34,6 +34,10 @@ pub struct Config {
     #[arg(long, env = "NEWSFEED_TOKEN_TTL", default_value_t = 12 * 3600)]
     pub token_ttl: u64,
 
+    /// How long a sign-in to the web pages lasts, in seconds.
+    #[arg(long, env = "NEWSFEED_SESSION_TTL", default_value_t = 12 * 3600)]
+    pub session_ttl: u64,
+
     /// Longest entry content, counted as plain-text characters.
     #[arg(long, env = "NEWSFEED_CONTENT_MAX_CHARS", default_value_t = 500)]
     pub content_max_chars: usize,

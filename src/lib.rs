@@ -19,10 +19,11 @@ pub mod entities;
 pub mod error;
 pub mod feeds;
 pub mod metrics;
-mod middleware;
+pub(crate) mod middleware;
 pub mod routes;
 pub mod service;
 pub mod state;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -48,7 +49,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         state.feeds.clone(),
     ));
     let max_body = state.config.max_body_bytes;
-    Route::new()
+    web::mount(Route::new(), &state)
         .at("/api/v1/openapi.json", service.spec_endpoint())
         .nest("/api/docs", service.swagger_ui())
         .at("/problems/:slug", api::problem::describe)
@@ -57,7 +58,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         .around(move |endpoint, request| {
             api::problem::render_errors(endpoint, request, problems.clone())
         })
-        .around(middleware::security_headers)
+        .around(web::security::page_headers)
         .around({
             let metrics = metrics.clone();
             move |endpoint, request| metrics::count_requests(endpoint, request, metrics.clone())

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
+use crate::Config;
+
 /// Refuses bodies over `max` bytes with 413, whether or not the client sent
 /// `Content-Length` (bodies without one are read up to the limit).
 pub async fn limit_body<E: Endpoint>(
@@ -52,41 +54,30 @@ pub async fn limit_body<E: Endpoint>(
     Ok(endpoint.call(request).await?.into_response())
 }
 
-/// Pages may load only our own scripts and styles, and never be framed.
-const PAGE_POLICY: &str = "default-src 'none'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; \
-     script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-/// Swagger UI inlines its bundle.
-const DOCS_POLICY: &str = "default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-     script-src 'self' 'unsafe-inline'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-/// `nosniff` on everything; on HTML, a strict Content-Security-Policy, no
-/// framing and no referrer beyond our own origin.
-pub async fn security_headers<E: Endpoint>(
-    endpoint: Arc<E>,
-    request: Request,
-) -> poem::Result<Response> {
-    let docs = request.uri().path().starts_with("/api/docs");
-    let mut response = endpoint.call(request).await?.into_response();
-    let html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
+/// The address rate limits count against: the peer, or with
+/// `--trust-proxy` the address our proxy appended to `X-Forwarded-For`
+/// (earlier entries come from the client and can be forged).
+pub fn client_ip(config: &Config, request: &Request) -> String {
+    let forwarded = config
+        .trust_proxy
+        .then(|| {
+            request
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()
+        })
+        .flatten()
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("text/html"));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if html {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(if docs { DOCS_POLICY } else { PAGE_POLICY }),
-        );
-        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        );
+        .and_then(|list| list.rsplit(',').next())
+        .map(str::trim)
+        .filter(|address| !address.is_empty());
+    let remote = request.remote_addr();
+    match forwarded {
+        Some(address) => address.to_string(),
+        None => remote
+            .as_socket_addr()
+            .map(|addr| addr.ip().to_string())
+            .unwrap_or_else(|| remote.to_string()),
     }
-    Ok(response)
 }

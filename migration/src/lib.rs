@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_credentials;
+mod m0005_web;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_initial::Migration),
             Box::new(m0002_credentials::Migration),
+            Box::new(m0005_web::Migration),
         ]
     }
 }

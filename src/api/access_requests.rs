@@ -1,5 +1,5 @@
 use poem::Request;
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Path, param::Query, payload::Json};
 
 use super::json::JsonBody;
@@ -100,10 +100,9 @@ impl AccessRequestsApi {
         &self,
         state: Data<&AppState>,
         request: &Request,
-        remote: &RemoteAddr,
         body: JsonBody<AccessRequestInput>,
     ) -> AppResult<Created<AccessRequestOut>> {
-        let ip = super::client_ip(&state, request, remote);
+        let ip = crate::middleware::client_ip(&state.config, request);
         let request = access_requests::create(&state.services, &body.0.into(), &ip).await?;
         Ok(Created::Created(Json(request.into())))
     }

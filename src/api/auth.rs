@@ -1,5 +1,5 @@
 use poem::Request;
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::{Object, OpenApi, Union, payload::Json};
 
 use super::json::JsonBody;
@@ -64,10 +64,9 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         request: &Request,
-        remote: &RemoteAddr,
         body: JsonBody<LoginRequest>,
     ) -> AppResult<Json<LoginResponse>> {
-        let ip = super::client_ip(&state, request, remote);
+        let ip = crate::middleware::client_ip(&state.config, request);
         let access_token = auth::login(&state.services, &body.email, &body.password, &ip).await?;
         Ok(Json(LoginResponse {
             access_token,

@@ -343,6 +343,7 @@ impl EntriesApi {
             status: *status,
             kind: *kind,
             languages: Vec::new(),
+            mine: false,
             limit,
             offset,
         };

@@ -231,7 +231,17 @@ impl FeedsApi {
             user_agent.as_deref(),
         );
         match query {
-            Ok(query) => serve(&state, request, &feeds::home(&state.feeds, &query), true),
+            // QGIS and `json=1` get the array; browsers the page.
+            Ok(query) if query.json => {
+                serve(&state, request, &feeds::home(&state.feeds, &query), true)
+            }
+            // People expect an approval to show at once: the page is
+            // revalidated on every visit (a 304 while nothing changed).
+            Ok(query) => FeedReply::new(crate::web::public::home(&state.feeds, &query).respond(
+                request.headers(),
+                0,
+                true,
+            )),
             Err(message) => FeedReply::new(feeds::plain_error(
                 poem::http::StatusCode::BAD_REQUEST,
                 &message,

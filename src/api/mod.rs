@@ -14,7 +14,6 @@ mod users;
 
 use chrono::{DateTime, Utc};
 use poem::Request;
-use poem::web::RemoteAddr;
 use poem_openapi::{SecurityScheme, Tags, auth::Bearer};
 
 use crate::AppState;
@@ -158,32 +157,4 @@ pub enum Deleted {
     /// Done.
     #[oai(status = 204)]
     Deleted,
-}
-
-/// The address rate limits count against: the peer, or with
-/// `--trust-proxy` the address our proxy appended to `X-Forwarded-For`
-/// (earlier entries come from the client and can be forged).
-fn client_ip(state: &AppState, request: &Request, remote: &RemoteAddr) -> String {
-    let forwarded = state
-        .config
-        .trust_proxy
-        .then(|| {
-            request
-                .headers()
-                .get_all("x-forwarded-for")
-                .iter()
-                .next_back()
-        })
-        .flatten()
-        .and_then(|value| value.to_str().ok())
-        .and_then(|list| list.rsplit(',').next())
-        .map(str::trim)
-        .filter(|address| !address.is_empty());
-    match forwarded {
-        Some(address) => address.to_string(),
-        None => remote
-            .as_socket_addr()
-            .map(|addr| addr.ip().to_string())
-            .unwrap_or_else(|| remote.to_string()),
-    }
 }

@@ -38,6 +38,7 @@ impl ModerationApi {
             kind: *kind,
             languages: crate::domain::codes::language_list(lang.as_deref())
                 .map_err(AppError::BadRequest)?,
+            mine: false,
             limit,
             offset,
         };

@@ -459,6 +459,8 @@ pub async fn render_errors<E: Endpoint>(
             problems.add_allow(&path, &mut response);
             response
         }
+        // Web pages answer their own errors with a page.
+        Err(error) if error.is_from_response() => error.into_response(),
         Err(error) => problems.render(&path, error),
     })
 }

@@ -83,6 +83,16 @@ macro_rules! declare_entry_fields {
             $(pub $kind: Option<field_type!($kind_kind)>,)*
         }
 
+        impl From<EntryFields> for EntryPatch {
+            /// A patch that replaces every field with those of `fields`.
+            fn from(fields: EntryFields) -> Self {
+                Self {
+                    $($common: Some(fields.$common),)*
+                    $($kind: Some(fields.$kind),)*
+                }
+            }
+        }
+
         impl EntryFields {
             /// Applies the fields present in `patch`; validation comes after.
             pub fn apply(&mut self, patch: EntryPatch) {

@@ -58,6 +58,28 @@ pub fn next_status(from: EntryStatus, action: Action, in_feed: bool) -> Option<E
     }
 }
 
+/// Where a publication window stands at an instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Window {
+    /// Before `publish_from`.
+    Upcoming,
+    /// From `publish_from` (inclusive) until `publish_to` (exclusive).
+    Open,
+    /// From `publish_to` on.
+    Over,
+}
+
+/// The publication window `[from, to)` at `now`; an absent end is open.
+pub fn window(from: Option<i64>, to: Option<i64>, now: i64) -> Window {
+    if from.is_some_and(|from| now < from) {
+        Window::Upcoming
+    } else if to.is_some_and(|to| now >= to) {
+        Window::Over
+    } else {
+        Window::Open
+    }
+}
+
 /// Whether a group member may delete the entry outright: only what was never published.
 pub fn is_deletable(status: EntryStatus, ever_published: bool) -> bool {
     !ever_published && matches!(status, Draft | Withdrawn)

@@ -33,5 +33,14 @@ pub const LOGIN_WINDOW_SECS: i64 = 15 * 60;
 /// Window over which access requests are counted.
 pub const ACCESS_REQUEST_WINDOW_SECS: i64 = 3600;
 
+/// How long an invitation link works.
+pub const INVITATION_SECS: i64 = 7 * 86_400;
+/// How long a password-reset link works.
+pub const PASSWORD_RESET_SECS: i64 = 3600;
+/// Password-reset links one address or account may ask for per window (each sends mail).
+pub const PASSWORD_RESETS_PER_WINDOW: u32 = 5;
+/// Window over which password-reset requests are counted.
+pub const PASSWORD_RESET_WINDOW_SECS: i64 = 3600;
+
 /// The year in `tag:` URIs (RFC 4151): fixed forever, so ids never change.
 pub const TAG_URI_YEAR: u16 = 2026;

@@ -133,6 +133,11 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// What a one-time account link is for.
+    TokenPurpose { Invitation = "invitation", PasswordReset = "password_reset" }
+}
+
 impl EntryKind {
     /// Events and meetups have a date, a place and show up in the calendar.
     pub fn is_dated(self) -> bool {

@@ -1,6 +1,7 @@
 //! sea-orm entities: the shape of each table, no logic.
 
 pub mod access_request;
+pub mod account_token;
 pub mod api_token;
 pub mod entry;
 pub mod entry_event;
@@ -8,3 +9,4 @@ pub mod group;
 pub mod membership;
 pub mod rate_limit;
 pub mod user;
+pub mod web_session;

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::Settings;
 use crate::domain::entry::{EntryFields, LiveRevision, with_entry_fields};
+use crate::domain::lifecycle::{Window, window};
 use crate::domain::limits::{MAX_PK, TAG_URI_YEAR};
 use crate::domain::{EntryKind, GroupStatus, geo, sanitize};
 use crate::entities::{entry, group};
@@ -46,7 +47,7 @@ pub struct Item {
     pub retracted_at: Option<i64>,
     /// Absolute image URL, or empty.
     pub image: String,
-    /// Where a reader goes: the entry's URL or its anchor on the public page.
+    /// Where a reader goes: the entry's URL or its public page.
     pub link: String,
     /// Stable id for Atom, RSS and JSON Feed.
     pub tag: String,
@@ -79,7 +80,7 @@ impl Item {
         let fields = publishable(live.fields);
         let image = absolute(&settings.public_url, &fields.image);
         let link = if fields.url.is_empty() {
-            format!("{}/#entry-{}", settings.public_url, model.id)
+            format!("{}/entries/{}", settings.public_url, model.id)
         } else {
             fields.url.clone()
         };
@@ -129,8 +130,7 @@ impl Item {
     /// Whether readers see the entry at `now`.
     pub fn is_live(&self, now: i64) -> bool {
         self.in_feed
-            && self.fields.publish_from.is_none_or(|from| from <= now)
-            && self.fields.publish_to.is_none_or(|to| now < to)
+            && window(self.fields.publish_from, self.fields.publish_to, now) == Window::Open
     }
 
     /// The date feeds show as published.

@@ -1,5 +1,4 @@
-//! The snapshot as bytes: the QGIS array, the HTML page, JSON Feed, RSS,
-//! Atom and iCalendar.
+//! The snapshot as bytes: the QGIS array, JSON Feed, RSS, Atom and iCalendar.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -12,7 +11,7 @@ use super::ics::{Ics, geo};
 use super::{FeedFormat, FeedHub, FeedQuery, Item, QgisQuery, Rendered, Snapshot};
 use crate::domain::entry::{EntryFields, with_entry_fields};
 use crate::domain::limits::TAG_URI_YEAR;
-use crate::domain::sanitize::{escape_html, plain_text};
+use crate::domain::sanitize::plain_text;
 
 /// Why a feed request is refused.
 #[derive(Debug)]
@@ -30,37 +29,25 @@ impl Refusal {
     }
 }
 
-/// `GET /`: the QGIS array or the HTML page. Variants that depend only on
-/// the snapshot are cached by their parameters; QGIS arrays for an `after`
-/// or a position are cached by the entries they hold (few distinct sets
-/// per snapshot), so they too are joined and gzip-compressed once.
+/// `GET /` for QGIS and `json=1`: the array. Variants that depend only on
+/// the snapshot are cached by their parameters; arrays for an `after` or a
+/// position are cached by the entries they hold (few distinct sets per
+/// snapshot), so they too are joined and gzip-compressed once. (Browsers
+/// get the page that `web::public::home` renders.)
 pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
     let snapshot = hub.snapshot();
     let json = |objects: &[(char, i64, &str)]| {
         Rendered::new(qgis_json(objects), "application/json", snapshot.modified_at)
     };
-    match (query.cache_key(), query.json) {
-        (Some(key), true) => snapshot.cached(key, || json(&qgis_selection(hub, &snapshot, query))),
-        (None, true) => {
+    match query.cache_key() {
+        Some(key) => snapshot.cached(key, || json(&qgis_selection(hub, &snapshot, query))),
+        None => {
             let objects = qgis_selection(hub, &snapshot, query);
             let mut key = String::from("/|qgis|");
             for (state, id, _) in &objects {
                 let _ = write!(key, "{state}{id},");
             }
             snapshot.cached(key, || json(&objects))
-        }
-        (key, false) => {
-            let render = || {
-                Rendered::new(
-                    html_page(hub, &snapshot, query),
-                    "text/html; charset=utf-8",
-                    snapshot.modified_at,
-                )
-            };
-            match key {
-                Some(key) => snapshot.cached(key, render),
-                None => Arc::new(render()),
-            }
         }
     }
 }
@@ -177,94 +164,6 @@ fn date(seconds: i64) -> DateTime<Utc> {
 
 fn fixed(seconds: i64) -> DateTime<FixedOffset> {
     date(seconds).fixed_offset()
-}
-
-fn human(seconds: i64) -> String {
-    date(seconds).format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-/// An event time as people at the venue read it (`2027-03-04 19:00 CET`), or UTC.
-fn venue_time(seconds: i64, timezone: Option<&str>) -> String {
-    match timezone.and_then(|name| name.parse::<chrono_tz::Tz>().ok()) {
-        Some(zone) => date(seconds)
-            .with_timezone(&zone)
-            .format("%Y-%m-%d %H:%M %Z")
-            .to_string(),
-        None => human(seconds),
-    }
-}
-
-/// A small page of what is live, readable on a phone; everything escaped.
-fn html_page(hub: &FeedHub, snapshot: &Snapshot, query: &QgisQuery) -> String {
-    let now = snapshot.built_at;
-    let mut page = String::from(concat!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-        "<title>News</title><style>",
-        "body{font-family:system-ui,sans-serif;max-width:46rem;margin:0 auto;padding:1rem;line-height:1.5}",
-        "article{border-bottom:1px solid #ddd;padding:1rem 0}img{max-width:100%;height:auto}",
-        ".meta{color:#555;font-size:.9rem}</style></head><body><h1>News</h1>",
-    ));
-    let base = escape_html(&hub.settings.public_url);
-    let _ = write!(
-        page,
-        "<p class=\"meta\">Also as <a href=\"{base}/feed.rss\">RSS</a>, <a href=\"{base}/feed.atom\">Atom</a>, \
-         <a href=\"{base}/feed.json\">JSON Feed</a> and <a href=\"{base}/feed.ics\">iCalendar</a>.</p>"
-    );
-    let mut shown = 0;
-    for item in snapshot
-        .items
-        .iter()
-        .filter(|item| item.is_live(now) && item.speaks(&query.languages))
-        .take(hub.settings.max_items)
-    {
-        shown += 1;
-        let fields = &item.fields;
-        let _ = write!(
-            page,
-            "<article id=\"entry-{}\"><h2>{}</h2><p class=\"meta\">{} · {} · {}",
-            item.id,
-            escape_html(&fields.title),
-            escape_html(&item.group.name),
-            item.kind,
-            human(item.published_at()),
-        );
-        if let Some(starts) = fields.starts_at {
-            let zone = fields.timezone.as_deref();
-            let _ = write!(page, " · starts {}", venue_time(starts, zone));
-            if let Some(ends) = fields.ends_at {
-                let _ = write!(page, ", ends {}", venue_time(ends, zone));
-            }
-        }
-        if let Some(place) = &fields.location_name {
-            let _ = write!(page, " · {}", escape_html(place));
-        }
-        page.push_str("</p>");
-        if !item.image.is_empty() {
-            let _ = write!(
-                page,
-                "<img src=\"{}\" alt=\"\" loading=\"lazy\">",
-                escape_html(&item.image)
-            );
-        }
-        // Content was sanitized on the way in.
-        page.push_str(&fields.content);
-        if !fields.url.is_empty() {
-            let label = fields.call_to_action.as_deref().unwrap_or("Read more");
-            let _ = write!(
-                page,
-                "<p><a href=\"{}\" rel=\"noopener\">{}</a></p>",
-                escape_html(&fields.url),
-                escape_html(label)
-            );
-        }
-        page.push_str("</article>");
-    }
-    if shown == 0 {
-        page.push_str("<p>Nothing is published right now.</p>");
-    }
-    page.push_str("</body></html>");
-    page
 }
 
 /// A JSON value of each field kind of `with_entry_fields!` (instants as RFC 3339).

@@ -144,14 +144,15 @@ async fn authenticate_api_token(services: &Services, secret: &str) -> AppResult<
     })
 }
 
-/// Checks email and password under the login limits and returns the person.
+/// Checks email and password under the login limits and returns the person
+/// (the API's login and the web's sessions alike).
 ///
 /// Every attempt is counted before the password is checked, per account and
 /// client address (`--login-attempts`) and per address (`--login-attempts-per-ip`);
 /// a success gives the attempts back. Past `--login-attempts-per-account`
 /// failures from anywhere, attempts for that account are slowed, never
 /// refused, so that no stranger can lock the owner out.
-pub async fn verify_login(
+pub async fn check_credentials(
     services: &Services,
     email: &str,
     password: &str,
@@ -202,7 +203,12 @@ async fn check_password(
     password: &str,
 ) -> AppResult<Option<user::Model>> {
     let user = lookup::user_by_email(&services.db, email).await?;
-    let hash = user.as_ref().map(|user| user.password_hash.clone());
+    // Invited people have no password yet: checked against the decoy, so
+    // they take as long to refuse as anyone.
+    let hash = user
+        .as_ref()
+        .map(|user| user.password_hash.clone())
+        .filter(|hash| !hash.is_empty());
     let verified = services
         .passwords
         .verify(password.to_string(), hash)
@@ -217,6 +223,19 @@ pub async fn login(
     password: &str,
     client: &str,
 ) -> AppResult<String> {
-    let user = verify_login(services, email, password, client).await?;
+    let user = check_credentials(services, email, password, client).await?;
     services.jwt.issue(user.id, user.credentials_version)
+}
+
+/// The principal of a signed-in person, or `None` when the account is gone
+/// or disabled (their session then ends).
+pub async fn user_principal(services: &Services, user_id: i64) -> AppResult<Option<Principal>> {
+    let user = user::Entity::find_by_id(user_id)
+        .one(&services.db)
+        .await?
+        .filter(|user| !user.disabled);
+    match user {
+        Some(user) => Ok(Some(principal_for_user(services, user).await?)),
+        None => Ok(None),
+    }
 }

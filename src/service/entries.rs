@@ -39,6 +39,9 @@ pub struct EntryFilter {
     pub kind: Option<EntryKind>,
     /// Two-letter languages (entries without a language match any); empty means all.
     pub languages: Vec<String>,
+    /// Only the principal's own groups (all groups for admins), not
+    /// everything a moderator may see.
+    pub mine: bool,
     pub limit: u64,
     pub offset: u64,
 }
@@ -579,10 +582,44 @@ pub async fn list(
     principal: &Principal,
     filter: &EntryFilter,
 ) -> AppResult<(Vec<EntryView>, u64)> {
-    filtered(services, visibility(principal), filter, false).await
+    let condition = if filter.mine && !principal.is_admin() {
+        Condition::all().add(entry::Column::GroupId.is_in(principal.own_group_ids()))
+    } else {
+        visibility(principal)
+    };
+    filtered(services, condition, filter, false).await
 }
 
-/// How many entries wait for a moderator (for monitoring).
+/// How long a clone's publication window is, as on feed.qgis.org.
+pub const DEFAULT_WINDOW_SECS: i64 = 10 * 86_400;
+
+/// A new draft from an entry's working revision: "Copy of …", published
+/// from now for the default window. Its group must still be able to write.
+pub async fn clone_entry(
+    services: &Services,
+    principal: &Principal,
+    id: i64,
+) -> AppResult<EntryView> {
+    let loaded = load_visible(services, principal, id).await?;
+    let mut fields = loaded.fields;
+    let title: String = format!("Copy of {}", fields.title)
+        .chars()
+        .take(crate::domain::limits::TITLE_CHARS)
+        .collect();
+    fields.title = title;
+    let now = services.now();
+    fields.publish_from = Some(now);
+    fields.publish_to = Some(now + DEFAULT_WINDOW_SECS);
+    let new = NewEntry {
+        group: Some(loaded.group.slug),
+        kind: Some(loaded.entry.kind),
+        version: None,
+        patch: fields.into(),
+    };
+    create(services, principal, new).await
+}
+
+/// How many entries wait for a moderator (every moderator's page header, `/metrics`).
 pub async fn pending_count(services: &Services) -> AppResult<u64> {
     Ok(entry::Entity::find()
         .filter(pending_condition(&services.db).await?)

@@ -26,6 +26,15 @@ pub async fn list_public(services: &Services) -> AppResult<Vec<group::Model>> {
         .await?)
 }
 
+/// Every group, removed ones too, for admins.
+pub async fn list_all(services: &Services, principal: &Principal) -> AppResult<Vec<group::Model>> {
+    principal.require_admin("see every group")?;
+    Ok(group::Entity::find()
+        .order_by_asc(group::Column::Name)
+        .all(&services.db)
+        .await?)
+}
+
 /// One group: any but a removed one, and for admins removed ones too.
 pub async fn get(
     services: &Services,
@@ -148,7 +157,7 @@ fn set_fields(active: &mut group::ActiveModel, fields: GroupFields) {
 }
 
 /// A group the principal may manage (admins, owners).
-async fn managed_group(
+pub async fn managed_group(
     services: &Services,
     principal: &Principal,
     slug: &str,
@@ -187,20 +196,29 @@ pub async fn add_member(
             active.updated_at = Set(now);
             active.update(db).await?
         }
-        None => {
-            membership::ActiveModel {
-                user_id: Set(user.id),
-                group_id: Set(group.id),
-                role: Set(role),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?
-        }
+        None => insert_membership(db, user.id, group.id, role, now).await?,
     };
     Ok((saved, user))
+}
+
+/// Makes `user_id` a member of `group_id` with `role`.
+pub async fn insert_membership(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    group_id: i64,
+    role: GroupRole,
+    now: i64,
+) -> AppResult<membership::Model> {
+    Ok(membership::ActiveModel {
+        user_id: Set(user_id),
+        group_id: Set(group_id),
+        role: Set(role),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
 }
 
 /// Members of a group: for its members and moderators.

@@ -4,6 +4,7 @@
 //! caller has to remember to.
 
 pub mod access_requests;
+pub mod accounts;
 pub mod archive;
 pub mod auth;
 pub mod entries;
@@ -11,6 +12,7 @@ pub mod groups;
 pub mod lookup;
 pub mod passwords;
 pub mod rate_limit;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 
@@ -66,6 +68,8 @@ pub struct Limits {
     pub login_account: Limit,
     /// Access requests per client address.
     pub access_requests: Limit,
+    /// Password-reset links asked for, per client and per account.
+    pub password_resets: Limit,
 }
 
 impl Services {
@@ -101,6 +105,12 @@ impl Services {
                     "access-requests",
                     config.access_requests_per_hour,
                     limits::ACCESS_REQUEST_WINDOW_SECS,
+                    clock.clone(),
+                ),
+                password_resets: Limit::new(
+                    "password-resets",
+                    limits::PASSWORD_RESETS_PER_WINDOW,
+                    limits::PASSWORD_RESET_WINDOW_SECS,
                     clock.clone(),
                 ),
             },

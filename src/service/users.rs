@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
-use super::{Services, is_unique_violation, lookup};
+use super::{Services, is_unique_violation, lookup, sessions};
 use crate::domain::authz::Principal;
 use crate::domain::user::{NewUser, check_display_name};
 use crate::domain::validate::Checker;
@@ -25,19 +25,41 @@ pub struct Person {
 pub async fn create_user(services: &Services, new: NewUser) -> AppResult<user::Model> {
     let new = new.validate()?;
     let password_hash = services.passwords.hash(new.password).await?;
-    let now = services.now();
+    let account = NewAccount {
+        email: new.email,
+        display_name: new.display_name,
+        password_hash,
+        role: new.role,
+    };
+    insert(&services.db, account, services.now()).await
+}
+
+/// A validated account about to be stored (an empty hash: invited, no password yet).
+pub struct NewAccount {
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+}
+
+/// Stores an account; a taken email address is a duplicate.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    account: NewAccount,
+    now: i64,
+) -> AppResult<user::Model> {
     user::ActiveModel {
-        email: Set(new.email),
-        display_name: Set(new.display_name),
-        password_hash: Set(password_hash),
-        role: Set(new.role),
+        email: Set(account.email),
+        display_name: Set(account.display_name),
+        password_hash: Set(account.password_hash),
+        role: Set(account.role),
         disabled: Set(false),
         credentials_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&services.db)
+    .insert(db)
     .await
     .map_err(|error| {
         if is_unique_violation(&error) {
@@ -184,6 +206,10 @@ pub async fn update(
     }
     active.updated_at = Set(services.now());
     let user = active.update(&services.db).await?;
+    if user.disabled {
+        // Signed-in pages end at once, as login tokens do.
+        sessions::revoke_user(&services.db, user.id).await?;
+    }
     with_memberships_one(&services.db, user).await
 }
 

@@ -65,8 +65,8 @@ db_test!(
         page.expect(200);
         let policy = page.header("content-security-policy").unwrap_or_default();
         for part in [
-            "default-src 'none'",
             "script-src 'self'",
+            "object-src 'none'",
             "frame-ancestors 'none'",
         ] {
             assert!(policy.contains(part), "{policy}");

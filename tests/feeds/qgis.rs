@@ -338,7 +338,7 @@ db_test!(
         );
         assert!(reply.text.contains("width=device-width"));
         assert!(reply.text.contains(&format!("id=\"entry-{id}\"")));
-        assert!(reply.text.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(reply.text.contains("&#60;img src=x onerror=alert(1)&#62;"));
         assert!(!reply.text.contains("<img src=x"));
         assert!(reply.text.contains("Group alpha"));
         assert!(reply.text.contains("https://qgis.org/a.png"));
@@ -354,7 +354,7 @@ db_test!(
         let page = fetch(app, "/", &[]).await;
         assert!(
             page.text
-                .contains("starts 2030-07-01 12:00 CEST, ends 2030-07-01 14:00 CEST"),
+                .contains("Mon 2030-07-01 12:00 CEST – Mon 2030-07-01 14:00 CEST"),
             "{}",
             page.text
         );

@@ -1,0 +1,321 @@
+//! Accounts without anyone choosing another person's password: invitations
+//! (the link sets the password), password resets and password changes. The
+//! links carry a random secret of which only the sha256 is stored; each
+//! works once and expires.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+
+use super::rate_limit::Reserved;
+use super::tokens::{random_hex, sha256_hex};
+use super::users::{self, NewAccount};
+use super::{Counters, Services, groups, lookup, sessions};
+use crate::domain::authz::Principal;
+use crate::domain::user::{check_display_name, check_password, normalize_email};
+use crate::domain::validate::{Checker, Refusal};
+use crate::domain::{GroupRole, Role, TokenPurpose, limits};
+use crate::entities::{account_token, membership, user};
+use crate::error::{AppError, AppResult};
+
+/// Whom to invite, and into which group with which role.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invitation {
+    pub email: String,
+    /// Empty: the part of the address before the `@`.
+    pub display_name: String,
+    pub role: Role,
+    /// `(group slug, role in it)`.
+    pub group: Option<(String, GroupRole)>,
+}
+
+/// A link secret that was just issued: shown or sent once, never stored.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub user: user::Model,
+    pub purpose: TokenPurpose,
+    pub secret: String,
+    pub expires_at: i64,
+}
+
+impl TokenPurpose {
+    fn lifetime(self) -> i64 {
+        match self {
+            TokenPurpose::Invitation => limits::INVITATION_SECS,
+            TokenPurpose::PasswordReset => limits::PASSWORD_RESET_SECS,
+        }
+    }
+}
+
+/// Who may invite whom: admins anyone with any role; a group's owners
+/// members of their own group.
+fn may_invite(principal: &Principal, role: Role, group_id: Option<i64>) -> Result<(), Refusal> {
+    if principal.is_admin() {
+        return Ok(());
+    }
+    match group_id {
+        Some(group_id) if principal.can_manage_group(group_id) && role == Role::Member => Ok(()),
+        Some(_) => Err(Refusal::Forbidden(
+            "only admins, and the group's owners for members of it, may invite".into(),
+        )),
+        None => Err(Refusal::Forbidden(
+            "only admins may invite people outside a group".into(),
+        )),
+    }
+}
+
+/// Creates the account (without a password) and its membership, and issues
+/// the invitation link's secret. Inviting someone whose invitation is still
+/// unanswered issues a new link (the old ones stop working).
+pub async fn invite(
+    services: &Services,
+    principal: &Principal,
+    invitation: Invitation,
+) -> AppResult<Issued> {
+    let mut check = Checker::new();
+    let email = normalize_email("email", &invitation.email)
+        .map_err(|error| check.push(error))
+        .unwrap_or_default();
+    let name = if invitation.display_name.trim().is_empty() {
+        email.split('@').next().unwrap_or_default().to_string()
+    } else {
+        invitation.display_name.clone()
+    };
+    let display_name = check_display_name(&mut check, &name);
+    check.finish()?;
+    let group = match &invitation.group {
+        Some((slug, role)) => Some((lookup::group_by_slug(&services.db, slug).await?, *role)),
+        None => None,
+    };
+    may_invite(
+        principal,
+        invitation.role,
+        group.as_ref().map(|(group, _)| group.id),
+    )?;
+    let now = services.now();
+    let txn = services.db.begin().await?;
+    let user = match lookup::user_by_email(&txn, &email).await? {
+        Some(existing) if existing.password_hash.is_empty() => existing,
+        Some(_) => {
+            return Err(AppError::Duplicate(
+                "this person already has an account: add them to the group as a member".into(),
+            ));
+        }
+        // No password: only the invitation link can set one.
+        None => {
+            let account = NewAccount {
+                email,
+                display_name,
+                password_hash: String::new(),
+                role: invitation.role,
+            };
+            users::insert(&txn, account, now).await?
+        }
+    };
+    if let Some((group, role)) = group {
+        let existing = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user.id))
+            .filter(membership::Column::GroupId.eq(group.id))
+            .one(&txn)
+            .await?;
+        if existing.is_none() {
+            groups::insert_membership(&txn, user.id, group.id, role, now).await?;
+        }
+    }
+    let issued = issue(
+        &txn,
+        services,
+        user,
+        TokenPurpose::Invitation,
+        Some(principal.attributed_user_id()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+/// A new link secret for `user`; earlier unused links of the same purpose stop working.
+async fn issue(
+    db: &impl ConnectionTrait,
+    services: &Services,
+    user: user::Model,
+    purpose: TokenPurpose,
+    created_by: Option<i64>,
+) -> AppResult<Issued> {
+    let now = services.now();
+    account_token::Entity::update_many()
+        .col_expr(account_token::Column::UsedAt, now.into())
+        .filter(account_token::Column::UserId.eq(user.id))
+        .filter(account_token::Column::Purpose.eq(purpose))
+        .filter(account_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    let secret = random_hex(32);
+    let expires_at = now + purpose.lifetime();
+    account_token::ActiveModel {
+        purpose: Set(purpose),
+        secret_sha256: Set(sha256_hex(&secret)),
+        user_id: Set(user.id),
+        created_by: Set(created_by),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(Issued {
+        user,
+        purpose,
+        secret,
+        expires_at,
+    })
+}
+
+fn link_gone() -> AppError {
+    AppError::NotFound(
+        "this link does not work any more: it was used already or it expired; ask for a new one"
+            .into(),
+    )
+}
+
+/// The unused, unexpired token behind `secret`.
+async fn usable(
+    db: &impl ConnectionTrait,
+    services: &Services,
+    purpose: TokenPurpose,
+    secret: &str,
+) -> AppResult<account_token::Model> {
+    account_token::Entity::find()
+        .filter(account_token::Column::SecretSha256.eq(sha256_hex(secret)))
+        .filter(account_token::Column::Purpose.eq(purpose))
+        .one(db)
+        .await?
+        .filter(|token| token.used_at.is_none() && token.expires_at > services.now())
+        .ok_or_else(link_gone)
+}
+
+/// The person a link is for, while it works (to greet them on its page).
+pub async fn link_owner(
+    services: &Services,
+    purpose: TokenPurpose,
+    secret: &str,
+) -> AppResult<user::Model> {
+    let token = usable(&services.db, services, purpose, secret).await?;
+    let user = lookup::user_by_id(&services.db, token.user_id).await?;
+    if user.disabled {
+        return Err(link_gone());
+    }
+    Ok(user)
+}
+
+/// Sets the password through a link, once; every session of the person ends.
+pub async fn redeem(
+    services: &Services,
+    purpose: TokenPurpose,
+    secret: &str,
+    password: &str,
+) -> AppResult<user::Model> {
+    let mut check = Checker::new();
+    check_password(&mut check, "password", password);
+    check.finish()?;
+    let user = link_owner(services, purpose, secret).await?;
+    let hash = services.passwords.hash(password.to_string()).await?;
+    let now = services.now();
+    let txn = services.db.begin().await?;
+    // Only a still-unused token is spent, so a link works exactly once.
+    let spent = account_token::Entity::update_many()
+        .col_expr(account_token::Column::UsedAt, now.into())
+        .filter(account_token::Column::SecretSha256.eq(sha256_hex(secret)))
+        .filter(account_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if spent.rows_affected != 1 {
+        return Err(link_gone());
+    }
+    let user = set_password(&txn, services, user, hash).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+async fn set_password(
+    db: &impl ConnectionTrait,
+    services: &Services,
+    user: user::Model,
+    hash: String,
+) -> AppResult<user::Model> {
+    let user_id = user.id;
+    let mut active: user::ActiveModel = user.into();
+    active.password_hash = Set(hash);
+    active.updated_at = Set(services.now());
+    let user = active.update(db).await?;
+    sessions::revoke_user(db, user_id).await?;
+    Ok(user)
+}
+
+/// Issues a password-reset link for `email` when such an active account
+/// exists; `None` otherwise (callers say the same either way, so the form
+/// does not tell who has an account). Limited per client and per account.
+pub async fn request_reset(
+    services: &Services,
+    email: &str,
+    client: &str,
+) -> AppResult<Option<Issued>> {
+    let email = email.trim().to_lowercase();
+    // Counted before the work, per client and per account, like every limit.
+    let limit = &services.limits.password_resets;
+    for subject in [format!("address:{client}"), format!("account:{email}")] {
+        if let Reserved::Full { retry_after } = limit.reserve(&services.db, &subject).await? {
+            Counters::count(&services.counters.rate_limited);
+            return Err(AppError::RateLimited { retry_after });
+        }
+    }
+    let Some(user) = lookup::user_by_email(&services.db, &email)
+        .await?
+        .filter(|user| !user.disabled)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(
+        issue(
+            &services.db,
+            services,
+            user,
+            TokenPurpose::PasswordReset,
+            None,
+        )
+        .await?,
+    ))
+}
+
+/// Changes a signed-in person's password after checking the current one
+/// (failures count like failed logins); every session of theirs ends, so
+/// the caller renews the one in use.
+pub async fn change_password(
+    services: &Services,
+    principal: &Principal,
+    current: &str,
+    new: &str,
+    client: &str,
+) -> AppResult<()> {
+    let Principal::User { id, .. } = principal else {
+        return Err(AppError::Forbidden("tokens have no password".into()));
+    };
+    let mut check = Checker::new();
+    check_password(&mut check, "password", new);
+    check.finish()?;
+    let user = lookup::user_by_id(&services.db, *id).await?;
+    match super::auth::check_credentials(services, &user.email, current, client).await {
+        Ok(_) => {}
+        Err(AppError::Unauthorized(_)) => {
+            return Err(AppError::field(
+                "current_password",
+                "is not your current password",
+            ));
+        }
+        Err(other) => return Err(other),
+    }
+    let hash = services.passwords.hash(new.to_string()).await?;
+    set_password(&services.db, services, user, hash).await?;
+    Ok(())
+}

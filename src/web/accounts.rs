@@ -1,0 +1,403 @@
+//! Signing in and out, the account page (password change), and the links
+//! that set a password: invitations and password resets.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use poem::http::StatusCode;
+use poem::web::{Path, Query};
+use poem::{Response, handler};
+
+use super::context::{Ctx, Layout, WebError, WebResult, respond, see_other};
+use super::forms::{FormState, safe_next};
+use crate::Config;
+use crate::domain::authz::Principal;
+use crate::domain::{FieldError, TokenPurpose};
+use crate::error::AppError;
+use crate::service::accounts::{self, Issued};
+use crate::service::auth;
+
+/// Where a person lands after signing in: their work.
+pub fn landing(principal: &Principal) -> &'static str {
+    if principal.is_moderator() {
+        "/moderation"
+    } else if principal.own_group_ids().is_empty() {
+        "/account"
+    } else {
+        "/my/entries"
+    }
+}
+
+fn link(config: &Config, path: &str, secret: &str) -> String {
+    format!("{}/{path}/{secret}", config.public_base_url())
+}
+
+/// Hands an invitation link to its recipient. Mail is not wired yet: the
+/// link goes to the log, and is returned so the inviter can pass it on.
+pub fn deliver_invitation(config: &Config, issued: &Issued) -> String {
+    let url = link(config, "invite", &issued.secret);
+    tracing::info!(email = %issued.user.email, link = %url, "invitation link (no mail configured)");
+    url
+}
+
+/// Hands a password-reset link to its owner; like invitations, it goes to
+/// the log until mail is wired (never to the page: anyone can ask).
+pub fn deliver_password_reset(config: &Config, issued: &Issued) {
+    let url = link(config, "reset", &issued.secret);
+    tracing::info!(email = %issued.user.email, link = %url, "password reset link (no mail configured)");
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/login.html")]
+struct LoginPage {
+    page: Layout,
+    form: FormState,
+}
+
+fn login_page(ctx: &Ctx<'_>, form: FormState, status: StatusCode) -> Response {
+    let page = ctx.layout("Sign in", "account").with_errors(&form.errors);
+    respond(LoginPage { page, form }, status)
+}
+
+#[handler]
+pub async fn login_form(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -> WebResult {
+    if let Some(viewer) = &ctx.viewer {
+        return Ok(see_other(landing(&viewer.principal)));
+    }
+    let mut values = HashMap::new();
+    values.insert(
+        "next".into(),
+        query.get("next").cloned().unwrap_or_default(),
+    );
+    Ok(login_page(&ctx, FormState::new(values), StatusCode::OK))
+}
+
+#[handler]
+pub async fn login(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
+    let form = ctx.form(&body)?;
+    let mut values = form.values();
+    values.remove("password");
+    let refused = |status, message: String| {
+        let errors = vec![FieldError::new("password", message)];
+        Ok(login_page(
+            &ctx,
+            FormState::with_errors(values.clone(), errors),
+            status,
+        ))
+    };
+    match auth::check_credentials(
+        ctx.services(),
+        form.text("email"),
+        form.text("password"),
+        &ctx.client,
+    )
+    .await
+    {
+        Ok(user) => {
+            ctx.sign_in(user.id);
+            let next = safe_next(form.text("next"));
+            if next != "/" {
+                return Ok(see_other(next));
+            }
+            let principal = auth::user_principal(ctx.services(), user.id).await?;
+            Ok(see_other(principal.as_ref().map_or("/", landing)))
+        }
+        Err(AppError::Unauthorized(_)) => refused(
+            StatusCode::UNAUTHORIZED,
+            "The email address or the password is wrong.".into(),
+        ),
+        Err(AppError::RateLimited { retry_after }) => refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed attempts: try again in {} minutes.",
+                retry_after.div_ceil(60)
+            ),
+        ),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[handler]
+pub async fn logout(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
+    ctx.form(&body)?;
+    ctx.sign_out();
+    Ok(see_other("/"))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/account.html")]
+struct AccountPage {
+    page: Layout,
+    form: FormState,
+    email: String,
+    role: String,
+    memberships: Vec<(String, String)>,
+}
+
+fn account_page(ctx: &Ctx<'_>, form: FormState, status: StatusCode) -> WebResult {
+    let viewer = ctx.require()?;
+    let page = ctx
+        .layout("Your account", "account")
+        .with_errors(&form.errors);
+    let role = match &viewer.principal {
+        Principal::User { role, .. } => role.as_str().to_string(),
+        Principal::GroupToken { .. } => String::new(),
+    };
+    Ok(respond(
+        AccountPage {
+            page,
+            form,
+            email: viewer.email.clone(),
+            role,
+            memberships: viewer
+                .memberships
+                .iter()
+                .map(|(slug, role)| (slug.clone(), role.as_str().to_string()))
+                .collect(),
+        },
+        status,
+    ))
+}
+
+#[handler]
+pub async fn account(ctx: Ctx<'_>) -> WebResult {
+    account_page(&ctx, FormState::default(), StatusCode::OK)
+}
+
+#[handler]
+pub async fn change_password(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
+    let form = ctx.form(&body)?;
+    let viewer = ctx.require()?;
+    if let Some(error) = confirmation_error(&form) {
+        return account_page(
+            &ctx,
+            FormState::with_errors(HashMap::new(), vec![error]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let result = accounts::change_password(
+        ctx.services(),
+        &viewer.principal,
+        form.text("current_password"),
+        form.text("password"),
+        &ctx.client,
+    )
+    .await;
+    match result {
+        Ok(()) => {
+            ctx.renew();
+            ctx.flash(
+                "Your password is changed. Every other sign-in of yours has ended.",
+                None,
+            );
+            Ok(see_other("/account"))
+        }
+        Err(AppError::Validation(errors)) => account_page(
+            &ctx,
+            FormState::with_errors(HashMap::new(), errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Both password fields must say the same.
+fn confirmation_error(form: &super::forms::Form) -> Option<FieldError> {
+    (form.text("password") != form.text("password_confirmation")).then(|| {
+        FieldError::new(
+            "password_confirmation",
+            "must be the same as the new password",
+        )
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/set_password.html")]
+struct SetPasswordPage {
+    page: Layout,
+    form: FormState,
+    email: String,
+    action: String,
+    welcome: bool,
+}
+
+fn path_of(purpose: TokenPurpose) -> &'static str {
+    match purpose {
+        TokenPurpose::Invitation => "invite",
+        TokenPurpose::PasswordReset => "reset",
+    }
+}
+
+async fn set_password_page(
+    ctx: &Ctx<'_>,
+    purpose: TokenPurpose,
+    token: &str,
+    form: FormState,
+    status: StatusCode,
+) -> WebResult {
+    let user = accounts::link_owner(ctx.services(), purpose, token).await?;
+    let welcome = purpose == TokenPurpose::Invitation;
+    let title = if welcome {
+        "Welcome: choose your password"
+    } else {
+        "Choose a new password"
+    };
+    let page = ctx.layout(title, "account").with_errors(&form.errors);
+    Ok(respond(
+        SetPasswordPage {
+            page,
+            form,
+            email: user.email,
+            action: format!("/{}/{token}", path_of(purpose)),
+            welcome,
+        },
+        status,
+    ))
+}
+
+async fn use_link(ctx: &Ctx<'_>, purpose: TokenPurpose, token: &str, body: &[u8]) -> WebResult {
+    let form = ctx.form(body)?;
+    if let Some(error) = confirmation_error(&form) {
+        return set_password_page(
+            ctx,
+            purpose,
+            token,
+            FormState::with_errors(HashMap::new(), vec![error]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match accounts::redeem(ctx.services(), purpose, token, form.text("password")).await {
+        Ok(user) => {
+            ctx.sign_in(user.id);
+            let principal = auth::user_principal(ctx.services(), user.id)
+                .await?
+                .ok_or_else(|| WebError::App(AppError::not_found("user")))?;
+            let text = match purpose {
+                TokenPurpose::Invitation => format!(
+                    "Welcome, {}! Your password is set and you are signed in.",
+                    user.display_name
+                ),
+                TokenPurpose::PasswordReset => {
+                    "Your new password is set and you are signed in; other sign-ins have ended."
+                        .into()
+                }
+            };
+            ctx.flash(text, None);
+            Ok(see_other(landing(&principal)))
+        }
+        Err(AppError::Validation(errors)) => {
+            set_password_page(
+                ctx,
+                purpose,
+                token,
+                FormState::with_errors(HashMap::new(), errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[handler]
+pub async fn invitation(ctx: Ctx<'_>, Path(token): Path<String>) -> WebResult {
+    set_password_page(
+        &ctx,
+        TokenPurpose::Invitation,
+        &token,
+        FormState::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[handler]
+pub async fn accept_invitation(
+    ctx: Ctx<'_>,
+    Path(token): Path<String>,
+    body: Vec<u8>,
+) -> WebResult {
+    use_link(&ctx, TokenPurpose::Invitation, &token, &body).await
+}
+
+#[handler]
+pub async fn reset_link(ctx: Ctx<'_>, Path(token): Path<String>) -> WebResult {
+    set_password_page(
+        &ctx,
+        TokenPurpose::PasswordReset,
+        &token,
+        FormState::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[handler]
+pub async fn reset_password(ctx: Ctx<'_>, Path(token): Path<String>, body: Vec<u8>) -> WebResult {
+    use_link(&ctx, TokenPurpose::PasswordReset, &token, &body).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/reset_request.html")]
+struct ResetRequestPage {
+    page: Layout,
+    form: FormState,
+    sent: bool,
+}
+
+#[handler]
+pub async fn reset_form(ctx: Ctx<'_>) -> WebResult {
+    let page = ctx.layout("Forgot your password?", "account");
+    Ok(respond(
+        ResetRequestPage {
+            page,
+            form: FormState::default(),
+            sent: false,
+        },
+        StatusCode::OK,
+    ))
+}
+
+#[handler]
+pub async fn request_reset(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
+    let form = ctx.form(&body)?;
+    match accounts::request_reset(ctx.services(), form.text("email"), &ctx.client).await {
+        Ok(issued) => {
+            if let Some(issued) = issued {
+                deliver_password_reset(&ctx.state.config, &issued);
+            }
+            let page = ctx.layout("Check your mail", "account");
+            Ok(respond(
+                ResetRequestPage {
+                    page,
+                    form: FormState::new(form.values()),
+                    sent: true,
+                },
+                StatusCode::OK,
+            ))
+        }
+        Err(AppError::RateLimited { retry_after }) => {
+            let errors = vec![FieldError::new(
+                "email",
+                format!(
+                    "too many requests: try again in {} minutes",
+                    retry_after.div_ceil(60)
+                ),
+            )];
+            let page = ctx
+                .layout("Forgot your password?", "account")
+                .with_errors(&errors);
+            Ok(respond(
+                ResetRequestPage {
+                    page,
+                    form: FormState::with_errors(form.values(), errors),
+                    sent: false,
+                },
+                StatusCode::TOO_MANY_REQUESTS,
+            ))
+        }
+        Err(other) => Err(other.into()),
+    }
+}

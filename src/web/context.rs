@@ -1,0 +1,390 @@
+//! What every page handler works with: the signed-in viewer, the layout
+//! (navigation, flash message, CSRF token), form checking, and errors as
+//! pages rather than problem documents.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use poem::http::StatusCode;
+use poem::session::Session;
+use poem::web::{CsrfToken, CsrfVerifier, Redirect};
+use poem::{FromRequest, IntoResponse, Request, RequestBody, Response};
+use serde::{Deserialize, Serialize};
+
+use super::assets;
+use super::forms::Form;
+use crate::AppState;
+use crate::api::problem::ProblemType;
+use crate::domain::authz::Principal;
+use crate::domain::{FieldError, GroupRole};
+use crate::error::AppError;
+use crate::service::{Services, auth, entries, sessions, users};
+
+/// The name of the hidden field every POST form carries.
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// Who is looking at the page.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    pub principal: Principal,
+    pub name: String,
+    pub email: String,
+    /// `(group slug, role)`.
+    pub memberships: Vec<(String, GroupRole)>,
+    /// Entries waiting for moderation, for moderators.
+    pub pending: Option<u64>,
+}
+
+impl Viewer {
+    pub fn is_admin(&self) -> bool {
+        self.principal.is_admin()
+    }
+
+    pub fn is_moderator(&self) -> bool {
+        self.principal.is_moderator()
+    }
+
+    /// Slugs of the groups this person owns.
+    pub fn owned(&self) -> Vec<String> {
+        self.memberships
+            .iter()
+            .filter(|(_, role)| *role == GroupRole::Owner)
+            .map(|(slug, _)| slug.clone())
+            .collect()
+    }
+}
+
+/// A message shown once, on the next page.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Flash {
+    pub text: String,
+    /// A link to show with it (an invitation link when no mail is sent).
+    pub link: Option<String>,
+}
+
+const FLASH_KEY: &str = "flash";
+
+/// A notice at the top of a page (e.g. someone else decided first).
+#[derive(Clone, Debug, Default)]
+pub struct Notice {
+    pub heading: String,
+    pub text: String,
+}
+
+/// What the layout shows around every page.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    pub title: String,
+    /// The part of the site, to mark the current navigation link.
+    pub section: &'static str,
+    pub signed_in: bool,
+    pub name: String,
+    pub is_admin: bool,
+    pub is_moderator: bool,
+    pub writes: bool,
+    pub owned: Vec<String>,
+    pub pending: u64,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+    pub notice: Option<Notice>,
+    /// Field errors, summarised at the top of the page.
+    pub errors: Vec<SummaryError>,
+    /// Feeds for autodiscovery: `(title, media type, href)`.
+    pub alternates: Vec<(String, &'static str, String)>,
+    pub css: &'static str,
+    pub js: &'static str,
+}
+
+impl Layout {
+    /// The layout of a page nobody in particular sees (cached public pages, errors).
+    pub fn public(title: impl Into<String>, section: &'static str) -> Self {
+        Self {
+            title: title.into(),
+            section,
+            css: assets::url("style.css"),
+            js: assets::url("app.js"),
+            ..Self::default()
+        }
+    }
+
+    /// Summarises `errors` at the top of the page.
+    pub fn with_errors(mut self, errors: &[FieldError]) -> Self {
+        self.errors = errors
+            .iter()
+            .map(|error| SummaryError {
+                field: error.field.clone(),
+                label: super::display::field_label(&error.field),
+                message: error.message.clone(),
+            })
+            .collect();
+        self
+    }
+}
+
+/// A field error in the summary: a link to the field, its label, why.
+#[derive(Clone, Debug, Default)]
+pub struct SummaryError {
+    pub field: String,
+    pub label: String,
+    pub message: String,
+}
+
+/// Why a page cannot be shown as asked.
+#[derive(Debug)]
+pub enum WebError {
+    /// A service refused or failed: shown as a page with its status.
+    App(AppError),
+    /// Sign in first, then come back to this path.
+    SignIn(String),
+    /// The form came without a valid CSRF token.
+    Csrf,
+}
+
+impl From<AppError> for WebError {
+    fn from(error: AppError) -> Self {
+        Self::App(error)
+    }
+}
+
+impl From<crate::domain::Refusal> for WebError {
+    fn from(refusal: crate::domain::Refusal) -> Self {
+        Self::App(refusal.into())
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    page: Layout,
+    status: u16,
+    detail: String,
+}
+
+/// The page for an error, with its status.
+pub fn error_page(status: StatusCode, title: &str, detail: String) -> Response {
+    let page = ErrorPage {
+        page: Layout::public(title, ""),
+        status: status.as_u16(),
+        detail,
+    };
+    respond(page, status)
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self {
+            WebError::SignIn(next) => {
+                see_other(&format!("/login?next={}", super::forms::encode(&next)))
+            }
+            WebError::Csrf => error_page(
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form was not sent from this site's current page (its security token \
+                 is missing or too old). Go back, reload the page and send it again."
+                    .into(),
+            ),
+            WebError::App(error) => {
+                let kind = ProblemType::of(&error);
+                let detail = if error.is_internal() {
+                    tracing::error!(%error, "page failed");
+                    "Something failed on our side; it has been logged. Try again later.".into()
+                } else {
+                    sentence(&error.to_string())
+                };
+                error_page(kind.status(), kind.title(), detail)
+            }
+        }
+    }
+}
+
+impl From<WebError> for poem::Error {
+    fn from(error: WebError) -> Self {
+        poem::Error::from_response(error.into_response())
+    }
+}
+
+/// `text` with a capital letter and a full stop, as the pages write.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+pub type WebResult = Result<Response, WebError>;
+
+/// The status of a page shown again: 409 with a conflict notice, 422 with
+/// field errors, else 200.
+pub fn page_status(conflict: bool, errors: &[FieldError]) -> StatusCode {
+    if conflict {
+        StatusCode::CONFLICT
+    } else if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+/// A rendered template with `status`.
+pub fn respond(template: impl IntoResponse, status: StatusCode) -> Response {
+    template.with_status(status).into_response()
+}
+
+/// `303 See Other` to a path of ours (after a POST).
+pub fn see_other(path: &str) -> Response {
+    Redirect::see_other(path).into_response()
+}
+
+/// The request as a page handler sees it.
+pub struct Ctx<'a> {
+    pub state: &'a AppState,
+    session: &'a Session,
+    csrf: &'a CsrfToken,
+    verifier: &'a CsrfVerifier,
+    pub viewer: Option<Viewer>,
+    /// Path and query of this request (to come back after signing in).
+    pub location: String,
+    /// The client's address, for rate limits.
+    pub client: String,
+}
+
+fn missing(what: &str) -> poem::Error {
+    poem::Error::from_string(format!("{what} missing"), StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+impl<'a> FromRequest<'a> for Ctx<'a> {
+    async fn from_request(request: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let state = request
+            .data::<AppState>()
+            .ok_or_else(|| missing("application state"))?;
+        let extensions = request.extensions();
+        let session = extensions
+            .get::<Session>()
+            .ok_or_else(|| missing("session"))?;
+        let csrf = extensions
+            .get::<CsrfToken>()
+            .ok_or_else(|| missing("CSRF token"))?;
+        let verifier = extensions
+            .get::<CsrfVerifier>()
+            .ok_or_else(|| missing("CSRF verifier"))?;
+        let viewer = load_viewer(&state.services, session)
+            .await
+            .map_err(WebError::from)?;
+        Ok(Self {
+            state,
+            session,
+            csrf,
+            verifier,
+            viewer,
+            location: request
+                .uri()
+                .path_and_query()
+                .map_or_else(|| "/".into(), |path| path.as_str().to_string()),
+            client: crate::middleware::client_ip(&state.config, request),
+        })
+    }
+}
+
+/// The signed-in person of `session`; a session whose person is gone or
+/// disabled is ended.
+async fn load_viewer(services: &Services, session: &Session) -> crate::AppResult<Option<Viewer>> {
+    let Some(user_id) = session.get::<i64>(sessions::USER_KEY) else {
+        return Ok(None);
+    };
+    let Some(principal) = auth::user_principal(services, user_id).await? else {
+        session.purge();
+        return Ok(None);
+    };
+    let person = users::person(services, user_id).await?;
+    let pending = if principal.is_moderator() {
+        Some(entries::pending_count(services).await?)
+    } else {
+        None
+    };
+    Ok(Some(Viewer {
+        principal,
+        name: person.user.display_name,
+        email: person.user.email,
+        memberships: person.memberships,
+        pending,
+    }))
+}
+
+impl Ctx<'_> {
+    pub fn services(&self) -> &Services {
+        &self.state.services
+    }
+
+    pub fn now(&self) -> i64 {
+        self.state.services.now()
+    }
+
+    /// The signed-in viewer, or a redirect to the sign-in page and back.
+    pub fn require(&self) -> Result<&Viewer, WebError> {
+        self.viewer
+            .as_ref()
+            .ok_or_else(|| WebError::SignIn(self.location.clone()))
+    }
+
+    /// The layout of this page for this viewer; takes the flash message.
+    pub fn layout(&self, title: impl Into<String>, section: &'static str) -> Layout {
+        let flash = self.session.get::<Flash>(FLASH_KEY);
+        if flash.is_some() {
+            self.session.remove(FLASH_KEY);
+        }
+        let mut layout = Layout::public(title, section);
+        layout.csrf = self.csrf.0.clone();
+        layout.flash = flash;
+        if let Some(viewer) = &self.viewer {
+            layout.signed_in = true;
+            layout.name = viewer.name.clone();
+            layout.is_admin = viewer.is_admin();
+            layout.is_moderator = viewer.is_moderator();
+            layout.writes = viewer.is_admin() || !viewer.memberships.is_empty();
+            layout.owned = viewer.owned();
+            layout.pending = viewer.pending.unwrap_or(0);
+        }
+        layout
+    }
+
+    /// The fields of a POSTed form, once its CSRF token checks out.
+    pub fn form(&self, body: &[u8]) -> Result<Form, WebError> {
+        let form = Form::parse(body);
+        if self.verifier.is_valid(form.text(CSRF_FIELD)) {
+            Ok(form)
+        } else {
+            Err(WebError::Csrf)
+        }
+    }
+
+    /// Shows `text` (and `link`) on the next page.
+    pub fn flash(&self, text: impl Into<String>, link: Option<String>) {
+        self.session.set(
+            FLASH_KEY,
+            Flash {
+                text: text.into(),
+                link,
+            },
+        );
+    }
+
+    /// Signs `user_id` in under a new session id (a session id known before
+    /// signing in is worth nothing after).
+    pub fn sign_in(&self, user_id: i64) {
+        self.session.renew();
+        self.session.set(sessions::USER_KEY, user_id);
+    }
+
+    /// Moves the session to a new id (after its other copies were revoked).
+    pub fn renew(&self) {
+        self.session.renew();
+    }
+
+    pub fn sign_out(&self) {
+        self.session.purge();
+    }
+}

@@ -1,0 +1,460 @@
+//! What pages show, computed once in Rust so templates only print: status
+//! badges, times, the QGIS previews, history lines and option lists.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::Value;
+
+use crate::domain::entry::EntryFields;
+use crate::domain::lifecycle::{Window, window};
+use crate::domain::sanitize::clean_html;
+use crate::domain::{Action, EntryKind, EntryStatus, codes};
+use crate::entities::{entry, entry_event};
+
+/// A status as text (never colour alone) and the class that colours it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Badge {
+    pub label: &'static str,
+    pub class: &'static str,
+}
+
+/// The status people read: approved entries are Upcoming, Live or Expired
+/// by their publication window.
+pub fn badge(entry: &entry::Model, now: i64) -> Badge {
+    let (label, class) = match entry.status {
+        EntryStatus::Draft => ("Draft", "draft"),
+        EntryStatus::Pending => ("Pending", "pending"),
+        EntryStatus::ChangesRequested => ("Changes requested", "changes"),
+        EntryStatus::Approved => match window(entry.publish_from, entry.publish_to, now) {
+            Window::Upcoming => ("Upcoming", "upcoming"),
+            Window::Open => ("Live", "live"),
+            Window::Over => ("Expired", "expired"),
+        },
+        EntryStatus::Rejected => ("Rejected", "rejected"),
+        EntryStatus::Withdrawn => ("Withdrawn", "withdrawn"),
+        EntryStatus::Unpublished => ("Unpublished", "unpublished"),
+    };
+    Badge { label, class }
+}
+
+/// A stored status in words.
+pub fn status_label(status: EntryStatus) -> &'static str {
+    match status {
+        EntryStatus::Draft => "Draft",
+        EntryStatus::Pending => "Pending",
+        EntryStatus::ChangesRequested => "Changes requested",
+        EntryStatus::Approved => "Approved",
+        EntryStatus::Rejected => "Rejected",
+        EntryStatus::Withdrawn => "Withdrawn",
+        EntryStatus::Unpublished => "Unpublished",
+    }
+}
+
+pub fn kind_label(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Event => "Event",
+        EntryKind::Meetup => "Meetup",
+        EntryKind::Crowdfunding => "Crowdfunding",
+        EntryKind::Announcement => "Announcement",
+    }
+}
+
+fn date(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+/// `2027-03-04 17:00 UTC`
+pub fn utc(seconds: i64) -> String {
+    date(seconds).format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A time as people at the venue read it (`2027-03-04 18:00 CET`), or UTC.
+pub fn venue_time(seconds: i64, timezone: Option<&str>) -> String {
+    match timezone.and_then(|name| name.parse::<Tz>().ok()) {
+        Some(zone) => date(seconds)
+            .with_timezone(&zone)
+            .format("%a %Y-%m-%d %H:%M %Z")
+            .to_string(),
+        None => utc(seconds),
+    }
+}
+
+/// When an event or meetup happens, in the venue's zone.
+pub fn event_dates(fields: &EntryFields) -> Option<String> {
+    let starts = fields.starts_at?;
+    let zone = fields.timezone.as_deref();
+    Some(match fields.ends_at {
+        Some(ends) => format!("{} – {}", venue_time(starts, zone), venue_time(ends, zone)),
+        None => venue_time(starts, zone),
+    })
+}
+
+/// A link to the venue on OpenStreetMap.
+pub fn map_link(fields: &EntryFields) -> Option<String> {
+    let (lat, lon) = (fields.latitude?, fields.longitude?);
+    Some(format!(
+        "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
+    ))
+}
+
+/// An entry as QGIS desktop and the public pages will show it.
+#[derive(Clone, Debug, Default)]
+pub struct Preview {
+    pub title: String,
+    /// Sanitized HTML, safe to insert.
+    pub content: String,
+    pub image: String,
+    pub url: String,
+    pub call_to_action: String,
+    pub sticky: bool,
+    pub kind: &'static str,
+    pub group: String,
+    pub dates: String,
+    pub place: String,
+}
+
+impl Preview {
+    pub fn of(fields: &EntryFields, kind: EntryKind, sticky: bool, group: &str) -> Self {
+        Self {
+            title: fields.title.clone(),
+            content: clean_html(&fields.content),
+            image: fields.image.clone(),
+            url: fields.url.clone(),
+            call_to_action: fields.call_to_action.clone().unwrap_or_default(),
+            sticky,
+            kind: kind_label(kind),
+            group: group.to_string(),
+            dates: event_dates(fields).unwrap_or_default(),
+            place: fields.location_name.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// One changed field: before and after, as text.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+const INSTANT_FIELDS: [&str; 5] = [
+    "publish_from",
+    "publish_to",
+    "starts_at",
+    "ends_at",
+    "deadline",
+];
+
+fn shown(field: &str, value: &Value) -> String {
+    match value {
+        Value::Null => "—".into(),
+        Value::String(text) if text.is_empty() => "—".into(),
+        Value::String(text) => text.clone(),
+        Value::Number(number) if INSTANT_FIELDS.contains(&field) => {
+            number.as_i64().map_or_else(|| number.to_string(), utc)
+        }
+        other => other.to_string(),
+    }
+}
+
+/// `{field: [old, new]}` as rows.
+pub fn changes(map: &serde_json::Map<String, Value>) -> Vec<Change> {
+    map.iter()
+        .map(|(field, pair)| Change {
+            field: field.clone(),
+            before: shown(field, pair.get(0).unwrap_or(&Value::Null)),
+            after: shown(field, pair.get(1).unwrap_or(&Value::Null)),
+        })
+        .collect()
+}
+
+/// One line of an entry's timeline.
+#[derive(Clone, Debug)]
+pub struct HistoryLine {
+    pub when: String,
+    pub actor: String,
+    pub action: String,
+    pub to: String,
+    pub comment: String,
+    pub changes: Vec<Change>,
+}
+
+pub fn history(events: &[entry_event::Model]) -> Vec<HistoryLine> {
+    events
+        .iter()
+        .rev()
+        .map(|event| HistoryLine {
+            when: utc(event.created_at),
+            actor: event.actor_name.clone(),
+            action: action_label(event.action).into(),
+            to: event
+                .to_status
+                .filter(|to| Some(*to) != event.from_status)
+                .map(|to| to.as_str().replace('_', " "))
+                .unwrap_or_default(),
+            comment: event.comment.clone().unwrap_or_default(),
+            changes: event
+                .changes
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<serde_json::Map<String, Value>>(text).ok())
+                .map(|map| changes(&map))
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+pub fn action_label(action: Action) -> &'static str {
+    match action {
+        Action::Create => "created",
+        Action::Edit => "edited",
+        Action::Submit => "submitted",
+        Action::Withdraw => "withdrew",
+        Action::Approve => "approved",
+        Action::Reject => "rejected",
+        Action::RequestChanges => "asked for changes",
+        Action::Unpublish => "unpublished",
+        Action::Comment => "commented",
+    }
+}
+
+/// How a form labels a field named as in the API.
+pub fn field_label(field: &str) -> String {
+    let known = match field {
+        "url" => Some("Link (URL)"),
+        "image" => Some("Image URL"),
+        "online_url" => Some("Online link"),
+        "location_name" => Some("Venue"),
+        "goal_amount" => Some("Goal"),
+        "starts_at" => Some("Starts"),
+        "ends_at" => Some("Ends"),
+        "publish_from" => Some("Publish from"),
+        "publish_to" => Some("Publish until"),
+        "target_area" => Some("Target area"),
+        "timezone" => Some("Time zone"),
+        "group_name" => Some("Group name"),
+        "contact_email" => Some("Contact email"),
+        "current_password" => Some("Current password"),
+        "display_name" => Some("Name"),
+        _ => None,
+    };
+    known.map_or_else(
+        || {
+            let text = field.replace('_', " ");
+            let mut chars = text.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        },
+        str::to_string,
+    )
+}
+
+/// A choice in a `<select>`.
+#[derive(Clone, Debug)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            label: label.into(),
+        }
+    }
+}
+
+/// English names of the languages groups write in most; other codes show as codes.
+const LANGUAGE_NAMES: &[(&str, &str)] = &[
+    ("ar", "Arabic"),
+    ("bg", "Bulgarian"),
+    ("ca", "Catalan"),
+    ("cs", "Czech"),
+    ("da", "Danish"),
+    ("de", "German"),
+    ("el", "Greek"),
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("et", "Estonian"),
+    ("eu", "Basque"),
+    ("fa", "Persian"),
+    ("fi", "Finnish"),
+    ("fr", "French"),
+    ("gl", "Galician"),
+    ("he", "Hebrew"),
+    ("hi", "Hindi"),
+    ("hr", "Croatian"),
+    ("hu", "Hungarian"),
+    ("id", "Indonesian"),
+    ("is", "Icelandic"),
+    ("it", "Italian"),
+    ("ja", "Japanese"),
+    ("ko", "Korean"),
+    ("lt", "Lithuanian"),
+    ("lv", "Latvian"),
+    ("nb", "Norwegian Bokmål"),
+    ("nl", "Dutch"),
+    ("no", "Norwegian"),
+    ("pl", "Polish"),
+    ("pt", "Portuguese"),
+    ("ro", "Romanian"),
+    ("ru", "Russian"),
+    ("sk", "Slovak"),
+    ("sl", "Slovenian"),
+    ("sr", "Serbian"),
+    ("sv", "Swedish"),
+    ("sw", "Swahili"),
+    ("th", "Thai"),
+    ("tr", "Turkish"),
+    ("uk", "Ukrainian"),
+    ("vi", "Vietnamese"),
+    ("zh", "Chinese"),
+];
+
+/// `German (de)` for a code with a known name, else the code.
+pub fn language_label(code: &str) -> String {
+    LANGUAGE_NAMES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map_or_else(|| code.to_string(), |(_, name)| format!("{name} ({code})"))
+}
+
+/// Every ISO 639-1 code, named ones first; the empty choice means every language.
+pub fn languages() -> Vec<Choice> {
+    let mut choices = vec![Choice::new("", "Every language")];
+    choices.extend(
+        LANGUAGE_NAMES
+            .iter()
+            .map(|(code, name)| Choice::new(*code, format!("{name} ({code})"))),
+    );
+    choices.extend(
+        codes::LANGUAGES
+            .iter()
+            .filter(|code| !LANGUAGE_NAMES.iter().any(|(named, _)| named == *code))
+            .map(|code| Choice::new(*code, *code)),
+    );
+    choices
+}
+
+/// `(countries, zone)` rows of tzdata's zone1970.tab.
+static ZONES: LazyLock<Vec<(Vec<&'static str>, &'static str)>> = LazyLock::new(|| {
+    include_str!("zones.tsv")
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(countries, zone)| (countries.split(',').collect(), zone))
+        .collect()
+});
+
+/// Every time zone, the zones of `country` first (then UTC, then the rest by name).
+pub fn timezones(country: &str) -> Vec<Choice> {
+    let mut local: Vec<&str> = ZONES
+        .iter()
+        .filter(|(countries, _)| countries.contains(&country))
+        .map(|(_, zone)| *zone)
+        .collect();
+    local.sort_unstable();
+    let mut rest: Vec<&str> = ZONES
+        .iter()
+        .map(|(_, zone)| *zone)
+        .filter(|zone| !local.contains(zone))
+        .collect();
+    rest.sort_unstable();
+    local
+        .into_iter()
+        .chain(std::iter::once("UTC"))
+        .chain(rest)
+        .map(|zone| Choice::new(zone, zone.replace('_', " ")))
+        .collect()
+}
+
+/// ISO 3166-1 codes; the empty choice is an international group.
+pub fn countries() -> Vec<Choice> {
+    std::iter::once(Choice::new("", "International / none"))
+        .chain(
+            codes::COUNTRIES
+                .iter()
+                .map(|code| Choice::new(*code, *code)),
+        )
+        .collect()
+}
+
+/// ISO 4217 codes, the most used first.
+pub fn currencies() -> Vec<Choice> {
+    const FIRST: [&str; 6] = ["EUR", "USD", "GBP", "BRL", "CHF", "JPY"];
+    FIRST
+        .iter()
+        .copied()
+        .chain(
+            codes::CURRENCIES
+                .iter()
+                .copied()
+                .filter(|code| !FIRST.contains(code)),
+        )
+        .map(|code| Choice::new(code, code))
+        .collect()
+}
+
+pub fn kinds() -> Vec<Choice> {
+    <EntryKind as crate::domain::TextEnum>::ALL
+        .iter()
+        .map(|kind| Choice::new(kind.as_str(), kind_label(*kind)))
+        .collect()
+}
+
+/// Page links of a list: `offset`s of the previous and next pages.
+#[derive(Clone, Debug, Default)]
+pub struct Pager {
+    pub total: u64,
+    pub from: u64,
+    pub to: u64,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// `base` is the list's query string without `offset`.
+    pub fn new(total: u64, offset: u64, limit: u64, shown: usize, base: &str) -> Self {
+        let link = |offset: u64| {
+            if base.is_empty() {
+                format!("?offset={offset}")
+            } else {
+                format!("?{base}&offset={offset}")
+            }
+        };
+        Self {
+            total,
+            from: if shown == 0 { 0 } else { offset + 1 },
+            to: offset + shown as u64,
+            previous: (offset > 0).then(|| link(offset.saturating_sub(limit))),
+            next: (offset + (shown as u64) < total).then(|| link(offset + limit)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_groups_zones_come_first() {
+        let zones = timezones("DE");
+        assert_eq!(zones[0].value, "Europe/Berlin");
+        assert!(zones.iter().any(|zone| zone.value == "America/Sao_Paulo"));
+        assert!(zones.iter().all(|zone| zone.value.parse::<Tz>().is_ok()));
+        assert_eq!(timezones("")[0].value, "UTC");
+    }
+
+    #[test]
+    fn pages_link_back_and_forth() {
+        let pager = Pager::new(45, 20, 20, 20, "status=draft");
+        assert_eq!(pager.previous.as_deref(), Some("?status=draft&offset=0"));
+        assert_eq!(pager.next.as_deref(), Some("?status=draft&offset=40"));
+        assert_eq!((pager.from, pager.to), (21, 40));
+    }
+}

@@ -1,0 +1,379 @@
+//! Form bodies into the domain's types. Field names are the API's; what a
+//! browser sends as text (dates in a time zone, numbers, a pasted polygon)
+//! is parsed here, and every rule stays in `domain`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::entry::{EntryFields, EntryPatch, with_entry_fields};
+use crate::domain::geo::Point;
+use crate::domain::sanitize::escape_html;
+use crate::domain::validate::Checker;
+use crate::domain::{EntryKind, FieldError};
+
+/// A parsed `application/x-www-form-urlencoded` body.
+#[derive(Clone, Debug, Default)]
+pub struct Form {
+    pairs: Vec<(String, String)>,
+}
+
+impl Form {
+    pub fn parse(body: &[u8]) -> Self {
+        Self {
+            pairs: url::form_urlencoded::parse(body).into_owned().collect(),
+        }
+    }
+
+    /// The first value of `name`, or empty.
+    pub fn text(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
+
+    /// `None` when the field is absent or blank.
+    pub fn optional(&self, name: &str) -> Option<&str> {
+        Some(self.text(name).trim()).filter(|text| !text.is_empty())
+    }
+
+    /// Whether a checkbox was ticked.
+    pub fn checked(&self, name: &str) -> bool {
+        matches!(self.text(name), "on" | "true" | "1" | "yes")
+    }
+
+    /// Every field, for showing a form again as it was sent.
+    pub fn values(&self) -> HashMap<String, String> {
+        let mut values = HashMap::new();
+        for (key, value) in &self.pairs {
+            values.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+        values
+    }
+}
+
+/// What a form shows: the values and the errors next to their fields.
+#[derive(Clone, Debug, Default)]
+pub struct FormState {
+    pub values: HashMap<String, String>,
+    pub errors: Vec<FieldError>,
+}
+
+impl FormState {
+    pub fn new(values: HashMap<String, String>) -> Self {
+        Self {
+            values,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn with_errors(values: HashMap<String, String>, errors: Vec<FieldError>) -> Self {
+        Self { values, errors }
+    }
+
+    pub fn value(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", String::as_str)
+    }
+
+    pub fn error(&self, name: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|error| error.field == name)
+            .map(|error| error.message.as_str())
+    }
+
+    pub fn is(&self, name: &str, value: &str) -> bool {
+        self.value(name) == value
+    }
+}
+
+/// A path of ours to go to after signing in; anything else (another host,
+/// `//host`, a backslash trick) goes to the start page.
+pub fn safe_next(next: &str) -> &str {
+    let ours = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if ours { next } else { "/" }
+}
+
+/// `text` for a query string.
+pub fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The browser's `datetime-local` format.
+const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// An instant as a `datetime-local` value in `zone` (UTC when `None`).
+pub fn local_value(instant: i64, zone: Option<Tz>) -> String {
+    let utc = DateTime::<Utc>::from_timestamp(instant, 0).unwrap_or_default();
+    match zone {
+        Some(zone) => utc.with_timezone(&zone).format(LOCAL_FORMAT).to_string(),
+        None => utc.format(LOCAL_FORMAT).to_string(),
+    }
+}
+
+/// A `datetime-local` value read in `zone` (UTC when `None`), or an RFC 3339 instant.
+pub fn parse_instant(text: &str, zone: Option<Tz>) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
+        return Some(instant.timestamp());
+    }
+    let naive = NaiveDateTime::parse_from_str(text, LOCAL_FORMAT)
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    match zone {
+        Some(zone) => zone
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|at| at.timestamp()),
+        None => Some(naive.and_utc().timestamp()),
+    }
+}
+
+/// Event times are entered in the venue's zone; everything else in UTC.
+fn is_venue_time(field: &str) -> bool {
+    matches!(field, "starts_at" | "ends_at")
+}
+
+/// A pasted target area: `[[lon, lat], ...]`, or GeoJSON (a Polygon, or a
+/// Feature holding one; the outer ring counts).
+pub fn parse_area(text: &str) -> Option<Vec<Point>> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let ring = match &value {
+        serde_json::Value::Array(_) => &value,
+        serde_json::Value::Object(object) => {
+            let geometry = if object.get("type").and_then(|t| t.as_str()) == Some("Feature") {
+                object.get("geometry")?
+            } else {
+                &value
+            };
+            if geometry.get("type").and_then(|t| t.as_str()) != Some("Polygon") {
+                return None;
+            }
+            geometry.get("coordinates")?.get(0)?
+        }
+        _ => return None,
+    };
+    ring.as_array()?
+        .iter()
+        .map(|point| match point.as_array()?.as_slice() {
+            [lon, lat] => Some([lon.as_f64()?, lat.as_f64()?]),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Content typed as plain text (no tags) becomes paragraphs; HTML is kept
+/// as written (the domain sanitizes it).
+pub fn content_html(text: &str) -> String {
+    if text.contains('<') {
+        return text.to_string();
+    }
+    text.replace("\r\n", "\n")
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|paragraph| !paragraph.is_empty())
+        .map(|paragraph| format!("<p>{}</p>", escape_html(paragraph).replace('\n', "<br>")))
+        .collect()
+}
+
+/// A form field of each kind of `with_entry_fields!` as a patch.
+macro_rules! parse_field {
+    (text, $form:expr, $name:expr, $zone:expr, $check:expr) => {
+        Some($form.text($name).to_string())
+    };
+    (html, $form:expr, $name:expr, $zone:expr, $check:expr) => {
+        Some($form.text($name).to_string())
+    };
+    (line, $form:expr, $name:expr, $zone:expr, $check:expr) => {
+        Some($form.optional($name).map(str::to_string))
+    };
+    (instant, $form:expr, $name:expr, $zone:expr, $check:expr) => {
+        match $form.optional($name) {
+            None => Some(None),
+            Some(text) => {
+                match parse_instant(text, if is_venue_time($name) { $zone } else { None }) {
+                    Some(instant) => Some(Some(instant)),
+                    None => {
+                        $check.fail($name, "must be a date and time such as 2027-03-04T18:00");
+                        None
+                    }
+                }
+            }
+        }
+    };
+    (number, $form:expr, $name:expr, $zone:expr, $check:expr) => {
+        match $form.optional($name) {
+            None => Some(None),
+            Some(text) => match text.replace(',', ".").parse::<f64>() {
+                Ok(number) if number.is_finite() => Some(Some(number)),
+                _ => {
+                    $check.fail($name, "must be a number such as 50.73");
+                    None
+                }
+            },
+        }
+    };
+    (area, $form:expr, $name:expr, $zone:expr, $check:expr) => {
+        match $form.optional($name) {
+            None => Some(None),
+            Some(text) => match parse_area(text) {
+                Some(points) => Some(Some(points)),
+                None => {
+                    $check.fail(
+                        $name,
+                        "must be a list of [lon, lat] points or a GeoJSON Polygon",
+                    );
+                    None
+                }
+            },
+        }
+    };
+}
+
+/// A stored field of each kind as the text its input shows.
+macro_rules! field_value {
+    (text, $value:expr, $zone:expr) => {
+        $value.clone()
+    };
+    (html, $value:expr, $zone:expr) => {
+        $value.clone()
+    };
+    (line, $value:expr, $zone:expr) => {
+        $value.clone().unwrap_or_default()
+    };
+    (instant, $value:expr, $zone:expr) => {
+        $value.map(|t| local_value(t, $zone)).unwrap_or_default()
+    };
+    (number, $value:expr, $zone:expr) => {
+        $value.map(|n| n.to_string()).unwrap_or_default()
+    };
+    (area, $value:expr, $zone:expr) => {
+        $value
+            .as_ref()
+            .and_then(|points| serde_json::to_string(points).ok())
+            .unwrap_or_default()
+    };
+}
+
+macro_rules! entry_form {
+    (
+        common: [$($common_kind:ident $common:ident $common_doc:literal),* $(,)?],
+        kind: [$($kind_kind:ident $kind:ident $kind_doc:literal),* $(,)?] $(,)?
+    ) => {
+        /// The entry fields of a form as a patch, and what could not be read.
+        pub fn entry_patch(form: &Form) -> (EntryPatch, Vec<FieldError>) {
+            let zone = form.optional("timezone").and_then(|name| name.parse::<Tz>().ok());
+            let mut check = Checker::new();
+            let mut patch = EntryPatch {
+                $($common: parse_field!($common_kind, form, stringify!($common), zone, check),)*
+                $($kind: parse_field!($kind_kind, form, stringify!($kind), zone, check),)*
+            };
+            patch.content = patch.content.map(|content| content_html(&content));
+            (patch, check.finish().err().unwrap_or_default())
+        }
+
+        /// The inputs' values for stored `fields` (event times in the venue's zone).
+        pub fn entry_values(fields: &EntryFields) -> HashMap<String, String> {
+            let venue = fields.timezone.as_deref().and_then(|name| name.parse::<Tz>().ok());
+            let mut values = HashMap::new();
+            $(values.insert(
+                stringify!($common).to_string(),
+                field_value!($common_kind, fields.$common, if is_venue_time(stringify!($common)) { venue } else { None }),
+            );)*
+            $(values.insert(
+                stringify!($kind).to_string(),
+                field_value!($kind_kind, fields.$kind, if is_venue_time(stringify!($kind)) { venue } else { None }),
+            );)*
+            values
+        }
+    };
+}
+
+with_entry_fields!(entry_form);
+
+/// Field errors of a form that could not be fully read, completed with the
+/// domain's own verdict on the rest (so every error shows at once).
+pub fn all_errors(
+    kind: EntryKind,
+    patch: EntryPatch,
+    base: &EntryFields,
+    parse_errors: Vec<FieldError>,
+    content_max_chars: usize,
+) -> Vec<FieldError> {
+    let mut fields = base.clone();
+    fields.apply(patch);
+    let mut errors = parse_errors;
+    if let Err(more) = crate::domain::entry::validate(kind, &mut fields, content_max_chars) {
+        for error in more {
+            if !errors.iter().any(|known| known.field == error.field) {
+                errors.push(error);
+            }
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_paths_stay_on_this_site() {
+        assert_eq!(
+            safe_next("/my/entries?status=draft"),
+            "/my/entries?status=draft"
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "",
+            "javascript:x",
+            "/\nx",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn event_times_are_read_in_the_venue_zone() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let at = parse_instant("2027-03-04T18:00", Some(berlin)).unwrap();
+        assert_eq!(local_value(at, None), "2027-03-04T17:00");
+        assert_eq!(local_value(at, Some(berlin)), "2027-03-04T18:00");
+        assert_eq!(
+            parse_instant("2027-03-04T18:00:00Z", Some(berlin)),
+            Some(at + 3600)
+        );
+        assert_eq!(parse_instant("soon", None), None);
+    }
+
+    #[test]
+    fn areas_come_as_points_or_geojson() {
+        let points = "[[0,0],[10,0],[10,10]]";
+        let polygon = r#"{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,0]]]}"#;
+        let feature = format!(r#"{{"type":"Feature","properties":{{}},"geometry":{polygon}}}"#);
+        assert_eq!(parse_area(points).map(|p| p.len()), Some(3));
+        assert_eq!(parse_area(polygon).map(|p| p.len()), Some(4));
+        assert_eq!(parse_area(&feature).map(|p| p.len()), Some(4));
+        assert_eq!(parse_area(r#"{"type":"Point","coordinates":[1,2]}"#), None);
+        assert_eq!(parse_area("[[1]]"), None);
+    }
+
+    #[test]
+    fn plain_text_becomes_paragraphs() {
+        assert_eq!(
+            content_html("One <b>\n\nTwo\nlines"),
+            "One <b>\n\nTwo\nlines"
+        );
+        assert_eq!(
+            content_html("One & two\n\nThree\nfour"),
+            "<p>One &amp; two</p><p>Three<br>four</p>"
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! Server-rendered pages on the same services as the API: accounts, my
+//! entries, moderation, administration and the public pages. Everything
+//! works without JavaScript; every POST is CSRF-checked by its handler.
+
+mod accounts;
+mod admin;
+mod assets;
+mod context;
+mod display;
+mod forms;
+mod moderation;
+mod my_entries;
+pub mod public;
+pub mod security;
+mod session;
+
+use std::sync::Arc;
+
+use poem::endpoint::BoxEndpoint;
+use poem::middleware::Csrf;
+use poem::session::ServerSession;
+use poem::{EndpointExt, IntoEndpoint, Middleware, Route, get, post};
+
+pub use accounts::deliver_invitation;
+
+use crate::AppState;
+
+/// Sessions and CSRF tokens around each page (not around the API or the
+/// feeds, which stay free of cookies and database reads).
+struct PageLayer {
+    session: ServerSession<session::DbSessions>,
+    csrf: Csrf,
+}
+
+impl PageLayer {
+    fn wrap<E>(&self, endpoint: E) -> BoxEndpoint<'static>
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        self.csrf
+            .transform(self.session.transform(endpoint.into_endpoint()))
+            .map_to_response()
+            .boxed()
+    }
+}
+
+/// Adds every page to `route`.
+pub fn mount(route: Route, state: &AppState) -> Route {
+    let layer = PageLayer {
+        session: session::session_layer(&state.config, Arc::clone(&state.services)),
+        csrf: session::csrf_layer(&state.config),
+    };
+    let page = |endpoint| layer.wrap(endpoint);
+    route
+        .at("/assets/:name", get(assets::serve))
+        .at(
+            "/login",
+            page(get(accounts::login_form).post(accounts::login)),
+        )
+        .at("/logout", page(post(accounts::logout)))
+        .at(
+            "/account",
+            page(get(accounts::account).post(accounts::change_password)),
+        )
+        .at(
+            "/invite/:token",
+            page(get(accounts::invitation).post(accounts::accept_invitation)),
+        )
+        .at(
+            "/reset",
+            page(get(accounts::reset_form).post(accounts::request_reset)),
+        )
+        .at(
+            "/reset/:token",
+            page(get(accounts::reset_link).post(accounts::reset_password)),
+        )
+        .at("/my/entries", page(get(my_entries::list)))
+        .at(
+            "/my/entries/new",
+            page(get(my_entries::new_form).post(my_entries::create)),
+        )
+        .at("/my/entries/:id", page(get(my_entries::show)))
+        .at(
+            "/my/entries/:id/edit",
+            page(get(my_entries::edit_form).post(my_entries::update)),
+        )
+        .at("/my/entries/:id/:action", page(post(my_entries::act)))
+        .at("/moderation", page(get(moderation::queue)))
+        .at("/moderation/:id", page(get(moderation::show)))
+        .at("/moderation/:id/:action", page(post(moderation::decide)))
+        .at(
+            "/admin/groups",
+            page(get(admin::groups_list).post(admin::create_group)),
+        )
+        .at(
+            "/admin/groups/:slug",
+            page(get(admin::group_view).post(admin::update_group)),
+        )
+        .at(
+            "/admin/groups/:slug/:action",
+            page(post(admin::group_action)),
+        )
+        .at(
+            "/admin/users",
+            page(get(admin::people_list).post(admin::invite)),
+        )
+        .at("/admin/users/:id", page(post(admin::update_user)))
+        .at("/admin/access-requests", page(get(admin::requests)))
+        .at(
+            "/admin/access-requests/:id/:action",
+            page(post(admin::decide_access_request)),
+        )
+        .at("/entries/:id", page(get(public::entry_page)))
+        .at("/groups", page(get(public::directory)))
+        .at("/groups/:slug", page(get(public::group_page)))
+        .at(
+            "/request-access",
+            page(get(public::request_access_form).post(public::request_access)),
+        )
+}

@@ -1,0 +1,305 @@
+//! The moderation queue and the decision page: the submission as QGIS will
+//! show it, an edit of a live entry against its live revision, decisions.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use poem::handler;
+use poem::http::StatusCode;
+use poem::web::{Path, Query};
+
+use super::context::{
+    Ctx, Layout, Notice, Viewer, WebError, WebResult, page_status, respond, see_other,
+};
+use super::display::{self, Change, Choice, HistoryLine, Pager};
+use super::forms::{FormState, local_value, parse_instant};
+use super::my_entries::{Row, Summary, entry_id, load, offset, parse_filter, query_string};
+use crate::domain::entry::diff;
+use crate::domain::lifecycle::{ActionRequest, next_status};
+use crate::domain::{Action, EntryStatus, FieldError};
+use crate::error::AppError;
+use crate::service::entries::{self, EntryFilter, live_revision_of};
+use crate::service::groups;
+
+const PAGE_SIZE: u64 = 25;
+
+fn require_moderator<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Viewer, WebError> {
+    let viewer = ctx.require()?;
+    if viewer.is_moderator() {
+        Ok(viewer)
+    } else {
+        Err(WebError::App(AppError::Forbidden(
+            "only moderators work the queue".into(),
+        )))
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "moderation/queue.html")]
+struct QueuePage {
+    page: Layout,
+    filters: FormState,
+    kinds: Vec<Choice>,
+    groups: Vec<Choice>,
+    languages: Vec<Choice>,
+    rows: Vec<(Row, bool)>,
+    pager: Pager,
+}
+
+#[handler]
+pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -> WebResult {
+    let viewer = require_moderator(&ctx)?;
+    let offset = offset(&query);
+    let text = |name: &str| query.get(name).map_or("", String::as_str);
+    let filter = EntryFilter {
+        group: Some(text("group").to_string()).filter(|slug| !slug.is_empty()),
+        status: None,
+        kind: parse_filter(&query, "kind"),
+        // The form offers known codes only; anything else filters nothing.
+        languages: crate::domain::codes::language_list(Some(text("lang"))).unwrap_or_default(),
+        mine: false,
+        limit: PAGE_SIZE,
+        offset,
+    };
+    let (views, total) = entries::queue(ctx.services(), &viewer.principal, &filter).await?;
+    let now = ctx.now();
+    let rows: Vec<(Row, bool)> = views
+        .iter()
+        .map(|view| {
+            let submitted = view.entry.submitted_at.unwrap_or(view.entry.updated_at);
+            (
+                Row::of(
+                    view,
+                    format!("/moderation/{}", view.entry.id),
+                    submitted,
+                    now,
+                ),
+                view.entry.in_feed,
+            )
+        })
+        .collect();
+    let base = query_string(&[
+        ("kind", text("kind")),
+        ("group", text("group")),
+        ("lang", text("lang")),
+    ]);
+    let pager = Pager::new(total, offset, PAGE_SIZE, rows.len(), &base);
+    let all_groups = groups::list_public(ctx.services()).await?;
+    let mut languages = display::languages();
+    languages[0] = Choice::new("", "Any language");
+    let mut filters = query.clone();
+    filters.entry("lang".into()).or_default();
+    Ok(respond(
+        QueuePage {
+            page: ctx.layout("Moderation queue", "moderation"),
+            filters: FormState::new(filters),
+            kinds: std::iter::once(Choice::new("", "Any kind"))
+                .chain(display::kinds())
+                .collect(),
+            groups: std::iter::once(Choice::new("", "Any group"))
+                .chain(all_groups.iter().map(|g| Choice::new(&g.slug, &g.name)))
+                .collect(),
+            languages,
+            rows,
+            pager,
+        },
+        StatusCode::OK,
+    ))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "moderation/entry.html")]
+struct DecisionPage {
+    page: Layout,
+    form: FormState,
+    entry: Summary,
+    changes: Vec<Change>,
+    pending: bool,
+    in_feed: bool,
+    history: Vec<HistoryLine>,
+    author_group: String,
+}
+
+async fn decision_page(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    id: &str,
+    form: Option<FormState>,
+    notice: Option<Notice>,
+) -> WebResult {
+    let loaded = load(ctx, viewer, id).await?;
+    let entry = &loaded.view.entry;
+    let events = entries::history(ctx.services(), &viewer.principal, entry.id).await?;
+    let live = live_revision_of(entry)?.filter(|_| entry.in_feed);
+    let changes = live
+        .as_ref()
+        .filter(|_| entry.status == EntryStatus::Pending)
+        .map(|live| display::changes(&diff(&live.fields, &loaded.fields)))
+        .unwrap_or_default();
+    let form = form.unwrap_or_else(|| {
+        let mut values = HashMap::new();
+        let window = |at: Option<i64>| at.map(|t| local_value(t, None)).unwrap_or_default();
+        values.insert("publish_from".into(), window(loaded.fields.publish_from));
+        values.insert("publish_to".into(), window(loaded.fields.publish_to));
+        values.insert("priority".into(), entry.priority.to_string());
+        if entry.sticky {
+            values.insert("sticky".into(), "on".into());
+        }
+        FormState::new(values)
+    });
+    let status = page_status(notice.is_some(), &form.errors);
+    let mut page = ctx
+        .layout(format!("Review “{}”", entry.title), "moderation")
+        .with_errors(&form.errors);
+    page.notice = notice;
+    let body = DecisionPage {
+        page,
+        entry: Summary::of(&loaded, &events, ctx.now()),
+        changes,
+        pending: next_status(entry.status, Action::Approve, entry.in_feed).is_some(),
+        in_feed: next_status(entry.status, Action::Unpublish, entry.in_feed).is_some(),
+        history: display::history(&events),
+        author_group: loaded.group.slug.clone(),
+        form,
+    };
+    Ok(respond(body, status))
+}
+
+#[handler]
+pub async fn show(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
+    let viewer = require_moderator(&ctx)?;
+    decision_page(&ctx, viewer, &id, None, None).await
+}
+
+fn action_of(path: &str) -> Option<Action> {
+    match path {
+        "approve" => Some(Action::Approve),
+        "reject" => Some(Action::Reject),
+        "request-changes" => Some(Action::RequestChanges),
+        "unpublish" => Some(Action::Unpublish),
+        "comment" => Some(Action::Comment),
+        _ => None,
+    }
+}
+
+/// What the last person who acted did, to tell a moderator who came second.
+async fn who_decided(ctx: &Ctx<'_>, viewer: &Viewer, id: i64) -> Result<Notice, WebError> {
+    let events = entries::history(ctx.services(), &viewer.principal, id).await?;
+    let last = events
+        .iter()
+        .rev()
+        .find(|event| event.action != Action::Comment);
+    let text = match last {
+        Some(event) => {
+            let mut text = format!(
+                "{} {} this entry at {}",
+                event.actor_name,
+                display::action_label(event.action),
+                display::utc(event.created_at)
+            );
+            if let Some(comment) = event.comment.as_deref().filter(|c| !c.is_empty()) {
+                text.push_str(&format!(": “{comment}”"));
+            }
+            text.push_str(". Your decision was not applied; here is the entry as it is now.");
+            text
+        }
+        None => "The entry changed after you opened it; your decision was not applied.".into(),
+    };
+    Ok(Notice {
+        heading: "Someone else decided first".into(),
+        text,
+    })
+}
+
+#[handler]
+pub async fn decide(
+    ctx: Ctx<'_>,
+    Path((id, action)): Path<(String, String)>,
+    body: Vec<u8>,
+) -> WebResult {
+    let form = ctx.form(&body)?;
+    let viewer = require_moderator(&ctx)?;
+    let entry = entry_id(&id)?;
+    let action = action_of(&action).ok_or_else(|| WebError::App(AppError::not_found("action")))?;
+    let mut errors = Vec::new();
+    if matches!(action, Action::Reject | Action::Unpublish) && !form.checked("confirm") {
+        errors.push(FieldError::new(
+            "confirm",
+            "tick the box to confirm: this cannot be undone",
+        ));
+    }
+    let mut request = ActionRequest {
+        comment: form.optional("comment").map(str::to_string),
+        version: form
+            .text("version")
+            .parse()
+            .ok()
+            .filter(|_| action != Action::Comment),
+        ..ActionRequest::default()
+    };
+    if action == Action::Approve {
+        request.sticky = Some(form.checked("sticky"));
+        request.priority = match form.optional("priority").map(str::parse::<i32>) {
+            None => None,
+            Some(Ok(priority)) => Some(priority),
+            Some(Err(_)) => {
+                errors.push(FieldError::new(
+                    "priority",
+                    "must be a whole number such as 0 or 10",
+                ));
+                None
+            }
+        };
+        for (field, slot) in [
+            ("publish_from", &mut request.publish_from),
+            ("publish_to", &mut request.publish_to),
+        ] {
+            if let Some(text) = form.optional(field) {
+                match parse_instant(text, None) {
+                    Some(at) => *slot = Some(at),
+                    None => errors.push(FieldError::new(
+                        field,
+                        "must be a date and time such as 2027-03-04T18:00",
+                    )),
+                }
+            }
+        }
+    }
+    let again = |errors| {
+        decision_page(
+            &ctx,
+            viewer,
+            &id,
+            Some(FormState::with_errors(form.values(), errors)),
+            None,
+        )
+    };
+    if !errors.is_empty() {
+        return again(errors).await;
+    }
+    match entries::act(ctx.services(), &viewer.principal, entry, action, &request).await {
+        Ok(_) => {
+            let text = match action {
+                Action::Approve => "Approved: it is published in its window.",
+                Action::Reject => "Rejected; the group sees your reason.",
+                Action::RequestChanges => "Sent back to the group with your request.",
+                Action::Unpublish => "Unpublished: the feeds tell clients to drop it.",
+                _ => "Comment added.",
+            };
+            ctx.flash(text, None);
+            let next = if action == Action::Comment {
+                format!("/moderation/{entry}")
+            } else {
+                "/moderation".into()
+            };
+            Ok(see_other(&next))
+        }
+        Err(AppError::Validation(errors)) => again(errors).await,
+        Err(AppError::StaleVersion { .. } | AppError::InvalidTransition(_)) => {
+            let notice = who_decided(&ctx, viewer, entry).await?;
+            decision_page(&ctx, viewer, &id, None, Some(notice)).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,15 @@
+//! The web pages through the real router, as a browser without JavaScript
+//! uses them: cookies, forms with their CSRF token, redirects.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod support;
+
+mod accounts;
+mod admin;
+mod moderation;
+mod my_entries;
+mod public;
