@@ -309,6 +309,10 @@ async fn serve(config: Config) -> Result<(), CliError> {
         );
     }
     let state = AppState::new(config).await?;
+    // Signals are watched, and the router built, before the port opens: a
+    // client that connects may rely on a stop being graceful.
+    let stop = tokio::spawn(stop_requested());
+    let app = crate::app(state);
     let listener = tokio::net::TcpListener::bind(&bind)
         .await
         .map_err(|source| StartupError::Listen {
@@ -323,7 +327,13 @@ async fn serve(config: Config) -> Result<(), CliError> {
         }
     })?;
     poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(crate::app(state), stop_requested(), Some(GRACEFUL_STOP))
+        .run_with_graceful_shutdown(
+            app,
+            async {
+                let _ = stop.await;
+            },
+            Some(GRACEFUL_STOP),
+        )
         .await
         .map_err(CliError::Server)?;
     tracing::info!("newsfeed stopped");

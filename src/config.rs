@@ -1,5 +1,7 @@
 //! All runtime settings in one struct, read from flags and `NEWSFEED_*` env vars.
 
+use std::path::{Path, PathBuf};
+
 use clap::Args;
 
 /// Settings for `newsfeed serve` (and the app that tests build).
@@ -93,6 +95,59 @@ pub struct Config {
     /// Database connection pool size.
     #[arg(long, env = "NEWSFEED_DB_POOL", default_value_t = 8)]
     pub db_pool: u32,
+
+    /// Where uploaded pictures are stored; default: `media/` beside the SQLite
+    /// database file (or in the working directory on PostgreSQL).
+    #[arg(long, env = "NEWSFEED_MEDIA_DIR")]
+    pub media_dir: Option<PathBuf>,
+
+    /// Largest accepted image upload, in bytes.
+    #[arg(long, env = "NEWSFEED_IMAGE_MAX_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub image_max_bytes: usize,
+
+    /// SMTP server for outgoing mail: `smtp://host:port` (plain),
+    /// `smtp+starttls://user:pass@host:587`, `smtps://user:pass@host:465`.
+    /// Without it mail is written to the log (and kept in the outbox).
+    #[arg(long, env = "NEWSFEED_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of outgoing mail; default `newsfeed <noreply@HOST>` with the host of `--public-url`.
+    #[arg(long, env = "NEWSFEED_MAIL_FROM")]
+    pub mail_from: Option<String>,
+
+    /// Send queued mail from this instance (`false` on instances that only serve).
+    #[arg(long, env = "NEWSFEED_MAIL_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub mail_worker: bool,
+}
+
+impl Config {
+    /// The media directory: `--media-dir`, or `media/` beside a SQLite file.
+    pub fn media_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.media_dir {
+            return dir.clone();
+        }
+        let file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or_default())
+            .filter(|file| !file.is_empty() && !file.starts_with(':'));
+        match file.and_then(|file| Path::new(file).parent()) {
+            Some(parent) => parent.join("media"),
+            None => PathBuf::from("media"),
+        }
+    }
+
+    /// The sender address of outgoing mail.
+    pub fn mail_from(&self) -> String {
+        self.mail_from.clone().unwrap_or_else(|| {
+            let host = self
+                .public_host()
+                .filter(|host| host.contains('.') && host.parse::<std::net::IpAddr>().is_err())
+                .unwrap_or_else(|| "localhost".into());
+            format!("newsfeed <noreply@{host}>")
+        })
+    }
 }
 
 impl Config {
@@ -109,6 +164,13 @@ impl Config {
                 format!("http://{bind}")
             }
         }
+    }
+
+    /// The host name of the public URL, when it has one.
+    pub fn public_host(&self) -> Option<String> {
+        url::Url::parse(&self.public_base_url())
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_string))
     }
 }
 

@@ -40,6 +40,9 @@ pub enum AppError {
     /// Any other clash with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// The upload is larger than accepted.
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many attempts from this client or for this account.
     #[error("too many attempts; try again in {retry_after} seconds")]
     RateLimited { retry_after: u64 },

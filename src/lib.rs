@@ -18,6 +18,8 @@ pub mod domain;
 pub mod entities;
 pub mod error;
 pub mod feeds;
+pub mod mail;
+pub mod media;
 pub mod metrics;
 pub(crate) mod middleware;
 pub mod routes;
@@ -48,13 +50,16 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         state.services.clone(),
         state.feeds.clone(),
     ));
-    let max_body = state.config.max_body_bytes;
+    let limits = middleware::BodyLimits {
+        json: state.config.max_body_bytes,
+        upload: state.config.image_max_bytes + domain::limits::MULTIPART_OVERHEAD_BYTES,
+    };
     web::mount(Route::new(), &state)
         .at("/api/v1/openapi.json", service.spec_endpoint())
         .nest("/api/docs", service.swagger_ui())
         .at("/problems/:slug", api::problem::describe)
         .nest("/", service)
-        .around(move |endpoint, request| middleware::limit_body(endpoint, request, max_body))
+        .around(move |endpoint, request| middleware::limit_body(endpoint, request, limits))
         .around(move |endpoint, request| {
             api::problem::render_errors(endpoint, request, problems.clone())
         })

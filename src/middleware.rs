@@ -7,13 +7,31 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::Config;
 
-/// Refuses bodies over `max` bytes with 413, whether or not the client sent
-/// `Content-Length` (bodies without one are read up to the limit).
+/// The largest bodies accepted: JSON everywhere, more for picture uploads.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimits {
+    pub json: usize,
+    pub upload: usize,
+}
+
+impl BodyLimits {
+    fn for_path(self, path: &str) -> usize {
+        if path.starts_with("/api/v1/entries/") && path.ends_with("/image") {
+            self.upload
+        } else {
+            self.json
+        }
+    }
+}
+
+/// Refuses bodies over the path's limit with 413, whether or not the client
+/// sent `Content-Length` (bodies without one are read up to the limit).
 pub async fn limit_body<E: Endpoint>(
     endpoint: Arc<E>,
     mut request: Request,
-    max: usize,
+    limits: BodyLimits,
 ) -> poem::Result<Response> {
+    let max = limits.for_path(request.uri().path());
     let too_large = || {
         poem::Error::from_string(
             format!("request body larger than {max} bytes"),

@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::limits;
 use crate::error::StartupError;
 use crate::feeds::FeedHub;
+use crate::mail::transport::Transport;
 use crate::service::{LiveSignal, Services};
-use crate::{cluster, db, service};
+use crate::{cluster, db, mail, service};
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
@@ -16,6 +18,36 @@ pub struct AppState {
     pub services: Arc<Services>,
     pub feeds: Arc<FeedHub>,
     pub config: Arc<Config>,
+    /// The mail worker and the media sweep, stopped when the last clone goes.
+    _tasks: Arc<BackgroundTasks>,
+}
+
+/// Background work that belongs to one app: aborted when it is dropped.
+struct BackgroundTasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for BackgroundTasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// Removes pictures no revision uses, every `MEDIA_SWEEP_SECS`.
+fn spawn_media_sweep(services: Arc<Services>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let period = std::time::Duration::from_secs(limits::MEDIA_SWEEP_SECS);
+        loop {
+            tokio::time::sleep(period).await;
+            match service::media::sweep(&services).await {
+                Ok(report) if report.removed > 0 => {
+                    tracing::info!(removed = report.removed, "unused pictures removed");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "media sweep failed"),
+            }
+        }
+    })
 }
 
 impl AppState {
@@ -42,13 +74,19 @@ impl AppState {
             }
         });
         let services = Arc::new(Services::new(db.clone(), config.clone(), clock, live)?);
+        let transport = Transport::from_config(&config)?;
         feeds.refresh().await?;
         FeedHub::spawn_scheduler(feeds.clone());
         cluster::spawn_listener(feeds.clone(), db, instance);
+        let mut tasks = vec![spawn_media_sweep(services.clone())];
+        if config.mail_worker {
+            tasks.push(mail::worker::spawn(services.clone(), transport));
+        }
         Ok(Self {
             services,
             feeds,
             config,
+            _tasks: Arc::new(BackgroundTasks(tasks)),
         })
     }
 }

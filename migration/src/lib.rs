@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_credentials;
+mod m0003_media_mail;
 mod m0005_web;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_initial::Migration),
             Box::new(m0002_credentials::Migration),
+            Box::new(m0003_media_mail::Migration),
             Box::new(m0005_web::Migration),
         ]
     }

@@ -9,7 +9,11 @@ fn timestamps(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
         .col(big_integer("updated_at"))
 }
 
-fn foreign_key(from_table: &str, column: &str, to_table: &str) -> ForeignKeyCreateStatement {
+pub(crate) fn foreign_key(
+    from_table: &str,
+    column: &str,
+    to_table: &str,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{from_table}_{column}"))
         .from(Alias::new(from_table), Alias::new(column))
@@ -18,7 +22,7 @@ fn foreign_key(from_table: &str, column: &str, to_table: &str) -> ForeignKeyCrea
         .to_owned()
 }
 
-fn index(table: &str, columns: &[&str], unique: bool) -> IndexCreateStatement {
+pub(crate) fn index(table: &str, columns: &[&str], unique: bool) -> IndexCreateStatement {
     let mut statement = Index::create();
     statement
         .name(format!("ix_{table}_{}", columns.join("_")))

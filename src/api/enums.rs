@@ -10,7 +10,8 @@ use poem_openapi::types::{
 use serde_json::Value;
 
 use crate::domain::{
-    AccessRequestStatus, EntryKind, EntryStatus, GroupRole, GroupStatus, Role, TextEnum,
+    AccessRequestStatus, EntryKind, EntryStatus, GroupRole, GroupStatus, MailKind, OutboxStatus,
+    Role, TextEnum,
 };
 
 fn schema<T: TextEnum>() -> MetaSchema {
@@ -86,5 +87,7 @@ openapi_enum!(
     GroupStatus,
     EntryKind,
     EntryStatus,
-    AccessRequestStatus
+    AccessRequestStatus,
+    MailKind,
+    OutboxStatus
 );

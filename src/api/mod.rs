@@ -8,7 +8,9 @@ mod feeds;
 mod groups;
 mod health;
 mod json;
+mod media;
 mod moderation;
+mod outbox;
 pub mod problem;
 mod users;
 
@@ -28,6 +30,8 @@ pub type Apis = (
     access_requests::AccessRequestsApi,
     entries::EntriesApi,
     moderation::ModerationApi,
+    media::MediaApi,
+    outbox::OutboxApi,
     feeds::FeedsApi,
 );
 
@@ -40,6 +44,8 @@ pub fn apis() -> Apis {
         access_requests::AccessRequestsApi,
         entries::EntriesApi,
         moderation::ModerationApi,
+        media::MediaApi,
+        outbox::OutboxApi,
         feeds::FeedsApi,
     )
 }
@@ -69,6 +75,10 @@ pub enum ApiTags {
     Entries,
     /// The moderation queue and decisions.
     Moderation,
+    /// Entry pictures: upload, removal, the stored files.
+    Media,
+    /// Outgoing mail and mail preferences.
+    Mail,
     /// Public feeds: QGIS news, JSON Feed, RSS, Atom, iCalendar.
     Feeds,
 }

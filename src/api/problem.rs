@@ -190,6 +190,7 @@ impl ProblemType {
             AppError::Duplicate(_) => Self::Duplicate,
             AppError::GroupInactive(_) => Self::GroupInactive,
             AppError::Conflict(_) => Self::Conflict,
+            AppError::TooLarge(_) => Self::PayloadTooLarge,
             AppError::RateLimited { .. } => Self::RateLimited,
             AppError::Unavailable { .. } => Self::Unavailable,
             AppError::Database(_) | AppError::Internal { .. } => Self::Internal,

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::validate::{Checker, FieldError};
-use super::{EntryKind, codes, geo::Point, limits, sanitize};
+use super::{EntryKind, codes, geo::Point, limits, media, sanitize};
 
 /// Calls `$callback!` with every editable field of an entry, as
 /// `kind name "description"` rows in two lists: the fields every entry has,
@@ -29,7 +29,7 @@ macro_rules! with_entry_fields {
                 text title "Plain-text title, at most 255 characters. Required.",
                 html content "HTML body, required; sanitized to p, br, a, strong, em, b, i, u, ul, ol, li, blockquote, code.",
                 text url "Link for \"read more\" (http or https), or empty.",
-                text image "Image URL (http or https), or empty.",
+                text image "Image: `/media/<hash>.jpg` as set by an upload (`POST /api/v1/entries/{id}/image`), an http(s) URL (moderators only), or empty.",
                 line language "ISO 639-1 language; absent or null means every language.",
                 area target_area "Polygon of `[lon, lat]` points: only clients inside it receive the entry.",
                 line call_to_action "Short call-to-action text for the link.",
@@ -144,7 +144,10 @@ pub fn validate(
     }
 
     fields.url = check.url("url", &fields.url);
-    fields.image = check.url("image", &fields.image);
+    fields.image = match media::hash_of(fields.image.trim()) {
+        Some(hash) => media::media_path(hash),
+        None => check.url("image", &fields.image),
+    };
 
     if let Some(language) = &mut fields.language {
         *language = language.trim().to_ascii_lowercase();

@@ -8,7 +8,7 @@ use super::EntryStatus::{self, *};
 use super::authz::Principal;
 use super::entry::{EntryFields, EntryPatch, LiveRevision, diff, validate};
 use super::validate::{Checker, Refusal};
-use super::{Action, EntryKind, GroupStatus, limits};
+use super::{Action, EntryKind, GroupStatus, limits, media};
 
 impl Action {
     /// Decisions that take something away from an editor must say why.
@@ -367,6 +367,7 @@ pub fn plan_edit(
     let mut fields = entry.fields.clone();
     fields.apply(request.patch);
     validate(entry.kind, &mut fields, content_max_chars)?;
+    media::may_set_image(principal, &entry.fields.image, &fields.image)?;
     let changes = diff(entry.fields, &fields);
     Ok((!changes.is_empty()).then_some(EditPlan {
         from,

@@ -44,3 +44,40 @@ pub const PASSWORD_RESET_WINDOW_SECS: i64 = 3600;
 
 /// The year in `tag:` URIs (RFC 4151): fixed forever, so ids never change.
 pub const TAG_URI_YEAR: u16 = 2026;
+
+/// Stored pictures are cropped and scaled to fill exactly this size: twice
+/// the 250x177 that QGIS's news panel shows, for HiDPI screens.
+pub const IMAGE_WIDTH: u32 = 500;
+pub const IMAGE_HEIGHT: u32 = 354;
+/// Smaller uploads would be blown up past the panel's own size: refused.
+pub const IMAGE_MIN_WIDTH: u32 = 250;
+pub const IMAGE_MIN_HEIGHT: u32 = 177;
+/// Largest side a decoder may announce; a bigger header is refused before
+/// any pixel is decoded (a decompression bomb).
+pub const IMAGE_MAX_SIDE: u32 = 12_000;
+/// Most memory one decode may allocate.
+pub const IMAGE_MAX_ALLOC_BYTES: u64 = 256 * 1024 * 1024;
+/// JPEG quality of stored pictures (QGIS-Feed's 60 shows blocks on photos).
+pub const IMAGE_JPEG_QUALITY: u8 = 82;
+/// Room for the multipart framing around an uploaded file.
+pub const MULTIPART_OVERHEAD_BYTES: usize = 64 * 1024;
+/// How often unreferenced pictures are looked for, and how long a picture
+/// no revision uses is kept after its last upload (an upload in flight,
+/// an editor who removes and puts back the same picture).
+pub const MEDIA_SWEEP_SECS: u64 = 3600;
+pub const MEDIA_GRACE_SECS: i64 = 24 * 3600;
+
+/// Submissions arriving within this window go to moderators as one digest.
+pub const MAIL_DIGEST_SECS: i64 = 5 * 60;
+/// Sending attempts before a mail is marked failed.
+pub const MAIL_MAX_ATTEMPTS: i32 = 10;
+/// First retry delay; doubled after each failure, up to `MAIL_RETRY_MAX_SECS`.
+pub const MAIL_RETRY_BASE_SECS: i64 = 60;
+pub const MAIL_RETRY_MAX_SECS: i64 = 6 * 3600;
+/// How long a worker holds a mail it is sending before another may take it
+/// (a worker that died mid-send).
+pub const MAIL_CLAIM_SECS: i64 = 5 * 60;
+/// How often the worker looks for due mail (it also wakes when the clock moves).
+pub const MAIL_POLL_MILLIS: u64 = 1000;
+/// Mails sent per worker round.
+pub const MAIL_BATCH: u64 = 20;

@@ -13,6 +13,8 @@ pub mod geo;
 pub mod group;
 pub mod lifecycle;
 pub mod limits;
+pub mod mail;
+pub mod media;
 pub mod sanitize;
 pub mod user;
 pub mod validate;
@@ -136,6 +138,23 @@ text_enum! {
 text_enum! {
     /// What a one-time account link is for.
     TokenPurpose { Invitation = "invitation", PasswordReset = "password_reset" }
+}
+
+text_enum! {
+    /// What a mail in the outbox is about.
+    MailKind {
+        Submission = "submission",
+        Decision = "decision",
+        AccessRequest = "access_request",
+        AccessRequestDecided = "access_request_decided",
+        Invitation = "invitation",
+        PasswordReset = "password_reset",
+    }
+}
+
+text_enum! {
+    /// Where a mail in the outbox stands: `logged` went to the log because no SMTP server is configured.
+    OutboxStatus { Pending = "pending", Sent = "sent", Logged = "logged", Failed = "failed" }
 }
 
 impl EntryKind {

@@ -5,7 +5,7 @@ use sea_orm::{
 };
 
 use super::rate_limit::Reserved;
-use super::{Counters, Services, groups};
+use super::{Counters, Services, groups, outbox};
 use crate::domain::access_request::AccessRequestForm;
 use crate::domain::authz::Principal;
 use crate::domain::group::GroupFields;
@@ -36,7 +36,8 @@ pub async fn create(
 async fn store(services: &Services, form: &AccessRequestForm) -> AppResult<access_request::Model> {
     let valid = form.validate()?;
     let now = services.now();
-    Ok(access_request::ActiveModel {
+    let txn = services.db.begin().await?;
+    let request = access_request::ActiveModel {
         group_name: Set(valid.group.name),
         slug: Set(valid.group.slug),
         country: Set(valid.group.country),
@@ -51,8 +52,11 @@ async fn store(services: &Services, form: &AccessRequestForm) -> AppResult<acces
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&services.db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    outbox::access_request_received(&txn, services, &request).await?;
+    txn.commit().await?;
+    Ok(request)
 }
 
 pub async fn list(
@@ -119,7 +123,7 @@ pub async fn decide(
     } else {
         active.status = Set(AccessRequestStatus::Rejected);
     }
-    active.decision_comment = Set(comment);
+    active.decision_comment = Set(comment.clone());
     active.decided_by = Set(Some(principal.attributed_user_id()));
     active.updated_at = Set(now);
     // Only a still-pending row is updated, so two admins cannot both decide.
@@ -134,6 +138,7 @@ pub async fn decide(
             "this request was decided meanwhile".into(),
         ));
     }
+    outbox::access_request_decided(&txn, services, &request, approve, comment.as_deref()).await?;
     txn.commit().await?;
     if approve {
         // The new group's feeds exist from now on.

@@ -13,12 +13,13 @@ use sea_orm::{
 };
 use serde_json::{Map, Value};
 
-use super::{Services, lookup};
+use super::{Services, lookup, outbox};
 use crate::domain::authz::Principal;
 use crate::domain::entry::{EntryFields, EntryPatch, LiveRevision, validate, with_entry_fields};
 use crate::domain::lifecycle::{
     self, ActionRequest, EditRequest, Effect, EntryState, Plan, is_deletable, require_active_group,
 };
+use crate::domain::media::may_set_image;
 use crate::domain::validate::Refusal;
 use crate::domain::{Action, EntryKind, EntryStatus};
 use crate::entities::{entry, entry_event, group};
@@ -275,6 +276,8 @@ pub async fn create(
     let mut fields = EntryFields::default();
     fields.apply(new.patch);
     validate(kind, &mut fields, services.config.content_max_chars)?;
+    may_set_image(principal, "", &fields.image)?;
+    lookup::require_stored_picture(&services.db, &fields.image).await?;
     let now = services.now();
     let txn = services.db.begin().await?;
     let mut active = entry::ActiveModel {
@@ -334,6 +337,7 @@ pub async fn update(
         return Ok(loaded.view());
     };
     let submits = plan.submits();
+    lookup::require_stored_picture(&services.db, &plan.fields.image).await?;
     let txn = services.db.begin().await?;
     let mut active: entry::ActiveModel = loaded.entry.clone().into();
     set_fields(&mut active, plan.fields);
@@ -350,6 +354,16 @@ pub async fn update(
         changes: &plan.changes,
     };
     record(&txn, services, id, principal, edited).await?;
+    outbox::entry_changed(
+        &txn,
+        services,
+        principal,
+        &saved,
+        Action::Edit,
+        plan.from,
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(EntryView {
         entry: saved,
@@ -401,7 +415,9 @@ pub async fn act(
     let plan = lifecycle::plan_action(principal, &loaded.state(), action, request)?;
     if plan.effect == Effect::Record {
         // A comment changes nothing an editor works on, so it does not bump the version.
-        record(&services.db, services, id, principal, (&plan).into()).await?;
+        let txn = services.db.begin().await?;
+        record_plan(&txn, services, principal, &loaded.entry, &plan).await?;
+        txn.commit().await?;
         return Ok(loaded.view());
     }
     let txn = services.db.begin().await?;
@@ -413,7 +429,7 @@ pub async fn act(
         loaded.entry.version,
     )
     .await?;
-    record(&txn, services, id, principal, (&plan).into()).await?;
+    record_plan(&txn, services, principal, &saved, &plan).await?;
     txn.commit().await?;
     if plan.changes_what_is_live() {
         services.live.changed().await;
@@ -422,6 +438,29 @@ pub async fn act(
         entry: saved,
         group_slug: loaded.group.slug,
     })
+}
+
+/// Records `plan` in the history of `entry` and queues the mail it causes,
+/// in the caller's transaction.
+async fn record_plan(
+    db: &impl ConnectionTrait,
+    services: &Services,
+    principal: &Principal,
+    entry: &entry::Model,
+    plan: &Plan,
+) -> AppResult<()> {
+    record(db, services, entry.id, principal, plan.into()).await?;
+    let comment = plan.comment.as_deref();
+    outbox::entry_changed(
+        db,
+        services,
+        principal,
+        entry,
+        plan.action,
+        plan.from,
+        comment,
+    )
+    .await
 }
 
 /// The row as `plan` leaves it (version and update time are set on saving).

@@ -3,7 +3,8 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::entities::{group, user};
+use crate::domain::media;
+use crate::entities::{group, media as media_row, user};
 use crate::error::{AppError, AppResult};
 
 /// PostgreSQL refuses NUL in a query parameter, and no stored name holds one.
@@ -43,4 +44,18 @@ pub async fn user_by_id(db: &impl ConnectionTrait, id: i64) -> AppResult<user::M
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("user"))
+}
+
+/// Refuses an image path of ours (`/media/<hash>.jpg`) that names no stored picture.
+pub async fn require_stored_picture(db: &impl ConnectionTrait, image: &str) -> AppResult<()> {
+    let Some(hash) = media::hash_of(image) else {
+        return Ok(());
+    };
+    match media_row::Entity::find_by_id(hash).one(db).await? {
+        Some(_) => Ok(()),
+        None => Err(AppError::field(
+            "image",
+            "no stored picture has this path; upload the picture instead",
+        )),
+    }
 }

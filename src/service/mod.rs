@@ -10,6 +10,9 @@ pub mod auth;
 pub mod entries;
 pub mod groups;
 pub mod lookup;
+pub mod media;
+pub mod notifications;
+pub mod outbox;
 pub mod passwords;
 pub mod rate_limit;
 pub mod sessions;
@@ -27,6 +30,7 @@ use crate::Config;
 use crate::clock::Clock;
 use crate::domain::limits;
 use crate::error::StartupError;
+use crate::media::MediaStore;
 use passwords::Passwords;
 use rate_limit::Limit;
 use tokens::JwtKeys;
@@ -41,6 +45,8 @@ pub struct Services {
     pub jwt: JwtKeys,
     pub limits: Limits,
     pub counters: Counters,
+    /// Stored pictures, under `--media-dir`.
+    pub media: MediaStore,
 }
 
 /// Events counted for monitoring (read by `/metrics`).
@@ -115,6 +121,7 @@ impl Services {
                 ),
             },
             counters: Counters::default(),
+            media: MediaStore::new(config.media_dir()),
             db,
             clock,
             config,

@@ -270,7 +270,7 @@ db_test!(
         app.patch(
             &path,
             Some(&token),
-            json!({"version": current["version"], "image": "https://qgis.org/x.png"}),
+            json!({"version": current["version"], "url": "https://qgis.org/x.html"}),
         )
         .await
         .expect(200);
@@ -353,7 +353,7 @@ db_test!(
         assert_eq!(token_edit["to_status"], "changes_requested");
         assert_eq!(
             token_edit["changes"],
-            json!({"image": ["", "https://qgis.org/x.png"]})
+            json!({"url": ["https://qgis.org/", "https://qgis.org/x.html"]})
         );
         assert_eq!(event(&history, "submit", 1)["actor"], "token ci");
 

@@ -21,7 +21,7 @@ db_test!(qgis_feed_response, |app: common::TestApp| async move {
     let entry = app
         .post(
             "/api/v1/entries",
-            Some(&world.editor),
+            Some(&world.admin),
             json!({"group": "alpha", "kind": "meetup", "title": "QGIS <Meetup> & more",
                    "content": "<p onclick=\"x()\">Join us <a href=\"https://qgis.org\">here</a><script>bad()</script></p>",
                    "url": "https://qgis.org/meetup", "image": "https://qgis.org/m.png",

@@ -84,9 +84,10 @@ db_test!(
                 body["longitude"] = json!(-46.6);
                 body["online_url"] = json!("https://meet.example.org/qgis");
             }
+            // Admins may link an external image (editors upload one).
             let created = w
                 .app
-                .post("/api/v1/entries", Some(&w.editor), body)
+                .post("/api/v1/entries", Some(&w.admin), body)
                 .await
                 .expect(201)
                 .json();

@@ -298,6 +298,13 @@ impl TestAppBuilder {
         database: Option<PgDatabase>,
     ) -> TestApp {
         self.config.database_url = url;
+        if self.config.media_dir.is_none() {
+            // Each test stores its pictures apart, so sweeps see only their own.
+            let dir = std::env::temp_dir()
+                .join("newsfeed-tests")
+                .join(unique_name());
+            self.config.media_dir = Some(dir);
+        }
         let state = AppState::with_clock(self.config, self.clock.clone())
             .await
             .expect("app state");
@@ -426,6 +433,35 @@ impl TestApp {
         self.tokens
             .get(key)
             .unwrap_or_else(|| panic!("no fixture {name}"))
+    }
+
+    /// Stops this app and starts another on the same database (and clock,
+    /// fixtures and login tokens), with `change` applied to its config: a
+    /// restart, or a second instance after the first one died.
+    pub async fn restart(mut self, change: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = (*self.state.config).clone();
+        change(&mut config);
+        let database = self._database.take();
+        let (clock, tokens, installed, backend) = (
+            self.clock.clone(),
+            std::mem::take(&mut self.tokens),
+            std::mem::take(&mut self.installed),
+            self.backend,
+        );
+        drop(self);
+        let state = AppState::with_clock(config, clock.clone())
+            .await
+            .expect("app state");
+        let client = TestClient::new(newsfeed::app(state.clone()).boxed());
+        TestApp {
+            state,
+            client,
+            backend,
+            clock,
+            tokens,
+            installed,
+            _database: database,
+        }
     }
 
     async fn install(&mut self, fixture: Fixture) {
@@ -622,9 +658,18 @@ impl World {
         for (key, value) in fields.as_object().expect("object") {
             body[key] = value.clone();
         }
+        // Only admins and moderators link external images; editors upload.
+        let links_image = body["image"]
+            .as_str()
+            .is_some_and(|image| !image.is_empty());
+        let author = if links_image {
+            &self.admin
+        } else {
+            &self.editor
+        };
         let id = self
             .app
-            .post("/api/v1/entries", Some(&self.editor), body)
+            .post("/api/v1/entries", Some(author), body)
             .await
             .expect(201)
             .json()["id"]

@@ -1,0 +1,10 @@
+//! Mail: what each message says (askama templates in `templates/mail/`,
+//! plain text with an HTML alternative), how it goes out (SMTP through
+//! lettre, or the log), and the worker that sends the outbox.
+//!
+//! The services use only [`templates`]; [`transport`] and [`worker`] are
+//! infrastructure, started from `state.rs`.
+
+pub mod templates;
+pub mod transport;
+pub mod worker;

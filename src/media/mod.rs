@@ -1,0 +1,8 @@
+//! Pictures: the pipeline that turns an upload into the one JPEG we serve,
+//! and the content-addressed store of those files. No database, no HTTP.
+
+pub mod pipeline;
+pub mod store;
+
+pub use pipeline::{ImageRefusal, Picture, process};
+pub use store::MediaStore;

@@ -1,0 +1,238 @@
+//! Entry pictures: upload (through the image pipeline), removal, serving,
+//! and the sweep of files no revision uses any more.
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime};
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set};
+
+use super::Services;
+use super::entries::{self, EntryView, live_revision_of};
+use crate::domain::authz::Principal;
+use crate::domain::entry::EntryPatch;
+use crate::domain::lifecycle::EditRequest;
+use crate::domain::limits::MEDIA_GRACE_SECS;
+use crate::domain::media::{self, MEDIA_PREFIX};
+use crate::entities::{entry, media as media_row};
+use crate::error::{AppError, AppResult};
+use crate::media::{Picture, process};
+
+/// Uploads decoded at once, per process: bounds the memory decoding takes.
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Makes `bytes` the picture of entry `id` (an edit based on `version`):
+/// processed into the stored JPEG first, so a refused picture changes nothing.
+pub async fn upload(
+    services: &Services,
+    principal: &Principal,
+    id: i64,
+    version: Option<i32>,
+    bytes: Vec<u8>,
+) -> AppResult<EntryView> {
+    let max = services.config.image_max_bytes;
+    if bytes.len() > max {
+        return Err(AppError::TooLarge(format!(
+            "the image has {} bytes; at most {max} are accepted",
+            bytes.len()
+        )));
+    }
+    // Who may edit is known before any pixel is decoded.
+    let view = entries::get(services, principal, id).await?;
+    if !principal.can_write_entries(view.entry.group_id) {
+        return Err(AppError::Forbidden(
+            "only the entry's group may change its picture".into(),
+        ));
+    }
+    // Each decode may take up to `IMAGE_MAX_ALLOC_BYTES`: a few at a time.
+    let _permit = DECODES
+        .acquire()
+        .await
+        .map_err(|error| AppError::internal("image pipeline closed", error))?;
+    let picture = tokio::task::spawn_blocking(move || process(&bytes))
+        .await
+        .map_err(|error| AppError::internal("image pipeline stopped", error))?
+        .map_err(|refusal| AppError::field("file", refusal.to_string()))?;
+    store(services, principal, &picture).await?;
+    set_image(
+        services,
+        principal,
+        id,
+        version,
+        media::media_path(&picture.hash),
+    )
+    .await
+}
+
+/// Removes the picture of entry `id` (an edit based on `version`); the file
+/// stays while any revision uses it, and until the sweep after that.
+pub async fn remove(
+    services: &Services,
+    principal: &Principal,
+    id: i64,
+    version: Option<i32>,
+) -> AppResult<EntryView> {
+    set_image(services, principal, id, version, String::new()).await
+}
+
+async fn set_image(
+    services: &Services,
+    principal: &Principal,
+    id: i64,
+    version: Option<i32>,
+    image: String,
+) -> AppResult<EntryView> {
+    let request = EditRequest {
+        version,
+        patch: EntryPatch {
+            image: Some(image),
+            ..EntryPatch::default()
+        },
+        ..EditRequest::default()
+    };
+    entries::update(services, principal, id, request).await
+}
+
+/// Records the picture as used now, then writes its file: the sweep spares
+/// recently used rows, so it cannot remove a file an upload is writing.
+async fn store(services: &Services, principal: &Principal, picture: &Picture) -> AppResult<()> {
+    let now = services.now();
+    media_row::Entity::insert(media_row::ActiveModel {
+        hash: Set(picture.hash.clone()),
+        bytes: Set(i64::try_from(picture.jpeg.len()).unwrap_or(i64::MAX)),
+        width: Set(i32::try_from(picture.width).unwrap_or(i32::MAX)),
+        height: Set(i32::try_from(picture.height).unwrap_or(i32::MAX)),
+        created_by: Set(Some(principal.attributed_user_id())),
+        created_at: Set(now),
+        last_used_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(media_row::Column::Hash)
+            .update_column(media_row::Column::LastUsedAt)
+            .to_owned(),
+    )
+    .exec_without_returning(&services.db)
+    .await?;
+    services
+        .media
+        .save(&picture.hash, picture.jpeg.clone())
+        .await
+        .map_err(|error| AppError::internal("cannot store the picture", error))
+}
+
+/// The bytes of stored picture `hash`.
+pub async fn read(services: &Services, hash: &str) -> AppResult<Vec<u8>> {
+    if !media::is_hash(hash) {
+        return Err(AppError::not_found("picture"));
+    }
+    services
+        .media
+        .read(hash)
+        .await
+        .map_err(|error| AppError::internal("cannot read the picture", error))?
+        .ok_or_else(|| AppError::not_found("picture"))
+}
+
+/// What a sweep did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub removed: usize,
+    pub kept: usize,
+}
+
+/// The pictures some stored revision (working or live) of any entry uses.
+async fn referenced(services: &Services) -> AppResult<HashSet<String>> {
+    let pattern = format!("%{MEDIA_PREFIX}%");
+    let rows = entry::Entity::find()
+        .filter(
+            Condition::any()
+                .add(entry::Column::Image.like(pattern.clone()))
+                .add(entry::Column::LiveRevision.like(pattern)),
+        )
+        .all(&services.db)
+        .await?;
+    let mut used = HashSet::new();
+    for row in &rows {
+        used.extend(media::hash_of(&row.image).map(str::to_string));
+        if let Some(live) = live_revision_of(row)? {
+            used.extend(media::hash_of(&live.fields.image).map(str::to_string));
+        }
+    }
+    Ok(used)
+}
+
+/// Removes pictures that no revision uses and nobody uploaded within
+/// `MEDIA_GRACE_SECS`, and files left without a row (an upload that stopped
+/// half-way) once they are that old.
+pub async fn sweep(services: &Services) -> AppResult<SweepReport> {
+    let used = referenced(services).await?;
+    let cutoff = services.now() - MEDIA_GRACE_SECS;
+    let stale: Vec<String> = media_row::Entity::find()
+        .select_only()
+        .column(media_row::Column::Hash)
+        .filter(media_row::Column::LastUsedAt.lt(cutoff))
+        .into_tuple()
+        .all(&services.db)
+        .await?;
+    let mut report = SweepReport::default();
+    for hash in stale {
+        if used.contains(&hash) {
+            report.kept += 1;
+            continue;
+        }
+        // Only if still stale: an upload of the same picture since keeps it.
+        let deleted = media_row::Entity::delete_many()
+            .filter(media_row::Column::Hash.eq(hash.as_str()))
+            .filter(media_row::Column::LastUsedAt.lt(cutoff))
+            .exec(&services.db)
+            .await?;
+        if deleted.rows_affected == 1 {
+            remove_file(services, &hash).await?;
+            report.removed += 1;
+        }
+    }
+    report.removed += sweep_orphans(services).await?;
+    Ok(report)
+}
+
+async fn remove_file(services: &Services, hash: &str) -> AppResult<()> {
+    services
+        .media
+        .remove(hash)
+        .await
+        .map_err(|error| AppError::internal("cannot remove a picture", error))
+}
+
+/// Files on disk that no row describes, older than the grace period by the
+/// file system's clock.
+async fn sweep_orphans(services: &Services) -> AppResult<usize> {
+    let files = services
+        .media
+        .list()
+        .await
+        .map_err(|error| AppError::internal("cannot list the media directory", error))?;
+    let grace = Duration::from_secs(MEDIA_GRACE_SECS.unsigned_abs());
+    let old = |modified: SystemTime| {
+        SystemTime::now()
+            .duration_since(modified)
+            .is_ok_and(|age| age > grace)
+    };
+    let known: HashSet<String> = media_row::Entity::find()
+        .select_only()
+        .column(media_row::Column::Hash)
+        .into_tuple()
+        .all(&services.db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut removed = 0;
+    for file in files.into_iter().filter(|file| old(file.modified)) {
+        if file.hash.as_ref().is_none_or(|hash| !known.contains(hash)) {
+            tokio::fs::remove_file(&file.path)
+                .await
+                .map_err(|error| AppError::internal("cannot remove a stray file", error))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
