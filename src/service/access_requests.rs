@@ -4,13 +4,14 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
+use super::accounts::{self, Invitation};
 use super::rate_limit::Reserved;
-use super::{Counters, Services, groups, outbox};
+use super::{Counters, Services, groups, lookup, outbox};
 use crate::domain::access_request::AccessRequestForm;
 use crate::domain::authz::Principal;
 use crate::domain::group::GroupFields;
 use crate::domain::validate::Checker;
-use crate::domain::{AccessRequestStatus, GroupStatus, limits};
+use crate::domain::{AccessRequestStatus, GroupRole, GroupStatus, Role, limits};
 use crate::entities::access_request;
 use crate::error::{AppError, AppResult};
 
@@ -143,9 +144,39 @@ pub async fn decide(
     if approve {
         // The new group's feeds exist from now on.
         services.live.changed().await;
+        // The decision stands even if the invitation fails; an admin can
+        // invite from the group's page.
+        if let Err(error) = invite_contact(services, principal, &request).await {
+            tracing::warn!(%error, request = id, "could not invite the contact of an approved request");
+        }
     }
     access_request::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("access request"))
+}
+
+/// Invites the contact of an approved request to own the new group, when
+/// the address has no account yet: the invitation mail proves the address.
+/// An existing account is not made owner on the strength of a public form;
+/// an admin adds it.
+async fn invite_contact(
+    services: &Services,
+    principal: &Principal,
+    request: &access_request::Model,
+) -> AppResult<()> {
+    if lookup::user_by_email(&services.db, &request.contact_email)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let invitation = Invitation {
+        email: request.contact_email.clone(),
+        display_name: String::new(),
+        role: Role::Member,
+        group: Some((request.slug.clone(), GroupRole::Owner)),
+    };
+    accounts::invite(services, principal, invitation).await?;
+    Ok(())
 }

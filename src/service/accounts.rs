@@ -10,7 +10,7 @@ use sea_orm::{
 use super::rate_limit::Reserved;
 use super::tokens::{random_hex, sha256_hex};
 use super::users::{self, NewAccount};
-use super::{Counters, Services, groups, lookup, sessions};
+use super::{Counters, Services, groups, lookup, outbox, sessions};
 use crate::domain::authz::Principal;
 use crate::domain::user::{check_display_name, check_password, normalize_email};
 use crate::domain::validate::{Checker, Refusal};
@@ -29,12 +29,13 @@ pub struct Invitation {
     pub group: Option<(String, GroupRole)>,
 }
 
-/// A link secret that was just issued: shown or sent once, never stored.
+/// A link that was just issued and mailed: its secret is never stored.
 #[derive(Clone, Debug)]
 pub struct Issued {
     pub user: user::Model,
     pub purpose: TokenPurpose,
-    pub secret: String,
+    /// `<public url>/invite/<secret>` or `<public url>/reset/<secret>`.
+    pub link: String,
     pub expires_at: i64,
 }
 
@@ -43,6 +44,14 @@ impl TokenPurpose {
         match self {
             TokenPurpose::Invitation => limits::INVITATION_SECS,
             TokenPurpose::PasswordReset => limits::PASSWORD_RESET_SECS,
+        }
+    }
+
+    /// The first segment of the link's path.
+    fn path(self) -> &'static str {
+        match self {
+            TokenPurpose::Invitation => "invite",
+            TokenPurpose::PasswordReset => "reset",
         }
     }
 }
@@ -112,6 +121,7 @@ pub async fn invite(
             users::insert(&txn, account, now).await?
         }
     };
+    let group_name = group.as_ref().map(|(group, _)| group.name.clone());
     if let Some((group, role)) = group {
         let existing = membership::Entity::find()
             .filter(membership::Column::UserId.eq(user.id))
@@ -128,6 +138,15 @@ pub async fn invite(
         user,
         TokenPurpose::Invitation,
         Some(principal.attributed_user_id()),
+    )
+    .await?;
+    outbox::enqueue_invitation(
+        &txn,
+        services,
+        &issued.user.email,
+        &issued.link,
+        &principal.display_name(),
+        group_name.as_deref(),
     )
     .await?;
     txn.commit().await?;
@@ -152,6 +171,11 @@ async fn issue(
         .await?;
     let secret = random_hex(32);
     let expires_at = now + purpose.lifetime();
+    let link = format!(
+        "{}/{}/{secret}",
+        services.config.public_base_url(),
+        purpose.path()
+    );
     account_token::ActiveModel {
         purpose: Set(purpose),
         secret_sha256: Set(sha256_hex(&secret)),
@@ -167,7 +191,7 @@ async fn issue(
     Ok(Issued {
         user,
         purpose,
-        secret,
+        link,
         expires_at,
     })
 }
@@ -276,16 +300,11 @@ pub async fn request_reset(
     else {
         return Ok(None);
     };
-    Ok(Some(
-        issue(
-            &services.db,
-            services,
-            user,
-            TokenPurpose::PasswordReset,
-            None,
-        )
-        .await?,
-    ))
+    let txn = services.db.begin().await?;
+    let issued = issue(&txn, services, user, TokenPurpose::PasswordReset, None).await?;
+    outbox::enqueue_password_reset(&txn, services, &issued.user.email, &issued.link).await?;
+    txn.commit().await?;
+    Ok(Some(issued))
 }
 
 /// Changes a signed-in person's password after checking the current one

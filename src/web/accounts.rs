@@ -29,23 +29,28 @@ pub fn landing(principal: &Principal) -> &'static str {
     }
 }
 
-fn link(config: &Config, path: &str, secret: &str) -> String {
-    format!("{}/{path}/{secret}", config.public_base_url())
-}
-
-/// Hands an invitation link to its recipient. Mail is not wired yet: the
-/// link goes to the log, and is returned so the inviter can pass it on.
-pub fn deliver_invitation(config: &Config, issued: &Issued) -> String {
-    let url = link(config, "invite", &issued.secret);
-    tracing::info!(email = %issued.user.email, link = %url, "invitation link (no mail configured)");
-    url
-}
-
-/// Hands a password-reset link to its owner; like invitations, it goes to
-/// the log until mail is wired (never to the page: anyone can ask).
-pub fn deliver_password_reset(config: &Config, issued: &Issued) {
-    let url = link(config, "reset", &issued.secret);
-    tracing::info!(email = %issued.user.email, link = %url, "password reset link (no mail configured)");
+/// What the inviter is told about an invitation just sent: with a mail
+/// server, that the mail is on its way; without one (mail only goes to the
+/// log), the link itself, to pass on.
+pub fn invitation_notice(
+    config: &Config,
+    invited: &str,
+    issued: &Issued,
+) -> (String, Option<String>) {
+    match config.smtp_url {
+        Some(_) => (
+            format!(
+                "{invited}: the mail with their link is on its way; it works once within 7 days."
+            ),
+            None,
+        ),
+        None => (
+            format!(
+                "{invited}. No mail server is configured: give them this link, it works once within 7 days."
+            ),
+            Some(issued.link.clone()),
+        ),
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -365,9 +370,8 @@ pub async fn request_reset(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
     let form = ctx.form(&body)?;
     match accounts::request_reset(ctx.services(), form.text("email"), &ctx.client).await {
         Ok(issued) => {
-            if let Some(issued) = issued {
-                deliver_password_reset(&ctx.state.config, &issued);
-            }
+            // The link goes by mail only, never to the page: anyone can ask.
+            drop(issued);
             let page = ctx.layout("Check your mail", "account");
             Ok(respond(
                 ResetRequestPage {

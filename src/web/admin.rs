@@ -10,7 +10,7 @@ use poem::handler;
 use poem::http::StatusCode;
 use poem::web::Path;
 
-use super::accounts::deliver_invitation;
+use super::accounts::invitation_notice;
 use super::context::{
     Ctx, Layout, Notice, Viewer, WebError, WebResult, page_status, respond, see_other, sentence,
 };
@@ -319,11 +319,10 @@ pub async fn group_action(
                 };
                 match accounts::invite(services, principal, invitation).await {
                     Ok(issued) => {
-                        let link = deliver_invitation(&ctx.state.config, &issued);
-                        ctx.flash(
-                            format!("{} is invited as {role}. No mail is sent yet: give them this link, it works once within 7 days.", issued.user.email),
-                            Some(link),
-                        );
+                        let invited = format!("{} is invited as {role}", issued.user.email);
+                        let (notice, link) =
+                            invitation_notice(&ctx.state.config, &invited, &issued);
+                        ctx.flash(notice, link);
                     }
                     Err(error) => return refuse(person_form(field_errors(error, "email")?)).await,
                 }
@@ -460,11 +459,9 @@ pub async fn invite(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
     };
     match accounts::invite(ctx.services(), &viewer.principal, invitation).await {
         Ok(issued) => {
-            let link = deliver_invitation(&ctx.state.config, &issued);
-            ctx.flash(
-                format!("{} is invited. No mail is sent yet: give them this link, it works once within 7 days.", issued.user.email),
-                Some(link),
-            );
+            let invited = format!("{} is invited", issued.user.email);
+            let (notice, link) = invitation_notice(&ctx.state.config, &invited, &issued);
+            ctx.flash(notice, link);
             Ok(see_other("/admin/users"))
         }
         Err(AppError::NotFound(message)) => {

@@ -21,8 +21,6 @@ use poem::middleware::Csrf;
 use poem::session::ServerSession;
 use poem::{EndpointExt, IntoEndpoint, Middleware, Route, get, post};
 
-pub use accounts::deliver_invitation;
-
 use crate::AppState;
 
 /// Sessions and CSRF tokens around each page (not around the API or the

@@ -1,7 +1,8 @@
 //! Access requests, invitations and password resets by mail.
 
-use newsfeed::service::outbox;
-use sea_orm::TransactionTrait;
+use newsfeed::domain::{GroupRole, Role};
+use newsfeed::service::accounts::{self, Invitation};
+use newsfeed::service::auth;
 use serde_json::json;
 
 use crate::common::{TestApp, World};
@@ -45,6 +46,63 @@ db_test!(
             "Your access request for QGIS Lyon was not approved"
         );
         assert!(received[1].data.contains("Please apply as QGIS France."));
+
+        // Approved: the contact hears of it and is invited to own the group.
+        let request = world
+            .app
+            .post(
+                "/api/v1/access-requests",
+                None,
+                json!({"group_name": "QGIS France", "contact_email": "france@example.org",
+                       "country": "FR"}),
+            )
+            .await
+            .expect(201)
+            .json();
+        sink.wait_for(3).await;
+        world
+            .app
+            .post(
+                &format!("/api/v1/access-requests/{}/approve", request["id"]),
+                Some(&world.admin),
+                json!({}),
+            )
+            .await
+            .expect(200);
+        let mut received = sink.wait_for(5).await.split_off(3);
+        // The invitation first.
+        received.sort_by_key(|mail| !mail.subject().contains("invites you"));
+        assert!(
+            received
+                .iter()
+                .all(|mail| mail.to == ["france@example.org"])
+        );
+        assert!(
+            received[0]
+                .subject()
+                .ends_with("invites you to QGIS France"),
+            "{}",
+            received[0].subject()
+        );
+        assert!(received[0].data.contains("/invite/"));
+        assert!(
+            received[1].subject().contains("approved"),
+            "{}",
+            received[1].subject()
+        );
+        let members = world
+            .app
+            .get(
+                &format!(
+                    "/api/v1/groups/{}/members",
+                    request["slug"].as_str().unwrap()
+                ),
+                Some(&world.admin),
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(members[0]["role"], "owner", "{members}");
     }
 );
 
@@ -53,43 +111,53 @@ db_test!(
     |app: TestApp| async move {
         let sink = SmtpSink::running();
         let app = app.restart(|c| c.smtp_url = Some(sink.url())).await;
-        let services = &app.state.services;
-        // What the web pages will call, in the transaction that stores the token.
-        let txn = services.db.begin().await.unwrap();
-        outbox::enqueue_invitation(
-            &txn,
-            services,
-            "new@example.org",
-            "http://127.0.0.1:8080/invite/tok-123",
-            "Ada",
-            Some("QGIS Bonn"),
-        )
-        .await
-        .unwrap();
-        outbox::enqueue_password_reset(
-            &txn,
-            services,
-            "ada@example.org",
-            "http://127.0.0.1:8080/reset/tok-456",
-        )
-        .await
-        .unwrap();
-        txn.commit().await.unwrap();
+        let world = World::new(app).await;
+        let services = &world.app.state.services;
+        // What the admin pages and the reset form call.
+        let admin = auth::authenticate(services, &world.admin).await.unwrap();
+        let invitation = Invitation {
+            email: "new@example.org".into(),
+            display_name: String::new(),
+            role: Role::Member,
+            group: Some(("alpha".into(), GroupRole::Editor)),
+        };
+        let invited = accounts::invite(services, &admin, invitation)
+            .await
+            .unwrap();
+        let reset = accounts::request_reset(services, "editor@example.org", "test")
+            .await
+            .unwrap()
+            .unwrap();
         let mut received = sink.wait_for(2).await;
         received.sort_by_key(|mail| mail.to.clone());
-        assert_eq!(received[0].to, ["ada@example.org"]);
-        assert_eq!(received[0].subject(), "Reset your password on 127.0.0.1");
+        let host = world.app.state.config.public_host().unwrap();
+        assert_eq!(received[0].to, ["editor@example.org"]);
+        assert_eq!(
+            received[0].subject(),
+            format!("Reset your password on {host}")
+        );
         assert!(
-            received[0]
-                .data
-                .contains("http://127.0.0.1:8080/reset/tok-456")
+            received[0].data.contains(&reset.link),
+            "{}",
+            received[0].data
         );
         assert_eq!(received[1].to, ["new@example.org"]);
-        assert_eq!(received[1].subject(), "Ada invites you to QGIS Bonn");
         assert!(
             received[1]
-                .data
-                .contains("http://127.0.0.1:8080/invite/tok-123")
+                .subject()
+                .ends_with("invites you to Group alpha"),
+            "{}",
+            received[1].subject()
         );
+        assert!(
+            received[1].data.contains(&invited.link),
+            "{}",
+            received[1].data
+        );
+        // The mailed links open their pages.
+        for link in [&invited.link, &reset.link] {
+            let path = link.replace(&world.app.state.config.public_base_url(), "");
+            world.app.get(&path, None).await.expect(200);
+        }
     }
 );
