@@ -54,7 +54,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         json: state.config.max_body_bytes,
         upload: state.config.image_max_bytes + domain::limits::MULTIPART_OVERHEAD_BYTES,
     };
-    web::mount(Route::new(), &state)
+    let everything_else = web::mount(Route::new(), &state)
         .at("/api/v1/openapi.json", service.spec_endpoint())
         .nest("/api/docs", service.swagger_ui())
         .at("/problems/:slug", api::problem::describe)
@@ -68,6 +68,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
             let metrics = metrics.clone();
             move |endpoint, request| metrics::count_requests(endpoint, request, metrics.clone())
         })
-        .data(state)
-        .data(metrics)
+        .data(state.clone())
+        .data(metrics.clone());
+    api::fast_feeds::FastFeeds::new(everything_else, state, metrics)
 }

@@ -3,6 +3,7 @@
 
 use std::marker::PhantomData;
 
+use poem::http::{HeaderMap, StatusCode};
 use poem::web::Data;
 use poem::{IntoResponse, Request, Response};
 use poem_openapi::param::{Header, Path, Query};
@@ -149,22 +150,47 @@ impl<M: Media> ApiResponse for FeedReply<M> {
     fn register(_registry: &mut Registry) {}
 }
 
-/// Serves a rendered feed, honouring conditional requests.
-fn serve<M>(
-    state: &AppState,
-    request: &Request,
-    rendered: &feeds::Rendered,
-    vary_agent: bool,
-) -> FeedReply<M> {
-    FeedReply::new(rendered.respond(
-        request.headers(),
-        state.feeds.settings().max_age,
-        vary_agent,
-    ))
+/// What `GET /` answers: the QGIS array (or a refusal) whole, or the page
+/// for a browser.
+pub(crate) enum Home {
+    Answer(Response),
+    Page(QgisQuery),
 }
 
-fn refused<M>(refusal: feeds::Refusal) -> FeedReply<M> {
-    FeedReply::new(feeds::plain_error(refusal.status, &refusal.message))
+/// Answers `GET /` for QGIS and `json=1` from the snapshot.
+pub(crate) fn home_answer(
+    state: &AppState,
+    request: &HeaderMap,
+    query: Result<QgisQuery, String>,
+) -> Home {
+    match query {
+        Ok(query) if query.json => Home::Answer(
+            feeds::home(&state.feeds, &query)
+                .respond(request, &state.feeds.settings().home_caching),
+        ),
+        Ok(query) => Home::Page(query),
+        Err(message) => Home::Answer(feeds::plain_error(StatusCode::BAD_REQUEST, &message)),
+    }
+}
+
+/// Answers `/feed.*` and `/groups/{slug}/feed.*` from the snapshot.
+pub(crate) async fn feed_answer<'a>(
+    state: &AppState,
+    request: &HeaderMap,
+    format: FeedFormat,
+    group_path: Option<&str>,
+    group: impl IntoIterator<Item = &'a str>,
+    kind: impl IntoIterator<Item = &'a str>,
+    lang: Option<&str>,
+) -> Response {
+    let query = match FeedQuery::parse(group, kind, lang) {
+        Ok(query) => query,
+        Err(message) => return feeds::plain_error(StatusCode::BAD_REQUEST, &message),
+    };
+    match state.feeds.feed(format, query, group_path).await {
+        Ok(rendered) => rendered.respond(request, &state.feeds.settings().feed_caching),
+        Err(refusal) => feeds::plain_error(refusal.status, &refusal.message),
+    }
 }
 
 async fn other_feed<M>(
@@ -176,19 +202,18 @@ async fn other_feed<M>(
     kind: &[String],
     lang: Option<&str>,
 ) -> FeedReply<M> {
-    let query = match FeedQuery::parse(group, kind, lang) {
-        Ok(query) => query,
-        Err(message) => {
-            return FeedReply::new(feeds::plain_error(
-                poem::http::StatusCode::BAD_REQUEST,
-                &message,
-            ));
-        }
-    };
-    match state.feeds.feed(format, query, group_path).await {
-        Ok(rendered) => serve(state, request, &rendered, false),
-        Err(refusal) => refused(refusal),
-    }
+    FeedReply::new(
+        feed_answer(
+            state,
+            request.headers(),
+            format,
+            group_path,
+            group.iter().map(String::as_str),
+            kind.iter().map(String::as_str),
+            lang,
+        )
+        .await,
+    )
 }
 
 #[OpenApi(tag = "ApiTags::Feeds")]
@@ -230,23 +255,11 @@ impl FeedsApi {
             lon.as_deref(),
             user_agent.as_deref(),
         );
-        match query {
-            // QGIS and `json=1` get the array; browsers the page.
-            Ok(query) if query.json => {
-                serve(&state, request, &feeds::home(&state.feeds, &query), true)
-            }
-            // People expect an approval to show at once: the page is
-            // revalidated on every visit (a 304 while nothing changed).
-            Ok(query) => FeedReply::new(crate::web::public::home(&state.feeds, &query).respond(
-                request.headers(),
-                0,
-                true,
-            )),
-            Err(message) => FeedReply::new(feeds::plain_error(
-                poem::http::StatusCode::BAD_REQUEST,
-                &message,
-            )),
-        }
+        FeedReply::new(match home_answer(&state, request.headers(), query) {
+            Home::Answer(response) => response,
+            Home::Page(query) => crate::web::public::home(&state.feeds, &query)
+                .respond(request.headers(), &state.feeds.settings().page_caching),
+        })
     }
 
     /// JSON Feed 1.1 of what is live, with `_newsfeed` fields (kind, group, event dates, place).

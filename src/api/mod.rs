@@ -4,6 +4,7 @@ mod access_requests;
 mod auth;
 mod entries;
 mod enums;
+pub mod fast_feeds;
 mod feeds;
 mod groups;
 mod health;

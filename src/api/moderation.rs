@@ -36,8 +36,9 @@ impl ModerationApi {
             group: group.0,
             status: None,
             kind: *kind,
-            languages: crate::domain::codes::language_list(lang.as_deref())
-                .map_err(AppError::BadRequest)?,
+            languages: crate::domain::codes::Languages::parse(lang.as_deref())
+                .map_err(AppError::BadRequest)?
+                .to_vec(),
             mine: false,
             limit,
             offset,

@@ -66,42 +66,105 @@ pub fn is_currency(code: &str) -> bool {
     CURRENCIES.binary_search(&code).is_ok()
 }
 
-/// A comma list of language tags as QGIS and browsers send them:
-/// `pt_BR,EN,de-AT` -> `["pt", "en", "de"]` (only the first two letters
-/// count, any case; empty means none). The error names the bad item.
-pub fn language_list(lang: Option<&str>) -> Result<Vec<String>, String> {
-    let mut codes: Vec<String> = Vec::new();
-    for code in lang
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        let (head, tail) = (
-            code.get(..2).unwrap_or_default(),
-            code.get(2..).unwrap_or_default(),
-        );
-        let well_formed = head.len() == 2
-            && head.bytes().all(|b| b.is_ascii_alphabetic())
-            && tail.len() <= 16
-            && (tail.is_empty()
-                || (tail.starts_with(['_', '-'])
-                    && tail[1..]
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-                    && tail.len() > 1));
-        if !well_formed {
-            return Err(format!(
-                "lang must be a comma list of language codes such as en or pt_BR, not {}",
-                super::validate::quoted(code)
-            ));
+/// A set of two-letter languages, as a bitset of the 26 x 26 possible
+/// codes: parsing and matching allocate nothing, and it lists its codes in
+/// one canonical (alphabetical) order whatever order they were asked in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Languages([u64; 11]);
+
+impl Languages {
+    /// A comma list of language tags as QGIS and browsers send them:
+    /// `pt_BR,EN,de-AT` -> `{de, en, pt}` (only the first two letters count,
+    /// any case; empty means none). The error names the bad item.
+    pub fn parse(lang: Option<&str>) -> Result<Self, String> {
+        let mut set = Self::default();
+        for code in lang
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            let (head, tail) = code.as_bytes().split_at(code.len().min(2));
+            let well_formed = head.len() == 2
+                && head.iter().all(u8::is_ascii_alphabetic)
+                && tail.len() <= 16
+                && match tail {
+                    [] => true,
+                    [b'_' | b'-', rest @ ..] => {
+                        !rest.is_empty()
+                            && rest
+                                .iter()
+                                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+                    }
+                    _ => false,
+                };
+            match Self::index(head) {
+                Some(index) if well_formed => set.0[index / 64] |= 1 << (index % 64),
+                _ => {
+                    return Err(format!(
+                        "lang must be a comma list of language codes such as en or pt_BR, not {}",
+                        super::validate::quoted(code)
+                    ));
+                }
+            }
         }
-        let head = head.to_ascii_lowercase();
-        if !codes.contains(&head) {
-            codes.push(head);
+        Ok(set)
+    }
+
+    /// The bit of a two-letter code, any case.
+    fn index(code: &[u8]) -> Option<usize> {
+        match code {
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Some(
+                usize::from(a.to_ascii_lowercase() - b'a') * 26
+                    + usize::from(b.to_ascii_lowercase() - b'a'),
+            ),
+            _ => None,
         }
     }
-    Ok(codes)
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|word| *word == 0)
+    }
+
+    /// Whether `code` (two letters, or a longer tag of which they count) is in the set.
+    pub fn contains(&self, code: &str) -> bool {
+        code.as_bytes()
+            .get(..2)
+            .and_then(Self::index)
+            .is_some_and(|index| self.0[index / 64] & (1 << (index % 64)) != 0)
+    }
+
+    /// The codes, alphabetically.
+    pub fn iter(&self) -> impl Iterator<Item = [u8; 2]> + '_ {
+        (0..26 * 26)
+            .filter(|index| self.0[index / 64] & (1 << (index % 64)) != 0)
+            .filter_map(|index| {
+                Some([
+                    u8::try_from(index / 26).ok()? + b'a',
+                    u8::try_from(index % 26).ok()? + b'a',
+                ])
+            })
+    }
+
+    /// The codes as strings, alphabetically.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter()
+            .map(|code| String::from_utf8_lossy(&code).into_owned())
+            .collect()
+    }
+}
+
+/// `de,en,pt`.
+impl std::fmt::Display for Languages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (n, code) in self.iter().enumerate() {
+            if n > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(std::str::from_utf8(&code).unwrap_or_default())?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -120,12 +183,17 @@ mod tests {
 
     #[test]
     fn language_lists_keep_the_first_two_letters() {
+        let set = Languages::parse(Some(" pt_BR,EN ,de-AT,pt")).unwrap();
+        assert_eq!(set.to_vec(), ["de", "en", "pt"]);
+        assert_eq!(set.to_string(), "de,en,pt");
+        assert!(set.contains("pt") && set.contains("en_US") && !set.contains("fr"));
+        assert!(Languages::parse(Some("")).unwrap().is_empty());
         assert_eq!(
-            language_list(Some(" pt_BR,EN ,de-AT,pt")),
-            Ok(vec!["pt".to_string(), "en".into(), "de".into()])
+            Languages::parse(Some("zz,aa")).unwrap().to_string(),
+            "aa,zz"
         );
-        assert_eq!(language_list(Some("")), Ok(vec![]));
-        assert!(language_list(Some("e")).is_err());
-        assert!(language_list(Some("english!")).is_err());
+        for bad in ["e", "english!", "pt_", "p1", "ü", "pt_BR!", "é1"] {
+            assert!(Languages::parse(Some(bad)).is_err(), "{bad}");
+        }
     }
 }

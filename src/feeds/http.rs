@@ -1,6 +1,7 @@
 //! Rendered feed bytes and the HTTP caching around them.
 
 use std::io::Write as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use flate2::Compression;
@@ -13,14 +14,15 @@ use sha2::{Digest, Sha256};
 pub const MIN_GZIP_BYTES: usize = 256;
 
 /// One rendered variant of a feed: served as is until the snapshot changes.
+/// Its header values are prepared once, so serving it formats nothing.
 #[derive(Debug)]
 pub struct Rendered {
     pub body: Bytes,
-    pub content_type: &'static str,
+    pub content_type: HeaderValue,
     /// Strong validator: a hash of the body, equal on every instance.
-    pub etag: String,
-    /// Unix seconds of the latest change in the snapshot.
-    pub modified_at: i64,
+    pub etag: HeaderValue,
+    /// The latest change in the snapshot, as sent and as compared.
+    last_modified: (HeaderValue, SystemTime),
     /// The body gzip-compressed once, with its own ETag; `None` for small
     /// bodies and for variants rendered for one request only.
     pub gzip: Option<Encoded>,
@@ -31,18 +33,49 @@ pub struct Rendered {
 pub struct Encoded {
     pub body: Bytes,
     /// The identity ETag with `-gzip` inside the quotes.
-    pub etag: String,
+    pub etag: HeaderValue,
+}
+
+/// How a feed is cached by clients, prepared once per setting.
+#[derive(Clone, Debug)]
+pub struct Caching {
+    /// `public, max-age=N`.
+    pub cache_control: HeaderValue,
+    /// `Vary`: `/` answers QGIS with JSON and browsers with HTML; every
+    /// feed may be gzip-coded.
+    pub vary: HeaderValue,
+}
+
+impl Caching {
+    pub fn new(max_age: u32, vary_agent: bool) -> Self {
+        Self {
+            cache_control: HeaderValue::from_str(&format!("public, max-age={max_age}"))
+                .unwrap_or(HeaderValue::from_static("no-cache")),
+            vary: HeaderValue::from_static(if vary_agent {
+                "User-Agent, Accept-Encoding"
+            } else {
+                "Accept-Encoding"
+            }),
+        }
+    }
+}
+
+/// A header value of characters that are always valid in one (hex, digits,
+/// ASCII punctuation).
+fn ascii_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("\"\""))
 }
 
 impl Rendered {
     pub fn new(body: impl Into<Bytes>, content_type: &'static str, modified_at: i64) -> Self {
         let body = body.into();
         let digest = Sha256::digest(&body);
+        let time = UNIX_EPOCH + Duration::from_secs(u64::try_from(modified_at).unwrap_or(0));
         Self {
-            etag: format!("\"{}\"", hex::encode(&digest[..12])),
+            etag: ascii_value(&format!("\"{}\"", hex::encode(&digest[..12]))),
             body,
-            content_type,
-            modified_at,
+            content_type: HeaderValue::from_static(content_type),
+            last_modified: (ascii_value(&httpdate::fmt_http_date(time)), time),
             gzip: None,
         }
     }
@@ -60,7 +93,8 @@ impl Rendered {
             match compressed {
                 // Keep it only when it is smaller.
                 Ok(bytes) if bytes.len() < self.body.len() => {
-                    let etag = format!("{}-gzip\"", self.etag.trim_end_matches('"'));
+                    let identity = self.etag.to_str().unwrap_or_default();
+                    let etag = ascii_value(&format!("{}-gzip\"", identity.trim_end_matches('"')));
                     self.gzip = Some(Encoded {
                         body: bytes.into(),
                         etag,
@@ -76,13 +110,12 @@ impl Rendered {
     /// The response to a GET (or HEAD) carrying `request` headers: 304 when the
     /// client's copy is current, else the bytes, gzip-coded when the client
     /// accepts gzip and a gzip copy exists.
-    pub fn respond(&self, request: &HeaderMap, max_age: u32, vary_agent: bool) -> Response {
+    pub fn respond(&self, request: &HeaderMap, caching: &Caching) -> Response {
         let gzip = self.gzip.as_ref().filter(|_| accepts_gzip(request));
         let (body, etag) = match gzip {
-            Some(encoded) => (&encoded.body, encoded.etag.as_str()),
-            None => (&self.body, self.etag.as_str()),
+            Some(encoded) => (&encoded.body, &encoded.etag),
+            None => (&self.body, &self.etag),
         };
-        let last_modified = last_modified(self.modified_at);
         let fresh = match request
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok())
@@ -90,40 +123,38 @@ impl Rendered {
             // When both are sent, If-None-Match decides (RFC 9110 13.1.3).
             // Compared with the ETag of the representation selected for
             // this request, so caches learn which stored copy is current.
-            Some(tags) => tags
-                .split(',')
-                .map(str::trim)
-                .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag),
+            Some(tags) => tags.split(',').map(str::trim).any(|tag| {
+                tag == "*" || tag.trim_start_matches("W/").as_bytes() == etag.as_bytes()
+            }),
             None => request
                 .get(header::IF_MODIFIED_SINCE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| httpdate::parse_http_date(v).ok())
-                .is_some_and(|since| since >= last_modified.1),
+                .is_some_and(|since| since >= self.last_modified.1),
         };
-        let mut builder = Response::builder()
-            .header(header::ETAG, etag)
-            .header(header::LAST_MODIFIED, last_modified.0)
-            .header(header::CACHE_CONTROL, format!("public, max-age={max_age}"))
-            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-            // `/` answers QGIS with JSON and browsers with HTML; every feed
-            // may be gzip-coded.
-            .header(
-                header::VARY,
-                if vary_agent {
-                    "User-Agent, Accept-Encoding"
-                } else {
-                    "Accept-Encoding"
-                },
-            );
+        let mut response = Response::default();
+        let headers = response.headers_mut();
+        headers.reserve(8);
+        headers.insert(header::ETAG, etag.clone());
+        headers.insert(header::LAST_MODIFIED, self.last_modified.0.clone());
+        headers.insert(header::CACHE_CONTROL, caching.cache_control.clone());
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        headers.insert(header::VARY, caching.vary.clone());
         if fresh {
             // A 304 carries the validators, not representation metadata
             // (RFC 9110 15.4.5).
-            return builder.status(StatusCode::NOT_MODIFIED).finish();
+            response.set_status(StatusCode::NOT_MODIFIED);
+            return response;
         }
         if gzip.is_some() {
-            builder = builder.header(header::CONTENT_ENCODING, "gzip");
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
-        builder.content_type(self.content_type).body(body.clone())
+        headers.insert(header::CONTENT_TYPE, self.content_type.clone());
+        response.set_body(body.clone());
+        response
     }
 }
 
@@ -150,12 +181,6 @@ fn accepts_gzip(request: &HeaderMap) -> bool {
         }
     }
     star.unwrap_or(false)
-}
-
-fn last_modified(seconds: i64) -> (String, std::time::SystemTime) {
-    let time =
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(seconds).unwrap_or(0));
-    (httpdate::fmt_http_date(time), time)
 }
 
 /// A refused feed request: status and a plain reason, CORS-readable.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::Settings;
+use crate::domain::codes::Languages;
 use crate::domain::entry::{EntryFields, LiveRevision, with_entry_fields};
 use crate::domain::lifecycle::{Window, window};
 use crate::domain::limits::{MAX_PK, TAG_URI_YEAR};
@@ -184,13 +185,13 @@ impl Item {
     }
 
     /// Whether it is in one of `languages` (entries without one go to all).
-    pub fn speaks(&self, languages: &[String]) -> bool {
+    pub fn speaks(&self, languages: &Languages) -> bool {
         languages.is_empty()
             || self
                 .fields
                 .language
                 .as_ref()
-                .is_none_or(|language| languages.iter().any(|wanted| wanted == language))
+                .is_none_or(|language| languages.contains(language))
     }
 }
 

@@ -9,15 +9,15 @@ mod params;
 mod render;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use tokio::sync::Notify;
 
-pub use http::{Encoded, MIN_GZIP_BYTES, Rendered, plain_error};
+pub use http::{Caching, Encoded, MIN_GZIP_BYTES, Rendered, plain_error};
 pub use item::{GroupInfo, Item};
 pub use params::{FeedFormat, FeedQuery, QgisQuery};
 pub use render::{Refusal, home};
@@ -44,6 +44,13 @@ pub struct Settings {
     pub host: String,
     pub max_items: usize,
     pub max_age: u32,
+    /// Headers of `/feed.*` and `/groups/{slug}/feed.*`.
+    pub feed_caching: Caching,
+    /// Headers of the QGIS array at `/` (which varies by User-Agent).
+    pub home_caching: Caching,
+    /// Headers of the start page: revalidated on every visit, so that an
+    /// approval shows at once (a 304 while nothing changed).
+    pub page_caching: Caching,
     pub retraction_secs: i64,
 }
 
@@ -61,34 +68,57 @@ pub struct Snapshot {
     pub groups: HashMap<String, Arc<GroupInfo>>,
     /// Next instant at which an item starts or stops being published.
     pub next_change: Option<i64>,
-    cache: Mutex<HashMap<String, Arc<Rendered>>>,
+    cache: ArcSwap<HashMap<String, Arc<Rendered>>>,
 }
 
 impl Snapshot {
-    /// The cached rendering of `key`, or renders it, gzips it once and caches
-    /// it. Past `MAX_CACHED_VARIANTS` a variant is rendered for the request
-    /// and sent uncompressed.
-    pub fn cached(&self, key: String, render: impl FnOnce() -> Rendered) -> Arc<Rendered> {
-        let room = match self.cache.lock() {
-            Ok(cache) => match cache.get(&key) {
+    /// The variant cached under `key`, rendering (and gzip-compressing) it on
+    /// a miss. Reads take no lock: the map is replaced, not changed, on the
+    /// rare insert (at most [`MAX_CACHED_VARIANTS`] per snapshot).
+    pub fn cached(&self, key: &str, render: impl FnOnce() -> Rendered) -> Arc<Rendered> {
+        let room = {
+            let cache = self.cache.load();
+            match cache.get(key) {
                 Some(hit) => return hit.clone(),
                 None => cache.len() < MAX_CACHED_VARIANTS,
-            },
-            Err(_) => false,
+            }
         };
         if !room {
             return Arc::new(render());
         }
-        // Rendered and compressed outside the lock; a concurrent miss of the
+        // Rendered and compressed outside the update; a concurrent miss of the
         // same key renders it too, and the first one stored wins.
         let rendered = Arc::new(render().with_gzip());
-        match self.cache.lock() {
-            Ok(mut cache) if cache.len() < MAX_CACHED_VARIANTS => {
-                cache.entry(key).or_insert(rendered).clone()
+        let mut stored = rendered.clone();
+        self.cache.rcu(|cache| {
+            let mut cache = HashMap::clone(cache);
+            if cache.len() < MAX_CACHED_VARIANTS {
+                stored = cache
+                    .entry(key.to_string())
+                    .or_insert_with(|| rendered.clone())
+                    .clone();
             }
-            _ => rendered,
-        }
+            cache
+        });
+        stored
     }
+}
+
+/// Builds a cache key in this thread's reused buffer and passes it to
+/// `use_key`: the per-request path allocates no key.
+pub fn with_key<T>(build: impl FnOnce(&mut String), use_key: impl FnOnce(&str) -> T) -> T {
+    thread_local! {
+        static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    KEY.with(|buffer| {
+        // Taken out so that a nested call (none today) cannot panic.
+        let mut key = buffer.take();
+        key.clear();
+        build(&mut key);
+        let result = use_key(&key);
+        buffer.replace(key);
+        result
+    })
 }
 
 pub struct FeedHub {
@@ -121,6 +151,9 @@ impl FeedHub {
                 host,
                 max_items: config.feed_max_items,
                 max_age: config.feed_max_age,
+                feed_caching: Caching::new(config.feed_max_age, false),
+                home_caching: Caching::new(config.feed_max_age, true),
+                page_caching: Caching::new(0, true),
                 retraction_secs: i64::from(config.retraction_days) * 86_400,
             },
             db,
@@ -285,6 +318,6 @@ fn build(
             .map(|group| (group.slug.clone(), group))
             .collect(),
         next_change,
-        cache: Mutex::default(),
+        cache: ArcSwap::default(),
     }
 }

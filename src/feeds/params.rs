@@ -2,9 +2,12 @@
 //! differ (case, region suffixes, integer or float) and refused with a plain
 //! reason otherwise.
 
+use std::fmt::Write as _;
+
+use crate::domain::codes::Languages;
 use crate::domain::geo::Point;
 use crate::domain::validate::quoted;
-use crate::domain::{EntryKind, TextEnum, codes};
+use crate::domain::{EntryKind, TextEnum};
 
 /// QGIS 3.36 and later drop entries whose `publish_to` is past when they
 /// come again; older versions show whatever they receive for a session.
@@ -41,12 +44,12 @@ impl FeedFormat {
 }
 
 /// What a `GET /` asks for.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct QgisQuery {
     /// A JSON array (QGIS agent or `json=1`) rather than the HTML page.
     pub json: bool,
     /// Two-letter languages; empty means all.
-    pub languages: Vec<String>,
+    pub languages: Languages,
     pub after: Option<f64>,
     pub point: Option<Point>,
     /// Whether the client drops entries sent again with a past `publish_to`.
@@ -62,8 +65,8 @@ impl QgisQuery {
         lon: Option<&str>,
         user_agent: Option<&str>,
     ) -> Result<Self, String> {
-        let agent = user_agent.unwrap_or_default().to_ascii_lowercase();
-        let is_qgis = agent.contains("qgis");
+        let agent = user_agent.unwrap_or_default();
+        let is_qgis = find_ignoring_case(agent, "qgis").is_some();
         let json_flag = match nonempty(json) {
             None | Some("0" | "false") => false,
             Some("1" | "true") => true,
@@ -88,25 +91,25 @@ impl QgisQuery {
         };
         Ok(Self {
             json: is_qgis || json_flag,
-            languages: codes::language_list(lang)?,
+            languages: Languages::parse(lang)?,
             after,
             point,
             knows_retractions: !is_qgis
-                || qgis_version(&agent)
+                || qgis_version(agent)
                     .is_some_and(|version| version >= FIRST_QGIS_WITH_RETRACTIONS),
         })
     }
 
-    /// Cache key when the answer depends only on the snapshot; `None` when
-    /// it depends on the client's `after` or position.
-    pub fn cache_key(&self) -> Option<String> {
-        (self.after.is_none() && self.point.is_none()).then(|| {
-            format!(
-                "/|{}|{}",
-                if self.json { "json" } else { "html" },
-                self.languages.join(",")
-            )
-        })
+    /// Whether the answer depends only on the snapshot (not on the
+    /// client's `after` or position).
+    pub fn is_cacheable(&self) -> bool {
+        self.after.is_none() && self.point.is_none()
+    }
+
+    /// The cache key of a cacheable answer.
+    pub fn write_cache_key(&self, key: &mut String) {
+        let format = if self.json { "json" } else { "html" };
+        let _ = write!(key, "/|{format}|{}", self.languages);
     }
 }
 
@@ -117,14 +120,18 @@ pub struct FeedQuery {
     pub groups: Vec<String>,
     /// Kinds, sorted; empty means all.
     pub kinds: Vec<EntryKind>,
-    /// Two-letter languages, sorted; empty means all.
-    pub languages: Vec<String>,
+    /// Two-letter languages; empty means all.
+    pub languages: Languages,
 }
 
 impl FeedQuery {
     /// Parses repeatable or comma-separated `group` and `kind`, and `lang`.
     /// Whether the groups exist is checked against the snapshot.
-    pub fn parse(groups: &[String], kinds: &[String], lang: Option<&str>) -> Result<Self, String> {
+    pub fn parse<'a>(
+        groups: impl IntoIterator<Item = &'a str>,
+        kinds: impl IntoIterator<Item = &'a str>,
+        lang: Option<&str>,
+    ) -> Result<Self, String> {
         let mut slugs: Vec<String> = split(groups).map(str::to_ascii_lowercase).collect();
         slugs.sort();
         slugs.dedup();
@@ -145,29 +152,46 @@ impl FeedQuery {
         }
         parsed.sort_by_key(|kind| kind.as_str());
         parsed.dedup();
-        let mut languages = codes::language_list(lang)?;
-        languages.sort();
         Ok(Self {
             groups: slugs,
             kinds: parsed,
-            languages,
+            languages: Languages::parse(lang)?,
         })
     }
 
-    /// The canonical query string (for self links and cache keys).
-    pub fn query_string(&self) -> String {
-        let mut pairs = Vec::new();
-        if !self.groups.is_empty() {
-            pairs.push(format!("group={}", self.groups.join(",")));
+    /// Writes the canonical query string (for self links and cache keys),
+    /// without `group` when the path names it.
+    pub fn write_query_string(&self, out: &mut String, with_groups: bool) {
+        let start = out.len();
+        let begin = |out: &mut String, name: &str| {
+            if out.len() > start {
+                out.push('&');
+            }
+            out.push_str(name);
+            out.push('=');
+        };
+        if with_groups && !self.groups.is_empty() {
+            begin(out, "group");
+            push_joined(out, self.groups.iter().map(String::as_str));
         }
         if !self.kinds.is_empty() {
-            let kinds: Vec<&str> = self.kinds.iter().map(|kind| kind.as_str()).collect();
-            pairs.push(format!("kind={}", kinds.join(",")));
+            begin(out, "kind");
+            push_joined(out, self.kinds.iter().map(|kind| kind.as_str()));
         }
         if !self.languages.is_empty() {
-            pairs.push(format!("lang={}", self.languages.join(",")));
+            begin(out, "lang");
+            let _ = write!(out, "{}", self.languages);
         }
-        pairs.join("&")
+    }
+}
+
+/// `a,b,c`.
+fn push_joined<'a>(out: &mut String, values: impl Iterator<Item = &'a str>) {
+    for (n, value) in values.enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(value);
     }
 }
 
@@ -175,9 +199,9 @@ fn nonempty(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|text| !text.is_empty())
 }
 
-fn split(values: &[String]) -> impl Iterator<Item = &str> {
+fn split<'a>(values: impl IntoIterator<Item = &'a str>) -> impl Iterator<Item = &'a str> {
     values
-        .iter()
+        .into_iter()
         .flat_map(|value| value.split(','))
         .map(str::trim)
         .filter(|value| !value.is_empty())
@@ -193,11 +217,22 @@ fn coordinate(name: &str, text: &str, limit: f64) -> Result<f64, String> {
     }
 }
 
-/// `mozilla/5.0 qgis/33600/linux` -> 33600; `None` when unreadable.
+/// Where `needle` (lowercase ASCII) starts in `haystack`, ignoring ASCII case.
+fn find_ignoring_case(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// `Mozilla/5.0 QGIS/33600/Linux` -> 33600 (any case); `None` when unreadable.
 fn qgis_version(agent: &str) -> Option<u32> {
-    let rest = &agent[agent.find("qgis/")? + 5..];
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+    let rest = &agent[find_ignoring_case(agent, "qgis/")? + 5..];
+    let end = rest
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
 }
 
 #[cfg(test)]
@@ -212,7 +247,7 @@ mod tests {
     fn versions_decide_retractions() {
         let new = qgis("Mozilla/5.0 QGIS/33600/Linux", Some("1700000000")).unwrap_or_default();
         assert!(new.json && new.knows_retractions);
-        assert_eq!(new.languages, ["pt", "en"]);
+        assert_eq!(new.languages.to_vec(), ["en", "pt"]);
         assert_eq!(new.after, Some(1_700_000_000.0));
         let old = qgis("Mozilla/5.0 QGIS/32216", Some("1700000000.25")).unwrap_or_default();
         assert!(old.json && !old.knows_retractions);
@@ -255,13 +290,10 @@ mod tests {
 
     #[test]
     fn feed_filters_are_canonical() {
-        let query = FeedQuery::parse(
-            &["b,a".into(), "a".into()],
-            &["Event".into()],
-            Some("EN,de_DE"),
-        )
-        .unwrap_or_default();
-        assert_eq!(query.query_string(), "group=a,b&kind=event&lang=de,en");
-        assert!(FeedQuery::parse(&[], &["party".into()], None).is_err());
+        let query = FeedQuery::parse(["b,a", "a"], ["Event"], Some("EN,de_DE")).unwrap_or_default();
+        let mut out = String::new();
+        query.write_query_string(&mut out, true);
+        assert_eq!(out, "group=a,b&kind=event&lang=de,en");
+        assert!(FeedQuery::parse([], ["party"], None).is_err());
     }
 }

@@ -8,7 +8,7 @@ use poem::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::ics::{Ics, geo};
-use super::{FeedFormat, FeedHub, FeedQuery, Item, QgisQuery, Rendered, Snapshot};
+use super::{FeedFormat, FeedHub, FeedQuery, Item, QgisQuery, Rendered, Snapshot, with_key};
 use crate::domain::entry::{EntryFields, with_entry_fields};
 use crate::domain::limits::TAG_URI_YEAR;
 use crate::domain::sanitize::plain_text;
@@ -35,21 +35,27 @@ impl Refusal {
 /// snapshot), so they too are joined and gzip-compressed once. (Browsers
 /// get the page that `web::public::home` renders.)
 pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
-    let snapshot = hub.snapshot();
+    let snapshot = hub.snapshot.load();
     let json = |objects: &[(char, i64, &str)]| {
         Rendered::new(qgis_json(objects), "application/json", snapshot.modified_at)
     };
-    match query.cache_key() {
-        Some(key) => snapshot.cached(key, || json(&qgis_selection(hub, &snapshot, query))),
-        None => {
-            let objects = qgis_selection(hub, &snapshot, query);
-            let mut key = String::from("/|qgis|");
-            for (state, id, _) in &objects {
+    // Arrays for an `after` or a position are keyed by what they hold.
+    let selection = (!query.is_cacheable()).then(|| qgis_selection(hub, &snapshot, query));
+    let write_key = |key: &mut String| match &selection {
+        None => query.write_cache_key(key),
+        Some(objects) => {
+            key.push_str("/|qgis|");
+            for (state, id, _) in objects {
                 let _ = write!(key, "{state}{id},");
             }
-            snapshot.cached(key, || json(&objects))
         }
-    }
+    };
+    with_key(write_key, |key| {
+        snapshot.cached(key, || match &selection {
+            Some(objects) => json(objects),
+            None => json(&qgis_selection(hub, &snapshot, query)),
+        })
+    })
 }
 
 /// `/feed.*` and, with `group`, `/groups/{group}/feed.*`.
@@ -59,18 +65,10 @@ pub fn feed(
     mut query: FeedQuery,
     group: Option<&str>,
 ) -> Result<Arc<Rendered>, Refusal> {
-    let snapshot = hub.snapshot();
-    let path = match group {
-        Some(slug) => {
-            query.groups = vec![slug.to_ascii_lowercase()];
-            format!(
-                "/groups/{}/feed.{}",
-                query.groups.join(""),
-                format.extension()
-            )
-        }
-        None => format!("/feed.{}", format.extension()),
-    };
+    let snapshot = hub.snapshot.load();
+    if let Some(slug) = group {
+        query.groups = vec![slug.to_ascii_lowercase()];
+    }
     if let Some(unknown) = query
         .groups
         .iter()
@@ -78,31 +76,43 @@ pub fn feed(
     {
         return Err(Refusal::not_found(format!("unknown group {unknown:?}")));
     }
-    let mut canonical = query.clone();
-    if group.is_some() {
-        canonical.groups.clear();
-    }
-    let query_string = canonical.query_string();
-    let self_url = if query_string.is_empty() {
-        format!("{}{path}", hub.settings.public_url)
-    } else {
-        format!("{}{path}?{query_string}", hub.settings.public_url)
+    // The path, then `?` and the canonical query (without the group a
+    // group path already names).
+    let write_url = |out: &mut String| {
+        match group {
+            Some(_) => {
+                let _ = write!(
+                    out,
+                    "/groups/{}/feed.{}?",
+                    query.groups[0],
+                    format.extension()
+                );
+            }
+            None => {
+                let _ = write!(out, "/feed.{}?", format.extension());
+            }
+        }
+        query.write_query_string(out, group.is_none());
     };
-    let key = format!("{path}?{query_string}");
-    Ok(snapshot.cached(key, || {
-        let view = View {
-            hub,
-            snapshot: &snapshot,
-            query: &query,
-            self_url: &self_url,
-        };
-        let body = match format {
-            FeedFormat::Json => view.json_feed(),
-            FeedFormat::Rss => view.rss(),
-            FeedFormat::Atom => view.atom(),
-            FeedFormat::Ics => view.ics(),
-        };
-        Rendered::new(body, format.content_type(), snapshot.modified_at)
+    Ok(with_key(write_url, |key| {
+        snapshot.cached(key, || {
+            let mut self_url = hub.settings.public_url.clone();
+            write_url(&mut self_url);
+            let self_url = self_url.trim_end_matches('?');
+            let view = View {
+                hub,
+                snapshot: &snapshot,
+                query: &query,
+                self_url,
+            };
+            let body = match format {
+                FeedFormat::Json => view.json_feed(),
+                FeedFormat::Rss => view.rss(),
+                FeedFormat::Atom => view.atom(),
+                FeedFormat::Ics => view.ics(),
+            };
+            Rendered::new(body, format.content_type(), snapshot.modified_at)
+        })
     }))
 }
 

@@ -57,7 +57,9 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
         status: None,
         kind: parse_filter(&query, "kind"),
         // The form offers known codes only; anything else filters nothing.
-        languages: crate::domain::codes::language_list(Some(text("lang"))).unwrap_or_default(),
+        languages: crate::domain::codes::Languages::parse(Some(text("lang")))
+            .unwrap_or_default()
+            .to_vec(),
         mine: false,
         limit: PAGE_SIZE,
         offset,

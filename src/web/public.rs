@@ -15,7 +15,7 @@ use super::display::{self, Choice};
 use super::forms::FormState;
 use crate::domain::access_request::AccessRequestForm;
 use crate::error::AppError;
-use crate::feeds::{FeedHub, Item, QgisQuery, Rendered};
+use crate::feeds::{self, FeedHub, Item, QgisQuery, Rendered};
 use crate::service::{access_requests, groups};
 
 /// A live entry as the public pages show it.
@@ -110,31 +110,35 @@ pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
         json: false,
         after: None,
         point: None,
-        ..query.clone()
+        ..*query
     };
-    let key = page_query.cache_key().unwrap_or_default();
-    snapshot.cached(key, || {
-        let now = snapshot.built_at;
-        let cards = snapshot
-            .items
-            .iter()
-            .filter(|item| item.is_live(now) && item.speaks(&query.languages))
-            .map(Card::of)
-            .collect();
-        let mut page = Layout::public("News from the user groups", "news");
-        page.alternates = feed_links("", "All news");
-        let body = HomePage {
-            page,
-            cards,
-            languages: query.languages.join(", "),
-        }
-        .render()
-        .unwrap_or_else(|error| {
-            tracing::error!(%error, "start page failed to render");
-            String::new()
-        });
-        Rendered::new(body, "text/html; charset=utf-8", snapshot.modified_at)
-    })
+    feeds::with_key(
+        |key| page_query.write_cache_key(key),
+        |key| {
+            snapshot.cached(key, || {
+                let now = snapshot.built_at;
+                let cards = snapshot
+                    .items
+                    .iter()
+                    .filter(|item| item.is_live(now) && item.speaks(&query.languages))
+                    .map(Card::of)
+                    .collect();
+                let mut page = Layout::public("News from the user groups", "news");
+                page.alternates = feed_links("", "All news");
+                let body = HomePage {
+                    page,
+                    cards,
+                    languages: query.languages.to_vec().join(", "),
+                }
+                .render()
+                .unwrap_or_else(|error| {
+                    tracing::error!(%error, "start page failed to render");
+                    String::new()
+                });
+                Rendered::new(body, "text/html; charset=utf-8", snapshot.modified_at)
+            })
+        },
+    )
 }
 
 #[derive(Template, WebTemplate)]

@@ -394,7 +394,7 @@ db_test!(
 );
 
 db_test!(
-    an_unregistered_requester_gets_a_group_without_members,
+    an_unregistered_requester_is_invited_to_own_the_group,
     |app: common::TestApp| async move {
         let w = World::new(app).await;
         let app = &w.app;
@@ -411,7 +411,19 @@ db_test!(
             .await
             .expect(200)
             .json();
-        assert_eq!(members, json!([]));
+        assert_eq!(members.as_array().map(Vec::len), Some(1), "{members}");
+        assert_eq!(members[0]["email"], "someone@nowhere.org");
+        assert_eq!(members[0]["role"], "owner");
+        // Invited, not trusted: only the mailed link sets a password.
+        for password in ["", common::PASSWORD] {
+            app.post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": "someone@nowhere.org", "password": password}),
+            )
+            .await
+            .expect(401);
+        }
     }
 );
 
