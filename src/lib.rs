@@ -70,5 +70,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         })
         .data(state.clone())
         .data(metrics.clone());
-    api::fast_feeds::FastFeeds::new(everything_else, state, metrics)
+    // Boxed, so that the feeds' future does not carry (and copy) the much
+    // larger one of everything else.
+    api::fast_feeds::FastFeeds::new(everything_else.boxed(), state, metrics)
 }

@@ -3,8 +3,8 @@
 //! read at scrape time, the moderation queue, the feed snapshot, logins,
 //! limits and password checks.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use poem::{Endpoint, IntoResponse, Request, Response};
@@ -19,6 +19,7 @@ use prometheus_client::registry::Registry;
 use crate::feeds::FeedHub;
 use crate::routes::Routes;
 use crate::service::Services;
+use crate::service::outbox::OutboxCounts;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -43,8 +44,8 @@ pub struct Metrics {
     durations: Family<RouteLabels, Histogram, fn() -> Histogram>,
     routes: Arc<Routes>,
     other: Arc<str>,
-    /// Entries waiting for a moderator, counted when scraped.
-    pending: Arc<AtomicI64>,
+    /// Counted in the database when scraped.
+    scraped: Arc<Mutex<Scraped>>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -68,11 +69,11 @@ impl Metrics {
             "Time to answer, by route template",
             durations.clone(),
         );
-        let pending = Arc::new(AtomicI64::new(0));
+        let scraped = Arc::new(Mutex::new(Scraped::default()));
         registry.register_collector(Box::new(ServiceCollector {
             services,
             feeds,
-            pending: pending.clone(),
+            scraped: scraped.clone(),
         }));
         Self {
             registry,
@@ -80,7 +81,7 @@ impl Metrics {
             durations,
             routes,
             other: "other".into(),
-            pending,
+            scraped,
         }
     }
 
@@ -123,10 +124,13 @@ impl Metrics {
     /// The text exposition, with the queue length counted just now.
     pub async fn render(&self, services: &Services) -> crate::AppResult<String> {
         let pending = crate::service::entries::pending_count(services).await?;
-        self.pending.store(
-            i64::try_from(pending).unwrap_or(i64::MAX),
-            Ordering::Relaxed,
-        );
+        let outbox = crate::service::outbox::counts(services).await?;
+        if let Ok(mut scraped) = self.scraped.lock() {
+            *scraped = Scraped {
+                pending: i64::try_from(pending).unwrap_or(i64::MAX),
+                outbox,
+            };
+        }
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .map_err(|error| crate::AppError::internal("cannot encode metrics", error))?;
@@ -134,11 +138,19 @@ impl Metrics {
     }
 }
 
+/// What a scrape counts in the database.
+#[derive(Default)]
+struct Scraped {
+    /// Entries waiting for a moderator.
+    pending: i64,
+    outbox: OutboxCounts,
+}
+
 /// Values that live elsewhere, read at each scrape.
 struct ServiceCollector {
     services: Arc<Services>,
     feeds: Arc<FeedHub>,
-    pending: Arc<AtomicI64>,
+    scraped: Arc<Mutex<Scraped>>,
 }
 
 impl std::fmt::Debug for ServiceCollector {
@@ -172,11 +184,34 @@ impl Collector for ServiceCollector {
             .filter(|item| item.is_live(snapshot.built_at))
             .count();
         let read = |value: &std::sync::atomic::AtomicU64| value.load(Ordering::Relaxed);
+        let (pending, outbox) = match self.scraped.lock() {
+            Ok(scraped) => (scraped.pending, scraped.outbox.clone()),
+            Err(_) => (0, OutboxCounts::default()),
+        };
         gauge(
             &mut encoder,
             "newsfeed_moderation_pending",
             "Entries waiting for a moderator",
-            self.pending.load(Ordering::Relaxed),
+            pending,
+        )?;
+        let mail = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        gauge(
+            &mut encoder,
+            "newsfeed_mail_waiting",
+            "Mail in the outbox waiting to be sent (or retried)",
+            mail(outbox.pending),
+        )?;
+        gauge(
+            &mut encoder,
+            "newsfeed_mail_failed",
+            "Mail given up after its retries",
+            mail(outbox.failed),
+        )?;
+        gauge(
+            &mut encoder,
+            "newsfeed_mail_sent",
+            "Mail delivered to the SMTP server (kept in the outbox)",
+            mail(outbox.sent + outbox.logged),
         )?;
         gauge(
             &mut encoder,

@@ -136,14 +136,18 @@ impl Languages {
 
     /// The codes, alphabetically.
     pub fn iter(&self) -> impl Iterator<Item = [u8; 2]> + '_ {
-        (0..26 * 26)
-            .filter(|index| self.0[index / 64] & (1 << (index % 64)) != 0)
-            .filter_map(|index| {
-                Some([
-                    u8::try_from(index / 26).ok()? + b'a',
-                    u8::try_from(index % 26).ok()? + b'a',
-                ])
-            })
+        self.0.iter().enumerate().flat_map(|(word_index, &word)| {
+            // The set bits of one word, lowest first.
+            std::iter::successors(Some(word), |rest| Some(rest & rest.wrapping_sub(1)))
+                .take_while(|rest| *rest != 0)
+                .filter_map(move |rest| {
+                    let index = word_index * 64 + rest.trailing_zeros() as usize;
+                    Some([
+                        u8::try_from(index / 26).ok()? + b'a',
+                        u8::try_from(index % 26).ok()? + b'a',
+                    ])
+                })
+        })
     }
 
     /// The codes as strings, alphabetically.

@@ -236,7 +236,9 @@ impl FeedHub {
                 if refusal.status == poem::http::StatusCode::NOT_FOUND
                     && self.claim_miss_refresh() =>
             {
-                self.refresh_or_keep().await;
+                // Boxed: the rare refresh keeps its large future off the
+                // per-request path.
+                Box::pin(self.refresh_or_keep()).await;
                 render::feed(self, format, query, group)
             }
             other => other,

@@ -23,6 +23,12 @@ db_test!(
             app.get(&format!("/api/v1/entries/{id}"), Some(&w.admin))
                 .await;
         }
+        // Feeds count under their templates too (they are answered ahead of
+        // the route tree).
+        app.get("/feed.rss", None).await.expect(200);
+        app.get("/groups/alpha/feed.ics", None).await.expect(200);
+        app.get("/groups/beta/feed.ics", None).await.expect(200);
+        app.get("/?json=1", None).await.expect(200);
         app.get("/no/such/page/1", None).await;
         app.get("/no/such/page/2", None).await;
         app.post(
@@ -102,5 +108,27 @@ db_test!(
             "{text}"
         );
         assert!(sample(text, "newsfeed_feed_snapshot_age_seconds").is_some_and(|age| age >= 0.0));
+        for (line, count) in [
+            (
+                r#"newsfeed_http_requests_total{route="/feed.rss",method="GET",status="200"}"#,
+                1.0,
+            ),
+            (
+                r#"newsfeed_http_requests_total{route="/groups/{slug}/feed.ics",method="GET",status="200"}"#,
+                2.0,
+            ),
+            (
+                r#"newsfeed_http_requests_total{route="/",method="GET",status="200"}"#,
+                1.0,
+            ),
+        ] {
+            assert_eq!(sample(text, line), Some(count), "{line}\n{text}");
+        }
+        // The submission's digest to the moderators waits in the outbox.
+        assert!(
+            sample(text, "newsfeed_mail_waiting").is_some_and(|n| n >= 1.0),
+            "{text}"
+        );
+        assert_eq!(sample(text, "newsfeed_mail_failed"), Some(0.0), "{text}");
     }
 );
