@@ -232,7 +232,8 @@ impl FeedsApi {
         );
         match query {
             // QGIS and `json=1` get the array; browsers the page.
-            Ok(query) if query.json => {
+            Ok(mut query) if query.json => {
+                state.feeds.observe(request, &mut query);
                 serve(&state, request, &feeds::home(&state.feeds, &query), true)
             }
             // People expect an approval to show at once: the page is

@@ -12,6 +12,7 @@ mod media;
 mod moderation;
 mod outbox;
 pub mod problem;
+mod stats;
 mod users;
 
 use chrono::{DateTime, Utc};
@@ -32,6 +33,7 @@ pub type Apis = (
     moderation::ModerationApi,
     media::MediaApi,
     outbox::OutboxApi,
+    stats::StatsApi,
     feeds::FeedsApi,
 );
 
@@ -46,6 +48,7 @@ pub fn apis() -> Apis {
         moderation::ModerationApi,
         media::MediaApi,
         outbox::OutboxApi,
+        stats::StatsApi,
         feeds::FeedsApi,
     )
 }
@@ -79,6 +82,8 @@ pub enum ApiTags {
     Media,
     /// Outgoing mail and mail preferences.
     Mail,
+    /// The audience of the QGIS feed, counted without tracking anyone.
+    Stats,
     /// Public feeds: QGIS news, JSON Feed, RSS, Atom, iCalendar.
     Feeds,
 }

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod passwords;
 pub mod rate_limit;
 pub mod sessions;
+pub mod stats;
 pub mod tokens;
 pub mod users;
 
