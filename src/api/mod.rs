@@ -12,6 +12,7 @@ mod media;
 mod moderation;
 mod outbox;
 pub mod problem;
+mod reviewers;
 mod stats;
 mod users;
 
@@ -31,6 +32,7 @@ pub type Apis = (
     access_requests::AccessRequestsApi,
     entries::EntriesApi,
     moderation::ModerationApi,
+    reviewers::ReviewersApi,
     media::MediaApi,
     outbox::OutboxApi,
     stats::StatsApi,
@@ -46,6 +48,7 @@ pub fn apis() -> Apis {
         access_requests::AccessRequestsApi,
         entries::EntriesApi,
         moderation::ModerationApi,
+        reviewers::ReviewersApi,
         media::MediaApi,
         outbox::OutboxApi,
         stats::StatsApi,

@@ -43,6 +43,7 @@ struct QueuePage {
     kinds: Vec<Choice>,
     groups: Vec<Choice>,
     languages: Vec<Choice>,
+    assigned: Vec<Choice>,
     rows: Vec<(Row, bool)>,
     pager: Pager,
 }
@@ -59,6 +60,7 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
         // The form offers known codes only; anything else filters nothing.
         languages: crate::domain::codes::language_list(Some(text("lang"))).unwrap_or_default(),
         mine: false,
+        assigned_to: (text("assigned") == "me").then(|| viewer.principal.attributed_user_id()),
         limit: PAGE_SIZE,
         offset,
     };
@@ -83,6 +85,7 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
         ("kind", text("kind")),
         ("group", text("group")),
         ("lang", text("lang")),
+        ("assigned", text("assigned")),
     ]);
     let pager = Pager::new(total, offset, PAGE_SIZE, rows.len(), &base);
     let all_groups = groups::list_public(ctx.services()).await?;
@@ -90,6 +93,7 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
     languages[0] = Choice::new("", "Any language");
     let mut filters = query.clone();
     filters.entry("lang".into()).or_default();
+    filters.entry("assigned".into()).or_default();
     Ok(respond(
         QueuePage {
             page: ctx.layout("Moderation queue", "moderation"),
@@ -101,6 +105,10 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
                 .chain(all_groups.iter().map(|g| Choice::new(&g.slug, &g.name)))
                 .collect(),
             languages,
+            assigned: vec![
+                Choice::new("", "Anyone"),
+                Choice::new("me", "Assigned to me"),
+            ],
             rows,
             pager,
         },
