@@ -40,7 +40,7 @@ pub enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP service (migrations are applied at start).
-    Serve(Config),
+    Serve(Box<Config>),
     /// Create a user; the password is read from standard input.
     CreateUser {
         #[arg(long, env = "NEWSFEED_EMAIL")]
@@ -138,7 +138,7 @@ impl Cli {
 
     pub async fn run(self) -> Result<(), CliError> {
         match self.command {
-            Command::Serve(config) => serve(config).await,
+            Command::Serve(config) => serve(*config).await,
             Command::CreateUser {
                 email,
                 role,
@@ -312,7 +312,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
     // Signals are watched, and the router built, before the port opens: a
     // client that connects may rely on a stop being graceful.
     let stop = tokio::spawn(stop_requested());
-    let app = crate::app(state);
+    let app = crate::app(state.clone());
     let listener = tokio::net::TcpListener::bind(&bind)
         .await
         .map_err(|source| StartupError::Listen {
@@ -336,6 +336,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
         )
         .await
         .map_err(CliError::Server)?;
+    state.shutdown().await;
     tracing::info!("newsfeed stopped");
     Ok(())
 }

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::domain::net::Cidr;
+
 /// Settings for `newsfeed serve` (and the app that tests build).
 #[derive(Args, Clone, Debug)]
 pub struct Config {
@@ -87,6 +89,23 @@ pub struct Config {
     /// from the last `X-Forwarded-For` entry (the one the proxy appended).
     #[arg(long, env = "NEWSFEED_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
+
+    /// Proxies (addresses or networks, comma-separated: `10.0.0.0/8,::1`)
+    /// whose `X-Forwarded-For` names the client: read from the nearest hop
+    /// back, skipping these proxies. Used for GeoIP and the attempt limits.
+    #[arg(long, env = "NEWSFEED_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<Cidr>,
+
+    /// A MaxMind-format database (`GeoLite2-Country.mmdb`, `GeoLite2-City.mmdb`):
+    /// the country of QGIS clients for the audience statistics and, when it
+    /// has coordinates, their position for entries with a target area.
+    #[arg(long, env = "NEWSFEED_GEOIP_DB")]
+    pub geoip_db: Option<PathBuf>,
+
+    /// Seconds between additions of the audience counters to the database
+    /// (they are also added at shutdown); 0: only at shutdown.
+    #[arg(long, env = "NEWSFEED_STATS_FLUSH_SECS", default_value_t = 60)]
+    pub stats_flush_secs: u64,
 
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "NEWSFEED_MAX_BODY_BYTES", default_value_t = 256 * 1024)]

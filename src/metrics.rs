@@ -16,6 +16,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use crate::domain::audience::MAJOR_LABELS;
 use crate::feeds::FeedHub;
 use crate::routes::Routes;
 use crate::service::Services;
@@ -26,6 +27,11 @@ struct RequestLabels {
     route: Arc<str>,
     method: &'static str,
     status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MajorLabels {
+    major: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -239,6 +245,28 @@ impl Collector for ServiceCollector {
             None,
             metric.metric_type(),
         )?)?;
+        let audience = &self.feeds.audience;
+        let mut family = encoder.encode_descriptor(
+            "newsfeed_feed_qgis_requests",
+            "Requests to / from QGIS, by major QGIS version",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (major, count) in MAJOR_LABELS.iter().zip(&audience.by_major) {
+            ConstCounter::new(read(count)).encode(family.encode_family(&MajorLabels { major })?)?;
+        }
+        counter(
+            &mut encoder,
+            "newsfeed_feed_stats_flushes",
+            "Additions of the audience counters to the database",
+            read(&audience.flushes),
+        )?;
+        counter(
+            &mut encoder,
+            "newsfeed_feed_stats_rows_written",
+            "Rows (day, dimension, value) those additions wrote",
+            read(&audience.rows_written),
+        )?;
         let counters = &self.services.counters;
         counter(
             &mut encoder,

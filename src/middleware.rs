@@ -74,8 +74,14 @@ pub async fn limit_body<E: Endpoint>(
 
 /// The address rate limits count against: the peer, or with
 /// `--trust-proxy` the address our proxy appended to `X-Forwarded-For`
-/// (earlier entries come from the client and can be forged).
+/// (earlier entries come from the client and can be forged), or, when the
+/// peer is one of `--trusted-proxies`, the nearest hop that is not.
 pub fn client_ip(config: &Config, request: &Request) -> String {
+    if !config.trusted_proxies.is_empty() {
+        if let Some(address) = client_addr(request, config.trust_proxy, &config.trusted_proxies) {
+            return address.to_string();
+        }
+    }
     let forwarded = config
         .trust_proxy
         .then(|| {
@@ -98,4 +104,21 @@ pub fn client_ip(config: &Config, request: &Request) -> String {
             .map(|addr| addr.ip().to_string())
             .unwrap_or_else(|| remote.to_string()),
     }
+}
+
+/// The client's IP address (for GeoIP): the peer's, or the one trusted
+/// proxies (any peer with `trust_any`) name in `X-Forwarded-For`; `None`
+/// when neither is known.
+pub fn client_addr(
+    request: &Request,
+    trust_any: bool,
+    trusted: &[crate::domain::net::Cidr],
+) -> Option<std::net::IpAddr> {
+    let peer = request.remote_addr().as_socket_addr().map(|addr| addr.ip());
+    let forwarded = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok());
+    crate::domain::net::forwarded_client(peer, forwarded, trust_any, trusted)
 }

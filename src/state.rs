@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::limits;
 use crate::error::StartupError;
-use crate::feeds::FeedHub;
+use crate::feeds::{FeedHub, GeoIp};
 use crate::mail::transport::Transport;
 use crate::service::{LiveSignal, Services};
 use crate::{cluster, db, mail, service};
@@ -60,7 +60,13 @@ impl AppState {
     pub async fn with_clock(config: Config, clock: Clock) -> Result<Self, StartupError> {
         let db = db::connect(&config.database_url, config.db_pool).await?;
         let config = Arc::new(config);
-        let feeds = Arc::new(FeedHub::new(&config, db.clone(), clock.clone()));
+        let geoip = config
+            .geoip_db
+            .as_deref()
+            .map(GeoIp::open)
+            .transpose()
+            .map_err(StartupError::Config)?;
+        let feeds = Arc::new(FeedHub::new(&config, db.clone(), clock.clone(), geoip));
         // Tells this instance's change notices from those of other instances.
         let instance: Arc<str> = service::tokens::random_hex(16).into();
         let live = LiveSignal::new().on_change({
@@ -82,6 +88,13 @@ impl AppState {
         if config.mail_worker {
             tasks.push(mail::worker::spawn(services.clone(), transport));
         }
+        if config.stats_flush_secs > 0 {
+            tasks.push(spawn_stats_flush(
+                services.clone(),
+                feeds.clone(),
+                config.stats_flush_secs,
+            ));
+        }
         Ok(Self {
             services,
             feeds,
@@ -89,6 +102,48 @@ impl AppState {
             _tasks: Arc::new(BackgroundTasks(tasks)),
         })
     }
+}
+
+impl AppState {
+    /// Adds the audience counters into the database now (the periodic
+    /// flush does the same); on failure they stay in memory for the next.
+    pub async fn flush_stats(&self) {
+        flush_stats(&self.services, &self.feeds).await;
+    }
+
+    /// What a stopping server does once requests in flight are answered.
+    pub async fn shutdown(&self) {
+        self.flush_stats().await;
+    }
+}
+
+async fn flush_stats(services: &Services, feeds: &FeedHub) {
+    let counts = feeds.audience.drain();
+    if counts.is_empty() {
+        return;
+    }
+    match service::stats::add(services, &counts).await {
+        Ok(rows) => feeds.audience.flushed(rows),
+        Err(error) => {
+            tracing::error!(%error, "audience statistics not saved; keeping them for the next flush");
+            feeds.audience.restore(&counts);
+        }
+    }
+}
+
+/// Adds the audience counters into the database every `period` seconds.
+fn spawn_stats_flush(
+    services: Arc<Services>,
+    feeds: Arc<FeedHub>,
+    period: u64,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let period = std::time::Duration::from_secs(period);
+        loop {
+            tokio::time::sleep(period).await;
+            flush_stats(&services, &feeds).await;
+        }
+    })
 }
 
 /// Services for a command that changes data outside a running server: other

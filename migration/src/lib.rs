@@ -9,6 +9,7 @@ mod m0001_initial;
 mod m0002_credentials;
 mod m0003_media_mail;
 mod m0005_web;
+mod m0007_audience;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_credentials::Migration),
             Box::new(m0003_media_mail::Migration),
             Box::new(m0005_web::Migration),
+            Box::new(m0007_audience::Migration),
         ]
     }
 }

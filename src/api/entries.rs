@@ -344,6 +344,7 @@ impl EntriesApi {
             kind: *kind,
             languages: Vec::new(),
             mine: false,
+            assigned_to: None,
             limit,
             offset,
         };

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::domain::{
     AccessRequestStatus, EntryKind, EntryStatus, GroupRole, GroupStatus, MailKind, OutboxStatus,
-    Role, TextEnum,
+    Role, StatsDimension, TextEnum,
 };
 
 fn schema<T: TextEnum>() -> MetaSchema {
@@ -89,5 +89,6 @@ openapi_enum!(
     EntryStatus,
     AccessRequestStatus,
     MailKind,
-    OutboxStatus
+    OutboxStatus,
+    StatsDimension
 );

@@ -154,7 +154,7 @@ impl<E> FastFeeds<E> {
                     lon.as_deref(),
                     user_agent,
                 );
-                match home_answer(&self.state, headers, query) {
+                match home_answer(&self.state, request, query) {
                     Home::Answer(response) => Some(response),
                     Home::Page(_) => None,
                 }

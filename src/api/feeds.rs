@@ -160,14 +160,18 @@ pub(crate) enum Home {
 /// Answers `GET /` for QGIS and `json=1` from the snapshot.
 pub(crate) fn home_answer(
     state: &AppState,
-    request: &HeaderMap,
+    request: &Request,
     query: Result<QgisQuery, String>,
 ) -> Home {
     match query {
-        Ok(query) if query.json => Home::Answer(
-            feeds::home(&state.feeds, &query)
-                .respond(request, &state.feeds.settings().home_caching),
-        ),
+        Ok(mut query) if query.json => {
+            // Counted in the audience, and placed by its address when needed.
+            state.feeds.observe(request, &mut query);
+            Home::Answer(
+                feeds::home(&state.feeds, &query)
+                    .respond(request.headers(), &state.feeds.settings().home_caching),
+            )
+        }
         Ok(query) => Home::Page(query),
         Err(message) => Home::Answer(feeds::plain_error(StatusCode::BAD_REQUEST, &message)),
     }
@@ -255,7 +259,7 @@ impl FeedsApi {
             lon.as_deref(),
             user_agent.as_deref(),
         );
-        FeedReply::new(match home_answer(&state, request.headers(), query) {
+        FeedReply::new(match home_answer(&state, request, query) {
             Home::Answer(response) => response,
             Home::Page(query) => crate::web::public::home(&state.feeds, &query)
                 .respond(request.headers(), &state.feeds.settings().page_caching),

@@ -13,6 +13,8 @@ mod media;
 mod moderation;
 mod outbox;
 pub mod problem;
+mod reviewers;
+mod stats;
 mod users;
 
 use chrono::{DateTime, Utc};
@@ -31,8 +33,10 @@ pub type Apis = (
     access_requests::AccessRequestsApi,
     entries::EntriesApi,
     moderation::ModerationApi,
+    reviewers::ReviewersApi,
     media::MediaApi,
     outbox::OutboxApi,
+    stats::StatsApi,
     feeds::FeedsApi,
 );
 
@@ -45,8 +49,10 @@ pub fn apis() -> Apis {
         access_requests::AccessRequestsApi,
         entries::EntriesApi,
         moderation::ModerationApi,
+        reviewers::ReviewersApi,
         media::MediaApi,
         outbox::OutboxApi,
+        stats::StatsApi,
         feeds::FeedsApi,
     )
 }
@@ -80,6 +86,8 @@ pub enum ApiTags {
     Media,
     /// Outgoing mail and mail preferences.
     Mail,
+    /// The audience of the QGIS feed, counted without tracking anyone.
+    Stats,
     /// Public feeds: QGIS news, JSON Feed, RSS, Atom, iCalendar.
     Feeds,
 }

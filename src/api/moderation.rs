@@ -24,6 +24,8 @@ impl ModerationApi {
         group: Query<Option<String>>,
         /// Comma list of language codes (`en`, `pt_BR`; only the first two letters count), as the feeds take them.
         lang: Query<Option<String>>,
+        /// `true`: only entries you are assigned to review.
+        assigned_to_me: Query<Option<bool>>,
         /// Page size, 1 to 200 (default 50).
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u64>>,
@@ -40,6 +42,9 @@ impl ModerationApi {
                 .map_err(AppError::BadRequest)?
                 .to_vec(),
             mine: false,
+            assigned_to: assigned_to_me
+                .unwrap_or(false)
+                .then(|| auth.0.attributed_user_id()),
             limit,
             offset,
         };

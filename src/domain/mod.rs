@@ -6,6 +6,7 @@
 //! never a silent default.
 
 pub mod access_request;
+pub mod audience;
 pub mod authz;
 pub mod codes;
 pub mod entry;
@@ -15,6 +16,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod mail;
 pub mod media;
+pub mod net;
 pub mod sanitize;
 pub mod user;
 pub mod validate;
@@ -80,6 +82,13 @@ macro_rules! text_enum {
             }
         }
     };
+}
+
+text_enum! {
+    /// What feed requests are summed by: QGIS version (`3.34`), operating
+    /// system (`windows`, `macos`, `linux`, `bsd`, `other`), country (ISO
+    /// code, from GeoIP) or the first requested language.
+    StatsDimension { Version = "version", Os = "os", Country = "country", Lang = "lang" }
 }
 
 text_enum! {

@@ -5,6 +5,8 @@ pub mod account_token;
 pub mod api_token;
 pub mod entry;
 pub mod entry_event;
+pub mod entry_reviewer;
+pub mod feed_daily_stat;
 pub mod group;
 pub mod mail_preference;
 pub mod media;

@@ -2,6 +2,8 @@
 //! next scheduled publish/expiry instant, so feeds never query the database
 //! per request. Renderers turn the snapshot into bytes once per variant.
 
+pub mod audience;
+pub mod geoip;
 mod http;
 mod ics;
 mod item;
@@ -17,6 +19,8 @@ use arc_swap::ArcSwap;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use tokio::sync::Notify;
 
+pub use audience::Audience;
+pub use geoip::GeoIp;
 pub use http::{Caching, Encoded, MIN_GZIP_BYTES, Rendered, plain_error};
 pub use item::{GroupInfo, Item};
 pub use params::{FeedFormat, FeedQuery, QgisQuery};
@@ -24,6 +28,8 @@ pub use render::{Refusal, home};
 
 use crate::Config;
 use crate::clock::Clock;
+use crate::domain::audience::{Key, day_of, is_qgis};
+use crate::domain::net::Cidr;
 use crate::entities::{entry, group};
 
 /// Longest the scheduler sleeps without a known instant: a safety net that also
@@ -52,6 +58,9 @@ pub struct Settings {
     /// approval shows at once (a 304 while nothing changed).
     pub page_caching: Caching,
     pub retraction_secs: i64,
+    /// Who may name the client in `X-Forwarded-For` (for GeoIP).
+    pub trust_any_proxy: bool,
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 /// Entries that are live, scheduled, or recently expired or retracted, in
@@ -68,6 +77,9 @@ pub struct Snapshot {
     pub groups: HashMap<String, Arc<GroupInfo>>,
     /// Next instant at which an item starts or stops being published.
     pub next_change: Option<i64>,
+    /// Whether some live entry has a target area (only then is a client
+    /// without `lat`/`lon` located by its address).
+    pub has_areas: bool,
     cache: ArcSwap<HashMap<String, Arc<Rendered>>>,
 }
 
@@ -135,10 +147,18 @@ pub struct FeedHub {
     /// Rebuilds so far, and the time they took in microseconds (for monitoring).
     pub rebuilds: AtomicU64,
     pub rebuild_micros: AtomicU64,
+    /// Counters of QGIS requests to `/`.
+    pub audience: Audience,
+    geoip: Option<GeoIp>,
 }
 
 impl FeedHub {
-    pub fn new(config: &Config, db: DatabaseConnection, clock: Clock) -> Self {
+    pub fn new(
+        config: &Config,
+        db: DatabaseConnection,
+        clock: Clock,
+        geoip: Option<GeoIp>,
+    ) -> Self {
         let public_url = config.public_base_url();
         let host = url::Url::parse(&public_url)
             .ok()
@@ -155,6 +175,8 @@ impl FeedHub {
                 home_caching: Caching::new(config.feed_max_age, true),
                 page_caching: Caching::new(0, true),
                 retraction_secs: i64::from(config.retraction_days) * 86_400,
+                trust_any_proxy: config.trust_proxy,
+                trusted_proxies: config.trusted_proxies.clone(),
             },
             db,
             clock,
@@ -163,6 +185,48 @@ impl FeedHub {
             miss_refreshed_at: AtomicI64::new(0),
             rebuilds: AtomicU64::new(0),
             rebuild_micros: AtomicU64::new(0),
+            audience: Audience::default(),
+            geoip,
+        }
+    }
+
+    /// The hook of `GET /` for the JSON array: counts a QGIS request in the
+    /// audience counters and, when the client sent no `lat`/`lon` and some
+    /// live entry has a target area, places it where GeoIP says it is.
+    /// Neither allocates nor touches the database; without a GeoIP
+    /// database no address is even looked at.
+    pub fn observe(&self, request: &poem::Request, query: &mut QgisQuery) {
+        let agent = request
+            .headers()
+            .get(poem::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        let is_qgis = query.json && is_qgis(agent);
+        let wants_point = query.point.is_none() && self.snapshot.load().has_areas;
+        let located = match &self.geoip {
+            Some(geoip) if is_qgis || wants_point => crate::middleware::client_addr(
+                request,
+                self.settings.trust_any_proxy,
+                &self.settings.trusted_proxies,
+            )
+            .map(|address| geoip.locate(address))
+            .unwrap_or_default(),
+            _ => geoip::Located::default(),
+        };
+        if wants_point {
+            query.point = located.point;
+        }
+        if let Some(key) = Key::of(
+            agent,
+            located.country(),
+            query
+                .languages
+                .iter()
+                .next()
+                .as_ref()
+                .and_then(|code| std::str::from_utf8(code).ok()),
+        ) {
+            self.audience.count(day_of(self.clock.now()), key);
         }
     }
 
@@ -310,6 +374,9 @@ fn build(
         .filter_map(|item| item.last_change(now))
         .max()
         .unwrap_or(0);
+    let has_areas = items
+        .iter()
+        .any(|item| item.is_live(now) && item.fields.target_area.is_some());
     Snapshot {
         built_at: now,
         modified_at,
@@ -319,6 +386,7 @@ fn build(
             .filter(|group| !group.removed)
             .map(|group| (group.slug.clone(), group))
             .collect(),
+        has_areas,
         next_change,
         cache: ArcSwap::default(),
     }

@@ -22,7 +22,7 @@ use crate::domain::lifecycle::{
 use crate::domain::media::may_set_image;
 use crate::domain::validate::Refusal;
 use crate::domain::{Action, EntryKind, EntryStatus};
-use crate::entities::{entry, entry_event, group};
+use crate::entities::{entry, entry_event, entry_reviewer, group};
 use crate::error::{AppError, AppResult};
 
 /// An entry with the slug of its group.
@@ -43,6 +43,8 @@ pub struct EntryFilter {
     /// Only the principal's own groups (all groups for admins), not
     /// everything a moderator may see.
     pub mine: bool,
+    /// Only entries this person is assigned to review.
+    pub assigned_to: Option<i64>,
     pub limit: u64,
     pub offset: u64,
 }
@@ -584,6 +586,16 @@ async fn filtered(
                 .add(entry::Column::Language.is_in(filter.languages.iter().cloned()))
                 .add(entry::Column::Language.is_null()),
         );
+    }
+    if let Some(reviewer) = filter.assigned_to {
+        let assigned: Vec<i64> = entry_reviewer::Entity::find()
+            .filter(entry_reviewer::Column::UserId.eq(reviewer))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| row.entry_id)
+            .collect();
+        condition = condition.add(entry::Column::Id.is_in(assigned));
     }
     let query = entry::Entity::find().filter(condition);
     let total = query.clone().count(db).await?;

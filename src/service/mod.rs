@@ -15,7 +15,9 @@ pub mod notifications;
 pub mod outbox;
 pub mod passwords;
 pub mod rate_limit;
+pub mod reviewers;
 pub mod sessions;
+pub mod stats;
 pub mod tokens;
 pub mod users;
 

@@ -155,9 +155,13 @@ pub async fn entry_changed(
                 preferences_link,
             })?;
             let due = services.now() + MAIL_DIGEST_SECS;
+            // An entry with assigned reviewers is theirs: only they hear of it.
+            let reviewers = super::reviewers::ids(db, entry.id).await?;
             for moderator in people(db, &[Role::Moderator, Role::Admin], Topic::Submissions).await?
             {
-                if moderator.id == actor {
+                if moderator.id == actor
+                    || !(reviewers.is_empty() || reviewers.contains(&moderator.id))
+                {
                     continue;
                 }
                 let letter = Letter {

@@ -43,6 +43,7 @@ struct QueuePage {
     kinds: Vec<Choice>,
     groups: Vec<Choice>,
     languages: Vec<Choice>,
+    assigned: Vec<Choice>,
     rows: Vec<(Row, bool)>,
     pager: Pager,
 }
@@ -61,6 +62,7 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
             .unwrap_or_default()
             .to_vec(),
         mine: false,
+        assigned_to: (text("assigned") == "me").then(|| viewer.principal.attributed_user_id()),
         limit: PAGE_SIZE,
         offset,
     };
@@ -85,6 +87,7 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
         ("kind", text("kind")),
         ("group", text("group")),
         ("lang", text("lang")),
+        ("assigned", text("assigned")),
     ]);
     let pager = Pager::new(total, offset, PAGE_SIZE, rows.len(), &base);
     let all_groups = groups::list_public(ctx.services()).await?;
@@ -92,6 +95,7 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
     languages[0] = Choice::new("", "Any language");
     let mut filters = query.clone();
     filters.entry("lang".into()).or_default();
+    filters.entry("assigned".into()).or_default();
     Ok(respond(
         QueuePage {
             page: ctx.layout("Moderation queue", "moderation"),
@@ -103,6 +107,10 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
                 .chain(all_groups.iter().map(|g| Choice::new(&g.slug, &g.name)))
                 .collect(),
             languages,
+            assigned: vec![
+                Choice::new("", "Anyone"),
+                Choice::new("me", "Assigned to me"),
+            ],
             rows,
             pager,
         },

@@ -118,6 +118,7 @@ pub async fn list(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) ->
         kind: parse_filter(&query, "kind"),
         languages: Vec::new(),
         mine: true,
+        assigned_to: None,
         limit: PAGE_SIZE,
         offset,
     };

@@ -16,6 +16,7 @@ mod lifecycle;
 mod metrics;
 mod openapi;
 mod queue;
+mod reviewers;
 mod roles;
 mod sanitize;
 mod smoke;

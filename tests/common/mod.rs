@@ -448,6 +448,8 @@ impl TestApp {
             std::mem::take(&mut self.installed),
             self.backend,
         );
+        // As `newsfeed serve` does once its last request is answered.
+        self.state.shutdown().await;
         drop(self);
         let state = AppState::with_clock(config, clock.clone())
             .await

@@ -6,9 +6,11 @@
 mod common;
 
 mod archive;
+mod audience;
 mod compression;
 mod formats;
 mod http;
 mod injection;
+mod mmdb;
 mod qgis;
 mod support;

@@ -59,6 +59,11 @@ db_test!(
             .get("/moderation?lang=en")
             .await
             .expect_text("Second");
+        // Nothing is assigned to this moderator yet.
+        browser
+            .get("/moderation?assigned=me")
+            .await
+            .expect_text("Nothing waits");
         // The pending count is in the header of every page.
         browser
             .get("/account")
