@@ -22,9 +22,47 @@ pub fn contains(ring: &[Point], point: Point) -> bool {
     inside
 }
 
+/// Whether an entry with an optional `language` and target `area` goes to a
+/// reader who asked for `languages` (empty: any) from `point` (if sent), as
+/// on feed.qgis.org: a reader who sends neither gets everything; otherwise
+/// the entry goes out when its language is asked for, or its area holds the
+/// point, or it has neither (language and area combine as OR).
+pub fn delivered(
+    language: Option<&str>,
+    area: Option<&[Point]>,
+    languages: &[String],
+    point: Option<Point>,
+) -> bool {
+    if languages.is_empty() && point.is_none() {
+        return true;
+    }
+    let speaks = language.is_some_and(|language| languages.iter().any(|l| l == language));
+    let inside = matches!((area, point), (Some(area), Some(point)) if contains(area, point));
+    speaks || inside || (language.is_none() && area.is_none())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn language_and_area_combine_as_or() {
+        let en = vec!["en".to_string()];
+        let (inside, outside) = (Some([5.0, 5.0]), Some([50.0, 50.0]));
+        let area = Some(&SQUARE[..]);
+        // Neither filter on the entry: everyone.
+        assert!(delivered(None, None, &en, outside));
+        // A reader who sends nothing: everything.
+        assert!(delivered(Some("de"), area, &[], None));
+        // Either match is enough.
+        assert!(delivered(Some("de"), area, &en, inside));
+        assert!(delivered(Some("en"), area, &en, outside));
+        assert!(!delivered(Some("de"), area, &en, outside));
+        // A language-only reader misses area-only entries, and the other way round.
+        assert!(!delivered(None, area, &en, None));
+        assert!(!delivered(Some("de"), None, &[], inside));
+        assert!(delivered(None, area, &[], inside));
+    }
 
     const SQUARE: [Point; 4] = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]];
 

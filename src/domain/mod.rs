@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod mail;
 pub mod media;
+pub mod qgisfeed;
 pub mod sanitize;
 pub mod user;
 pub mod validate;

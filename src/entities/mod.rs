@@ -9,7 +9,7 @@ pub mod group;
 pub mod mail_preference;
 pub mod media;
 pub mod membership;
-pub mod rate_limit;
 pub mod outbox;
+pub mod rate_limit;
 pub mod user;
 pub mod web_session;

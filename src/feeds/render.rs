@@ -43,7 +43,7 @@ pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
         Some(key) => snapshot.cached(key, || json(&qgis_selection(hub, &snapshot, query))),
         None => {
             let objects = qgis_selection(hub, &snapshot, query);
-            let mut key = String::from("/|qgis|");
+            let mut key = format!("/|qgis|{}|", query.call_to_action);
             for (state, id, _) in &objects {
                 let _ = write!(key, "{state}{id},");
             }
@@ -117,7 +117,7 @@ fn qgis_selection<'a>(
     query: &QgisQuery,
 ) -> Vec<(char, i64, &'a str)> {
     let now = snapshot.built_at;
-    let wanted = |item: &&Item| item.speaks(&query.languages) && item.reaches(query.point);
+    let wanted = |item: &&Item| item.reaches(&query.languages, query.point);
     let live = snapshot
         .items
         .iter()
@@ -128,7 +128,7 @@ fn qgis_selection<'a>(
                 .after
                 .is_none_or(|after| item.published_at().max(item.changed_at) as f64 >= after)
         })
-        .map(|item| ('l', item.id, item.qgis_live.as_str()))
+        .map(|item| ('l', item.id, item.qgis_object(query.call_to_action)))
         .take(hub.settings.max_items);
     let gone = snapshot
         .items

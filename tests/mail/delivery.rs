@@ -76,7 +76,10 @@ async fn a_decision_reaches_the_author_with_the_comment_and_a_link() {
     assert_eq!(mail.to, ["editor@example.org"]);
     assert_eq!(mail.subject(), "Asked for changes to: Spring meetup");
     assert!(mail.data.contains("Please add the venue."), "{}", mail.data);
-    let link = format!("{}/my/entries/{id}", newsfeed::Config::default().public_base_url());
+    let link = format!(
+        "{}/my/entries/{id}",
+        newsfeed::Config::default().public_base_url()
+    );
     assert!(mail.data.contains(&link), "{}", mail.data);
     assert!(mail.data.contains("text/plain") && mail.data.contains("text/html"));
     assert!(mail.data.contains("Message-ID: <outbox-"));
