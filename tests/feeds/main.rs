@@ -7,6 +7,7 @@ mod common;
 
 mod archive;
 mod compression;
+mod delivery;
 mod formats;
 mod http;
 mod injection;
