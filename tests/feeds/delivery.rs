@@ -183,3 +183,65 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    target_areas_come_as_geojson_too,
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        let geojson = json!({"type": "Polygon", "bbox": [-44, -24, -42, -22],
+                             "coordinates": [rio_area()]});
+        let rio = publish(&world, json!({"target_area": geojson}), json!({})).await;
+        let entry = app
+            .get(&format!("/api/v1/entries/{rio}"), Some(&world.editor))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(entry["target_area"], rio_area());
+        assert_eq!(pks(&qgis(app, &format!("/?{RIO}"), NEW_QGIS).await), [rio]);
+        assert!(qgis(app, &format!("/?{MUNICH}"), NEW_QGIS).await.is_empty());
+
+        // At most 1,000 vertices (a closed ring repeats its first one).
+        let ring = |vertices: usize| -> Vec<[f64; 2]> {
+            let mut ring: Vec<[f64; 2]> = (0..vertices)
+                .map(|i| {
+                    let angle = i as f64 / vertices as f64 * std::f64::consts::TAU;
+                    [angle.cos(), angle.sin()]
+                })
+                .collect();
+            ring.push(ring[0]);
+            ring
+        };
+        let create = |area: serde_json::Value| {
+            json!({"group": "alpha", "kind": "announcement", "title": "Area",
+                   "content": "<p>x</p>", "target_area": area})
+        };
+        app.post(
+            "/api/v1/entries",
+            Some(&world.editor),
+            create(json!(ring(1000))),
+        )
+        .await
+        .expect(201);
+        for area in [
+            json!(ring(1001)),
+            json!({"type": "Polygon", "coordinates": [ring(1001)]}),
+            json!({"type": "Polygon", "coordinates": [[[0, 0], [200, 0], [1, 1], [0, 0]]]}),
+            json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 95], [1, 1]]]}),
+            json!({"type": "Point", "coordinates": [1, 2]}),
+            json!({"type": "Polygon"}),
+            json!({"type": "Polygon", "coordinates": []}),
+            json!([[0, 0], [1, 1], [0, 0]]),
+        ] {
+            let refused = app
+                .post("/api/v1/entries", Some(&world.editor), create(area.clone()))
+                .await;
+            let field = refused.expect(422).json()["errors"][0]["field"].clone();
+            assert!(
+                field.as_str().is_some_and(|f| f.starts_with("target_area")),
+                "{area}: {}",
+                refused.text
+            );
+        }
+    }
+);
