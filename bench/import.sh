@@ -7,8 +7,9 @@
 set -euo pipefail
 ENTRIES="${ENTRIES:-10000}"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-cargo build --release -q
-BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/newsfeed"
+# NEWSFEED_BIN names another binary (e.g. a debug build) and skips the build.
+if [ -z "${NEWSFEED_BIN:-}" ]; then cargo build --release -q; fi
+BIN="${NEWSFEED_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/newsfeed}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 

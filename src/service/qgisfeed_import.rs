@@ -106,12 +106,18 @@ impl ImportReport {
     }
 }
 
-fn pks(pks: impl Iterator<Item = i64>) -> String {
-    let list: Vec<String> = pks.map(|pk| pk.to_string()).collect();
-    if list.is_empty() {
-        String::new()
-    } else {
-        format!(" (pk {})", list.join(", "))
+/// Pks listed in a report line; more are counted, not listed.
+const LISTED_PKS: usize = 20;
+
+fn pks(pks: impl ExactSizeIterator<Item = i64>) -> String {
+    let total = pks.len();
+    let list: Vec<String> = pks.take(LISTED_PKS).map(|pk| pk.to_string()).collect();
+    match total {
+        0 => String::new(),
+        _ if total > LISTED_PKS => {
+            format!(" (pk {} and {} more)", list.join(", "), total - LISTED_PKS)
+        }
+        _ => format!(" (pk {})", list.join(", ")),
     }
 }
 
@@ -345,10 +351,11 @@ async fn pictures(
         }
     }
     if !report.images_missing.is_empty() {
+        let all: Vec<String> = report.images_missing.iter().map(i64::to_string).collect();
         progress(&format!(
-            "images missing for {} entries{}",
-            report.images_missing.len(),
-            pks(report.images_missing.iter().copied())
+            "images missing for {} entries (pk {})",
+            all.len(),
+            all.join(", ")
         ));
     }
     Ok(pictures)
