@@ -11,6 +11,7 @@ use crate::domain::user::NewUser;
 use crate::error::{AppError, StartupError};
 use crate::service::archive;
 use crate::service::groups::{self, ImportError};
+use crate::service::qgisfeed_import;
 use crate::service::users;
 use crate::{AppState, Config, db};
 
@@ -71,6 +72,23 @@ enum Command {
     /// Read an export (a file, or `-` for standard input) into an empty database.
     Import {
         file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Import a QGIS-Feed dump (`manage.py dumpdata qgisfeed auth.user`):
+    /// entries keep their pk as id; re-running updates them. One
+    /// transaction: a bad record stops it with its pk, nothing written.
+    ImportQgisfeed {
+        file: PathBuf,
+        /// QGIS-Feed's media directory (`MEDIA_ROOT`), where entry images are.
+        #[arg(long)]
+        media_dir: Option<PathBuf>,
+        /// The group the entries go to (created if missing).
+        #[arg(long, default_value = qgisfeed_import::DEFAULT_GROUP)]
+        group: String,
+        /// Where this service stores pictures (as `serve --media-dir`).
+        #[arg(long, env = "NEWSFEED_MEDIA_DIR")]
+        media_store: Option<PathBuf>,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -149,6 +167,16 @@ impl Cli {
             Command::ImportGroups { file, database } => import_groups(&file, &database).await,
             Command::Export { database } => export(&database).await,
             Command::Import { file, database } => import(&file, &database).await,
+            Command::ImportQgisfeed {
+                file,
+                media_dir,
+                group,
+                media_store,
+                database,
+            } => {
+                let options = qgisfeed_import::ImportOptions { group, media_dir };
+                import_qgisfeed(&file, &options, media_store, &database).await
+            }
             Command::Backup { file, database } => {
                 let db = db::connect(&database.database_url, 2).await?;
                 archive::backup(&db, &file).await?;
@@ -165,12 +193,43 @@ impl Cli {
 }
 
 async fn command_services(database: &DatabaseArgs) -> Result<crate::service::Services, CliError> {
+    command_services_with(database, None).await
+}
+
+/// Services for a command, storing pictures in `media_dir` (default: as `serve`).
+async fn command_services_with(
+    database: &DatabaseArgs,
+    media_dir: Option<PathBuf>,
+) -> Result<crate::service::Services, CliError> {
     let db = db::connect(&database.database_url, 2).await?;
     let config = Config {
         database_url: database.database_url.clone(),
+        media_dir,
         ..Config::default()
     };
     Ok(crate::state::command_services(db, config)?)
+}
+
+async fn import_qgisfeed(
+    file: &std::path::Path,
+    options: &qgisfeed_import::ImportOptions,
+    media_store: Option<PathBuf>,
+    database: &DatabaseArgs,
+) -> Result<(), CliError> {
+    let data = std::fs::read(file)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+    let services = command_services_with(database, media_store).await?;
+    let started = std::time::Instant::now();
+    let report =
+        qgisfeed_import::import(&services, &data, options, &mut |line| eprintln!("{line}")).await?;
+    if report.group_created {
+        println!("group {}: created", options.group);
+    }
+    for line in report.lines() {
+        println!("{line}");
+    }
+    eprintln!("imported in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 async fn create_user(

@@ -157,7 +157,10 @@ pub fn validate(
     }
 
     if let Some(area) = &fields.target_area {
-        if !limits::AREA_POINTS.contains(&area.len()) {
+        // A closed ring repeats its first vertex; an open one is closed implicitly.
+        let closed = area.len() > 1 && area.first() == area.last();
+        let vertices = area.len() - usize::from(closed);
+        if !limits::AREA_POINTS.contains(&vertices) {
             check.fail(
                 "target_area",
                 format!(

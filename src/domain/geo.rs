@@ -1,5 +1,7 @@
 //! Target areas: which points an entry is delivered to.
 
+use crate::domain::codes::Languages;
+
 /// A point as `[lon, lat]`.
 pub type Point = [f64; 2];
 
@@ -22,9 +24,52 @@ pub fn contains(ring: &[Point], point: Point) -> bool {
     inside
 }
 
+/// Whether an entry with an optional `language` and target `area` goes to a
+/// reader who asked for `languages` (empty: any) from `point` (if sent), as
+/// on feed.qgis.org: the entry goes out when its language is asked for, or
+/// its area holds the point, or it has neither (language and area combine
+/// as OR). A reader who sends neither gets everything except entries with a
+/// target area: those only go to points inside it.
+pub fn delivered(
+    language: Option<&str>,
+    area: Option<&[Point]>,
+    languages: &Languages,
+    point: Option<Point>,
+) -> bool {
+    if languages.is_empty() && point.is_none() {
+        // No filter asked for: everything but what targets an area, which
+        // only goes to points inside it.
+        return area.is_none();
+    }
+    let speaks = language.is_some_and(|language| languages.contains(language));
+    let inside = matches!((area, point), (Some(area), Some(point)) if contains(area, point));
+    speaks || inside || (language.is_none() && area.is_none())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn language_and_area_combine_as_or() {
+        let en = Languages::parse(Some("en")).unwrap_or_default();
+        let none = Languages::default();
+        let (inside, outside) = (Some([5.0, 5.0]), Some([50.0, 50.0]));
+        let area = Some(&SQUARE[..]);
+        // Neither filter on the entry: everyone.
+        assert!(delivered(None, None, &en, outside));
+        // A reader who sends nothing: everything but what targets an area.
+        assert!(!delivered(Some("de"), area, &none, None));
+        assert!(delivered(Some("de"), None, &none, None));
+        // Either match is enough.
+        assert!(delivered(Some("de"), area, &en, inside));
+        assert!(delivered(Some("en"), area, &en, outside));
+        assert!(!delivered(Some("de"), area, &en, outside));
+        // A language-only reader misses area-only entries, and the other way round.
+        assert!(!delivered(None, area, &en, None));
+        assert!(!delivered(Some("de"), None, &none, inside));
+        assert!(delivered(None, area, &none, inside));
+    }
 
     const SQUARE: [Point; 4] = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]];
 

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod mail;
 pub mod media;
 pub mod net;
+pub mod qgisfeed;
 pub mod sanitize;
 pub mod user;
 pub mod validate;

@@ -54,6 +54,9 @@ pub struct Item {
     pub tag: String,
     /// The QGIS JSON object as published while live.
     pub qgis_live: String,
+    /// The same with the call to action appended to `content` (QGIS before
+    /// 4), when the entry has one.
+    pub qgis_live_with_call: Option<String>,
     /// Once it is gone: since when, and the QGIS JSON object telling clients to drop it.
     pub qgis_gone: Option<(i64, String)>,
 }
@@ -92,19 +95,28 @@ impl Item {
             model.retracted_at
         };
         let published_at = fields.publish_from.unwrap_or(changed_at);
-        let qgis = |publish_to: Option<i64>| {
+        let qgis_with = |publish_to: Option<i64>, content: &str| {
             json!({
                 "pk": model.id,
                 "publish_from": published_at as f64,
                 "publish_to": publish_to.map(|t| t as f64),
                 "title": sanitize::escape_html(&fields.title),
                 "image": image,
-                "content": fields.content,
+                "content": content,
                 "url": fields.url,
                 "sticky": live.sticky,
             })
             .to_string()
         };
+        let qgis = |publish_to: Option<i64>| qgis_with(publish_to, &fields.content);
+        let qgis_live_with_call = fields.call_to_action.as_deref().map(|call| {
+            let content = format!(
+                "{}<p><strong>{}</strong></p>",
+                fields.content,
+                sanitize::escape_html(call)
+            );
+            qgis_with(fields.publish_to, &content)
+        });
         let gone_at = match (model.in_feed, fields.publish_to) {
             (false, _) => Some(retracted_at.unwrap_or(changed_at)),
             (true, Some(to)) if to <= now => Some(to),
@@ -114,6 +126,7 @@ impl Item {
             id: model.id,
             tag: format!("tag:{},{TAG_URI_YEAR}:entry/{}", settings.host, model.id),
             qgis_live: qgis(fields.publish_to),
+            qgis_live_with_call,
             qgis_gone: gone_at.map(|at| (at, qgis(Some(at)))),
             group,
             kind: live.kind,
@@ -175,12 +188,22 @@ impl Item {
             .max()
     }
 
-    /// Whether a client at `point` (`[lon, lat]`, if it sent one) receives it.
-    pub fn reaches(&self, point: Option<geo::Point>) -> bool {
-        match (&self.fields.target_area, point) {
-            (None, _) => true,
-            (Some(area), Some(point)) => geo::contains(area, point),
-            (Some(_), None) => false,
+    /// Whether a QGIS reader with `languages` at `point` receives it (see
+    /// [`geo::delivered`]).
+    pub fn reaches(&self, languages: &Languages, point: Option<geo::Point>) -> bool {
+        geo::delivered(
+            self.fields.language.as_deref(),
+            self.fields.target_area.as_deref(),
+            languages,
+            point,
+        )
+    }
+
+    /// The QGIS object while live, with the call to action if asked for.
+    pub fn qgis_object(&self, call_to_action: bool) -> &str {
+        match &self.qgis_live_with_call {
+            Some(with_call) if call_to_action => with_call,
+            _ => &self.qgis_live,
         }
     }
 

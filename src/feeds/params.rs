@@ -12,6 +12,10 @@ use crate::domain::{EntryKind, TextEnum};
 /// QGIS 3.36 and later drop entries whose `publish_to` is past when they
 /// come again; older versions show whatever they receive for a session.
 const FIRST_QGIS_WITH_RETRACTIONS: u32 = 33600;
+/// QGIS 4 opens an entry's `url` from a button of its own; older versions
+/// (and every other client, as on feed.qgis.org) get the call to action in
+/// the content.
+const FIRST_QGIS_WITH_LINK_BUTTON: u32 = 40000;
 /// `after` is unix seconds and QGIS keeps it in 32 bits.
 const MAX_AFTER: f64 = 4_294_967_295.0;
 
@@ -54,6 +58,8 @@ pub struct QgisQuery {
     pub point: Option<Point>,
     /// Whether the client drops entries sent again with a past `publish_to`.
     pub knows_retractions: bool,
+    /// Whether `call_to_action` is appended to `content` (all but QGIS 4+).
+    pub call_to_action: bool,
 }
 
 impl QgisQuery {
@@ -89,14 +95,15 @@ impl QgisQuery {
             ]),
             _ => return Err("lat and lon must be given together".into()),
         };
+        let version = qgis_version(agent).filter(|_| is_qgis);
         Ok(Self {
             json: is_qgis || json_flag,
             languages: Languages::parse(lang)?,
             after,
             point,
             knows_retractions: !is_qgis
-                || qgis_version(agent)
-                    .is_some_and(|version| version >= FIRST_QGIS_WITH_RETRACTIONS),
+                || version.is_some_and(|version| version >= FIRST_QGIS_WITH_RETRACTIONS),
+            call_to_action: version.is_none_or(|version| version < FIRST_QGIS_WITH_LINK_BUTTON),
         })
     }
 
@@ -109,7 +116,8 @@ impl QgisQuery {
     /// The cache key of a cacheable answer.
     pub fn write_cache_key(&self, key: &mut String) {
         let format = if self.json { "json" } else { "html" };
-        let _ = write!(key, "/|{format}|{}", self.languages);
+        let cta = if self.call_to_action { "cta" } else { "" };
+        let _ = write!(key, "/|{format}|{cta}|{}", self.languages);
     }
 }
 
@@ -256,6 +264,21 @@ mod tests {
         let browser =
             QgisQuery::parse(None, None, None, None, None, Some("Firefox")).unwrap_or_default();
         assert!(!browser.json && browser.knows_retractions);
+    }
+
+    #[test]
+    fn only_qgis_4_goes_without_the_call_to_action() {
+        for (agent, appended) in [
+            ("Mozilla/5.0 QGIS/40000/Linux", false),
+            ("Mozilla/5.0 QGIS/40201", false),
+            ("Mozilla/5.0 QGIS/39999", true),
+            ("Mozilla/5.0 QGIS/32216", true),
+            ("QGIS desktop", true),
+            ("Firefox", true),
+        ] {
+            let query = qgis(agent, None).unwrap_or_default();
+            assert_eq!(query.call_to_action, appended, "{agent}");
+        }
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
     let write_key = |key: &mut String| match &selection {
         None => query.write_cache_key(key),
         Some(objects) => {
-            key.push_str("/|qgis|");
+            let _ = write!(key, "/|qgis|{}|", query.call_to_action);
             for (state, id, _) in objects {
                 let _ = write!(key, "{state}{id},");
             }
@@ -127,7 +127,7 @@ fn qgis_selection<'a>(
     query: &QgisQuery,
 ) -> Vec<(char, i64, &'a str)> {
     let now = snapshot.built_at;
-    let wanted = |item: &&Item| item.speaks(&query.languages) && item.reaches(query.point);
+    let wanted = |item: &&Item| item.reaches(&query.languages, query.point);
     let live = snapshot
         .items
         .iter()
@@ -138,7 +138,7 @@ fn qgis_selection<'a>(
                 .after
                 .is_none_or(|after| item.published_at().max(item.changed_at) as f64 >= after)
         })
-        .map(|item| ('l', item.id, item.qgis_live.as_str()))
+        .map(|item| ('l', item.id, item.qgis_object(query.call_to_action)))
         .take(hub.settings.max_items);
     let gone = snapshot
         .items

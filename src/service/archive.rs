@@ -211,7 +211,7 @@ tables! {
 
 /// New rows continue above the largest imported id. (SQLite's AUTOINCREMENT
 /// follows explicit ids by itself; PostgreSQL's sequences do not.)
-async fn move_sequence(db: &impl ConnectionTrait, table: &str) -> AppResult<()> {
+pub(super) async fn move_sequence(db: &impl ConnectionTrait, table: &str) -> AppResult<()> {
     if db.get_database_backend() != DatabaseBackend::Postgres {
         return Ok(());
     }

@@ -93,7 +93,7 @@ macro_rules! entry_columns {
             }
         }
 
-        fn set_fields(active: &mut entry::ActiveModel, fields: EntryFields) {
+        pub(super) fn set_fields(active: &mut entry::ActiveModel, fields: EntryFields) {
             $(active.$common = Set(to_column!($common_kind, fields.$common));)*
             $(active.$kind = Set(to_column!($kind_kind, fields.$kind));)*
         }

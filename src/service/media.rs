@@ -96,13 +96,31 @@ async fn set_image(
 /// Records the picture as used now, then writes its file: the sweep spares
 /// recently used rows, so it cannot remove a file an upload is writing.
 async fn store(services: &Services, principal: &Principal, picture: &Picture) -> AppResult<()> {
+    record_picture(
+        &services.db,
+        services,
+        picture,
+        Some(principal.attributed_user_id()),
+    )
+    .await?;
+    save_picture(services, picture).await
+}
+
+/// Records `picture` as stored and used now (in `db`, which may be a
+/// transaction), on behalf of `created_by`.
+pub async fn record_picture(
+    db: &impl sea_orm::ConnectionTrait,
+    services: &Services,
+    picture: &Picture,
+    created_by: Option<i64>,
+) -> AppResult<()> {
     let now = services.now();
     media_row::Entity::insert(media_row::ActiveModel {
         hash: Set(picture.hash.clone()),
         bytes: Set(i64::try_from(picture.jpeg.len()).unwrap_or(i64::MAX)),
         width: Set(i32::try_from(picture.width).unwrap_or(i32::MAX)),
         height: Set(i32::try_from(picture.height).unwrap_or(i32::MAX)),
-        created_by: Set(Some(principal.attributed_user_id())),
+        created_by: Set(created_by),
         created_at: Set(now),
         last_used_at: Set(now),
     })
@@ -111,8 +129,14 @@ async fn store(services: &Services, principal: &Principal, picture: &Picture) ->
             .update_column(media_row::Column::LastUsedAt)
             .to_owned(),
     )
-    .exec_without_returning(&services.db)
+    .exec_without_returning(db)
     .await?;
+    Ok(())
+}
+
+/// Writes the file of `picture` into the store (a file no row describes is
+/// removed by the sweep after the grace period).
+pub async fn save_picture(services: &Services, picture: &Picture) -> AppResult<()> {
     services
         .media
         .save(&picture.hash, picture.jpeg.clone())

@@ -14,6 +14,7 @@ pub mod media;
 pub mod notifications;
 pub mod outbox;
 pub mod passwords;
+pub mod qgisfeed_import;
 pub mod rate_limit;
 pub mod reviewers;
 pub mod sessions;

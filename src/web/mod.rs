@@ -110,6 +110,7 @@ pub fn mount(route: Route, state: &AppState) -> Route {
             page(post(admin::decide_access_request)),
         )
         .at("/entries/:id", page(get(public::entry_page)))
+        .at("/:pk/", get(public::qgis_feed_entry))
         .at("/groups", page(get(public::directory)))
         .at("/groups/:slug", page(get(public::group_page)))
         .at(

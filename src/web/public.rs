@@ -167,6 +167,17 @@ pub async fn entry_page(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     Ok(respond(EntryPage { page, card }, StatusCode::OK))
 }
 
+/// QGIS-Feed's entry path `/{pk}/`: a permanent redirect to the entry's
+/// page (old links keep working); anything but a number is not found.
+#[handler]
+pub fn qgis_feed_entry(Path(pk): Path<String>) -> poem::Result<poem::web::Redirect> {
+    let digits = !pk.is_empty() && pk.bytes().all(|byte| byte.is_ascii_digit());
+    match pk.parse::<i64>() {
+        Ok(pk) if digits => Ok(poem::web::Redirect::permanent(format!("/entries/{pk}"))),
+        _ => Err(poem::Error::from_status(StatusCode::NOT_FOUND)),
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "public/groups.html")]
 struct GroupsPage {

@@ -8,6 +8,7 @@ mod common;
 mod archive;
 mod audience;
 mod compression;
+mod delivery;
 mod formats;
 mod http;
 mod injection;

@@ -1,0 +1,572 @@
+//! `newsfeed import-qgisfeed`: a QGIS-Feed dump into this database, in one
+//! transaction, keeping every entry's pk as its id. Re-running it updates
+//! what changed and duplicates nothing.
+//!
+//! Pictures are read from QGIS-Feed's media directory and re-encoded through
+//! the image pipeline before the transaction starts (their files are content
+//! addressed; if the import fails, the sweep removes the ones no row names).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionTrait, TryIntoModel,
+};
+
+use super::entries::set_fields;
+use super::{Services, archive, groups, lookup, media, users};
+use crate::domain::entry::LiveRevision;
+use crate::domain::group::{GroupFields, check_slug};
+use crate::domain::qgisfeed::{
+    self, DumpEntry, DumpReview, DumpUser, ENTRY_MODEL, REVIEW_MODEL, USER_MODEL, UserRef,
+};
+use crate::domain::validate::Checker;
+use crate::domain::{Action, EntryKind, EntryStatus, GroupRole, GroupStatus};
+use crate::entities::{entry, entry_event, membership};
+use crate::error::{AppError, AppResult};
+use crate::media::{Picture, process};
+
+/// The group entries go to unless told otherwise.
+pub const DEFAULT_GROUP: &str = "qgis-org";
+/// Rows per insert statement.
+const BATCH: usize = 500;
+/// Progress line every this many entries.
+const PROGRESS_EVERY: usize = 1000;
+
+/// What to import into.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// Slug of the group the entries belong to (created if missing).
+    pub group: String,
+    /// QGIS-Feed's `MEDIA_ROOT`, where `image` paths are relative to.
+    pub media_dir: Option<PathBuf>,
+}
+
+/// Created, updated and unchanged rows of one model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcomes {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl std::fmt::Display for Outcomes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} created, {} updated, {} unchanged",
+            self.created, self.updated, self.unchanged
+        )
+    }
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportReport {
+    pub group_created: bool,
+    /// `auth.user`: created, or found by email (`unchanged`: never overwritten).
+    pub users: Outcomes,
+    /// Accounts that had no email address (given `<username>@qgisfeed.invalid`).
+    pub users_without_email: u64,
+    pub entries: Outcomes,
+    pub reviews: Outcomes,
+    pub images_stored: u64,
+    /// Entries whose picture file is not in the media directory.
+    pub images_missing: Vec<i64>,
+    /// Entries whose picture the pipeline refused, with the reason.
+    pub images_refused: Vec<(i64, String)>,
+    /// Records of other models, by model.
+    pub skipped: BTreeMap<String, u64>,
+}
+
+impl ImportReport {
+    /// One line per model and outcome, for standard output.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!(
+                "{USER_MODEL}: {} ({} without an email address)",
+                self.users, self.users_without_email
+            ),
+            format!("{ENTRY_MODEL}: {}", self.entries),
+            format!("{REVIEW_MODEL}: {}", self.reviews),
+            format!(
+                "images: {} stored, {} missing{}, {} refused{}",
+                self.images_stored,
+                self.images_missing.len(),
+                pks(self.images_missing.iter().copied()),
+                self.images_refused.len(),
+                pks(self.images_refused.iter().map(|(pk, _)| *pk)),
+            ),
+        ];
+        for (model, count) in &self.skipped {
+            lines.push(format!("{model}: {count} skipped"));
+        }
+        lines
+    }
+}
+
+/// Pks listed in a report line; more are counted, not listed.
+const LISTED_PKS: usize = 20;
+
+fn pks(pks: impl ExactSizeIterator<Item = i64>) -> String {
+    let total = pks.len();
+    let list: Vec<String> = pks.take(LISTED_PKS).map(|pk| pk.to_string()).collect();
+    match total {
+        0 => String::new(),
+        _ if total > LISTED_PKS => {
+            format!(" (pk {} and {} more)", list.join(", "), total - LISTED_PKS)
+        }
+        _ => format!(" (pk {})", list.join(", ")),
+    }
+}
+
+fn bad(error: impl std::fmt::Display) -> AppError {
+    AppError::BadRequest(error.to_string())
+}
+
+/// Imports `dump`; `progress` hears what is going on (standard error).
+pub async fn import(
+    services: &Services,
+    dump: &[u8],
+    options: &ImportOptions,
+    progress: &mut impl FnMut(&str),
+) -> AppResult<ImportReport> {
+    let mut check = Checker::new();
+    check_slug(&mut check, "--group", &options.group);
+    check.finish()?;
+    let dump = qgisfeed::parse_dump(dump).map_err(bad)?;
+    progress(&format!(
+        "read {} users, {} entries, {} reviews",
+        dump.users.len(),
+        dump.entries.len(),
+        dump.reviews.len()
+    ));
+    check_references(&dump)?;
+    let mut report = ImportReport {
+        skipped: dump.skipped.clone(),
+        users_without_email: dump.users.iter().filter(|u| !u.has_email).count() as u64,
+        ..ImportReport::default()
+    };
+    let pictures = pictures(services, &dump.entries, options, &mut report, progress).await?;
+
+    let now = services.now();
+    let txn = services.db.begin().await?;
+    let group = match lookup::group_by_slug(&txn, &options.group).await {
+        Ok(group) => group,
+        Err(AppError::NotFound(_)) => {
+            report.group_created = true;
+            let fields = GroupFields {
+                slug: options.group.clone(),
+                name: options.group.clone(),
+                ..GroupFields::default()
+            };
+            groups::insert(&txn, fields, GroupStatus::Active, now).await?
+        }
+        Err(error) => return Err(error),
+    };
+    let authors: HashSet<&UserRef> = dump.entries.iter().map(|entry| &entry.author).collect();
+    let people = import_users(&txn, &dump.users, &authors, group.id, now, &mut report).await?;
+    let user_of = |user: &UserRef| -> AppResult<&(i64, String)> {
+        dump.users
+            .iter()
+            .position(|candidate| candidate.is(user))
+            .and_then(|index| people.get(index))
+            .ok_or_else(|| bad(format!("no auth.user {user:?} in the dump")))
+    };
+    for picture in pictures.values().flatten() {
+        media::record_picture(&txn, services, picture, None).await?;
+    }
+
+    let existing = existing_entries(&txn, &dump.entries).await?;
+    let mut inserts = Vec::new();
+    let mut events = Vec::new();
+    for (index, dumped) in dump.entries.iter().enumerate() {
+        let (author_id, author_name) = user_of(&dumped.author)?;
+        let image = dumped
+            .image_path
+            .as_ref()
+            .and_then(|path| pictures.get(path))
+            .and_then(|picture| picture.as_ref())
+            .map(|picture| crate::domain::media::media_path(&picture.hash))
+            .unwrap_or_default();
+        let old = existing.get(&dumped.pk);
+        if let Some(old) = old.filter(|old| old.group_id != group.id) {
+            return Err(bad(format!(
+                "{ENTRY_MODEL} pk {}: id {} is taken by an entry of another group (id {}) here",
+                dumped.pk, old.id, old.group_id
+            )));
+        }
+        let active = row(dumped, group.id, *author_id, image, old)?;
+        let action = match old {
+            None => {
+                report.entries.created += 1;
+                inserts.push(active);
+                Action::Create
+            }
+            Some(old) => {
+                let mut new = active
+                    .clone()
+                    .try_into_model()
+                    .map_err(|error| AppError::internal("incomplete entry row", error))?;
+                new.version = old.version;
+                if &new == old {
+                    report.entries.unchanged += 1;
+                    continue;
+                }
+                report.entries.updated += 1;
+                entry::Entity::update(active).exec(&txn).await?;
+                Action::Edit
+            }
+        };
+        events.push(event(
+            dumped.pk,
+            (*author_id, author_name),
+            action,
+            dumped.status,
+            "imported from QGIS-Feed",
+            if action == Action::Create {
+                dumped.created
+            } else {
+                now
+            },
+        ));
+        if inserts.len() >= BATCH {
+            entry::Entity::insert_many(std::mem::take(&mut inserts))
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        if (index + 1) % PROGRESS_EVERY == 0 {
+            progress(&format!("entries: {} of {}", index + 1, dump.entries.len()));
+        }
+    }
+    if !inserts.is_empty() {
+        entry::Entity::insert_many(inserts)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    archive::move_sequence(&txn, "entries").await?;
+
+    let reviewed = import_reviews(&txn, &dump, &user_of, &mut report).await?;
+    events.extend(reviewed);
+    for chunk in events.chunks(BATCH) {
+        entry_event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    progress("committed; telling the feeds");
+    services.live.changed().await;
+    Ok(report)
+}
+
+/// Every author and reviewer is a user of the dump, every review is of an entry of it.
+fn check_references(dump: &qgisfeed::Dump) -> AppResult<()> {
+    let known = |user: &UserRef| dump.users.iter().any(|candidate| candidate.is(user));
+    for entry in &dump.entries {
+        if !known(&entry.author) {
+            return Err(bad(format!(
+                "{ENTRY_MODEL} pk {}: author {:?} is not in the dump (dump auth.user too)",
+                entry.pk, entry.author
+            )));
+        }
+    }
+    let entries: HashSet<i64> = dump.entries.iter().map(|entry| entry.pk).collect();
+    for review in &dump.reviews {
+        if !entries.contains(&review.entry) {
+            return Err(bad(format!(
+                "{REVIEW_MODEL} pk {}: entry {} is not in the dump",
+                review.pk, review.entry
+            )));
+        }
+        if !known(&review.reviewer) {
+            return Err(bad(format!(
+                "{REVIEW_MODEL} pk {}: reviewer {:?} is not in the dump",
+                review.pk, review.reviewer
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The processed picture of every image path, `None` where it is missing
+/// or refused (reported); files are written to the store.
+async fn pictures(
+    services: &Services,
+    entries: &[DumpEntry],
+    options: &ImportOptions,
+    report: &mut ImportReport,
+    progress: &mut impl FnMut(&str),
+) -> AppResult<HashMap<String, Option<Picture>>> {
+    let mut pictures: HashMap<String, Option<Picture>> = HashMap::new();
+    for entry in entries {
+        let Some(path) = &entry.image_path else {
+            continue;
+        };
+        if let Some(known) = pictures.get(path) {
+            match known {
+                Some(_) => report.images_stored += 1,
+                None => report.images_missing.push(entry.pk),
+            }
+            continue;
+        }
+        let Some(file) = options
+            .media_dir
+            .as_deref()
+            .and_then(|dir| inside(dir, path))
+        else {
+            report.images_missing.push(entry.pk);
+            pictures.insert(path.clone(), None);
+            continue;
+        };
+        let bytes = match tokio::fs::read(&file).await {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                report.images_missing.push(entry.pk);
+                pictures.insert(path.clone(), None);
+                continue;
+            }
+            Err(error) => {
+                return Err(bad(format!("cannot read {}: {error}", file.display())));
+            }
+        };
+        let processed = tokio::task::spawn_blocking(move || process(&bytes))
+            .await
+            .map_err(|error| AppError::internal("image pipeline stopped", error))?;
+        match processed {
+            Ok(picture) => {
+                media::save_picture(services, &picture).await?;
+                report.images_stored += 1;
+                pictures.insert(path.clone(), Some(picture));
+            }
+            Err(refusal) => {
+                progress(&format!(
+                    "{ENTRY_MODEL} pk {}: picture {path} refused: {refusal}",
+                    entry.pk
+                ));
+                report.images_refused.push((entry.pk, refusal.to_string()));
+                // Counted once per entry, not as missing.
+                pictures.insert(path.clone(), None);
+            }
+        }
+    }
+    if !report.images_missing.is_empty() {
+        let all: Vec<String> = report.images_missing.iter().map(i64::to_string).collect();
+        progress(&format!(
+            "images missing for {} entries (pk {})",
+            all.len(),
+            all.join(", ")
+        ));
+    }
+    Ok(pictures)
+}
+
+/// `dir/path`, unless `path` would leave `dir`.
+fn inside(dir: &Path, path: &str) -> Option<PathBuf> {
+    let relative = Path::new(path.trim_start_matches('/'));
+    relative
+        .components()
+        .all(|component| matches!(component, Component::Normal(_)))
+        .then(|| dir.join(relative))
+}
+
+/// The accounts of the dump, in its order, as `(user id, display name)`:
+/// found by email, or created without a password (they set one through a
+/// password reset). Authors become editors of the group.
+async fn import_users(
+    db: &impl ConnectionTrait,
+    dumped: &[DumpUser],
+    authors: &HashSet<&UserRef>,
+    group_id: i64,
+    now: i64,
+    report: &mut ImportReport,
+) -> AppResult<Vec<(i64, String)>> {
+    let members: HashSet<i64> = membership::Entity::find()
+        .filter(membership::Column::GroupId.eq(group_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|member| member.user_id)
+        .collect();
+    let mut people = Vec::with_capacity(dumped.len());
+    let mut joined = HashSet::new();
+    for user in dumped {
+        let account = match lookup::user_by_email(db, &user.email).await? {
+            Some(existing) => {
+                report.users.unchanged += 1;
+                existing
+            }
+            None => {
+                report.users.created += 1;
+                let account = users::NewAccount {
+                    email: user.email.clone(),
+                    display_name: user.display_name.clone(),
+                    password_hash: String::new(),
+                    role: user.role,
+                };
+                let created = users::insert(db, account, now).await?;
+                if user.disabled {
+                    let mut active: crate::entities::user::ActiveModel = created.clone().into();
+                    active.disabled = Set(true);
+                    active.update(db).await?
+                } else {
+                    created
+                }
+            }
+        };
+        let authored = authors.iter().any(|author| user.is(author));
+        if authored && !members.contains(&account.id) && joined.insert(account.id) {
+            groups::insert_membership(db, account.id, group_id, GroupRole::Editor, now).await?;
+        }
+        people.push((account.id, account.display_name));
+    }
+    Ok(people)
+}
+
+/// The rows among `entries`' pks that exist already.
+async fn existing_entries(
+    db: &impl ConnectionTrait,
+    entries: &[DumpEntry],
+) -> AppResult<HashMap<i64, entry::Model>> {
+    let mut existing = HashMap::new();
+    for chunk in entries.chunks(BATCH) {
+        let rows = entry::Entity::find()
+            .filter(entry::Column::Id.is_in(chunk.iter().map(|entry| entry.pk)))
+            .all(db)
+            .await?;
+        existing.extend(rows.into_iter().map(|row| (row.id, row)));
+    }
+    Ok(existing)
+}
+
+/// The whole row of an imported entry (a new version of `old`, if any).
+fn row(
+    dumped: &DumpEntry,
+    group_id: i64,
+    author_id: i64,
+    image: String,
+    old: Option<&entry::Model>,
+) -> AppResult<entry::ActiveModel> {
+    let mut fields = dumped.fields.clone();
+    fields.image = image;
+    let ever_published = matches!(
+        dumped.status,
+        EntryStatus::Approved | EntryStatus::Unpublished
+    );
+    let live = ever_published
+        .then(|| {
+            serde_json::to_string(&LiveRevision {
+                kind: EntryKind::Announcement,
+                sticky: dumped.sticky,
+                priority: dumped.priority,
+                fields: fields.clone(),
+            })
+        })
+        .transpose()
+        .map_err(|error| AppError::internal("cannot store the live revision", error))?;
+    let in_review = matches!(
+        dumped.status,
+        EntryStatus::Pending | EntryStatus::ChangesRequested
+    );
+    let mut active = entry::ActiveModel {
+        id: Set(dumped.pk),
+        group_id: Set(group_id),
+        author_id: Set(author_id),
+        kind: Set(EntryKind::Announcement),
+        status: Set(dumped.status),
+        version: Set(old.map_or(1, |old| old.version + 1)),
+        sticky: Set(dumped.sticky),
+        priority: Set(dumped.priority),
+        live_publish_to: Set(live.as_ref().and(fields.publish_to)),
+        live_revision: Set(live),
+        in_feed: Set(dumped.status == EntryStatus::Approved),
+        live_changed_at: Set(ever_published.then_some(dumped.modified)),
+        retracted_at: Set((dumped.status == EntryStatus::Unpublished).then_some(dumped.modified)),
+        submitted_at: Set(in_review.then_some(dumped.modified)),
+        created_at: Set(dumped.created),
+        updated_at: Set(dumped.modified),
+        ..Default::default()
+    };
+    set_fields(&mut active, fields);
+    Ok(active)
+}
+
+fn event(
+    entry_id: i64,
+    (actor_id, actor_name): (i64, &str),
+    action: Action,
+    to: EntryStatus,
+    comment: &str,
+    at: i64,
+) -> entry_event::ActiveModel {
+    entry_event::ActiveModel {
+        entry_id: Set(entry_id),
+        actor_user_id: Set(Some(actor_id)),
+        actor_token_id: Set(None),
+        actor_name: Set(actor_name.to_string()),
+        action: Set(action),
+        from_status: Set(None),
+        to_status: Set(Some(to)),
+        comment: Set(Some(comment.to_string())),
+        changes: Set(None),
+        created_at: Set(at),
+        ..Default::default()
+    }
+}
+
+/// History lines for the reviews not imported before (same entry, time,
+/// action and comment).
+async fn import_reviews<'a>(
+    db: &impl ConnectionTrait,
+    dump: &'a qgisfeed::Dump,
+    user_of: &impl Fn(&UserRef) -> AppResult<&'a (i64, String)>,
+    report: &mut ImportReport,
+) -> AppResult<Vec<entry_event::ActiveModel>> {
+    let mut seen = HashSet::new();
+    let reviewed: Vec<i64> = dump.reviews.iter().map(|review| review.entry).collect();
+    for chunk in reviewed.chunks(BATCH) {
+        let rows = entry_event::Entity::find()
+            .filter(entry_event::Column::EntryId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        seen.extend(rows.into_iter().map(|row| {
+            (
+                row.entry_id,
+                row.created_at,
+                row.action,
+                row.comment.unwrap_or_default(),
+            )
+        }));
+    }
+    let status: HashMap<i64, EntryStatus> = dump
+        .entries
+        .iter()
+        .map(|entry| (entry.pk, entry.status))
+        .collect();
+    let mut events = Vec::new();
+    for review in &dump.reviews {
+        let DumpReview {
+            entry,
+            action,
+            comment,
+            created_at,
+            ..
+        } = review;
+        if !seen.insert((*entry, *created_at, *action, comment.clone())) {
+            report.reviews.unchanged += 1;
+            continue;
+        }
+        report.reviews.created += 1;
+        let (actor_id, actor_name) = user_of(&review.reviewer)?;
+        let to = status.get(entry).copied().unwrap_or(EntryStatus::Pending);
+        events.push(event(
+            *entry,
+            (*actor_id, actor_name),
+            *action,
+            to,
+            comment,
+            *created_at,
+        ));
+    }
+    Ok(events)
+}
