@@ -70,7 +70,11 @@ pub fn is_currency(code: &str) -> bool {
 /// codes: parsing and matching allocate nothing, and it lists its codes in
 /// one canonical (alphabetical) order whatever order they were asked in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Languages([u64; 11]);
+pub struct Languages {
+    bits: [u64; 11],
+    /// The first one asked for (a reader's preferred language).
+    first: Option<[u8; 2]>,
+}
 
 impl Languages {
     /// A comma list of language tags as QGIS and browsers send them:
@@ -99,7 +103,13 @@ impl Languages {
                     _ => false,
                 };
             match Self::index(head) {
-                Some(index) if well_formed => set.0[index / 64] |= 1 << (index % 64),
+                Some(index) if well_formed => {
+                    set.bits[index / 64] |= 1 << (index % 64);
+                    set.first.get_or_insert([
+                        head[0].to_ascii_lowercase(),
+                        head[1].to_ascii_lowercase(),
+                    ]);
+                }
                 _ => {
                     return Err(format!(
                         "lang must be a comma list of language codes such as en or pt_BR, not {}",
@@ -123,7 +133,7 @@ impl Languages {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.iter().all(|word| *word == 0)
+        self.first.is_none()
     }
 
     /// Whether `code` (two letters, or a longer tag of which they count) is in the set.
@@ -131,23 +141,31 @@ impl Languages {
         code.as_bytes()
             .get(..2)
             .and_then(Self::index)
-            .is_some_and(|index| self.0[index / 64] & (1 << (index % 64)) != 0)
+            .is_some_and(|index| self.bits[index / 64] & (1 << (index % 64)) != 0)
     }
 
     /// The codes, alphabetically.
     pub fn iter(&self) -> impl Iterator<Item = [u8; 2]> + '_ {
-        self.0.iter().enumerate().flat_map(|(word_index, &word)| {
-            // The set bits of one word, lowest first.
-            std::iter::successors(Some(word), |rest| Some(rest & rest.wrapping_sub(1)))
-                .take_while(|rest| *rest != 0)
-                .filter_map(move |rest| {
-                    let index = word_index * 64 + rest.trailing_zeros() as usize;
-                    Some([
-                        u8::try_from(index / 26).ok()? + b'a',
-                        u8::try_from(index % 26).ok()? + b'a',
-                    ])
-                })
-        })
+        self.bits
+            .iter()
+            .enumerate()
+            .flat_map(|(word_index, &word)| {
+                // The set bits of one word, lowest first.
+                std::iter::successors(Some(word), |rest| Some(rest & rest.wrapping_sub(1)))
+                    .take_while(|rest| *rest != 0)
+                    .filter_map(move |rest| {
+                        let index = word_index * 64 + rest.trailing_zeros() as usize;
+                        Some([
+                            u8::try_from(index / 26).ok()? + b'a',
+                            u8::try_from(index % 26).ok()? + b'a',
+                        ])
+                    })
+            })
+    }
+
+    /// The first code asked for.
+    pub fn first(&self) -> Option<[u8; 2]> {
+        self.first
     }
 
     /// The codes as strings, alphabetically.
@@ -190,6 +208,7 @@ mod tests {
         let set = Languages::parse(Some(" pt_BR,EN ,de-AT,pt")).unwrap();
         assert_eq!(set.to_vec(), ["de", "en", "pt"]);
         assert_eq!(set.to_string(), "de,en,pt");
+        assert_eq!(set.first(), Some(*b"pt"));
         assert!(set.contains("pt") && set.contains("en_US") && !set.contains("fr"));
         assert!(Languages::parse(Some("")).unwrap().is_empty());
         assert_eq!(

@@ -26,10 +26,9 @@ pub fn contains(ring: &[Point], point: Point) -> bool {
 
 /// Whether an entry with an optional `language` and target `area` goes to a
 /// reader who asked for `languages` (empty: any) from `point` (if sent), as
-/// on feed.qgis.org: the entry goes out when its language is asked for, or
-/// its area holds the point, or it has neither (language and area combine
-/// as OR). A reader who sends neither gets everything except entries with a
-/// target area: those only go to points inside it.
+/// on feed.qgis.org: a reader who sends neither gets everything; otherwise
+/// the entry goes out when its language is asked for, or its area holds the
+/// point, or it has neither (language and area combine as OR).
 pub fn delivered(
     language: Option<&str>,
     area: Option<&[Point]>,
@@ -37,9 +36,8 @@ pub fn delivered(
     point: Option<Point>,
 ) -> bool {
     if languages.is_empty() && point.is_none() {
-        // No filter asked for: everything but what targets an area, which
-        // only goes to points inside it.
-        return area.is_none();
+        // No filter asked for: everything, as on feed.qgis.org.
+        return true;
     }
     let speaks = language.is_some_and(|language| languages.contains(language));
     let inside = matches!((area, point), (Some(area), Some(point)) if contains(area, point));
@@ -58,9 +56,8 @@ mod tests {
         let area = Some(&SQUARE[..]);
         // Neither filter on the entry: everyone.
         assert!(delivered(None, None, &en, outside));
-        // A reader who sends nothing: everything but what targets an area.
-        assert!(!delivered(Some("de"), area, &none, None));
-        assert!(delivered(Some("de"), None, &none, None));
+        // A reader who sends nothing: everything.
+        assert!(delivered(Some("de"), area, &none, None));
         // Either match is enough.
         assert!(delivered(Some("de"), area, &en, inside));
         assert!(delivered(Some("en"), area, &en, outside));

@@ -221,8 +221,7 @@ impl FeedHub {
             located.country(),
             query
                 .languages
-                .iter()
-                .next()
+                .first()
                 .as_ref()
                 .and_then(|code| std::str::from_utf8(code).ok()),
         ) {

@@ -651,6 +651,22 @@ pub struct World {
 }
 
 impl World {
+    /// A draft by `alpha`'s editor, submitted for review; returns its id.
+    pub async fn pending_entry(&self, title: &str) -> i64 {
+        let id = self.app.draft(&self.editor, "alpha", title).await["id"]
+            .as_i64()
+            .unwrap();
+        self.app
+            .post(
+                &format!("/api/v1/entries/{id}/submit"),
+                Some(&self.editor),
+                json!({}),
+            )
+            .await
+            .expect(200);
+        id
+    }
+
     /// Creates an entry in `alpha` with `fields` over announcement defaults,
     /// submits it as the editor and approves it as the moderator with
     /// `approval`; returns its id.

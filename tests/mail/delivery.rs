@@ -36,22 +36,6 @@ pub async fn outbox_when(app: &TestApp, admin: &str, done: impl Fn(&Value) -> bo
     );
 }
 
-async fn submitted(world: &World, title: &str) -> i64 {
-    let id = world.app.draft(&world.editor, "alpha", title).await["id"]
-        .as_i64()
-        .unwrap();
-    world
-        .app
-        .post(
-            &format!("/api/v1/entries/{id}/submit"),
-            Some(&world.editor),
-            json!({}),
-        )
-        .await
-        .expect(200);
-    id
-}
-
 /// A moderator's `action` on entry `id` with `comment`.
 async fn moderate(world: &World, id: i64, action: &str, comment: Option<&str>) {
     world
@@ -69,7 +53,7 @@ async fn moderate(world: &World, id: i64, action: &str, comment: Option<&str>) {
 async fn a_decision_reaches_the_author_with_the_comment_and_a_link() {
     let sink = SmtpSink::running();
     let world = World::new(world_with_mail(sink.url()).sqlite().await).await;
-    let id = submitted(&world, "Spring meetup").await;
+    let id = world.pending_entry("Spring meetup").await;
     moderate(&world, id, "request-changes", Some("Please add the venue.")).await;
     let received = sink.wait_for(1).await;
     let mail = &received[0];
@@ -114,7 +98,7 @@ db_test!(
             .expect(200);
         let mut ids = Vec::new();
         for title in ["First", "Second", "Third"] {
-            ids.push(submitted(&world, title).await);
+            ids.push(world.pending_entry(title).await);
             world.app.clock.advance(60);
         }
         // Nothing goes out while the window collects.
@@ -148,7 +132,7 @@ db_test!(
         let mut sink = SmtpSink::down();
         let app = app.restart(|c| c.smtp_url = Some(sink.url())).await;
         let world = World::new(app).await;
-        let id = submitted(&world, "Down").await;
+        let id = world.pending_entry("Down").await;
         moderate(&world, id, "reject", Some("Duplicate.")).await;
         let decision = |page: &Value| {
             page["items"]
@@ -201,7 +185,7 @@ db_test!(
             })
             .await;
         let world = World::new(app).await;
-        let id = submitted(&world, "Crash").await;
+        let id = world.pending_entry("Crash").await;
         moderate(&world, id, "approve", None).await;
         let admin = world.admin.clone();
         let page = outbox_when(&world.app, &admin, |page| page["counts"]["pending"] == 3).await;
@@ -236,7 +220,7 @@ async fn credentials_in_the_url_authenticate() {
     sink.start(Some(("newsfeed", "s3cret")));
     let url = format!("smtp://newsfeed:s3cret@127.0.0.1:{}", sink.port);
     let world = World::new(world_with_mail(url).sqlite().await).await;
-    let id = submitted(&world, "Auth").await;
+    let id = world.pending_entry("Auth").await;
     moderate(&world, id, "comment", Some("Looks good so far.")).await;
     let received = sink.wait_for(1).await;
     assert_eq!(received[0].subject(), "Commented on: Auth");
@@ -245,7 +229,7 @@ async fn credentials_in_the_url_authenticate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_an_smtp_server_mail_is_logged_and_kept() {
     let world = World::new(World::builder().clock(Clock::manual(START)).sqlite().await).await;
-    let id = submitted(&world, "Logged").await;
+    let id = world.pending_entry("Logged").await;
     moderate(&world, id, "approve", None).await;
     let page = outbox_when(&world.app, &world.admin, |page| {
         page["counts"]["logged"] == 1

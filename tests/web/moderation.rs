@@ -8,29 +8,13 @@ use crate::support::Browser;
 const MODERATOR: &str = "mod@example.org";
 const ADMIN: &str = "admin@example.org";
 
-async fn pending(world: &World, title: &str) -> i64 {
-    let id = world.app.draft(&world.editor, "alpha", title).await["id"]
-        .as_i64()
-        .unwrap();
-    world
-        .app
-        .post(
-            &format!("/api/v1/entries/{id}/submit"),
-            Some(&world.editor),
-            json!({}),
-        )
-        .await
-        .expect(200);
-    id
-}
-
 db_test!(
     the_queue_counts_and_filters,
     World::builder(),
     |app: TestApp| async move {
         let world = World::new(app).await;
-        let first = pending(&world, "First <em>in</em>").await;
-        pending(&world, "Second").await;
+        let first = world.pending_entry("First <em>in</em>").await;
+        world.pending_entry("Second").await;
         world
             .app
             .draft(&world.editor, "alpha", "Still a draft")
@@ -88,7 +72,7 @@ db_test!(
     World::builder(),
     |app: TestApp| async move {
         let world = World::new(app).await;
-        let id = pending(&world, "Big news").await;
+        let id = world.pending_entry("Big news").await;
         let browser = Browser::signed_in(&world.app, MODERATOR).await;
         let page = browser.get(&format!("/moderation/{id}")).await;
         page.expect(200)
@@ -133,7 +117,7 @@ db_test!(
     World::builder(),
     |app: TestApp| async move {
         let world = World::new(app).await;
-        let id = pending(&world, "Vague").await;
+        let id = world.pending_entry("Vague").await;
         let browser = Browser::signed_in(&world.app, MODERATOR).await;
         let version = browser
             .get(&format!("/moderation/{id}"))
@@ -183,7 +167,7 @@ db_test!(
     World::builder(),
     |app: TestApp| async move {
         let world = World::new(app).await;
-        let id = pending(&world, "Contested").await;
+        let id = world.pending_entry("Contested").await;
         let first = Browser::signed_in(&world.app, MODERATOR).await;
         let second = Browser::signed_in(&world.app, ADMIN).await;
         let version = first
