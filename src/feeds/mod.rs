@@ -160,10 +160,7 @@ impl FeedHub {
         geoip: Option<GeoIp>,
     ) -> Self {
         let public_url = config.public_base_url();
-        let host = url::Url::parse(&public_url)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_string))
-            .unwrap_or_else(|| "localhost".into());
+        let host = config.public_host().unwrap_or_else(|| "localhost".into());
         Self {
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             settings: Settings {
