@@ -2,6 +2,7 @@
 // and a moderator, the editor sets a password and submits an event, the
 // moderator asks for changes, the editor fixes and resubmits, the moderator
 // approves, and the entry is in /?json=1, /feed.rss and on its public page.
+// A moderator saves a named area, which the editor's form then offers.
 // Then one form is filled in by keyboard only. With a screenshot directory,
 // every main page is saved at desktop and phone width.
 //
@@ -212,6 +213,16 @@ async function main() {
   await shot(editor.page, "entry-published");
   await go(admin.page, "/admin/groups/qgis-de");
   await shot(admin.page, "admin-group");
+
+  step("the moderator saves an area, and the editor's form offers it");
+  await go(moderator.page, "/moderation/areas");
+  await moderator.page.getByLabel("Name", { exact: true }).fill("Bonn region");
+  await moderator.page.getByLabel("Outline").fill("[[6.9, 50.6], [7.3, 50.6], [7.3, 50.85], [6.9, 50.85]]");
+  await moderator.page.getByRole("button", { name: "Save area" }).click();
+  await moderator.page.getByText("Area Bonn region saved").waitFor();
+  await shot(moderator.page, "moderation-areas");
+  await go(editor.page, "/my/entries/new?kind=announcement");
+  await editor.page.getByLabel("Saved area (optional)").selectOption({ label: "Bonn region" });
 
   step("keyboard only: the editor writes and submits an announcement");
   const keys = editor.page;

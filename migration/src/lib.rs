@@ -10,6 +10,7 @@ mod m0002_credentials;
 mod m0003_media_mail;
 mod m0005_web;
 mod m0007_audience;
+mod m0008_areas;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_media_mail::Migration),
             Box::new(m0005_web::Migration),
             Box::new(m0007_audience::Migration),
+            Box::new(m0008_areas::Migration),
         ]
     }
 }

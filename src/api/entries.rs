@@ -4,6 +4,7 @@ use poem_openapi::{
     Object, OpenApi, param::Path, param::Query, payload::Json, types::MaybeUndefined,
 };
 
+use super::areas::{AreaInput, area_points};
 use super::json::JsonBody;
 use super::{ApiTags, BearerAuth, Created, Deleted, instant, page};
 use crate::AppState;
@@ -24,6 +25,7 @@ macro_rules! input_type {
     (instant) => { MaybeUndefined<DateTime<Utc>> };
     (number) => { MaybeUndefined<f64> };
     (area) => { MaybeUndefined<AreaInput> };
+    (reference) => { MaybeUndefined<i64> };
 }
 
 /// A request field as a patch of the domain field (`None` keeps it).
@@ -46,6 +48,9 @@ macro_rules! to_patch {
     (area, $value:expr, $name:ident, $errors:ident) => {
         patch($value, area_points)
     };
+    (reference, $value:expr, $name:ident, $errors:ident) => {
+        patch($value, |id| id)
+    };
 }
 
 /// The response type of each field kind.
@@ -56,6 +61,7 @@ macro_rules! output_type {
     (instant) => { Option<DateTime<Utc>> };
     (number) => { Option<f64> };
     (area) => { Option<Vec<Vec<f64>>> };
+    (reference) => { Option<i64> };
 }
 
 /// A domain field as its response value.
@@ -78,90 +84,6 @@ fn patch<T, U>(value: MaybeUndefined<T>, convert: impl FnOnce(T) -> U) -> Option
         MaybeUndefined::Null => Some(None),
         MaybeUndefined::Value(value) => Some(Some(convert(value))),
     }
-}
-
-/// A target area: `[[lon, lat], ...]`, or a GeoJSON Polygon (its outer ring counts).
-#[derive(poem_openapi::Union, Clone, Debug)]
-pub enum AreaInput {
-    Points(Vec<Vec<f64>>),
-    GeoJson(GeoJsonPolygon),
-}
-
-/// A GeoJSON Polygon: `{"type": "Polygon", "coordinates": [[[lon, lat], ...]]}`.
-#[derive(Object, Clone, Debug)]
-pub struct GeoJsonPolygon {
-    /// `Polygon`.
-    #[oai(rename = "type")]
-    pub kind: String,
-    /// Rings of `[lon, lat]` positions; the first is the outline.
-    pub coordinates: Vec<Vec<Vec<f64>>>,
-}
-
-/// Reads either shape, keeping the path of a wrong value (`target_area[0][1]`).
-impl<'de> serde::Deserialize<'de> for AreaInput {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = AreaInput;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("[[lon, lat], ...] or a GeoJSON Polygon")
-            }
-
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<AreaInput, A::Error> {
-                let mut points = Vec::new();
-                while let Some(point) = seq.next_element::<Vec<f64>>()? {
-                    points.push(point);
-                }
-                Ok(AreaInput::Points(points))
-            }
-
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AreaInput, A::Error> {
-                let (mut kind, mut coordinates) = (None, None);
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "type" => kind = Some(map.next_value::<String>()?),
-                        "coordinates" => coordinates = Some(map.next_value()?),
-                        // GeoJSON allows more members (`bbox`, foreign ones).
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                match (kind, coordinates) {
-                    (Some(kind), Some(coordinates)) if kind == "Polygon" => {
-                        Ok(AreaInput::GeoJson(GeoJsonPolygon { kind, coordinates }))
-                    }
-                    _ => Err(serde::de::Error::custom(
-                        "must be [[lon, lat], ...] or a GeoJSON Polygon {\"type\": \"Polygon\", \"coordinates\": [[[lon, lat], ...]]}",
-                    )),
-                }
-            }
-        }
-        deserializer.deserialize_any(Visitor)
-    }
-}
-
-/// The points of an area; a point that is not a pair becomes NaN, so that
-/// validation names the field.
-fn area_points(area: AreaInput) -> Vec<[f64; 2]> {
-    let points = match area {
-        AreaInput::Points(points) => points,
-        AreaInput::GeoJson(polygon) => polygon.coordinates.into_iter().next().unwrap_or_default(),
-    };
-    points
-        .iter()
-        .map(|point| match point.as_slice() {
-            [lon, lat] => [*lon, *lat],
-            _ => [f64::NAN, f64::NAN],
-        })
-        .collect()
 }
 
 macro_rules! entry_input {

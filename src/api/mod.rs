@@ -1,6 +1,7 @@
 //! HTTP API, described by OpenAPI. Handlers are thin: parse, call a service, map the result.
 
 mod access_requests;
+mod areas;
 mod auth;
 mod entries;
 mod enums;
@@ -34,6 +35,7 @@ pub type Apis = (
     entries::EntriesApi,
     moderation::ModerationApi,
     reviewers::ReviewersApi,
+    areas::AreasApi,
     media::MediaApi,
     outbox::OutboxApi,
     stats::StatsApi,
@@ -50,6 +52,7 @@ pub fn apis() -> Apis {
         entries::EntriesApi,
         moderation::ModerationApi,
         reviewers::ReviewersApi,
+        areas::AreasApi,
         media::MediaApi,
         outbox::OutboxApi,
         stats::StatsApi,

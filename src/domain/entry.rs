@@ -7,8 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::geo::{self, Point, valid_lat, valid_lon};
 use super::validate::{Checker, FieldError};
-use super::{EntryKind, codes, geo::Point, limits, media, sanitize};
+use super::{EntryKind, codes, limits, media, sanitize};
 
 /// Calls `$callback!` with every editable field of an entry, as
 /// `kind name "description"` rows in two lists: the fields every entry has,
@@ -20,6 +21,7 @@ use super::{EntryKind, codes, geo::Point, limits, media, sanitize};
 /// - `instant`: optional instant, `Option<i64>` unix seconds
 /// - `number`: optional `f64`
 /// - `area`: optional polygon of `[lon, lat]` points
+/// - `reference`: optional id of a saved area, `Option<i64>`
 ///
 /// Adding a field: a row here, a column in `entities::entry` and a migration.
 macro_rules! with_entry_fields {
@@ -32,6 +34,7 @@ macro_rules! with_entry_fields {
                 text image "Image: `/media/<hash>.jpg` as set by an upload (`POST /api/v1/entries/{id}/image`), an http(s) URL (moderators only), or empty.",
                 line language "ISO 639-1 language; absent or null means every language.",
                 area target_area "Polygon of `[lon, lat]` points: only clients inside it receive the entry.",
+                reference target_area_id "Id of a saved area (`GET /api/v1/areas`) to deliver to instead of `target_area`; editing the area moves the entry with it.",
                 line call_to_action "Short call-to-action text for the link.",
                 instant publish_from "Not shown before this instant.",
                 instant publish_to "Not shown from this instant on.",
@@ -61,6 +64,7 @@ macro_rules! field_type {
     (instant) => { Option<i64> };
     (number) => { Option<f64> };
     (area) => { Option<Vec<Point>> };
+    (reference) => { Option<i64> };
 }
 
 macro_rules! declare_entry_fields {
@@ -157,25 +161,11 @@ pub fn validate(
     }
 
     if let Some(area) = &fields.target_area {
-        // A closed ring repeats its first vertex; an open one is closed implicitly.
-        let closed = area.len() > 1 && area.first() == area.last();
-        let vertices = area.len() - usize::from(closed);
-        if !limits::AREA_POINTS.contains(&vertices) {
+        geo::check_area(&mut check, "target_area", area);
+        if fields.target_area_id.is_some() {
             check.fail(
-                "target_area",
-                format!(
-                    "must have {} to {} points",
-                    limits::AREA_POINTS.start(),
-                    limits::AREA_POINTS.end()
-                ),
-            );
-        } else if !area
-            .iter()
-            .all(|[lon, lat]| valid_lon(*lon) && valid_lat(*lat))
-        {
-            check.fail(
-                "target_area",
-                "every point must be [lon, lat] with lon in -180..180 and lat in -90..90",
+                "target_area_id",
+                "give either target_area or target_area_id, not both",
             );
         }
     }
@@ -291,14 +281,6 @@ fn check_kind_fields(kind: EntryKind, fields: &mut EntryFields, check: &mut Chec
             check.fail("currency", "must be an ISO 4217 code such as `EUR`");
         }
     }
-}
-
-fn valid_lat(lat: f64) -> bool {
-    (-90.0..=90.0).contains(&lat)
-}
-
-fn valid_lon(lon: f64) -> bool {
-    (-180.0..=180.0).contains(&lon)
 }
 
 /// The fields that differ between two revisions, as `{field: [old, new]}`.

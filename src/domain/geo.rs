@@ -1,9 +1,45 @@
 //! Target areas: which points an entry is delivered to.
 
 use crate::domain::codes::Languages;
+use crate::domain::limits;
+use crate::domain::validate::Checker;
 
 /// A point as `[lon, lat]`.
 pub type Point = [f64; 2];
+
+pub fn valid_lat(lat: f64) -> bool {
+    (-90.0..=90.0).contains(&lat)
+}
+
+pub fn valid_lon(lon: f64) -> bool {
+    (-180.0..=180.0).contains(&lon)
+}
+
+/// Checks a polygon sent as `field`: 3 to 1,000 vertices (a closed ring
+/// repeats its first one, an open one is closed implicitly), each a valid
+/// `[lon, lat]`.
+pub fn check_area(check: &mut Checker, field: &str, area: &[Point]) {
+    let closed = area.len() > 1 && area.first() == area.last();
+    let vertices = area.len() - usize::from(closed);
+    if !limits::AREA_POINTS.contains(&vertices) {
+        check.fail(
+            field,
+            format!(
+                "must have {} to {} points",
+                limits::AREA_POINTS.start(),
+                limits::AREA_POINTS.end()
+            ),
+        );
+    } else if !area
+        .iter()
+        .all(|[lon, lat]| valid_lon(*lon) && valid_lat(*lat))
+    {
+        check.fail(
+            field,
+            "every point must be [lon, lat] with lon in -180..180 and lat in -90..90",
+        );
+    }
+}
 
 /// Whether `point` lies inside the polygon `ring` (even-odd rule; the ring may
 /// be open or closed).

@@ -6,6 +6,7 @@
 //! never a silent default.
 
 pub mod access_request;
+pub mod area;
 pub mod audience;
 pub mod authz;
 pub mod codes;

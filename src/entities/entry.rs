@@ -19,6 +19,8 @@ pub struct Model {
     pub language: Option<String>,
     /// JSON array of `[lon, lat]` pairs, the polygon this entry is delivered to.
     pub target_area: Option<String>,
+    /// A saved area (`areas.id`) this entry is delivered to instead.
+    pub target_area_id: Option<i64>,
     pub sticky: bool,
     pub priority: i32,
     pub call_to_action: Option<String>,
@@ -42,6 +44,8 @@ pub struct Model {
     /// Whether `live_revision` is published (within its window).
     pub in_feed: bool,
     pub live_publish_to: Option<i64>,
+    /// The saved area of the published revision, while there is one.
+    pub live_target_area_id: Option<i64>,
     pub live_changed_at: Option<i64>,
     pub retracted_at: Option<i64>,
     pub submitted_at: Option<i64>,

@@ -3,6 +3,7 @@
 pub mod access_request;
 pub mod account_token;
 pub mod api_token;
+pub mod area;
 pub mod entry;
 pub mod entry_event;
 pub mod entry_reviewer;

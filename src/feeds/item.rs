@@ -1,6 +1,7 @@
 //! One published (or recently retracted) entry, decoded once per snapshot.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -33,6 +34,9 @@ impl From<group::Model> for GroupInfo {
     }
 }
 
+/// Saved areas by id, as the snapshot resolves them.
+pub type Areas = HashMap<i64, Arc<[geo::Point]>>;
+
 #[derive(Debug)]
 pub struct Item {
     pub id: i64,
@@ -42,6 +46,8 @@ pub struct Item {
     pub priority: i32,
     /// The approved revision (not the one in review, if any).
     pub fields: EntryFields,
+    /// Where it is delivered: its own polygon or its saved area's.
+    pub area: Option<Arc<[geo::Point]>>,
     pub in_feed: bool,
     /// When the live revision last changed (approval, unpublish).
     pub changed_at: i64,
@@ -67,6 +73,7 @@ impl Item {
     pub fn from_model(
         model: entry::Model,
         group: Arc<GroupInfo>,
+        areas: &Areas,
         settings: &Settings,
         now: i64,
     ) -> Option<Self> {
@@ -82,6 +89,20 @@ impl Item {
             }
         };
         let fields = publishable(live.fields);
+        let area = match (&fields.target_area, fields.target_area_id) {
+            (Some(polygon), _) => Some(Arc::from(polygon.as_slice())),
+            (None, Some(id)) => Some(areas.get(&id).cloned().unwrap_or_else(|| {
+                // Deleting an area in use is refused; should one vanish
+                // anyway, its entries reach nobody by place rather than everybody.
+                tracing::warn!(
+                    id = model.id,
+                    area = id,
+                    "saved area missing; delivered by language only"
+                );
+                Arc::from([])
+            })),
+            (None, None) => None,
+        };
         let image = absolute(&settings.public_url, &fields.image);
         let link = if fields.url.is_empty() {
             format!("{}/entries/{}", settings.public_url, model.id)
@@ -138,6 +159,7 @@ impl Item {
             image,
             link,
             fields,
+            area,
         })
     }
 
@@ -193,7 +215,7 @@ impl Item {
     pub fn reaches(&self, languages: &Languages, point: Option<geo::Point>) -> bool {
         geo::delivered(
             self.fields.language.as_deref(),
-            self.fields.target_area.as_deref(),
+            self.area.as_deref(),
             languages,
             point,
         )

@@ -22,15 +22,16 @@ use tokio::sync::Notify;
 pub use audience::Audience;
 pub use geoip::GeoIp;
 pub use http::{Caching, Encoded, MIN_GZIP_BYTES, Rendered, plain_error};
-pub use item::{GroupInfo, Item};
+pub use item::{Areas, GroupInfo, Item};
 pub use params::{FeedFormat, FeedQuery, QgisQuery};
 pub use render::{Refusal, home};
 
 use crate::Config;
 use crate::clock::Clock;
 use crate::domain::audience::{Key, day_of, is_qgis};
+use crate::domain::geo::Point;
 use crate::domain::net::Cidr;
-use crate::entities::{entry, group};
+use crate::entities::{area, entry, group};
 
 /// Longest the scheduler sleeps without a known instant: a safety net that also
 /// moves the retention window and picks up changes made by other instances.
@@ -265,7 +266,8 @@ impl FeedHub {
             .into_iter()
             .map(|group| (group.id, Arc::new(GroupInfo::from(group))))
             .collect();
-        let snapshot = build(&self.settings, entries, groups, now);
+        let areas = saved_areas(db, &entries).await?;
+        let snapshot = build(&self.settings, entries, groups, &areas, now);
         self.snapshot.store(Arc::new(snapshot));
         self.wake.notify_one();
         self.rebuilds.fetch_add(1, Ordering::Relaxed);
@@ -343,10 +345,41 @@ async fn schedule(hub: Arc<FeedHub>) {
     }
 }
 
+/// The polygons of the saved areas that published revisions refer to.
+async fn saved_areas(
+    db: &DatabaseConnection,
+    entries: &[entry::Model],
+) -> Result<Areas, sea_orm::DbErr> {
+    let mut ids: Vec<i64> = entries
+        .iter()
+        .filter_map(|entry| entry.live_target_area_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Areas::new());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let mut areas = Areas::new();
+    for model in area::Entity::find()
+        .filter(area::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+    {
+        match serde_json::from_str::<Vec<Point>>(&model.polygon) {
+            Ok(polygon) => {
+                areas.insert(model.id, polygon.into());
+            }
+            Err(error) => tracing::error!(id = model.id, %error, "unreadable saved area"),
+        }
+    }
+    Ok(areas)
+}
+
 fn build(
     settings: &Settings,
     entries: Vec<entry::Model>,
     groups: HashMap<i64, Arc<GroupInfo>>,
+    areas: &Areas,
     now: i64,
 ) -> Snapshot {
     let mut items: Vec<Item> = entries
@@ -356,7 +389,7 @@ fn build(
             if group.removed && model.in_feed {
                 return None;
             }
-            Item::from_model(model, group, settings, now)
+            Item::from_model(model, group, areas, settings, now)
         })
         .collect();
     items.sort_by(|a, b| a.feed_order(b));
@@ -372,7 +405,7 @@ fn build(
         .unwrap_or(0);
     let has_areas = items
         .iter()
-        .any(|item| item.is_live(now) && item.fields.target_area.is_some());
+        .any(|item| item.is_live(now) && item.area.is_some());
     Snapshot {
         built_at: now,
         modified_at,

@@ -15,7 +15,9 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{access_request, api_token, entry, entry_event, group, membership, user};
+use crate::entities::{
+    access_request, api_token, area, entry, entry_event, group, membership, user,
+};
 use crate::error::{AppError, AppResult};
 
 const FORMAT: &str = "newsfeed-export";
@@ -202,6 +204,7 @@ macro_rules! tables {
 tables! {
     "users": user,
     "groups": group,
+    "areas": area,
     "memberships": membership,
     "api_tokens": api_token,
     "access_requests": access_request,

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use serde_json::{Map, Value};
 
-use super::{Services, lookup, outbox};
+use super::{Services, areas, lookup, outbox};
 use crate::domain::authz::Principal;
 use crate::domain::entry::{EntryFields, EntryPatch, LiveRevision, validate, with_entry_fields};
 use crate::domain::lifecycle::{
@@ -280,6 +280,7 @@ pub async fn create(
     validate(kind, &mut fields, services.config.content_max_chars)?;
     may_set_image(principal, "", &fields.image)?;
     lookup::require_stored_picture(&services.db, &fields.image).await?;
+    areas::require_existing(&services.db, fields.target_area_id).await?;
     let now = services.now();
     let txn = services.db.begin().await?;
     let mut active = entry::ActiveModel {
@@ -293,6 +294,7 @@ pub async fn create(
         live_revision: Set(None),
         in_feed: Set(false),
         live_publish_to: Set(None),
+        live_target_area_id: Set(None),
         live_changed_at: Set(None),
         retracted_at: Set(None),
         submitted_at: Set(None),
@@ -340,6 +342,7 @@ pub async fn update(
     };
     let submits = plan.submits();
     lookup::require_stored_picture(&services.db, &plan.fields.image).await?;
+    areas::require_existing(&services.db, plan.fields.target_area_id).await?;
     let txn = services.db.begin().await?;
     let mut active: entry::ActiveModel = loaded.entry.clone().into();
     set_fields(&mut active, plan.fields);
@@ -481,6 +484,7 @@ fn planned_row(
             active.sticky = Set(live.sticky);
             active.priority = Set(live.priority);
             active.live_publish_to = Set(live.fields.publish_to);
+            active.live_target_area_id = Set(live.fields.target_area_id);
             set_fields(&mut active, live.fields.clone());
             active.live_revision =
                 Set(Some(serde_json::to_string(live).map_err(|error| {

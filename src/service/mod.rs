@@ -6,6 +6,7 @@
 pub mod access_requests;
 pub mod accounts;
 pub mod archive;
+pub mod areas;
 pub mod auth;
 pub mod entries;
 pub mod groups;

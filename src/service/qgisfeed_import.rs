@@ -478,6 +478,8 @@ fn row(
         sticky: Set(dumped.sticky),
         priority: Set(dumped.priority),
         live_publish_to: Set(live.as_ref().and(fields.publish_to)),
+        // QGIS-Feed has no saved areas: its polygons come inline.
+        live_target_area_id: Set(None),
         live_revision: Set(live),
         in_feed: Set(dumped.status == EntryStatus::Approved),
         live_changed_at: Set(ever_published.then_some(dumped.modified)),

@@ -388,3 +388,15 @@ impl Ctx<'_> {
         self.session.purge();
     }
 }
+
+/// The signed-in moderator or admin; anyone else is refused.
+pub fn require_moderator<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Viewer, WebError> {
+    let viewer = ctx.require()?;
+    if viewer.is_moderator() {
+        Ok(viewer)
+    } else {
+        Err(WebError::App(AppError::Forbidden(
+            "only moderators and admins may open this page".into(),
+        )))
+    }
+}

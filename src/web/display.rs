@@ -233,6 +233,7 @@ pub fn field_label(field: &str) -> String {
         "publish_from" => Some("Publish from"),
         "publish_to" => Some("Publish until"),
         "target_area" => Some("Target area"),
+        "target_area_id" => Some("Saved area"),
         "timezone" => Some("Time zone"),
         "group_name" => Some("Group name"),
         "contact_email" => Some("Contact email"),

@@ -233,6 +233,18 @@ macro_rules! parse_field {
             },
         }
     };
+    (reference, $form:expr, $name:expr, $zone:expr, $check:expr) => {
+        match $form.optional($name) {
+            None => Some(None),
+            Some(text) => match text.parse::<i64>() {
+                Ok(id) => Some(Some(id)),
+                Err(_) => {
+                    $check.fail($name, "must be one of the saved areas");
+                    None
+                }
+            },
+        }
+    };
 }
 
 /// A stored field of each kind as the text its input shows.
@@ -257,6 +269,9 @@ macro_rules! field_value {
             .as_ref()
             .and_then(|points| serde_json::to_string(points).ok())
             .unwrap_or_default()
+    };
+    (reference, $value:expr, $zone:expr) => {
+        $value.map(|id| id.to_string()).unwrap_or_default()
     };
 }
 

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod admin;
+mod areas;
 mod assets;
 mod context;
 mod display;
@@ -85,6 +86,15 @@ pub fn mount(route: Route, state: &AppState) -> Route {
         )
         .at("/my/entries/:id/:action", page(post(my_entries::act)))
         .at("/moderation", page(get(moderation::queue)))
+        .at(
+            "/moderation/areas",
+            page(get(areas::list).post(areas::create)),
+        )
+        .at(
+            "/moderation/areas/:id",
+            page(get(areas::show).post(areas::update)),
+        )
+        .at("/moderation/areas/:id/delete", page(post(areas::delete)))
         .at("/moderation/:id", page(get(moderation::show)))
         .at("/moderation/:id/:action", page(post(moderation::decide)))
         .at(

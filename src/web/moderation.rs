@@ -10,7 +10,8 @@ use poem::http::StatusCode;
 use poem::web::{Path, Query};
 
 use super::context::{
-    Ctx, Layout, Notice, Viewer, WebError, WebResult, page_status, respond, see_other,
+    Ctx, Layout, Notice, Viewer, WebError, WebResult, page_status, require_moderator, respond,
+    see_other,
 };
 use super::display::{self, Change, Choice, HistoryLine, Pager};
 use super::forms::{FormState, local_value, parse_instant};
@@ -23,17 +24,6 @@ use crate::service::entries::{self, EntryFilter, live_revision_of};
 use crate::service::groups;
 
 const PAGE_SIZE: u64 = 25;
-
-fn require_moderator<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Viewer, WebError> {
-    let viewer = ctx.require()?;
-    if viewer.is_moderator() {
-        Ok(viewer)
-    } else {
-        Err(WebError::App(AppError::Forbidden(
-            "only moderators work the queue".into(),
-        )))
-    }
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "moderation/queue.html")]

@@ -9,6 +9,7 @@ use poem::handler;
 use poem::http::StatusCode;
 use poem::web::{Path, Query};
 
+use super::areas::area_choices;
 use super::context::{
     Ctx, Layout, Notice, Viewer, WebError, WebResult, page_status, respond, see_other,
 };
@@ -185,6 +186,8 @@ struct FormPage {
     languages: Vec<Choice>,
     timezones: Vec<Choice>,
     currencies: Vec<Choice>,
+    /// Saved areas, "none" first.
+    areas: Vec<Choice>,
     max_chars: usize,
     preview: Option<Preview>,
     /// Shown at the top while changes are requested: who asked, what.
@@ -218,6 +221,7 @@ struct FormSetup {
     kind: EntryKind,
     groups: Vec<group::Model>,
     country: String,
+    areas: Vec<Choice>,
 }
 
 impl FormSetup {
@@ -239,6 +243,7 @@ impl FormSetup {
             languages: display::languages(),
             timezones: display::timezones(&self.country),
             currencies: display::currencies(),
+            areas: self.areas,
             max_chars: ctx.state.config.content_max_chars,
             preview: None,
             request: None,
@@ -309,6 +314,7 @@ pub async fn new_form(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>
         kind,
         groups,
         country,
+        areas: area_choices(ctx.services()).await?,
     };
     let title = format!("New {}", display::kind_label(kind).to_lowercase());
     let mut page = setup.page(&ctx, title, FormState::new(values));
@@ -360,10 +366,12 @@ pub async fn create(
         .ok_or_else(|| WebError::App(AppError::field("kind", "is required")))?;
     let groups = writable_groups(ctx.services(), viewer).await?;
     let slug = form.text("group").to_string();
+    let areas = area_choices(ctx.services()).await?;
     let setup = |groups| FormSetup {
         kind,
         groups,
         country: String::new(),
+        areas: areas.clone(),
     };
     let (patch, parse_errors) = forms::entry_patch(&form);
     let max = ctx.state.config.content_max_chars;
@@ -527,6 +535,7 @@ async fn form_for_edit(
         kind: entry.kind,
         groups: vec![loaded.group.clone()],
         country: loaded.group.country.clone(),
+        areas: area_choices(ctx.services()).await?,
     };
     let mut page = setup.page(ctx, format!("Edit “{}”", entry.title), form);
     page.page.notice = notice;
@@ -693,7 +702,7 @@ pub fn facts(loaded: &Loaded) -> Vec<(&'static str, String)> {
     if let Some(deadline) = fields.deadline {
         facts.push(("Deadline", display::utc(deadline)));
     }
-    if fields.target_area.is_some() {
+    if fields.target_area.is_some() || fields.target_area_id.is_some() {
         facts.push((
             "Target area",
             "only readers inside its polygon (or speaking its language)".into(),

@@ -6,6 +6,7 @@
 mod common;
 
 mod admin_users;
+mod areas;
 mod auth;
 mod cluster;
 mod concurrency;

@@ -414,6 +414,9 @@ async fn answers(app: &common::TestApp, admin: &str) -> Vec<String> {
     let mut seen = Vec::new();
     for path in [
         "/?json=1",
+        // The entry in the saved area reaches readers inside it only.
+        "/?json=1&lang=xx&lat=50.7&lon=7.1",
+        "/?json=1&lang=xx&lat=48.1&lon=11.5",
         "/feed.rss",
         "/feed.atom",
         "/feed.ics",
@@ -428,6 +431,7 @@ async fn answers(app: &common::TestApp, admin: &str) -> Vec<String> {
         "/api/v1/access-requests",
         "/api/v1/entries/1/history",
         "/api/v1/groups/alpha/tokens",
+        "/api/v1/areas",
     ] {
         seen.push(app.get(path, Some(admin)).await.expect(200).text.clone());
     }
@@ -438,9 +442,18 @@ async fn answers(app: &common::TestApp, admin: &str) -> Vec<String> {
 async fn export_and_import_move_everything_between_databases() {
     let world = common::World::new(common::TestApp::builder().sqlite().await).await;
     let app = &world.app;
+    let area = app
+        .post(
+            "/api/v1/areas",
+            Some(&world.moderator),
+            serde_json::json!({"name": "Bonn", "polygon": [[7.0, 50.6], [7.2, 50.6], [7.2, 50.8], [7.0, 50.8]]}),
+        )
+        .await
+        .expect(201)
+        .json();
     let first = world
         .publish(
-            serde_json::json!({"title": "Kept pk"}),
+            serde_json::json!({"title": "Kept pk", "target_area_id": area["id"]}),
             serde_json::json!({"sticky": true}),
         )
         .await;
@@ -475,6 +488,10 @@ async fn export_and_import_move_everything_between_databases() {
     .expect(201);
     assert_eq!(first, 1);
     let before = answers(app, &world.admin).await;
+    assert!(
+        before[1].contains("Kept pk") && !before[2].contains("Kept pk"),
+        "{before:?}"
+    );
     let source = app.state.config.database_url.clone();
     let dump = export(&source);
     assert!(

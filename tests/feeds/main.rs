@@ -6,6 +6,7 @@
 mod common;
 
 mod archive;
+mod areas;
 mod audience;
 mod compression;
 mod delivery;

@@ -10,6 +10,7 @@ mod support;
 
 mod accounts;
 mod admin;
+mod areas;
 mod moderation;
 mod my_entries;
 mod public;
