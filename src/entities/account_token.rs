@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::domain::TokenPurpose;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "account_tokens")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A moderator assigned to review an entry.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "entry_reviewers")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// Requests to `/` from QGIS on one day with one value of one dimension.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "feed_daily_stats")]
 pub struct Model {
     /// `YYYY-MM-DD`, UTC.

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// Which mail a person wants; no row means every kind.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "mail_preferences")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A stored picture: `<media dir>/<hash>.jpg`, served at `/media/<hash>.jpg`.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "media")]
 pub struct Model {
     /// SHA-256 of the JPEG bytes, in hex.

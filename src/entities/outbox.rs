@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::domain::{MailKind, OutboxStatus};
 
 /// A mail waiting to be sent, or what became of it.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "outbox")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -9,14 +9,17 @@
 
 use std::io::{BufRead, Write};
 
+use sea_orm::ModelTrait;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::entities::{
-    access_request, api_token, area, entry, entry_event, group, membership, user,
+    access_request, account_token, api_token, area, entry, entry_event, entry_reviewer,
+    feed_daily_stat, group, mail_preference, media, membership, outbox, user,
 };
 use crate::error::{AppError, AppResult};
 
@@ -60,9 +63,10 @@ fn io_error(error: std::io::Error) -> AppError {
     AppError::internal("cannot write the export", error)
 }
 
-/// Declares the exported tables, in reference order, as `name: entity`.
+/// Declares the exported tables, in reference order, as
+/// `name: entity [primary key columns]`.
 macro_rules! tables {
-    ($($name:literal: $entity:ident),+ $(,)?) => {
+    ($($name:literal: $entity:ident [$($key:ident),+]),+ $(,)?) => {
         /// Every exported table, in the order an import needs.
         pub const TABLES: &[&str] = &[$($name),+];
 
@@ -80,25 +84,27 @@ macro_rules! tables {
             let mut counts = Counts::default();
             $(
                 let mut written = 0;
-                let mut after = i64::MIN;
+                let mut after: Option<Vec<sea_orm::Value>> = None;
                 loop {
                     // By primary key, so every run writes the same lines, and
                     // from the last key, so a large table costs no more per row.
-                    let rows = $entity::Entity::find()
-                        .filter($entity::Column::Id.gt(after))
-                        .order_by_asc($entity::Column::Id)
-                        .limit(BATCH)
-                        .all(db)
-                        .await?;
+                    let mut query = $entity::Entity::find()
+                        $(.order_by_asc($entity::Column::$key))+
+                        .limit(BATCH);
+                    if let Some(last) = after.take() {
+                        query = query.filter(
+                            Expr::tuple([$(Expr::col($entity::Column::$key)),+])
+                                .gt(Expr::tuple(last.into_iter().map(Expr::val))),
+                        );
+                    }
+                    let rows = query.all(db).await?;
                     for row in &rows {
                         serde_json::to_writer(&mut *out, &Line { table: $name, row })
                             .map_err(|error| AppError::internal("cannot write the export", error))?;
                         out.write_all(b"\n").map_err(io_error)?;
                     }
                     written += rows.len() as u64;
-                    if let Some(last) = rows.last() {
-                        after = last.id;
-                    }
+                    after = rows.last().map(|last| vec![$(last.get($entity::Column::$key)),+]);
                     if written % PROGRESS_EVERY < BATCH || (rows.len() as u64) < BATCH {
                         progress($name, written);
                     }
@@ -189,9 +195,12 @@ macro_rules! tables {
                     $entity::Entity::insert_many(std::mem::take(&mut $entity)).exec(&txn).await?;
                 }
             )+
-            for table in TABLES {
-                move_sequence(&txn, table).await?;
-            }
+            // Tables keyed by a generated `id` continue above the imported ones.
+            $(
+                if stringify!($($key),+) == "Id" {
+                    move_sequence(&txn, $name).await?;
+                }
+            )+
             txn.commit().await?;
             for (table, count) in &counts.0 {
                 progress(table, *count);
@@ -202,14 +211,20 @@ macro_rules! tables {
 }
 
 tables! {
-    "users": user,
-    "groups": group,
-    "areas": area,
-    "memberships": membership,
-    "api_tokens": api_token,
-    "access_requests": access_request,
-    "entries": entry,
-    "entry_events": entry_event,
+    "users": user [Id],
+    "groups": group [Id],
+    "areas": area [Id],
+    "memberships": membership [Id],
+    "api_tokens": api_token [Id],
+    "account_tokens": account_token [Id],
+    "access_requests": access_request [Id],
+    "media": media [Hash],
+    "entries": entry [Id],
+    "entry_events": entry_event [Id],
+    "entry_reviewers": entry_reviewer [EntryId, UserId],
+    "mail_preferences": mail_preference [UserId],
+    "outbox": outbox [Id],
+    "feed_daily_stats": feed_daily_stat [Day, Dimension, Value],
 }
 
 /// New rows continue above the largest imported id. (SQLite's AUTOINCREMENT
