@@ -71,6 +71,19 @@ pub async fn list(services: &Services) -> AppResult<Vec<AreaView>> {
     Ok(views)
 }
 
+/// Every saved area as `(id, name)`, by name: the choices of an entry form
+/// (one query, no counts).
+pub async fn names(services: &Services) -> AppResult<Vec<(i64, String)>> {
+    Ok(area::Entity::find()
+        .select_only()
+        .column(area::Column::Id)
+        .column(area::Column::Name)
+        .order_by_asc(area::Column::Name)
+        .into_tuple()
+        .all(&services.db)
+        .await?)
+}
+
 pub async fn get(services: &Services, id: i64) -> AppResult<AreaView> {
     view(&services.db, find(&services.db, id).await?).await
 }

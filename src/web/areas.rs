@@ -45,10 +45,10 @@ impl From<&AreaView> for AreaRow {
 pub async fn area_choices(services: &Services) -> Result<Vec<Choice>, WebError> {
     let mut choices = vec![Choice::new("", "No saved area")];
     choices.extend(
-        areas::list(services)
+        areas::names(services)
             .await?
-            .iter()
-            .map(|view| Choice::new(view.area.id.to_string(), &view.area.name)),
+            .into_iter()
+            .map(|(id, name)| Choice::new(id.to_string(), name)),
     );
     Ok(choices)
 }
