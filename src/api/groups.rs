@@ -4,6 +4,7 @@ use poem_openapi::{Object, OpenApi, param::Path, payload::Json, types::MaybeUnde
 use super::json::JsonBody;
 use super::{ApiTags, BearerAuth, Created, Deleted, instant};
 use crate::AppState;
+use crate::domain::authz::Principal;
 use crate::domain::group::GroupPatch;
 use crate::domain::{GroupRole, GroupStatus};
 use crate::entities::{api_token, group, membership, user};
@@ -60,19 +61,23 @@ struct GroupOut {
     /// ISO 3166-1 alpha-2, or empty.
     country: String,
     website: String,
-    contact: String,
+    /// The contact, often a person's address: only for admins and the group's owners.
+    #[oai(skip_serializing_if_is_none)]
+    contact: Option<String>,
     status: GroupStatus,
 }
 
-impl From<group::Model> for GroupOut {
-    fn from(group: group::Model) -> Self {
+impl GroupOut {
+    /// The group as `viewer` may see it.
+    fn seen_by(group: group::Model, viewer: Option<&Principal>) -> Self {
+        let contact_shown = viewer.is_some_and(|viewer| viewer.can_manage_group(group.id));
         Self {
             status: group.status,
             slug: group.slug,
             name: group.name,
             country: group.country,
             website: group.website,
-            contact: group.contact,
+            contact: contact_shown.then_some(group.contact),
         }
     }
 }
@@ -151,9 +156,19 @@ struct CreatedToken {
 impl GroupsApi {
     /// The public directory of active groups.
     #[oai(path = "/groups", method = "get")]
-    async fn list(&self, state: Data<&AppState>) -> AppResult<Json<Vec<GroupOut>>> {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        request: &poem::Request,
+    ) -> AppResult<Json<Vec<GroupOut>>> {
+        let viewer = super::optional_principal(&state, request).await?;
         let groups = groups::list_public(&state.services).await?;
-        Ok(Json(groups.into_iter().map(GroupOut::from).collect()))
+        Ok(Json(
+            groups
+                .into_iter()
+                .map(|group| GroupOut::seen_by(group, viewer.as_ref()))
+                .collect(),
+        ))
     }
 
     /// Create a group (admins only).
@@ -165,7 +180,10 @@ impl GroupsApi {
         body: JsonBody<GroupInput>,
     ) -> AppResult<Created<GroupOut>> {
         let group = groups::create(&state.services, &auth.0, &body.0.into_patch()?).await?;
-        Ok(Created::Created(Json(group.into())))
+        Ok(Created::Created(Json(GroupOut::seen_by(
+            group,
+            Some(&auth.0),
+        ))))
     }
 
     /// One group, active or suspended; with an admin's bearer token, removed ones too.
@@ -177,11 +195,8 @@ impl GroupsApi {
         slug: Path<String>,
     ) -> AppResult<Json<GroupOut>> {
         let principal = super::optional_principal(&state, request).await?;
-        Ok(Json(
-            groups::get(&state.services, principal.as_ref(), &slug)
-                .await?
-                .into(),
-        ))
+        let group = groups::get(&state.services, principal.as_ref(), &slug).await?;
+        Ok(Json(GroupOut::seen_by(group, principal.as_ref())))
     }
 
     /// Update a group; suspend or remove it through `status` (admins only).
@@ -194,7 +209,7 @@ impl GroupsApi {
         body: JsonBody<GroupInput>,
     ) -> AppResult<Json<GroupOut>> {
         let group = groups::update(&state.services, &auth.0, &slug, &body.0.into_patch()?).await?;
-        Ok(Json(group.into()))
+        Ok(Json(GroupOut::seen_by(group, Some(&auth.0))))
     }
 
     /// Members of a group (its members and moderators).

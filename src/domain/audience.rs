@@ -4,6 +4,7 @@
 //! and the request path never allocates.
 
 use super::StatsDimension;
+use super::codes::LANGUAGES;
 
 /// QGIS versions counted one by one: 3.0 to 5.99; others are `other`.
 const FIRST_MAJOR: u32 = 3;
@@ -21,8 +22,21 @@ const VERSION_SLOTS: usize = MAJORS * MINORS + 2;
 const OS_SLOTS: usize = SYSTEMS.len() + 2;
 /// Slots of the country dimension: each ISO code, then `unknown`.
 const COUNTRY_SLOTS: usize = CODES + 1;
-/// Slots of the language dimension: each code, then `any` (no `lang`).
-const LANG_SLOTS: usize = CODES + 1;
+/// Slots of the language dimension: each code, then `any` (no `lang`), then
+/// `other` (a code that is no ISO 639-1 language).
+const LANG_SLOTS: usize = CODES + 2;
+
+/// Which two-letter slots are ISO 639-1 languages: the rest count as `other`.
+const LANGUAGE_SLOTS: [bool; CODES] = {
+    let mut table = [false; CODES];
+    let mut index = 0;
+    while index < LANGUAGES.len() {
+        let code = LANGUAGES[index].as_bytes();
+        table[(code[0] - b'a') as usize * 26 + (code[1] - b'a') as usize] = true;
+        index += 1;
+    }
+    table
+};
 
 /// Where each dimension's slots start in one flat array of counters.
 const OFFSETS: [usize; 4] = [
@@ -73,7 +87,12 @@ impl Key {
                 version_slot,
                 OFFSETS[1] + os.map_or(OS_SLOTS - 1, os_slot),
                 OFFSETS[2] + country.and_then(code_slot).unwrap_or(CODES),
-                OFFSETS[3] + language.and_then(code_slot).unwrap_or(CODES),
+                OFFSETS[3]
+                    + language.map_or(CODES, |language| {
+                        code_slot(language)
+                            .filter(|slot| LANGUAGE_SLOTS[*slot])
+                            .unwrap_or(CODES + 1)
+                    }),
             ],
             major,
         })
@@ -100,8 +119,8 @@ pub fn describe(slot: usize) -> Option<(StatsDimension, String)> {
             .chain(&["other", "unknown"])
             .nth(local)?
             .to_string(),
-        2 => code_label(local, "unknown", true)?,
-        _ => code_label(local, "any", false)?,
+        2 => code_label(local, &["unknown"], true)?,
+        _ => code_label(local, &["any", "other"], false)?,
     };
     Some((StatsDimension::ALL_DIMENSIONS[dimension], label))
 }
@@ -173,9 +192,10 @@ fn code_slot(code: &str) -> Option<usize> {
     }
 }
 
-fn code_label(local: usize, last: &str, upper: bool) -> Option<String> {
-    if local == CODES {
-        return Some(last.into());
+/// A two-letter code's label, or past the codes one of `after` them.
+fn code_label(local: usize, after: &[&str], upper: bool) -> Option<String> {
+    if let Some(extra) = local.checked_sub(CODES) {
+        return after.get(extra).map(|label| label.to_string());
     }
     let letters = [local / 26, local % 26].map(|index| {
         let letter = b'a' + u8::try_from(index).unwrap_or(0);
@@ -185,7 +205,7 @@ fn code_label(local: usize, last: &str, upper: bool) -> Option<String> {
             letter
         })
     });
-    (local < CODES).then(|| letters.iter().collect())
+    Some(letters.iter().collect())
 }
 
 /// Whether `user_agent` is a QGIS one (it contains `QGIS`, any case).
@@ -239,7 +259,10 @@ mod tests {
         let key = Key::of("Mozilla/5.0 QGIS/40002/Ubuntu 24.04 LTS", None, None).unwrap();
         assert_eq!(labels(key), ["4.0", "linux", "unknown", "any"]);
         let key = Key::of("Mozilla/5.0 QGIS/32216", Some("x1"), Some("e")).unwrap();
-        assert_eq!(labels(key), ["3.22", "unknown", "unknown", "any"]);
+        assert_eq!(labels(key), ["3.22", "unknown", "unknown", "other"]);
+        // Two letters that are no language are not counted as themselves.
+        let key = Key::of("Mozilla/5.0 QGIS/32216", None, Some("xq")).unwrap();
+        assert_eq!(labels(key)[3], "other");
         let key = Key::of("qgis desktop/macOS Sonoma (14.0)", None, None).unwrap();
         assert_eq!(labels(key)[..2], ["unknown", "unknown"]);
         let key = Key::of("Mozilla/5.0 QGIS/990000/Haiku", None, None).unwrap();

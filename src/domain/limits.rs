@@ -37,10 +37,27 @@ pub const ACCESS_REQUEST_WINDOW_SECS: i64 = 3600;
 pub const INVITATION_SECS: i64 = 7 * 86_400;
 /// How long a password-reset link works.
 pub const PASSWORD_RESET_SECS: i64 = 3600;
-/// Password-reset links one address or account may ask for per window (each sends mail).
+/// Password-reset links one client address may ask for one account per window (each sends mail).
 pub const PASSWORD_RESETS_PER_WINDOW: u32 = 5;
+/// Password-reset links one client address may ask for, whatever the accounts.
+pub const PASSWORD_RESETS_PER_ADDRESS: u32 = 20;
+/// Password-reset links one account may be sent per window, from every
+/// address together: high enough that strangers cannot use up the owner's
+/// own resets, low enough to bound the mail.
+pub const PASSWORD_RESETS_PER_ACCOUNT: u32 = 50;
 /// Window over which password-reset requests are counted.
 pub const PASSWORD_RESET_WINDOW_SECS: i64 = 3600;
+
+/// The furthest a listed page may start: a larger number is clamped before
+/// any query (the database drivers take no offset beyond `i64`).
+pub const MAX_LIST_OFFSET: u64 = 1_000_000_000;
+/// The largest page of a list.
+pub const MAX_PAGE_SIZE: u64 = 200;
+
+/// `(limit, offset)` of a page clamped to what every list serves.
+pub fn page_window(limit: u64, offset: u64) -> (u64, u64) {
+    (limit.clamp(1, MAX_PAGE_SIZE), offset.min(MAX_LIST_OFFSET))
+}
 
 /// The year in `tag:` URIs (RFC 4151): fixed forever, so ids never change.
 pub const TAG_URI_YEAR: u16 = 2026;

@@ -16,13 +16,17 @@ pub enum Topic {
 
 impl MailKind {
     /// The preference that governs this kind; `None` for mail that is always
-    /// sent (invitations, password resets, the answer to an access request).
+    /// sent (invitations, memberships, password resets, the answer to an
+    /// access request).
     pub fn topic(self) -> Option<Topic> {
         match self {
             MailKind::Submission => Some(Topic::Submissions),
             MailKind::Decision => Some(Topic::Decisions),
             MailKind::AccessRequest => Some(Topic::AccessRequests),
-            MailKind::AccessRequestDecided | MailKind::Invitation | MailKind::PasswordReset => None,
+            MailKind::AccessRequestDecided
+            | MailKind::Invitation
+            | MailKind::Membership
+            | MailKind::PasswordReset => None,
         }
     }
 }

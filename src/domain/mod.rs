@@ -159,6 +159,7 @@ text_enum! {
         AccessRequest = "access_request",
         AccessRequestDecided = "access_request_decided",
         Invitation = "invitation",
+        Membership = "membership",
         PasswordReset = "password_reset",
     }
 }

@@ -190,6 +190,28 @@ impl Mail for Invitation {
     }
 }
 
+/// Someone with an account was added to a group: no link, only where to sign in.
+#[derive(Template, Clone, Debug, Serialize, Deserialize)]
+#[template(path = "mail/membership.txt")]
+pub struct Membership {
+    pub inviter: String,
+    pub group: String,
+    pub role: String,
+    pub login: String,
+    pub reset: String,
+    pub site: String,
+}
+html_alternative!(Membership, MembershipHtml, "mail/membership.html");
+
+impl Mail for Membership {
+    fn subject(&self) -> String {
+        format!("{} added you to {}", self.inviter, self.group)
+    }
+    fn bodies(&self) -> askama::Result<(String, String)> {
+        self.both()
+    }
+}
+
 /// A link to choose a new password.
 #[derive(Template, Clone, Debug, Serialize, Deserialize)]
 #[template(path = "mail/password_reset.txt")]

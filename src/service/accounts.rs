@@ -73,14 +73,27 @@ fn may_invite(principal: &Principal, role: Role, group_id: Option<i64>) -> Resul
     }
 }
 
+/// What an invitation did.
+#[derive(Clone, Debug)]
+pub enum Invited {
+    /// A new account, or (by an admin) one that never chose its password:
+    /// the link that sets it was issued and mailed.
+    Link(Issued),
+    /// The address has an account already: it was only added to the group,
+    /// and told so by mail. No link: nobody but the account's owner (through
+    /// a reset) or an admin may have one that sets its password.
+    Added(user::Model),
+}
+
 /// Creates the account (without a password) and its membership, and issues
-/// the invitation link's secret. Inviting someone whose invitation is still
-/// unanswered issues a new link (the old ones stop working).
+/// the invitation link's secret. An admin inviting someone whose invitation
+/// is still unanswered issues a new link (the old ones stop working); anyone
+/// else inviting an existing account only adds it to the group.
 pub async fn invite(
     services: &Services,
     principal: &Principal,
     invitation: Invitation,
-) -> AppResult<Issued> {
+) -> AppResult<Invited> {
     let mut check = Checker::new();
     let email = normalize_email("email", &invitation.email)
         .map_err(|error| check.push(error))
@@ -104,11 +117,29 @@ pub async fn invite(
     let now = services.now();
     let txn = services.db.begin().await?;
     let user = match lookup::user_by_email(&txn, &email).await? {
-        Some(existing) if existing.password_hash.is_empty() => existing,
-        Some(_) => {
-            return Err(AppError::Duplicate(
-                "this person already has an account: add them to the group as a member".into(),
-            ));
+        // A link sets the password of the account it is for, whatever its
+        // role: only an admin may have one issued for an existing account.
+        Some(existing) if existing.password_hash.is_empty() && principal.is_admin() => existing,
+        Some(existing) => {
+            let Some((group, role)) = group else {
+                return Err(AppError::Duplicate(
+                    "this person already has an account: add them to a group".into(),
+                ));
+            };
+            if !is_member(&txn, existing.id, group.id).await? {
+                groups::insert_membership(&txn, existing.id, group.id, role, now).await?;
+            }
+            outbox::enqueue_membership(
+                &txn,
+                services,
+                &existing.email,
+                &principal.display_name(),
+                &group.name,
+                role,
+            )
+            .await?;
+            txn.commit().await?;
+            return Ok(Invited::Added(existing));
         }
         // No password: only the invitation link can set one.
         None => {
@@ -122,15 +153,10 @@ pub async fn invite(
         }
     };
     let group_name = group.as_ref().map(|(group, _)| group.name.clone());
-    if let Some((group, role)) = group {
-        let existing = membership::Entity::find()
-            .filter(membership::Column::UserId.eq(user.id))
-            .filter(membership::Column::GroupId.eq(group.id))
-            .one(&txn)
-            .await?;
-        if existing.is_none() {
-            groups::insert_membership(&txn, user.id, group.id, role, now).await?;
-        }
+    if let Some((group, role)) = group
+        && !is_member(&txn, user.id, group.id).await?
+    {
+        groups::insert_membership(&txn, user.id, group.id, role, now).await?;
     }
     let issued = issue(
         &txn,
@@ -150,7 +176,16 @@ pub async fn invite(
     )
     .await?;
     txn.commit().await?;
-    Ok(issued)
+    Ok(Invited::Link(issued))
+}
+
+async fn is_member(db: &impl ConnectionTrait, user_id: i64, group_id: i64) -> AppResult<bool> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::GroupId.eq(group_id))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// A new link secret for `user`; earlier unused links of the same purpose stop working.
@@ -268,9 +303,11 @@ async fn set_password(
     user: user::Model,
     hash: String,
 ) -> AppResult<user::Model> {
-    let user_id = user.id;
+    let (user_id, version) = (user.id, user.credentials_version);
     let mut active: user::ActiveModel = user.into();
     active.password_hash = Set(hash);
+    // Login tokens issued before stop working, as the web sessions end.
+    active.credentials_version = Set(version + 1);
     active.updated_at = Set(services.now());
     let user = active.update(db).await?;
     sessions::revoke_user(db, user_id).await?;
@@ -286,10 +323,17 @@ pub async fn request_reset(
     client: &str,
 ) -> AppResult<Option<Issued>> {
     let email = email.trim().to_lowercase();
-    // Counted before the work, per client and per account, like every limit.
-    let limit = &services.limits.password_resets;
-    for subject in [format!("address:{client}"), format!("account:{email}")] {
-        if let Reserved::Full { retry_after } = limit.reserve(&services.db, &subject).await? {
+    // Counted before the work, like the login limits: per account and
+    // address, per address, and per account with a higher ceiling, so that
+    // strangers cannot use up the resets the account's owner asks for.
+    let limits = &services.limits;
+    let pair = format!("{client} {email}");
+    for (limit, subject) in [
+        (&limits.reset_pair, pair.as_str()),
+        (&limits.reset_address, client),
+        (&limits.reset_account, email.as_str()),
+    ] {
+        if let Reserved::Full { retry_after } = limit.reserve(&services.db, subject).await? {
             Counters::count(&services.counters.rate_limited);
             return Err(AppError::RateLimited { retry_after });
         }

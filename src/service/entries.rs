@@ -21,7 +21,7 @@ use crate::domain::lifecycle::{
 };
 use crate::domain::media::may_set_image;
 use crate::domain::validate::Refusal;
-use crate::domain::{Action, EntryKind, EntryStatus};
+use crate::domain::{Action, EntryKind, EntryStatus, limits};
 use crate::entities::{entry, entry_event, entry_reviewer, group};
 use crate::error::{AppError, AppResult};
 
@@ -610,11 +610,8 @@ async fn filtered(
     } else {
         query.order_by_desc(entry::Column::Id)
     };
-    let entries = query
-        .offset(filter.offset)
-        .limit(filter.limit)
-        .all(db)
-        .await?;
+    let (limit, offset) = limits::page_window(filter.limit, filter.offset);
+    let entries = query.offset(offset).limit(limit).all(db).await?;
     let slugs: HashMap<i64, String> = group::Entity::find()
         .filter(group::Column::Id.is_in(entries.iter().map(|entry| entry.group_id)))
         .all(db)

@@ -78,8 +78,12 @@ pub struct Limits {
     pub login_account: Limit,
     /// Access requests per client address.
     pub access_requests: Limit,
-    /// Password-reset links asked for, per client and per account.
-    pub password_resets: Limit,
+    /// Password-reset links asked for, per account and client address.
+    pub reset_pair: Limit,
+    /// Password-reset links asked for, per client address.
+    pub reset_address: Limit,
+    /// Password-reset links sent to one account, from every address.
+    pub reset_account: Limit,
 }
 
 impl Services {
@@ -117,9 +121,21 @@ impl Services {
                     limits::ACCESS_REQUEST_WINDOW_SECS,
                     clock.clone(),
                 ),
-                password_resets: Limit::new(
-                    "password-resets",
+                reset_pair: Limit::new(
+                    "reset-pair",
                     limits::PASSWORD_RESETS_PER_WINDOW,
+                    limits::PASSWORD_RESET_WINDOW_SECS,
+                    clock.clone(),
+                ),
+                reset_address: Limit::new(
+                    "reset-address",
+                    limits::PASSWORD_RESETS_PER_ADDRESS,
+                    limits::PASSWORD_RESET_WINDOW_SECS,
+                    clock.clone(),
+                ),
+                reset_account: Limit::new(
+                    "reset-account",
+                    limits::PASSWORD_RESETS_PER_ACCOUNT,
                     limits::PASSWORD_RESET_WINDOW_SECS,
                     clock.clone(),
                 ),

@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use super::{Services, notifications};
 use crate::domain::authz::Principal;
-use crate::domain::limits::{MAIL_BATCH, MAIL_CLAIM_SECS, MAIL_DIGEST_SECS};
+use crate::domain::limits::{self, MAIL_BATCH, MAIL_CLAIM_SECS, MAIL_DIGEST_SECS};
 use crate::domain::mail::{self, Audience, Topic};
-use crate::domain::{Action, EntryStatus, MailKind, OutboxStatus, Role};
+use crate::domain::{Action, EntryStatus, GroupRole, MailKind, OutboxStatus, Role};
 use crate::entities::{access_request, entry, group, outbox, user};
 use crate::error::{AppError, AppResult};
 use crate::mail::templates::{self, EntryNotice, Mail, Rendered};
@@ -270,6 +270,27 @@ pub async fn enqueue_invitation(
     immediate(db, services, MailKind::Invitation, to, None, &mail).await
 }
 
+/// Tells `to`, who has an account, that they were added to `group`; inside
+/// the transaction that adds them. Always sent (no preference).
+pub async fn enqueue_membership(
+    db: &impl ConnectionTrait,
+    services: &Services,
+    to: &str,
+    inviter: &str,
+    group: &str,
+    role: GroupRole,
+) -> AppResult<()> {
+    let mail = render(&templates::Membership {
+        inviter: inviter.into(),
+        group: group.into(),
+        role: role.to_string(),
+        login: link(services, "/login"),
+        reset: link(services, "/reset"),
+        site: site(services),
+    })?;
+    immediate(db, services, MailKind::Membership, to, None, &mail).await
+}
+
 /// A password-reset link for `to`; inside the transaction that stores the
 /// reset token. Always sent (no preference).
 pub async fn enqueue_password_reset(
@@ -330,6 +351,7 @@ pub async fn list(
         query = query.filter(outbox::Column::Status.eq(status));
     }
     let total = query.clone().count(&services.db).await?;
+    let (limit, offset) = limits::page_window(limit, offset);
     let rows = query
         .order_by_desc(outbox::Column::Id)
         .offset(offset)

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 
@@ -33,45 +32,62 @@ pub async fn load(services: &Services, id: &str) -> AppResult<Option<BTreeMap<St
         .map_err(|error| AppError::internal("unreadable session", error))
 }
 
-/// Writes a session's entries; it expires `ttl_secs` from now. Creating one
-/// also clears expired sessions, so the table does not grow without bound.
-pub async fn store(
+/// Stores a new session; it expires `ttl_secs` from now. Creating one also
+/// clears expired sessions, so the table does not grow without bound.
+pub async fn create(
     services: &Services,
     id: &str,
     entries: &BTreeMap<String, Value>,
     ttl_secs: i64,
 ) -> AppResult<()> {
     let now = services.now();
-    let text = serde_json::to_string(entries)
-        .map_err(|error| AppError::internal("cannot store the session", error))?;
-    let row = web_session::ActiveModel {
+    web_session::Entity::insert(web_session::ActiveModel {
         id: Set(sha256_hex(id)),
         user_id: Set(entries.get(USER_KEY).and_then(Value::as_i64)),
-        entries: Set(text),
+        entries: Set(serialize(entries)?),
         expires_at: Set(now.saturating_add(ttl_secs)),
         created_at: Set(now),
         updated_at: Set(now),
-    };
-    let result = web_session::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(web_session::Column::Id)
-                .update_columns([
-                    web_session::Column::UserId,
-                    web_session::Column::Entries,
-                    web_session::Column::ExpiresAt,
-                    web_session::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(&services.db)
+    })
+    .exec_without_returning(&services.db)
+    .await?;
+    web_session::Entity::delete_many()
+        .filter(web_session::Column::ExpiresAt.lte(now))
+        .exec(&services.db)
         .await?;
-    if result > 0 {
-        web_session::Entity::delete_many()
-            .filter(web_session::Column::ExpiresAt.lte(now))
-            .exec(&services.db)
-            .await?;
-    }
     Ok(())
+}
+
+/// Writes the entries of a session that was loaded, only while its row still
+/// exists: a request that loaded it before a sign-out or a password change
+/// ended it cannot bring it back by writing afterwards.
+pub async fn update(
+    services: &Services,
+    id: &str,
+    entries: &BTreeMap<String, Value>,
+    ttl_secs: i64,
+) -> AppResult<()> {
+    let now = services.now();
+    web_session::Entity::update_many()
+        .col_expr(
+            web_session::Column::UserId,
+            entries.get(USER_KEY).and_then(Value::as_i64).into(),
+        )
+        .col_expr(web_session::Column::Entries, serialize(entries)?.into())
+        .col_expr(
+            web_session::Column::ExpiresAt,
+            now.saturating_add(ttl_secs).into(),
+        )
+        .col_expr(web_session::Column::UpdatedAt, now.into())
+        .filter(web_session::Column::Id.eq(sha256_hex(id)))
+        .exec(&services.db)
+        .await?;
+    Ok(())
+}
+
+fn serialize(entries: &BTreeMap<String, Value>) -> AppResult<String> {
+    serde_json::to_string(entries)
+        .map_err(|error| AppError::internal("cannot store the session", error))
 }
 
 pub async fn remove(services: &Services, id: &str) -> AppResult<()> {

@@ -15,7 +15,7 @@ use crate::Config;
 use crate::domain::authz::Principal;
 use crate::domain::{FieldError, TokenPurpose};
 use crate::error::AppError;
-use crate::service::accounts::{self, Issued};
+use crate::service::accounts::{self, Invited};
 use crate::service::auth;
 
 /// Where a person lands after signing in: their work.
@@ -35,20 +35,28 @@ pub fn landing(principal: &Principal) -> &'static str {
 pub fn invitation_notice(
     config: &Config,
     invited: &str,
-    issued: &Issued,
+    outcome: &Invited,
 ) -> (String, Option<String>) {
-    match config.smtp_url {
-        Some(_) => (
+    match (outcome, &config.smtp_url) {
+        // Said alike whether the mail holds a link or only the news, so the
+        // page does not tell who has an account.
+        (_, Some(_)) => (
             format!(
-                "{invited}: the mail with their link is on its way; it works once within 7 days."
+                "{invited}: a mail tells them how to start (an invitation link works once within 7 days)."
             ),
             None,
         ),
-        None => (
+        (Invited::Link(issued), None) => (
             format!(
                 "{invited}. No mail server is configured: give them this link, it works once within 7 days."
             ),
             Some(issued.link.clone()),
+        ),
+        (Invited::Added(_), None) => (
+            format!(
+                "{invited}. No mail server is configured: tell them to sign in with their account."
+            ),
+            None,
         ),
     }
 }

@@ -22,7 +22,7 @@ use crate::entities::group;
 use crate::error::AppError;
 use crate::service::accounts::{self, Invitation};
 use crate::service::users::{self, UserChange};
-use crate::service::{access_requests, groups, lookup};
+use crate::service::{access_requests, groups};
 
 fn require_admin<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Viewer, WebError> {
     let viewer = ctx.require()?;
@@ -301,31 +301,24 @@ pub async fn group_action(
                 person: Some(FormState::with_errors(form.values(), errors)),
                 ..GroupForms::default()
             };
-            let existing = lookup::user_by_email(&services.db, email)
-                .await?
-                .filter(|user| !user.password_hash.is_empty());
-            if existing.is_some() {
-                groups::add_member(services, principal, &slug, email, role).await?;
-                ctx.flash(
-                    format!("{} is now {role} of the group.", email.trim()),
-                    None,
-                );
-            } else {
-                let invitation = Invitation {
-                    email: email.into(),
-                    display_name: form.text("display_name").into(),
-                    role: Role::Member,
-                    group: Some((slug.clone(), role)),
-                };
-                match accounts::invite(services, principal, invitation).await {
-                    Ok(issued) => {
-                        let invited = format!("{} is invited as {role}", issued.user.email);
-                        let (notice, link) =
-                            invitation_notice(&ctx.state.config, &invited, &issued);
-                        ctx.flash(notice, link);
-                    }
-                    Err(error) => return refuse(person_form(field_errors(error, "email")?)).await,
+            // The same call, and the same answer, whether or not the address
+            // has an account: an existing one is only added to the group.
+            let invitation = Invitation {
+                email: email.into(),
+                display_name: form.text("display_name").into(),
+                role: Role::Member,
+                group: Some((slug.clone(), role)),
+            };
+            match accounts::invite(services, principal, invitation).await {
+                Ok(invited) => {
+                    let (notice, link) = invitation_notice(
+                        &ctx.state.config,
+                        &format!("{} is {role} of the group", email.trim()),
+                        &invited,
+                    );
+                    ctx.flash(notice, link);
                 }
+                Err(error) => return refuse(person_form(field_errors(error, "email")?)).await,
             }
         }
         "remove-member" => {
@@ -458,9 +451,10 @@ pub async fn invite(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
         }),
     };
     match accounts::invite(ctx.services(), &viewer.principal, invitation).await {
-        Ok(issued) => {
-            let invited = format!("{} is invited", issued.user.email);
-            let (notice, link) = invitation_notice(&ctx.state.config, &invited, &issued);
+        Ok(invited) => {
+            let email = form.text("email").trim();
+            let (notice, link) =
+                invitation_notice(&ctx.state.config, &format!("{email} is invited"), &invited);
             ctx.flash(notice, link);
             Ok(see_other("/admin/users"))
         }

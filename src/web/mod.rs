@@ -13,7 +13,7 @@ mod moderation;
 mod my_entries;
 pub mod public;
 pub mod security;
-mod session;
+pub mod session;
 
 use std::sync::Arc;
 

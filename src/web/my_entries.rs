@@ -17,7 +17,7 @@ use super::display::{self, Badge, Choice, HistoryLine, Pager, Preview};
 use super::forms::{self, Form, FormState, encode};
 use crate::domain::entry::{EntryFields, EntryPatch};
 use crate::domain::lifecycle::{ActionRequest, EditRequest, is_deletable, next_status};
-use crate::domain::{Action, EntryKind, EntryStatus, FieldError, GroupStatus, TextEnum};
+use crate::domain::{Action, EntryKind, EntryStatus, FieldError, GroupStatus, TextEnum, limits};
 use crate::entities::{entry, entry_event, group};
 use crate::error::{AppError, AppResult};
 use crate::service::entries::{
@@ -74,11 +74,14 @@ pub fn parse_filter<T: TextEnum>(query: &HashMap<String, String>, name: &str) ->
     query.get(name).and_then(|text| T::parse(text))
 }
 
+/// `?offset=`: garbage counts as 0 and a number past the last page any list
+/// serves as that page, so page links never overflow.
 pub fn offset(query: &HashMap<String, String>) -> u64 {
     query
         .get("offset")
-        .and_then(|text| text.parse().ok())
+        .and_then(|text| text.parse::<u64>().ok())
         .unwrap_or(0)
+        .min(limits::MAX_LIST_OFFSET)
 }
 
 #[derive(Template, WebTemplate)]

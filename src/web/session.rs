@@ -25,14 +25,32 @@ fn storage_error(error: crate::AppError) -> poem::Error {
     poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
+impl DbSessions {
+    pub fn new(services: Arc<Services>) -> Self {
+        Self { services }
+    }
+}
+
+/// The entry a loaded session carries to say under which id it was loaded:
+/// poem writes new and loaded sessions through the same call, and only a
+/// loaded one may be updated (never re-created once revoked).
+const LOADED_AS: &str = "\0loaded_as";
+
 impl SessionStorage for DbSessions {
     async fn load_session<'a>(
         &'a self,
         session_id: &'a str,
     ) -> poem::Result<Option<BTreeMap<String, Value>>> {
-        sessions::load(&self.services, session_id)
+        let loaded = sessions::load(&self.services, session_id)
             .await
-            .map_err(storage_error)
+            .map_err(storage_error)?;
+        Ok(loaded.map(|mut entries| {
+            entries.insert(
+                LOADED_AS.into(),
+                Value::from(tokens::sha256_hex(session_id)),
+            );
+            entries
+        }))
     }
 
     async fn update_session<'a>(
@@ -42,9 +60,17 @@ impl SessionStorage for DbSessions {
         expires: Option<Duration>,
     ) -> poem::Result<()> {
         let ttl = expires.map_or(0, |ttl| i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
-        sessions::store(&self.services, session_id, entries, ttl)
-            .await
-            .map_err(storage_error)
+        let mut entries = entries.clone();
+        let loaded_as = entries.remove(LOADED_AS);
+        let stored = if loaded_as.as_ref().and_then(Value::as_str)
+            == Some(tokens::sha256_hex(session_id).as_str())
+        {
+            sessions::update(&self.services, session_id, &entries, ttl).await
+        } else {
+            // A new id (a first write, or a renewal after sign-in).
+            sessions::create(&self.services, session_id, &entries, ttl).await
+        };
+        stored.map_err(storage_error)
     }
 
     async fn remove_session<'a>(&'a self, session_id: &'a str) -> poem::Result<()> {
@@ -82,7 +108,7 @@ pub fn session_layer(config: &Config, services: Arc<Services>) -> ServerSession<
         .http_only(true)
         .same_site(SameSite::Lax)
         .max_age(Duration::from_secs(config.session_ttl));
-    ServerSession::new(cookie, DbSessions { services })
+    ServerSession::new(cookie, DbSessions::new(services))
 }
 
 /// The CSRF middleware: a token per form, checked against an encrypted

@@ -1,7 +1,7 @@
 //! Access requests, invitations and password resets by mail.
 
 use newsfeed::domain::{GroupRole, Role};
-use newsfeed::service::accounts::{self, Invitation};
+use newsfeed::service::accounts::{self, Invitation, Invited};
 use newsfeed::service::auth;
 use serde_json::json;
 
@@ -121,9 +121,12 @@ db_test!(
             role: Role::Member,
             group: Some(("alpha".into(), GroupRole::Editor)),
         };
-        let invited = accounts::invite(services, &admin, invitation)
+        let Invited::Link(invited) = accounts::invite(services, &admin, invitation)
             .await
-            .unwrap();
+            .unwrap()
+        else {
+            panic!("a new address gets a link")
+        };
         let reset = accounts::request_reset(services, "editor@example.org", "test")
             .await
             .unwrap()

@@ -2,7 +2,7 @@
 
 use newsfeed::clock::Clock;
 use newsfeed::domain::{Role, TokenPurpose};
-use newsfeed::service::accounts::{self, Invitation};
+use newsfeed::service::accounts::{self, Invitation, Invited};
 use serde_json::json;
 
 use crate::common::{PASSWORD, TestApp};
@@ -212,7 +212,7 @@ db_test!(
         let admin = newsfeed::service::auth::authenticate(services, app.token("admin"))
             .await
             .unwrap();
-        let issued = accounts::invite(
+        let Invited::Link(issued) = accounts::invite(
             services,
             &admin,
             Invitation {
@@ -223,7 +223,9 @@ db_test!(
             },
         )
         .await
-        .unwrap();
+        .unwrap() else {
+            panic!("a new address gets a link")
+        };
         // No password yet: nobody can sign in with any.
         Browser::new(&app)
             .sign_in("new@example.org", "")

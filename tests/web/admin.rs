@@ -189,7 +189,7 @@ db_test!(
             )
             .await;
         let page = owner.follow(&invited).await;
-        page.expect_text("new@example.org is invited as editor")
+        page.expect_text("new@example.org is editor of the group")
             .expect_text("/invite/")
             .expect_text("invited, no password yet");
         let members = world

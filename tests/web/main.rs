@@ -8,6 +8,7 @@ mod common;
 
 mod support;
 
+mod account_links;
 mod accounts;
 mod admin;
 mod areas;

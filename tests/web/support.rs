@@ -12,6 +12,8 @@ pub struct Browser<'a> {
     app: &'a TestApp,
     cookies: Mutex<HashMap<String, String>>,
     csrf: Mutex<String>,
+    /// Sent with every request (e.g. `x-forwarded-for` behind a trusted proxy).
+    headers: Vec<(String, String)>,
 }
 
 /// What the browser got back.
@@ -86,7 +88,14 @@ impl<'a> Browser<'a> {
             app,
             cookies: Mutex::new(HashMap::new()),
             csrf: Mutex::new(String::new()),
+            headers: Vec::new(),
         }
+    }
+
+    /// A browser that sends `name: value` with every request.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
     }
 
     /// A browser signed in as `email` (a fixture user with the fixture password).
@@ -119,6 +128,9 @@ impl<'a> Browser<'a> {
             .join("; ");
         if !cookies.is_empty() {
             request = request.header("cookie", cookies);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
         }
         if let Some(body) = body {
             request = request
