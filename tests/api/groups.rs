@@ -44,6 +44,34 @@ db_test!(
         assert_eq!(brasil["country"], "BR", "countries are stored upper-case");
         assert_eq!(brasil["website"], "https://qgisbrasil.org/");
         assert_eq!(brasil["status"], "active");
+        // A contact is often a person's address: admins and the group's owners only.
+        assert!(brasil.get("contact").is_none(), "{brasil}");
+        let members_view = app
+            .get("/api/v1/groups", Some(w.editor.as_str()))
+            .await
+            .json();
+        assert!(members_view[1].get("contact").is_none(), "{members_view}");
+        let admin_view = app.get("/api/v1/groups", admin).await.json();
+        assert_eq!(admin_view[1]["contact"], "Arthur");
+        app.patch(
+            "/api/v1/groups/alpha",
+            admin,
+            json!({"contact": "lead@alpha.example.org"}),
+        )
+        .await
+        .expect(200);
+        for (viewer, shown) in [
+            (None, false),
+            (Some(w.editor.as_str()), false),
+            (Some(w.owner.as_str()), true),
+        ] {
+            let alpha = app
+                .get("/api/v1/groups/alpha", viewer)
+                .await
+                .expect(200)
+                .json();
+            assert_eq!(alpha.get("contact").is_some(), shown, "{alpha}");
+        }
         // Single groups: suspended ones are visible, removed ones are gone.
         let beta = app
             .get("/api/v1/groups/beta", None)
