@@ -128,16 +128,16 @@ pub async fn invite(
             };
             if !is_member(&txn, existing.id, group.id).await? {
                 groups::insert_membership(&txn, existing.id, group.id, role, now).await?;
+                outbox::enqueue_membership(
+                    &txn,
+                    services,
+                    &existing.email,
+                    &principal.display_name(),
+                    &group.name,
+                    role,
+                )
+                .await?;
             }
-            outbox::enqueue_membership(
-                &txn,
-                services,
-                &existing.email,
-                &principal.display_name(),
-                &group.name,
-                role,
-            )
-            .await?;
             txn.commit().await?;
             return Ok(Invited::Added(existing));
         }

@@ -43,6 +43,7 @@ db_test!(
             .count();
         let removed = csv.lines().filter(|line| line.contains(",removed")).count();
         let first = app.import(&csv).await;
+        let admin = app.admin().await;
         assert_eq!(
             first.errors,
             Vec::<(usize, String)>::new(),
@@ -59,7 +60,14 @@ db_test!(
             .expect("qgis-brasil listed");
         assert_eq!(brasil["country"], "BR");
         assert_eq!(brasil["website"], "https://qgisbrasil.org/");
-        assert_eq!(brasil["contact"], "Arthur Nanni");
+        // The contact is a person: shown to admins only, not to the public.
+        assert!(brasil.get("contact").is_none(), "{brasil}");
+        let seen_by_admin = app
+            .get("/api/v1/groups/qgis-brasil", Some(&admin))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(seen_by_admin["contact"], "Arthur Nanni");
         app.get("/api/v1/groups/niwa-nz", None)
             .await
             .expect_problem(404, "not-found");

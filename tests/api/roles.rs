@@ -133,7 +133,7 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     (Op::CreateUser,           [401, 201, 403, 403, 403, 403, 403, 403, 401]),
     (Op::ListUsers,            [401, 200, 403, 403, 403, 403, 403, 403, 401]),
     (Op::UpdateUser,           [401, 200, 403, 403, 403, 403, 403, 403, 401]),
-    (Op::ListGroups,           [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    (Op::ListGroups,           [200, 200, 200, 200, 200, 200, 200, 200, 401]),
     // Public, but a credential that is sent must be valid (admins see removed groups).
     (Op::GetGroup,             [200, 200, 200, 200, 200, 200, 200, 200, 401]),
     (Op::CreateGroup,          [401, 201, 403, 403, 403, 403, 403, 403, 401]),
