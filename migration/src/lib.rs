@@ -11,6 +11,7 @@ mod m0003_media_mail;
 mod m0005_web;
 mod m0007_audience;
 mod m0008_areas;
+mod m0009_email_skeleton;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_web::Migration),
             Box::new(m0007_audience::Migration),
             Box::new(m0008_areas::Migration),
+            Box::new(m0009_email_skeleton::Migration),
         ]
     }
 }

@@ -8,6 +8,10 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub email: String,
+    /// `domain::user::email_skeleton(email)`: what the address looks like.
+    /// Exports older than it have none; their import computes it.
+    #[serde(default)]
+    pub email_skeleton: String,
     pub display_name: String,
     pub password_hash: String,
     pub role: Role,

@@ -12,7 +12,7 @@ use super::tokens::{random_hex, sha256_hex};
 use super::users::{self, NewAccount};
 use super::{Counters, Services, groups, lookup, outbox, sessions};
 use crate::domain::authz::Principal;
-use crate::domain::user::{check_display_name, check_password, normalize_email};
+use crate::domain::user::{check_display_name, check_password, email_key, normalize_email};
 use crate::domain::validate::{Checker, Refusal};
 use crate::domain::{GroupRole, Role, TokenPurpose, limits};
 use crate::entities::{account_token, membership, user};
@@ -322,7 +322,7 @@ pub async fn request_reset(
     email: &str,
     client: &str,
 ) -> AppResult<Option<Issued>> {
-    let email = email.trim().to_lowercase();
+    let email = email_key(email);
     // Counted before the work, like the login limits: per account and
     // address, per address, and per account with a higher ceiling, so that
     // strangers cannot use up the resets the account's owner asks for.

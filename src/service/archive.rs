@@ -201,6 +201,7 @@ macro_rules! tables {
                     move_sequence(&txn, $name).await?;
                 }
             )+
+            super::users::fill_missing_skeletons(&txn).await?;
             txn.commit().await?;
             for (table, count) in &counts.0 {
                 progress(table, *count);

@@ -9,6 +9,7 @@ use super::tokens::{API_TOKEN_PREFIX, sha256_hex};
 use super::{Counters, Services, lookup};
 use crate::domain::GroupStatus;
 use crate::domain::authz::Principal;
+use crate::domain::user::email_key;
 use crate::entities::{api_token, group, membership, user};
 use crate::error::{AppError, AppResult};
 
@@ -158,7 +159,7 @@ pub async fn check_credentials(
     password: &str,
     client: &str,
 ) -> AppResult<user::Model> {
-    let email = email.trim().to_lowercase();
+    let email = email_key(email);
     let pair = format!("{email}|{client}");
     let (limits, db) = (&services.limits, &services.db);
     let counters = &services.counters;

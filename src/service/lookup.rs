@@ -4,6 +4,7 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::domain::media;
+use crate::domain::user::email_key;
 use crate::entities::{group, media as media_row, user};
 use crate::error::{AppError, AppResult};
 
@@ -24,7 +25,7 @@ pub async fn group_by_slug(db: &impl ConnectionTrait, slug: &str) -> AppResult<g
         .ok_or_else(|| AppError::not_found("group"))
 }
 
-/// The person with `email` (compared case-insensitively), if any.
+/// The person with `email` (compared in its normalized form), if any.
 pub async fn user_by_email(
     db: &impl ConnectionTrait,
     email: &str,
@@ -33,7 +34,7 @@ pub async fn user_by_email(
         return Ok(None);
     }
     Ok(user::Entity::find()
-        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .filter(user::Column::Email.eq(email_key(email)))
         .one(db)
         .await?)
 }

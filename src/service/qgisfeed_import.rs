@@ -404,7 +404,15 @@ async fn import_users(
                     password_hash: String::new(),
                     role: user.role,
                 };
-                let created = users::insert(db, account, now).await?;
+                let created =
+                    users::insert(db, account, now)
+                        .await
+                        .map_err(|error| match error {
+                            AppError::Duplicate(taken) => {
+                                AppError::Duplicate(format!("auth.user {}: {taken}", user.username))
+                            }
+                            other => other,
+                        })?;
                 if user.disabled {
                     let mut active: crate::entities::user::ActiveModel = created.clone().into();
                     active.disabled = Set(true);

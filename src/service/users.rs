@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::{Services, is_unique_violation, lookup, sessions};
 use crate::domain::authz::Principal;
-use crate::domain::user::{NewUser, check_display_name};
+use crate::domain::user::{NewUser, check_display_name, email_skeleton};
 use crate::domain::validate::Checker;
 use crate::domain::{GroupRole, Role};
 use crate::entities::{api_token, group, membership, user};
@@ -42,14 +42,29 @@ pub struct NewAccount {
     pub role: Role,
 }
 
-/// Stores an account; a taken email address is a duplicate.
+/// Stores an account; a taken email address, or one that looks the same
+/// (the same confusable skeleton), is a duplicate.
 pub async fn insert(
     db: &impl ConnectionTrait,
     account: NewAccount,
     now: i64,
 ) -> AppResult<user::Model> {
+    let duplicate = || {
+        AppError::Duplicate(
+            "an account with this address, or one that looks the same, already exists".into(),
+        )
+    };
+    let email_skeleton = email_skeleton(&account.email);
+    let lookalike = user::Entity::find()
+        .filter(user::Column::EmailSkeleton.eq(&email_skeleton))
+        .one(db)
+        .await?;
+    if lookalike.is_some() {
+        return Err(duplicate());
+    }
     user::ActiveModel {
         email: Set(account.email),
+        email_skeleton: Set(email_skeleton),
         display_name: Set(account.display_name),
         password_hash: Set(account.password_hash),
         role: Set(account.role),
@@ -63,11 +78,27 @@ pub async fn insert(
     .await
     .map_err(|error| {
         if is_unique_violation(&error) {
-            AppError::Duplicate("a user with this email already exists".into())
+            duplicate()
         } else {
             error.into()
         }
     })
+}
+
+/// Gives the accounts without a skeleton (imported from an export older
+/// than it) theirs.
+pub async fn fill_missing_skeletons(db: &impl ConnectionTrait) -> AppResult<()> {
+    let missing = user::Entity::find()
+        .filter(user::Column::EmailSkeleton.eq(""))
+        .all(db)
+        .await?;
+    for account in missing {
+        let skeleton = email_skeleton(&account.email);
+        let mut active: user::ActiveModel = account.into();
+        active.email_skeleton = Set(skeleton);
+        active.update(db).await?;
+    }
+    Ok(())
 }
 
 /// `users` with their memberships, in two queries whatever their number.

@@ -11,6 +11,7 @@ mod auth;
 mod cluster;
 mod concurrency;
 mod credentials;
+mod emails;
 mod groups;
 mod import;
 mod lifecycle;

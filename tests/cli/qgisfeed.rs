@@ -294,3 +294,46 @@ async fn a_qgis_feed_dump_comes_over_with_its_pks_and_answers_the_same() {
         assert_eq!(next["id"], 43, "{url}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dump_with_lookalike_addresses_names_the_account_and_writes_nothing() {
+    let user = |pk: i64, username: &str, email: &str| {
+        json!({"model": "auth.user", "pk": pk, "fields": {"password": "!", "username": username,
+            "first_name": "", "last_name": "", "email": email, "is_superuser": false,
+            "is_staff": false, "is_active": true}})
+    };
+    let dir = temp_dir();
+    let file = dir.join("lookalikes.json");
+    // All-Cyrillic `асе` looks exactly like Latin `ace`.
+    let users = vec![
+        user(1, "ace", "ace@example.org"),
+        user(2, "copycat", "\u{430}\u{441}\u{435}@example.org"),
+    ];
+    std::fs::write(&file, serde_json::to_vec(&users).unwrap()).unwrap();
+    let (urls, _guards) = databases().await;
+    for url in urls {
+        drop(newsfeed::db::connect(&url, 2).await.expect("migrate"));
+        let refused = import(&url, &file, &dir, &dir.join("store"));
+        assert!(!refused.status.success());
+        let stderr = text(&refused.stderr);
+        assert!(
+            stderr.contains("auth.user copycat") && stderr.contains("looks the same"),
+            "{stderr}"
+        );
+        // Nothing written: the first account is not there either.
+        let again = import(&url, &file, &dir, &dir.join("store"));
+        assert!(text(&again.stderr).contains("auth.user copycat"));
+        let created = run(
+            &[
+                "create-user",
+                "--email",
+                "ace@example.org",
+                "--password-stdin",
+                "--database-url",
+                &url,
+            ],
+            "a long password\n",
+        );
+        assert!(created.status.success(), "{}", text(&created.stderr));
+    }
+}
