@@ -188,7 +188,28 @@ async fn is_member(db: &impl ConnectionTrait, user_id: i64, group_id: i64) -> Ap
         .is_some())
 }
 
-/// A new link secret for `user`; earlier unused links of the same purpose stop working.
+/// Spends every unused link of `user_id` (of `purpose`, or of any).
+async fn spend_links(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    purpose: Option<TokenPurpose>,
+    now: i64,
+) -> AppResult<()> {
+    let mut update = account_token::Entity::update_many()
+        .col_expr(account_token::Column::UsedAt, now.into())
+        .filter(account_token::Column::UserId.eq(user_id))
+        .filter(account_token::Column::UsedAt.is_null());
+    if let Some(purpose) = purpose {
+        update = update.filter(account_token::Column::Purpose.eq(purpose));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// A new link secret for `user`. A new invitation (only ever an admin's, or
+/// the first of a new account) replaces the earlier ones; a reset, which
+/// anyone may ask for, leaves the owner's earlier reset links working (each
+/// lasts an hour) so that a stranger's request cancels nothing.
 async fn issue(
     db: &impl ConnectionTrait,
     services: &Services,
@@ -197,13 +218,9 @@ async fn issue(
     created_by: Option<i64>,
 ) -> AppResult<Issued> {
     let now = services.now();
-    account_token::Entity::update_many()
-        .col_expr(account_token::Column::UsedAt, now.into())
-        .filter(account_token::Column::UserId.eq(user.id))
-        .filter(account_token::Column::Purpose.eq(purpose))
-        .filter(account_token::Column::UsedAt.is_null())
-        .exec(db)
-        .await?;
+    if purpose == TokenPurpose::Invitation {
+        spend_links(db, user.id, Some(purpose), now).await?;
+    }
     let secret = random_hex(32);
     let expires_at = now + purpose.lifetime();
     let link = format!(
@@ -311,6 +328,8 @@ async fn set_password(
     active.updated_at = Set(services.now());
     let user = active.update(db).await?;
     sessions::revoke_user(db, user_id).await?;
+    // No other link may set it again: pending invitations and resets end.
+    spend_links(db, user_id, None, services.now()).await?;
     Ok(user)
 }
 

@@ -299,3 +299,65 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    a_strangers_reset_request_cancels_nothing_and_a_new_password_ends_every_link,
+    World::builder(),
+    |app: TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        let services = &app.state.services;
+        let path = |link: &str| link.replace(&app.state.config.public_base_url(), "");
+        let reset = |email: &'static str| async move {
+            let issued = newsfeed::service::accounts::request_reset(services, email, "t")
+                .await
+                .unwrap()
+                .unwrap();
+            path(&issued.link)
+        };
+        // The owner asks; then a stranger asks again for the same account.
+        let owners = reset(EDITOR).await;
+        let strangers = reset(EDITOR).await;
+        let browser = Browser::new(app);
+        browser.get(&owners).await.expect(200);
+        browser.get(&strangers).await.expect(200);
+        browser
+            .post(
+                &owners,
+                &[
+                    ("password", "the owner's choice"),
+                    ("password_confirmation", "the owner's choice"),
+                ],
+            )
+            .await
+            .expect(303);
+        Browser::new(app).get(&strangers).await.expect(404);
+        // An invitation ends too once a reset set the password.
+        let admin = Browser::signed_in(app, "admin@example.org").await;
+        let invited = admin
+            .submit(
+                "/admin/users",
+                "/admin/users",
+                &[
+                    ("email", "late@example.org"),
+                    ("role", "member"),
+                    ("group", ""),
+                ],
+            )
+            .await;
+        let invitation = shown_link(&admin.follow(&invited).await).unwrap();
+        let own_reset = reset("late@example.org").await;
+        let late = Browser::new(app);
+        late.get(&own_reset).await.expect(200);
+        late.post(
+            &own_reset,
+            &[
+                ("password", "set by a reset"),
+                ("password_confirmation", "set by a reset"),
+            ],
+        )
+        .await
+        .expect(303);
+        Browser::new(app).get(&invitation).await.expect(404);
+    }
+);
