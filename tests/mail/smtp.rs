@@ -39,9 +39,22 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The Python that runs the sink. Unless one is named, the project's own
+/// `.venv`, installed by `.ci/smtp-deps` on first use, so that `cargo test`
+/// alone passes on a fresh machine.
 fn python() -> String {
-    std::env::var("NEWSFEED_TEST_PYTHON")
-        .unwrap_or_else(|_| format!("{}/.venv/bin/python", env!("CARGO_MANIFEST_DIR")))
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    std::env::var("NEWSFEED_TEST_PYTHON").unwrap_or_else(|_| {
+        let root = env!("CARGO_MANIFEST_DIR");
+        INSTALLED.call_once(|| {
+            let status = Command::new("bash")
+                .arg(format!("{root}/.ci/smtp-deps"))
+                .status()
+                .expect("bash runs .ci/smtp-deps");
+            assert!(status.success(), ".ci/smtp-deps failed: {status}");
+        });
+        format!("{root}/.venv/bin/python")
+    })
 }
 
 impl SmtpSink {
@@ -78,11 +91,11 @@ impl SmtpSink {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {} (run .ci/smtp-deps first): {e}", python()));
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", python()));
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         match lines.next() {
             Some(Ok(line)) if line == "READY" => {}
-            other => panic!("the SMTP sink did not start (run .ci/smtp-deps): {other:?}"),
+            other => panic!("the SMTP sink did not start: {other:?}"),
         }
         let received = self.received.clone();
         std::thread::spawn(move || {
