@@ -19,6 +19,7 @@ use prometheus_client::registry::Registry;
 use crate::domain::audience::MAJOR_LABELS;
 use crate::feeds::FeedHub;
 use crate::routes::Routes;
+use crate::server::ConnectionStats;
 use crate::service::Services;
 use crate::service::outbox::OutboxCounts;
 
@@ -32,6 +33,11 @@ struct RequestLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MajorLabels {
     major: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TimeoutLabels {
+    timeout: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -59,7 +65,12 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub fn new(routes: Arc<Routes>, services: Arc<Services>, feeds: Arc<FeedHub>) -> Self {
+    pub fn new(
+        routes: Arc<Routes>,
+        services: Arc<Services>,
+        feeds: Arc<FeedHub>,
+        connections: Arc<ConnectionStats>,
+    ) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let durations = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
@@ -79,6 +90,7 @@ impl Metrics {
         registry.register_collector(Box::new(ServiceCollector {
             services,
             feeds,
+            connections,
             scraped: scraped.clone(),
         }));
         Self {
@@ -156,6 +168,7 @@ struct Scraped {
 struct ServiceCollector {
     services: Arc<Services>,
     feeds: Arc<FeedHub>,
+    connections: Arc<ConnectionStats>,
     scraped: Arc<Mutex<Scraped>>,
 }
 
@@ -280,6 +293,32 @@ impl Collector for ServiceCollector {
             "Requests refused by an attempt limit (429)",
             read(&counters.rate_limited),
         )?;
+        let connections = &self.connections;
+        gauge(
+            &mut encoder,
+            "newsfeed_connections_open",
+            "HTTP connections open",
+            i64::try_from(read(&connections.open)).unwrap_or(i64::MAX),
+        )?;
+        counter(
+            &mut encoder,
+            "newsfeed_connections_refused",
+            "Connections answered 503 and closed because --max-connections were open",
+            read(&connections.refused),
+        )?;
+        let mut family = encoder.encode_descriptor(
+            "newsfeed_connections_timed_out",
+            "Connections closed by a timeout: `header_read` (a request head too slow) or `idle` (kept alive, unused)",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (timeout, count) in [
+            ("header_read", &connections.header_timeouts),
+            ("idle", &connections.idle_timeouts),
+        ] {
+            ConstCounter::new(read(count))
+                .encode(family.encode_family(&TimeoutLabels { timeout })?)?;
+        }
         gauge(
             &mut encoder,
             "newsfeed_password_checks_queued",

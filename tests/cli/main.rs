@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 #[path = "../common/mod.rs"]
 #[macro_use]
 mod common;
+mod connections;
 mod qgisfeed;
 
 const BIN: &str = env!("CARGO_BIN_EXE_newsfeed");
