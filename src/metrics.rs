@@ -193,6 +193,25 @@ fn counter(
     metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
 }
 
+/// A counter with one value per label set.
+fn labelled_counter<L: EncodeLabelSet>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    values: impl IntoIterator<Item = (L, u64)>,
+) -> std::fmt::Result {
+    let mut family = encoder.encode_descriptor(
+        name,
+        help,
+        None,
+        prometheus_client::metrics::MetricType::Counter,
+    )?;
+    for (labels, value) in values {
+        ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
 impl Collector for ServiceCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
         let snapshot = self.feeds.snapshot();
@@ -259,15 +278,15 @@ impl Collector for ServiceCollector {
             metric.metric_type(),
         )?)?;
         let audience = &self.feeds.audience;
-        let mut family = encoder.encode_descriptor(
+        labelled_counter(
+            &mut encoder,
             "newsfeed_feed_qgis_requests",
             "Requests to / from QGIS, by major QGIS version",
-            None,
-            prometheus_client::metrics::MetricType::Counter,
+            MAJOR_LABELS
+                .iter()
+                .zip(&audience.by_major)
+                .map(|(major, count)| (MajorLabels { major }, read(count))),
         )?;
-        for (major, count) in MAJOR_LABELS.iter().zip(&audience.by_major) {
-            ConstCounter::new(read(count)).encode(family.encode_family(&MajorLabels { major })?)?;
-        }
         counter(
             &mut encoder,
             "newsfeed_feed_stats_flushes",
@@ -306,19 +325,16 @@ impl Collector for ServiceCollector {
             "Connections answered 503 and closed because --max-connections were open",
             read(&connections.refused),
         )?;
-        let mut family = encoder.encode_descriptor(
+        labelled_counter(
+            &mut encoder,
             "newsfeed_connections_timed_out",
             "Connections closed by a timeout: `header_read` (a request head too slow) or `idle` (kept alive, unused)",
-            None,
-            prometheus_client::metrics::MetricType::Counter,
+            [
+                ("header_read", &connections.header_timeouts),
+                ("idle", &connections.idle_timeouts),
+            ]
+            .map(|(timeout, count)| (TimeoutLabels { timeout }, read(count))),
         )?;
-        for (timeout, count) in [
-            ("header_read", &connections.header_timeouts),
-            ("idle", &connections.idle_timeouts),
-        ] {
-            ConstCounter::new(read(count))
-                .encode(family.encode_family(&TimeoutLabels { timeout })?)?;
-        }
         gauge(
             &mut encoder,
             "newsfeed_password_checks_queued",

@@ -28,7 +28,7 @@ use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, Response};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -216,9 +216,8 @@ impl<E: Endpoint<Output = Response> + 'static> Connection<E> {
             });
             tracing::debug!(remote = %self.remote, ?timeout, "connection closed");
         }
-        // Dropping the connection closes the socket; then the slot is free.
-        drop(connection);
-        drop(slot);
+        // Returning drops the connection, closing the socket, and then
+        // `slot` (parameters are dropped after the body's locals).
     }
 }
 
@@ -245,10 +244,12 @@ enum Phase {
     Busy(usize),
 }
 
-/// A connection's phase and the deadline it sets.
+/// A connection's phase and the deadline it sets. Nothing is signalled
+/// when the phase changes (that would wake the connection's task twice a
+/// request): [`Deadline::expired`] looks again at least every shortest
+/// timeout, which is soon enough for any deadline a change can set.
 struct Deadline {
     phase: Mutex<Phase>,
-    changed: Notify,
     limits: Limits,
 }
 
@@ -256,24 +257,20 @@ impl Deadline {
     fn new(limits: Limits) -> Self {
         Self {
             phase: Mutex::new(Phase::Head(Instant::now())),
-            changed: Notify::new(),
             limits,
         }
     }
 
-    fn update(&self, change: impl FnOnce(Phase) -> Option<Phase>) {
+    fn update(&self, change: impl FnOnce(Phase) -> Phase) {
         let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(next) = change(*phase) {
-            *phase = next;
-            self.changed.notify_one();
-        }
+        *phase = change(*phase);
     }
 
     /// Bytes came in: after an idle spell, a request head starts.
     fn received(&self) {
         self.update(|phase| match phase {
-            Phase::Idle(_) => Some(Phase::Head(Instant::now())),
-            _ => None,
+            Phase::Idle(_) => Phase::Head(Instant::now()),
+            other => other,
         });
     }
 
@@ -285,21 +282,22 @@ impl Deadline {
         }
     }
 
-    /// Resolves once the deadline of the current phase has passed.
+    /// Resolves once the deadline of the current phase has passed. A
+    /// deadline set after a look is never earlier than the next look: a
+    /// phase starts after the look and lasts at least the shortest timeout.
     async fn expired(&self) -> Timeout {
+        let look_again = self
+            .limits
+            .header_read_timeout
+            .min(self.limits.idle_timeout);
         loop {
-            match self.deadline() {
-                None => self.changed.notified().await,
-                Some((at, timeout)) => {
-                    if at <= Instant::now() {
-                        return timeout;
-                    }
-                    tokio::select! {
-                        () = tokio::time::sleep_until(at) => {}
-                        () = self.changed.notified() => {}
-                    }
-                }
-            }
+            let now = Instant::now();
+            let wake = match self.deadline() {
+                Some((at, timeout)) if at <= now => return timeout,
+                Some((at, _)) => at.min(now + look_again),
+                None => now + look_again,
+            };
+            tokio::time::sleep_until(wake).await;
         }
     }
 }
@@ -310,8 +308,8 @@ struct InFlight(Arc<Deadline>);
 impl InFlight {
     fn begin(clock: Arc<Deadline>) -> Self {
         clock.update(|phase| match phase {
-            Phase::Busy(count) => Some(Phase::Busy(count + 1)),
-            _ => Some(Phase::Busy(1)),
+            Phase::Busy(count) => Phase::Busy(count + 1),
+            _ => Phase::Busy(1),
         });
         Self(clock)
     }
@@ -320,8 +318,8 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.update(|phase| match phase {
-            Phase::Busy(count) if count > 1 => Some(Phase::Busy(count - 1)),
-            _ => Some(Phase::Idle(Instant::now())),
+            Phase::Busy(count) if count > 1 => Phase::Busy(count - 1),
+            _ => Phase::Idle(Instant::now()),
         });
     }
 }

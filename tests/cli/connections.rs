@@ -188,7 +188,11 @@ fn past_max_connections_a_new_one_is_turned_away_until_a_slot_frees() {
     let feed = get_when_admitted(&server, "/feed.rss");
     assert!(feed.starts_with("HTTP/1.1 200"), "{feed}");
     assert!(feed.contains("<rss"), "{feed}");
-    assert_eq!(metric(&server, "newsfeed_connections_refused_total"), "1");
+    // The sixth, and any retry that came before the freed slot was released.
+    let refused: u64 = metric(&server, "newsfeed_connections_refused_total")
+        .parse()
+        .expect("a count");
+    assert!(refused >= 1, "{refused}");
     // The four held and the one asking.
     assert_eq!(metric(&server, "newsfeed_connections_open"), "5");
     drop(held);

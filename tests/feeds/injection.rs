@@ -90,10 +90,9 @@ db_test!(
     }
 );
 
-/// Writes `hostile` into every text field of entry `id`'s live revision and
-/// into its group's name, straight into the database, as an older version or
-/// an import might have left them.
-async fn poison(app: &common::TestApp, id: i64, hostile: &str) {
+/// Changes entry `id`'s live revision straight in the database, as an
+/// older version or an import might have left it.
+async fn rewrite_live(app: &common::TestApp, id: i64, change: impl FnOnce(&mut Value)) {
     let db = &app.state.services.db;
     let row = entry::Entity::find_by_id(id)
         .one(db)
@@ -102,18 +101,28 @@ async fn poison(app: &common::TestApp, id: i64, hostile: &str) {
         .expect("entry");
     let mut live: Value =
         serde_json::from_str(row.live_revision.as_deref().expect("live")).expect("live revision");
-    for field in ["title", "location_name", "call_to_action", "timezone"] {
-        live[field] = json!(format!("{}{hostile}", live[field].as_str().unwrap_or("x")));
-    }
-    live["content"] = json!(format!("<p>Body{hostile}</p>"));
-    live["url"] = json!(format!("https://example.org/{hostile}"));
-    live["online_url"] = json!(format!("https://meet.example.org/{hostile}"));
+    change(&mut live);
     let mut active: entry::ActiveModel = row.into();
     active.live_revision = Set(Some(live.to_string()));
     entry::Entity::update(active)
         .exec(db)
         .await
-        .expect("poison entry");
+        .expect("rewrite entry");
+}
+
+/// Writes `hostile` into every text field of entry `id`'s live revision and
+/// into its group's name, straight into the database.
+async fn poison(app: &common::TestApp, id: i64, hostile: &str) {
+    rewrite_live(app, id, |live| {
+        for field in ["title", "location_name", "call_to_action", "timezone"] {
+            live[field] = json!(format!("{}{hostile}", live[field].as_str().unwrap_or("x")));
+        }
+        live["content"] = json!(format!("<p>Body{hostile}</p>"));
+        live["url"] = json!(format!("https://example.org/{hostile}"));
+        live["online_url"] = json!(format!("https://meet.example.org/{hostile}"));
+    })
+    .await;
+    let db = &app.state.services.db;
     // PostgreSQL cannot store NUL in a text column at all.
     let name = if app.backend == "postgres" {
         format!("Alpha{}", hostile.replace('\0', ""))
@@ -412,22 +421,10 @@ db_test!(
         let world = World::new(app).await;
         let app = &world.app;
         let id = event(&world, "Meetup", 86_400).await;
-        // As an older version or an import might have stored it.
-        let db = &app.state.services.db;
-        let row = entry::Entity::find_by_id(id)
-            .one(db)
-            .await
-            .expect("read")
-            .expect("entry");
-        let mut live: Value = serde_json::from_str(row.live_revision.as_deref().expect("live"))
-            .expect("live revision");
-        live["content"] = json!(format!("<p>Body</p>{}", MARKUP.concat()));
-        let mut active: entry::ActiveModel = row.into();
-        active.live_revision = Set(Some(live.to_string()));
-        entry::Entity::update(active)
-            .exec(db)
-            .await
-            .expect("poison");
+        rewrite_live(app, id, |live| {
+            live["content"] = json!(format!("<p>Body</p>{}", MARKUP.concat()));
+        })
+        .await;
         app.state.feeds.refresh().await.expect("refresh");
         for path in ["/feed.rss", "/feed.atom"] {
             let text = fetch(app, path, &[]).await.expect(200).text.clone();
