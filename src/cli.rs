@@ -379,22 +379,18 @@ async fn serve(config: Config) -> Result<(), CliError> {
             source,
         })?;
     tracing::info!(%bind, %database, "newsfeed listening");
-    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).map_err(|source| {
-        StartupError::Listen {
-            bind: bind.clone(),
-            source,
-        }
-    })?;
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            app,
-            async {
-                let _ = stop.await;
-            },
-            Some(GRACEFUL_STOP),
-        )
-        .await
-        .map_err(CliError::Server)?;
+    crate::server::serve(
+        listener,
+        app,
+        state.config.connection_limits(),
+        state.connections.clone(),
+        async {
+            let _ = stop.await;
+        },
+        GRACEFUL_STOP,
+    )
+    .await
+    .map_err(CliError::Server)?;
     state.shutdown().await;
     tracing::info!("newsfeed stopped");
     Ok(())

@@ -111,6 +111,19 @@ pub struct Config {
     #[arg(long, env = "NEWSFEED_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Seconds a client has to send a whole request head, from its first
+    /// byte (on a new connection, from the connect); then the connection is closed.
+    #[arg(long, env = "NEWSFEED_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout: u64,
+
+    /// Seconds a kept-alive connection may wait for its next request.
+    #[arg(long, env = "NEWSFEED_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+
+    /// Connections open at once; one more is answered 503 and closed.
+    #[arg(long, env = "NEWSFEED_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+
     /// Database connection pool size.
     #[arg(long, env = "NEWSFEED_DB_POOL", default_value_t = 8)]
     pub db_pool: u32,
@@ -140,6 +153,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// What a connection may take of the server.
+    pub fn connection_limits(&self) -> crate::server::Limits {
+        crate::server::Limits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
+    }
+
     /// The media directory: `--media-dir`, or `media/` beside a SQLite file.
     pub fn media_dir(&self) -> PathBuf {
         if let Some(dir) = &self.media_dir {

@@ -23,6 +23,7 @@ pub mod media;
 pub mod metrics;
 pub(crate) mod middleware;
 pub mod routes;
+pub mod server;
 pub mod service;
 pub mod state;
 pub mod web;
@@ -49,6 +50,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         routes,
         state.services.clone(),
         state.feeds.clone(),
+        state.connections.clone(),
     ));
     let limits = middleware::BodyLimits {
         json: state.config.max_body_bytes,

@@ -19,6 +19,7 @@ use prometheus_client::registry::Registry;
 use crate::domain::audience::MAJOR_LABELS;
 use crate::feeds::FeedHub;
 use crate::routes::Routes;
+use crate::server::ConnectionStats;
 use crate::service::Services;
 use crate::service::outbox::OutboxCounts;
 
@@ -32,6 +33,11 @@ struct RequestLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MajorLabels {
     major: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TimeoutLabels {
+    timeout: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -59,7 +65,12 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub fn new(routes: Arc<Routes>, services: Arc<Services>, feeds: Arc<FeedHub>) -> Self {
+    pub fn new(
+        routes: Arc<Routes>,
+        services: Arc<Services>,
+        feeds: Arc<FeedHub>,
+        connections: Arc<ConnectionStats>,
+    ) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let durations = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
@@ -79,6 +90,7 @@ impl Metrics {
         registry.register_collector(Box::new(ServiceCollector {
             services,
             feeds,
+            connections,
             scraped: scraped.clone(),
         }));
         Self {
@@ -156,6 +168,7 @@ struct Scraped {
 struct ServiceCollector {
     services: Arc<Services>,
     feeds: Arc<FeedHub>,
+    connections: Arc<ConnectionStats>,
     scraped: Arc<Mutex<Scraped>>,
 }
 
@@ -178,6 +191,25 @@ fn counter(
 ) -> std::fmt::Result {
     let metric = ConstCounter::new(value);
     metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
+}
+
+/// A counter with one value per label set.
+fn labelled_counter<L: EncodeLabelSet>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    values: impl IntoIterator<Item = (L, u64)>,
+) -> std::fmt::Result {
+    let mut family = encoder.encode_descriptor(
+        name,
+        help,
+        None,
+        prometheus_client::metrics::MetricType::Counter,
+    )?;
+    for (labels, value) in values {
+        ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
 }
 
 impl Collector for ServiceCollector {
@@ -246,15 +278,15 @@ impl Collector for ServiceCollector {
             metric.metric_type(),
         )?)?;
         let audience = &self.feeds.audience;
-        let mut family = encoder.encode_descriptor(
+        labelled_counter(
+            &mut encoder,
             "newsfeed_feed_qgis_requests",
             "Requests to / from QGIS, by major QGIS version",
-            None,
-            prometheus_client::metrics::MetricType::Counter,
+            MAJOR_LABELS
+                .iter()
+                .zip(&audience.by_major)
+                .map(|(major, count)| (MajorLabels { major }, read(count))),
         )?;
-        for (major, count) in MAJOR_LABELS.iter().zip(&audience.by_major) {
-            ConstCounter::new(read(count)).encode(family.encode_family(&MajorLabels { major })?)?;
-        }
         counter(
             &mut encoder,
             "newsfeed_feed_stats_flushes",
@@ -279,6 +311,29 @@ impl Collector for ServiceCollector {
             "newsfeed_rate_limited",
             "Requests refused by an attempt limit (429)",
             read(&counters.rate_limited),
+        )?;
+        let connections = &self.connections;
+        gauge(
+            &mut encoder,
+            "newsfeed_connections_open",
+            "HTTP connections open",
+            i64::try_from(read(&connections.open)).unwrap_or(i64::MAX),
+        )?;
+        counter(
+            &mut encoder,
+            "newsfeed_connections_refused",
+            "Connections answered 503 and closed because --max-connections were open",
+            read(&connections.refused),
+        )?;
+        labelled_counter(
+            &mut encoder,
+            "newsfeed_connections_timed_out",
+            "Connections closed by a timeout: `header_read` (a request head too slow) or `idle` (kept alive, unused)",
+            [
+                ("header_read", &connections.header_timeouts),
+                ("idle", &connections.idle_timeouts),
+            ]
+            .map(|(timeout, count)| (TimeoutLabels { timeout }, read(count))),
         )?;
         gauge(
             &mut encoder,

@@ -9,6 +9,7 @@ use crate::domain::limits;
 use crate::error::StartupError;
 use crate::feeds::{FeedHub, GeoIp};
 use crate::mail::transport::Transport;
+use crate::server::ConnectionStats;
 use crate::service::{LiveSignal, Services};
 use crate::{cluster, db, mail, service};
 
@@ -18,6 +19,8 @@ pub struct AppState {
     pub services: Arc<Services>,
     pub feeds: Arc<FeedHub>,
     pub config: Arc<Config>,
+    /// Open, refused and timed-out connections (counted by the server).
+    pub connections: Arc<ConnectionStats>,
     /// The mail worker and the media sweep, stopped when the last clone goes.
     _tasks: Arc<BackgroundTasks>,
 }
@@ -99,6 +102,7 @@ impl AppState {
             services,
             feeds,
             config,
+            connections: Arc::default(),
             _tasks: Arc::new(BackgroundTasks(tasks)),
         })
     }

@@ -20,7 +20,8 @@ impl HealthApi {
 
     /// Prometheus metrics: requests and latency by route template and status,
     /// the moderation queue, the feed snapshot (age, rebuilds, live entries),
-    /// login failures, rate-limited requests and waiting password checks.
+    /// login failures, rate-limited requests, waiting password checks and
+    /// connections (open, turned away at the limit, closed by a timeout).
     #[oai(path = "/metrics", method = "get")]
     async fn metrics(
         &self,

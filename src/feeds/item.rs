@@ -245,8 +245,10 @@ macro_rules! publishable_value {
     (text, $value:expr) => {
         sanitize::publishable_text(&$value, false).into_owned()
     };
+    // Cleaned on the way in; cleaned again, as the pages do, for what an
+    // older version or an import stored: every feed carries it as HTML.
     (html, $value:expr) => {
-        sanitize::publishable_text(&$value, true).into_owned()
+        sanitize::clean_html(&sanitize::publishable_text(&$value, true))
     };
     (line, $value:expr) => {
         $value.map(|text| sanitize::publishable_text(&text, false).into_owned())

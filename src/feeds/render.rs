@@ -11,7 +11,7 @@ use super::ics::{Ics, geo};
 use super::{FeedFormat, FeedHub, FeedQuery, Item, QgisQuery, Rendered, Snapshot, with_key};
 use crate::domain::entry::{EntryFields, with_entry_fields};
 use crate::domain::limits::TAG_URI_YEAR;
-use crate::domain::sanitize::plain_text;
+use crate::domain::sanitize::{escape_html, plain_text};
 
 /// Why a feed request is refused.
 #[derive(Debug)]
@@ -327,9 +327,11 @@ impl View<'_> {
             })
             .collect();
         rss::Channel {
+            // Plain text, as RSS titles are.
             title: self.title(),
             link: format!("{}/", self.hub.settings.public_url),
-            description: self.title(),
+            // Readers render a description as HTML: the group names in it are text.
+            description: escape_html(&self.title()),
             last_build_date: Some(date(self.snapshot.modified_at).to_rfc2822()),
             ttl: Some((self.hub.settings.max_age / 60).max(1).to_string()),
             atom_ext: Some(AtomExtension {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 #[path = "../common/mod.rs"]
 #[macro_use]
 mod common;
+mod connections;
 mod email_skeletons;
 mod qgisfeed;
 

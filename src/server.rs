@@ -1,0 +1,403 @@
+//! The HTTP server: hyper serves each connection (HTTP/1.1 and HTTP/2) and
+//! the app answers, as under `poem::Server`, which has neither a limit on
+//! open connections nor a timeout for request heads. Here a connection
+//! past `--max-connections` is answered 503 and closed at once, and one
+//! that holds a slot without using it is closed: a request head not
+//! complete within `--header-read-timeout` of its first byte (or, on a new
+//! connection, of the accept), however slowly it trickles in; a kept-alive
+//! connection that sends nothing for `--idle-timeout`. A request in hand
+//! is never cut: from a complete head until its response is sent the
+//! connection has no deadline.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use poem::http::uri::Scheme;
+use poem::web::{LocalAddr, RemoteAddr};
+use poem::{Endpoint, Response};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// What a connection may take of the server.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+}
+
+/// Counted for `/metrics`.
+#[derive(Debug, Default)]
+pub struct ConnectionStats {
+    /// Connections open now.
+    pub open: AtomicU64,
+    /// Connections closed at once because `max_connections` were open.
+    pub refused: AtomicU64,
+    /// Connections closed because a request head was not complete in time.
+    pub header_timeouts: AtomicU64,
+    /// Kept-alive connections closed after sending nothing for the idle timeout.
+    pub idle_timeouts: AtomicU64,
+}
+
+/// The answer to a connection past the limit (then it is closed).
+const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\
+connection: close\r\nretry-after: 1\r\n\r\n";
+
+/// Pause after a failed accept (out of file descriptors, say), so that the
+/// loop does not spin while connections close.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
+
+/// Serves `app` on `listener` until `stop` resolves; then stops accepting,
+/// lets requests in flight finish for up to `grace` and returns.
+pub async fn serve<E>(
+    listener: TcpListener,
+    app: E,
+    limits: Limits,
+    stats: Arc<ConnectionStats>,
+    stop: impl Future<Output = ()>,
+    grace: Duration,
+) -> io::Result<()>
+where
+    E: Endpoint<Output = Response> + 'static,
+{
+    let local = LocalAddr(listener.local_addr()?.into());
+    let app = Arc::new(app);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let builder = Arc::new(builder());
+    let (stopping, stop_seen) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => break,
+            Some(_) = connections.join_next() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, remote)) => match slots.clone().try_acquire_owned() {
+                    Ok(permit) => {
+                        let slot = Slot::new(permit, stats.clone());
+                        let connection = Connection {
+                            app: app.clone(),
+                            builder: builder.clone(),
+                            local: local.clone(),
+                            remote,
+                            limits,
+                            stop: stop_seen.clone(),
+                        };
+                        connections.spawn(connection.serve(stream, slot));
+                    }
+                    Err(_) => {
+                        count(&stats.refused);
+                        // Best effort: a full socket buffer just gets the close.
+                        let _ = stream.try_write(REFUSAL);
+                    }
+                },
+                Err(error) => {
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    let _ = stopping.send(true);
+    let drained = tokio::time::timeout(grace, async {
+        while connections.join_next().await.is_some() {}
+    });
+    if drained.await.is_err() {
+        tracing::warn!("requests still in flight after {grace:?}: cut");
+    }
+    Ok(())
+}
+
+/// hyper's settings: those of `poem::Server`, HTTP/2 streams capped as hyper does by default.
+fn builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http2()
+        .max_concurrent_streams(200)
+        .max_pending_accept_reset_streams(20)
+        .max_header_list_size(16 * 1024);
+    builder
+}
+
+fn count(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// One of `max_connections`: counted open while held.
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+    stats: Arc<ConnectionStats>,
+}
+
+impl Slot {
+    fn new(permit: OwnedSemaphorePermit, stats: Arc<ConnectionStats>) -> Self {
+        count(&stats.open);
+        Self {
+            _permit: permit,
+            stats,
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.stats.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What serving one connection needs.
+struct Connection<E> {
+    app: Arc<E>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    local: LocalAddr,
+    remote: SocketAddr,
+    limits: Limits,
+    stop: watch::Receiver<bool>,
+}
+
+impl<E: Endpoint<Output = Response> + 'static> Connection<E> {
+    async fn serve(mut self, stream: TcpStream, slot: Slot) {
+        let clock = Arc::new(Deadline::new(self.limits));
+        let service = hyper::service::service_fn({
+            let (app, clock) = (self.app.clone(), clock.clone());
+            let (local, remote) = (self.local.clone(), RemoteAddr(self.remote.into()));
+            move |request: poem::http::Request<Incoming>| {
+                let in_flight = InFlight::begin(clock.clone());
+                let app = app.clone();
+                let request =
+                    poem::Request::from((request, local.clone(), remote.clone(), Scheme::HTTP));
+                async move {
+                    let response: poem::http::Response<_> = app.get_response(request).await.into();
+                    Ok::<_, Infallible>(response.map(|body| Tracked {
+                        body,
+                        _in_flight: in_flight,
+                    }))
+                }
+            }
+        });
+        let io = TokioIo::new(Watched {
+            stream,
+            clock: clock.clone(),
+        });
+        let connection = self.builder.serve_connection(io, service);
+        tokio::pin!(connection);
+        let expired = tokio::select! {
+            _ = connection.as_mut() => None,
+            timeout = clock.expired() => Some(timeout),
+            () = stopped(&mut self.stop) => {
+                // Requests in hand are answered; then the connection closes.
+                connection.as_mut().graceful_shutdown();
+                tokio::select! {
+                    _ = connection.as_mut() => None,
+                    timeout = clock.expired() => Some(timeout),
+                }
+            }
+        };
+        if let Some(timeout) = expired {
+            let stats = &slot.stats;
+            count(match timeout {
+                Timeout::Head => &stats.header_timeouts,
+                Timeout::Idle => &stats.idle_timeouts,
+            });
+            tracing::debug!(remote = %self.remote, ?timeout, "connection closed");
+        }
+        // Returning drops the connection, closing the socket, and then
+        // `slot` (parameters are dropped after the body's locals).
+    }
+}
+
+/// Resolves once the server stops (or is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopping| *stopping).await;
+}
+
+/// Which deadline closed a connection.
+#[derive(Clone, Copy, Debug)]
+enum Timeout {
+    Head,
+    Idle,
+}
+
+/// Where a connection stands, for its deadline.
+#[derive(Clone, Copy)]
+enum Phase {
+    /// Receiving a request head since then.
+    Head(Instant),
+    /// Between requests since then, nothing received.
+    Idle(Instant),
+    /// Requests in hand (several on HTTP/2), not all answered.
+    Busy(usize),
+}
+
+/// A connection's phase and the deadline it sets. Nothing is signalled
+/// when the phase changes (that would wake the connection's task twice a
+/// request): [`Deadline::expired`] looks again at least every shortest
+/// timeout, which is soon enough for any deadline a change can set.
+struct Deadline {
+    phase: Mutex<Phase>,
+    limits: Limits,
+}
+
+impl Deadline {
+    fn new(limits: Limits) -> Self {
+        Self {
+            phase: Mutex::new(Phase::Head(Instant::now())),
+            limits,
+        }
+    }
+
+    fn update(&self, change: impl FnOnce(Phase) -> Phase) {
+        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        *phase = change(*phase);
+    }
+
+    /// Bytes came in: after an idle spell, a request head starts.
+    fn received(&self) {
+        self.update(|phase| match phase {
+            Phase::Idle(_) => Phase::Head(Instant::now()),
+            other => other,
+        });
+    }
+
+    fn deadline(&self) -> Option<(Instant, Timeout)> {
+        match *self.phase.lock().unwrap_or_else(PoisonError::into_inner) {
+            Phase::Head(since) => Some((since + self.limits.header_read_timeout, Timeout::Head)),
+            Phase::Idle(since) => Some((since + self.limits.idle_timeout, Timeout::Idle)),
+            Phase::Busy(_) => None,
+        }
+    }
+
+    /// Resolves once the deadline of the current phase has passed. A
+    /// deadline set after a look is never earlier than the next look: a
+    /// phase starts after the look and lasts at least the shortest timeout.
+    async fn expired(&self) -> Timeout {
+        let look_again = self
+            .limits
+            .header_read_timeout
+            .min(self.limits.idle_timeout);
+        loop {
+            let now = Instant::now();
+            let wake = match self.deadline() {
+                Some((at, timeout)) if at <= now => return timeout,
+                Some((at, _)) => at.min(now + look_again),
+                None => now + look_again,
+            };
+            tokio::time::sleep_until(wake).await;
+        }
+    }
+}
+
+/// A request from its complete head until its response is sent (or dropped).
+struct InFlight(Arc<Deadline>);
+
+impl InFlight {
+    fn begin(clock: Arc<Deadline>) -> Self {
+        clock.update(|phase| match phase {
+            Phase::Busy(count) => Phase::Busy(count + 1),
+            _ => Phase::Busy(1),
+        });
+        Self(clock)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.update(|phase| match phase {
+            Phase::Busy(count) if count > 1 => Phase::Busy(count - 1),
+            _ => Phase::Idle(Instant::now()),
+        });
+    }
+}
+
+/// A response body that ends its request's [`InFlight`] when hyper is done with it.
+struct Tracked<B> {
+    body: B,
+    _in_flight: InFlight,
+}
+
+impl<B: Body<Data = Bytes> + Unpin> Body for Tracked<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// The socket, telling the connection's [`Deadline`] when bytes come in.
+struct Watched {
+    stream: TcpStream,
+    clock: Arc<Deadline>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.clock.received();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
