@@ -28,6 +28,8 @@ DURATION = os.environ.get("DURATION", "8")
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 ARCHIVE_LARGE = int(os.environ.get("ARCHIVE_LARGE", "1000000"))
 PG = os.environ.get("NEWSFEED_BENCH_PG")
+# PARTS=feeds_against_nginx,writes runs only those parts (all by default).
+PARTS = [part for part in os.environ.get("PARTS", "").split(",") if part]
 QGIS = "Mozilla/5.0 QGIS/33600/Linux"
 PASSWORD = "bench password 1234"
 PORT = 18090
@@ -359,6 +361,8 @@ def main():
     rows = []
     try:
         for part in (feeds_against_nginx, archive_independence, writes, login_burst):
+            if PARTS and part.__name__ not in PARTS:
+                continue
             log(f"== {part.__doc__.splitlines()[0]}")
             part(rows)
     finally:

@@ -4,6 +4,7 @@
 # loopback, seeds them and prints one table with the ratios of this run.
 #
 # DURATION=8 (seconds per wrk run) ROUNDS=3 ARCHIVE_LARGE=1000000
+# PARTS=feeds_against_nginx (a comma list of bench/run.py's parts; all by default)
 # NEWSFEED_BENCH_PG=postgres://postgres@127.0.0.1:5432 (also measure writes on PostgreSQL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
