@@ -11,7 +11,7 @@ QGIS_AGENT="Mozilla/5.0 QGIS/33600/Linux"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release -q
-BIN="$PWD/target/release/newsfeed"
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/newsfeed"
 WORK="$(mktemp -d)"
 PIDS=()
 NEWSFEED_PID=""
