@@ -58,20 +58,16 @@ impl MediaApi {
         id: Path<i64>,
         form: ImageUpload,
     ) -> AppResult<Json<EntryOut>> {
-        let max = state.config.image_max_bytes;
-        if form.file.size() > max {
-            return Err(AppError::TooLarge(format!(
-                "the image has {} bytes; at most {max} are accepted",
-                form.file.size()
-            )));
-        }
-        let bytes = form
-            .file
-            .into_vec()
-            .await
-            .map_err(|error| AppError::internal("cannot read the upload", error))?;
-        let view =
-            pictures::upload(&state.services, &auth.0, *id, Some(form.version), bytes).await?;
+        let size = form.file.size();
+        let view = pictures::upload(
+            &state.services,
+            &auth.0,
+            *id,
+            Some(form.version),
+            size,
+            form.file.into_file().into_std().await,
+        )
+        .await?;
         Ok(Json(view.into()))
     }
 

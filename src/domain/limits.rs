@@ -72,8 +72,17 @@ pub const IMAGE_MIN_HEIGHT: u32 = 177;
 /// Largest side a decoder may announce; a bigger header is refused before
 /// any pixel is decoded (a decompression bomb).
 pub const IMAGE_MAX_SIDE: u32 = 12_000;
-/// Most memory one decode may allocate.
-pub const IMAGE_MAX_ALLOC_BYTES: u64 = 256 * 1024 * 1024;
+/// Memory, in MiB, the pictures being processed hold together at most: the
+/// upload, the decoder's working memory, the decoded pixels and the
+/// smaller copies, estimated from the header before any pixel is decoded.
+/// A picture that alone would need more is refused (a 12-megapixel
+/// baseline JPEG needs about 58 MiB, a 24-megapixel one of 10 MB about
+/// 110; the largest 8-bit RGBA PNG that passes has about 28 megapixels).
+/// With the HTTP side of 12 uploads at once it keeps the server under
+/// 256 MiB above idle (BENCHMARKS.md).
+pub const PICTURE_MEMORY_MIB: u64 = 128;
+/// Pictures processed at once (each on a blocking thread): one per core.
+pub const PICTURES_AT_ONCE: usize = 2;
 /// JPEG quality of stored pictures (QGIS-Feed's 60 shows blocks on photos).
 pub const IMAGE_JPEG_QUALITY: u8 = 82;
 /// Room for the multipart framing around an uploaded file.

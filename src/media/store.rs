@@ -26,17 +26,23 @@ impl MediaStore {
         self.dir.join(format!("{hash}.jpg"))
     }
 
-    /// Writes `bytes` as `<hash>.jpg`: to a temporary file first, synced and
-    /// then renamed, so a reader never sees half a picture.
+    /// Writes `bytes` as `<hash>.jpg`: to a temporary file of its own first
+    /// (two uploads of the same picture at once never share one), synced
+    /// and then renamed, so a reader never sees half a picture.
     pub async fn save(&self, hash: &str, bytes: Vec<u8>) -> std::io::Result<()> {
         let (dir, path) = (self.dir.clone(), self.path(hash));
-        let temporary = self.dir.join(format!(".{hash}.{}.tmp", std::process::id()));
+        let temporary = self
+            .dir
+            .join(format!(".{hash}.{:016x}.tmp", rand::random::<u64>()));
         tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&dir)?;
-            let mut file = std::fs::File::create(&temporary)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&temporary, &path)
+            let written =
+                write_synced(&temporary, &bytes).and_then(|()| std::fs::rename(&temporary, &path));
+            if written.is_err() {
+                // Best effort: the sweep removes what is left.
+                std::fs::remove_file(&temporary).ok();
+            }
+            written
         })
         .await
         .map_err(std::io::Error::other)?
@@ -83,6 +89,16 @@ impl MediaStore {
     }
 }
 
+/// Writes `bytes` to a new file at `path` (never one that exists) and syncs it.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 /// A file in the media directory.
 #[derive(Clone, Debug)]
 pub struct StoredFile {
@@ -90,4 +106,27 @@ pub struct StoredFile {
     /// `None` for a temporary file left by an interrupted upload.
     pub hash: Option<String>,
     pub modified: SystemTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_same_picture_saved_many_times_at_once_is_saved_every_time() {
+        let dir = std::env::temp_dir().join(format!("newsfeed-store-{:x}", rand::random::<u64>()));
+        let store = MediaStore::new(dir.clone());
+        let hash = "ab".repeat(32);
+        let saves = (0..32).map(|_| store.save(&hash, vec![7; 256 * 1024]));
+        let results = futures_util::future::join_all(saves).await;
+        let stored = store.read(&hash).await.ok().flatten();
+        let left = store
+            .list()
+            .await
+            .map(|files| files.len())
+            .unwrap_or_default();
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        assert_eq!(stored.map(|bytes| bytes.len()), Some(256 * 1024));
+        assert_eq!(left, 1, "no temporary file is left");
+    }
 }

@@ -25,7 +25,7 @@ use crate::domain::validate::Checker;
 use crate::domain::{Action, EntryKind, EntryStatus, GroupRole, GroupStatus};
 use crate::entities::{entry, entry_event, membership};
 use crate::error::{AppError, AppResult};
-use crate::media::{Picture, process};
+use crate::media::Picture;
 
 /// The group entries go to unless told otherwise.
 pub const DEFAULT_GROUP: &str = "qgis-org";
@@ -330,10 +330,7 @@ async fn pictures(
                 return Err(bad(format!("cannot read {}: {error}", file.display())));
             }
         };
-        let processed = tokio::task::spawn_blocking(move || process(&bytes))
-            .await
-            .map_err(|error| AppError::internal("image pipeline stopped", error))?;
-        match processed {
+        match media::process(move || Ok(bytes)).await? {
             Ok(picture) => {
                 media::save_picture(services, &picture).await?;
                 report.images_stored += 1;

@@ -79,7 +79,7 @@ pub fn with_exif(jpeg: &[u8], exif: &[u8]) -> Vec<u8> {
     bytes
 }
 
-fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+pub fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     let mut crc = flate2::Crc::new();
     crc.update(kind);
     crc.update(data);
@@ -107,6 +107,63 @@ pub fn png_bomb() -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
     bytes.extend(chunk(b"IHDR", &header));
     bytes.extend(chunk(b"IDAT", &compressed));
+    bytes.extend(chunk(b"IEND", &[]));
+    bytes
+}
+
+/// Bits of a deflate stream, first bit in the lowest place of each byte.
+#[derive(Default)]
+struct Bits {
+    bytes: Vec<u8>,
+    used: u32,
+}
+
+impl Bits {
+    fn bit(&mut self, bit: u32) {
+        if self.used % 8 == 0 {
+            self.bytes.push(0);
+        }
+        *self.bytes.last_mut().unwrap() |= ((bit & 1) as u8) << (self.used % 8);
+        self.used += 1;
+    }
+
+    /// A value, lowest bit first (block headers).
+    fn value(&mut self, value: u32, count: u32) {
+        (0..count).for_each(|i| self.bit(value >> i));
+    }
+
+    /// A Huffman code, highest bit first.
+    fn code(&mut self, code: u32, count: u32) {
+        (0..count).rev().for_each(|i| self.bit(code >> i));
+    }
+}
+
+/// A whole, valid PNG of `width`x`height` transparent RGBA pixels, deflated
+/// by hand (one fixed-Huffman block: zero literals, then copies of 258
+/// zeros at distance 1): 13 bits per 258 bytes of pixels, made at once
+/// whatever the size.
+pub fn blank_png(width: u32, height: u32) -> Vec<u8> {
+    let zeros = u64::from(height) * (1 + 4 * u64::from(width)); // filter byte + RGBA
+    let mut bits = Bits::default();
+    bits.value(1, 1); // the final block
+    bits.value(1, 2); // fixed Huffman codes
+    for _ in 0..1 + (zeros - 1) % 258 {
+        bits.code(0b0011_0000, 8); // literal 0
+    }
+    for _ in 0..(zeros - 1) / 258 {
+        bits.code(0b1100_0101, 8); // length 258 (code 285)
+        bits.code(0, 5); // distance 1
+    }
+    bits.code(0, 7); // end of block
+    let mut zlib = vec![0x78, 0x01];
+    zlib.extend(bits.bytes);
+    zlib.extend(((((zeros % 65_521) << 16) | 1) as u32).to_be_bytes()); // Adler-32
+    let mut header = width.to_be_bytes().to_vec();
+    header.extend(height.to_be_bytes());
+    header.extend([8, 6, 0, 0, 0]);
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend(chunk(b"IHDR", &header));
+    bytes.extend(chunk(b"IDAT", &zlib));
     bytes.extend(chunk(b"IEND", &[]));
     bytes
 }

@@ -12,7 +12,7 @@ use crate::images;
 const START: i64 = 1_900_000_000;
 
 /// `POST /api/v1/entries/{id}/image` with `bytes` as `name`, based on `version`.
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     token: &str,
     id: i64,
@@ -38,7 +38,7 @@ async fn upload(
     Reply::from(response.0).await
 }
 
-async fn draft(world: &World) -> Value {
+pub async fn draft(world: &World) -> Value {
     world.app.draft(&world.editor, "alpha", "Pictured").await
 }
 
