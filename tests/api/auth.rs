@@ -371,6 +371,10 @@ db_test!(
 
 /// Two instances on one PostgreSQL share one budget.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set NEWSFEED_TEST_DATABASE_URL to run it on PostgreSQL"
+)]
 async fn instances_on_one_database_share_the_login_budget() {
     let Some(app) = TestApp::builder()
         .config(|c| c.login_attempts = 4)

@@ -10,6 +10,10 @@ use poem::test::TestClient;
 use crate::common::{TestApp, World};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set NEWSFEED_TEST_DATABASE_URL to run it on PostgreSQL"
+)]
 async fn a_change_on_one_instance_reaches_the_others() {
     // Only PostgreSQL has several instances; SQLite serves from one process.
     let Some(app) = TestApp::builder().postgres().await else {
