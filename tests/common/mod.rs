@@ -257,11 +257,12 @@ impl TestAppBuilder {
     }
 
     pub async fn sqlite(self) -> TestApp {
-        let dir = std::env::temp_dir().join("newsfeed-tests");
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join(format!("{}.db", unique_name()));
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        self.start(url, "sqlite", None).await
+        let scratch = Scratch::new();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            scratch.path.join("app.db").display()
+        );
+        self.start(url, "sqlite", None, Some(scratch)).await
     }
 
     /// A fresh database on the server in `NEWSFEED_TEST_DATABASE_URL`; `None`
@@ -277,7 +278,7 @@ impl TestAppBuilder {
         };
         let database = PgDatabase::create(&base).await;
         let url = database.url.clone();
-        Some(self.start(url, "postgres", Some(database)).await)
+        Some(self.start(url, "postgres", Some(database), None).await)
     }
 
     /// The app over an existing database (e.g. one an import filled); its
@@ -292,7 +293,7 @@ impl TestAppBuilder {
             fixtures: Vec::new(),
             ..self
         }
-        .start(url.to_string(), backend, None)
+        .start(url.to_string(), backend, None, None)
         .await
     }
 
@@ -301,13 +302,12 @@ impl TestAppBuilder {
         url: String,
         backend: &'static str,
         database: Option<PgDatabase>,
+        mut scratch: Option<Scratch>,
     ) -> TestApp {
         self.config.database_url = url;
         if self.config.media_dir.is_none() {
             // Each test stores its pictures apart, so sweeps see only their own.
-            let dir = std::env::temp_dir()
-                .join("newsfeed-tests")
-                .join(unique_name());
+            let dir = scratch.get_or_insert_with(Scratch::new).path.join("media");
             self.config.media_dir = Some(dir);
         }
         let state = AppState::with_clock(self.config, self.clock.clone())
@@ -322,6 +322,7 @@ impl TestAppBuilder {
             tokens: HashMap::new(),
             installed: Vec::new(),
             _database: database,
+            _scratch: scratch,
         };
         for fixture in self.fixtures {
             app.install(fixture).await;
@@ -332,6 +333,28 @@ impl TestAppBuilder {
 
 const ADMIN: &str = "admin@example.org";
 const MODERATOR: &str = "mod@example.org";
+
+/// A folder of one test's files (its SQLite database, its pictures), removed
+/// when the test ends, so runs leave nothing in the temp dir.
+pub struct Scratch {
+    pub path: std::path::PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        let path = std::env::temp_dir()
+            .join("newsfeed-tests")
+            .join(unique_name());
+        std::fs::create_dir_all(&path).expect("temp dir");
+        Self { path }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
 
 /// A PostgreSQL database of one test, dropped when the test ends.
 pub struct PgDatabase {
@@ -420,6 +443,8 @@ pub struct TestApp {
     tokens: HashMap<String, String>,
     installed: Vec<Fixture>,
     _database: Option<PgDatabase>,
+    /// The SQLite file and pictures of this test, removed with it.
+    _scratch: Option<Scratch>,
 }
 
 impl TestApp {
@@ -447,6 +472,7 @@ impl TestApp {
         let mut config = (*self.state.config).clone();
         change(&mut config);
         let database = self._database.take();
+        let scratch = self._scratch.take();
         let (clock, tokens, installed, backend) = (
             self.clock.clone(),
             std::mem::take(&mut self.tokens),
@@ -468,6 +494,7 @@ impl TestApp {
             tokens,
             installed,
             _database: database,
+            _scratch: scratch,
         }
     }
 
