@@ -82,7 +82,7 @@ pub enum Invited {
     /// The address has an account already: it was only added to the group,
     /// and told so by mail. No link: nobody but the account's owner (through
     /// a reset) or an admin may have one that sets its password.
-    Added(user::Model),
+    Added,
 }
 
 /// Creates the account (without a password) and its membership, and issues
@@ -139,7 +139,7 @@ pub async fn invite(
                 .await?;
             }
             txn.commit().await?;
-            return Ok(Invited::Added(existing));
+            return Ok(Invited::Added);
         }
         // No password: only the invitation link can set one.
         None => {

@@ -52,7 +52,7 @@ pub fn invitation_notice(
             ),
             Some(issued.link.clone()),
         ),
-        (Invited::Added(_), None) => (
+        (Invited::Added, None) => (
             format!(
                 "{invited}. No mail server is configured: tell them to sign in with their account."
             ),
