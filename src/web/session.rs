@@ -31,9 +31,10 @@ impl DbSessions {
     }
 }
 
-/// The entry a loaded session carries to say under which id it was loaded:
-/// poem writes new and loaded sessions through the same call, and only a
-/// loaded one may be updated (never re-created once revoked).
+/// The entry a loaded session carries to say under which id it was loaded
+/// (in memory only: it is taken out before the entries are stored): poem
+/// writes new and loaded sessions through the same call, and only a loaded
+/// one may be updated (never re-created once revoked).
 const LOADED_AS: &str = "\0loaded_as";
 
 impl SessionStorage for DbSessions {
@@ -45,10 +46,7 @@ impl SessionStorage for DbSessions {
             .await
             .map_err(storage_error)?;
         Ok(loaded.map(|mut entries| {
-            entries.insert(
-                LOADED_AS.into(),
-                Value::from(tokens::sha256_hex(session_id)),
-            );
+            entries.insert(LOADED_AS.into(), Value::from(session_id));
             entries
         }))
     }
@@ -62,9 +60,7 @@ impl SessionStorage for DbSessions {
         let ttl = expires.map_or(0, |ttl| i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
         let mut entries = entries.clone();
         let loaded_as = entries.remove(LOADED_AS);
-        let stored = if loaded_as.as_ref().and_then(Value::as_str)
-            == Some(tokens::sha256_hex(session_id).as_str())
-        {
+        let stored = if loaded_as.as_ref().and_then(Value::as_str) == Some(session_id) {
             sessions::update(&self.services, session_id, &entries, ttl).await
         } else {
             // A new id (a first write, or a renewal after sign-in).
