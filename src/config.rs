@@ -54,6 +54,14 @@ pub struct Config {
     #[arg(long, env = "NEWSFEED_FEED_MAX_AGE", default_value_t = 60)]
     pub feed_max_age: u32,
 
+    /// How long an announcement is published when its editor sets no end, in days.
+    #[arg(long, env = "NEWSFEED_ANNOUNCEMENT_DAYS", default_value_t = 10)]
+    pub announcement_days: u32,
+
+    /// How long an event or meetup without an end lasts, in hours.
+    #[arg(long, env = "NEWSFEED_EVENT_DEFAULT_HOURS", default_value_t = 2)]
+    pub event_default_hours: u32,
+
     /// How long feeds keep announcing retracted entries, in days.
     #[arg(long, env = "NEWSFEED_RETRACTION_DAYS", default_value_t = 90)]
     pub retraction_days: u32,

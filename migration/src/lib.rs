@@ -12,6 +12,7 @@ mod m0005_web;
 mod m0007_audience;
 mod m0008_areas;
 mod m0009_email_skeleton;
+mod m0010_events;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_audience::Migration),
             Box::new(m0008_areas::Migration),
             Box::new(m0009_email_skeleton::Migration),
+            Box::new(m0010_events::Migration),
         ]
     }
 }

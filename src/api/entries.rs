@@ -9,8 +9,8 @@ use super::json::JsonBody;
 use super::{ApiTags, BearerAuth, Created, Deleted, instant, page};
 use crate::AppState;
 use crate::domain::entry::{EntryPatch, with_entry_fields};
-use crate::domain::lifecycle::{ActionRequest, EditRequest};
-use crate::domain::{Action, EntryKind, EntryStatus};
+use crate::domain::lifecycle::{ActionRequest, EditRequest, LiveChange};
+use crate::domain::{Action, EntryKind, EntryStatus, Phase};
 use crate::entities::entry_event;
 use crate::error::AppResult;
 use crate::service::entries::{self, EntryFilter, EntryView, NewEntry, fields_of};
@@ -26,6 +26,8 @@ macro_rules! input_type {
     (number) => { MaybeUndefined<f64> };
     (area) => { MaybeUndefined<AreaInput> };
     (reference) => { MaybeUndefined<i64> };
+    (list) => { MaybeUndefined<Vec<String>> };
+    (moves) => { MaybeUndefined<std::collections::BTreeMap<String, String>> };
 }
 
 /// A request field as a patch of the domain field (`None` keeps it).
@@ -51,6 +53,12 @@ macro_rules! to_patch {
     (reference, $value:expr, $name:ident, $errors:ident) => {
         patch($value, |id| id)
     };
+    (list, $value:expr, $name:ident, $errors:ident) => {
+        patch($value, |list| list).map(Option::unwrap_or_default)
+    };
+    (moves, $value:expr, $name:ident, $errors:ident) => {
+        patch($value, |moves| moves).map(Option::unwrap_or_default)
+    };
 }
 
 /// The response type of each field kind.
@@ -62,6 +70,8 @@ macro_rules! output_type {
     (number) => { Option<f64> };
     (area) => { Option<Vec<Vec<f64>>> };
     (reference) => { Option<i64> };
+    (list) => { Vec<String> };
+    (moves) => { std::collections::BTreeMap<String, String> };
 }
 
 /// A domain field as its response value.
@@ -141,8 +151,20 @@ macro_rules! entry_output_fields {
             status: EntryStatus,
             /// Send it back with updates; it changes on every write.
             version: i32,
-            /// Whether an approved revision is being published now.
+            /// Whether the entry is in the feeds now: approved and within its window.
             live: bool,
+            /// Where the published revision stands: `upcoming` (its window
+            /// opens later), `live`, or `ended`; null when nothing is published.
+            #[oai(nullable)]
+            publication: Option<Phase>,
+            /// When the published revision leaves the feeds (its window's end,
+            /// explicit or derived from the event, deadline or announcement period).
+            #[oai(nullable)]
+            published_until: Option<DateTime<Utc>>,
+            /// Events and meetups: the start of the next occurrence that has not
+            /// ended (of a series, after cancellations and moves).
+            #[oai(nullable)]
+            next_occurrence: Option<DateTime<Utc>>,
             $($fields)*
             sticky: bool,
             priority: i32,
@@ -174,6 +196,8 @@ macro_rules! entry_output {
         impl From<EntryView> for EntryOut {
             fn from(view: EntryView) -> Self {
                 let fields = fields_of(&view.entry);
+                let publication = view.phase();
+                let next_occurrence = view.next_occurrence().map(instant);
                 let e = view.entry;
                 Self {
                     id: e.id,
@@ -181,7 +205,10 @@ macro_rules! entry_output {
                     kind: e.kind,
                     status: e.status,
                     version: e.version,
-                    live: e.in_feed,
+                    live: publication == Some(Phase::Live),
+                    publication,
+                    published_until: e.live_publish_to.filter(|_| e.in_feed).map(instant),
+                    next_occurrence,
                     $($common: to_output!($common_kind, fields.$common),)*
                     $($kind: to_output!($kind_kind, fields.$kind),)*
                     sticky: e.sticky,
@@ -421,6 +448,48 @@ impl EntriesApi {
         act(&state, &auth, *id, Action::Withdraw, body.0).await
     }
 
+    /// Change a published event's status (`confirmed`, `tentative`,
+    /// `postponed`, `cancelled`) without a new review: the change shows in
+    /// every feed at once (a `Cancelled:` title, `STATUS:CANCELLED`).
+    #[oai(path = "/entries/:id/event-status", method = "post")]
+    async fn event_status(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: JsonBody<EventStatusInput>,
+    ) -> AppResult<Json<EntryOut>> {
+        let change = LiveChange {
+            version: body.0.version,
+            event_status: Some(body.0.event_status),
+            ..LiveChange::default()
+        };
+        change_live(&state, &auth, *id, &change).await
+    }
+
+    /// Change a published entry without a new review: an event's status,
+    /// cancelled (`exdates`) or moved occurrences of a series, a campaign's
+    /// amount raised. Absent fields keep their value. Anything else is an
+    /// edit, which goes to review.
+    #[oai(path = "/entries/:id/live-changes", method = "post")]
+    async fn live_changes(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: JsonBody<LiveChangeInput>,
+    ) -> AppResult<Json<EntryOut>> {
+        let input = body.0;
+        let change = LiveChange {
+            version: input.version,
+            event_status: input.event_status,
+            raised_amount: patch(input.raised_amount, |amount| amount),
+            exdates: input.exdates,
+            moved_occurrences: input.moved_occurrences,
+        };
+        change_live(&state, &auth, *id, &change).await
+    }
+
     /// Who did what to the entry, when, with comments and changed fields.
     #[oai(path = "/entries/:id/history", method = "get")]
     async fn history(
@@ -432,6 +501,53 @@ impl EntriesApi {
         let events = entries::history(&state.services, &auth.0, *id).await?;
         Ok(Json(events.into_iter().map(EventOut::from).collect()))
     }
+}
+
+async fn change_live(
+    state: &AppState,
+    auth: &BearerAuth,
+    id: i64,
+    change: &LiveChange,
+) -> AppResult<Json<EntryOut>> {
+    Ok(Json(
+        entries::change_live(&state.services, &auth.0, id, change)
+            .await?
+            .into(),
+    ))
+}
+
+/// A published event's new status.
+#[derive(Object, Clone, Debug, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct EventStatusInput {
+    /// `confirmed`, `tentative`, `postponed` or `cancelled`.
+    pub event_status: String,
+    /// The version the change is based on; a stale one gets 409.
+    #[oai(nullable)]
+    pub version: Option<i32>,
+}
+
+/// What a group changes on its published entry without review.
+#[derive(Object, Clone, Debug, Default, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveChangeInput {
+    /// The version the change is based on; a stale one gets 409.
+    #[oai(nullable)]
+    pub version: Option<i32>,
+    /// `confirmed`, `tentative`, `postponed` or `cancelled` (events and meetups).
+    #[oai(nullable)]
+    pub event_status: Option<String>,
+    /// Amount raised so far (crowdfunding); `null` clears it.
+    #[oai(nullable)]
+    pub raised_amount: MaybeUndefined<f64>,
+    /// Every cancelled occurrence of the series (replaces the list), local `YYYY-MM-DDTHH:MM`.
+    #[oai(nullable)]
+    pub exdates: Option<Vec<String>>,
+    /// Every moved occurrence (replaces the map): local original start to local new start.
+    #[oai(nullable)]
+    pub moved_occurrences: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// Runs a life-cycle action for any of the action endpoints.

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::domain::{
     AccessRequestStatus, EntryKind, EntryStatus, GroupRole, GroupStatus, MailKind, OutboxStatus,
-    Role, StatsDimension, TextEnum,
+    Phase, Role, StatsDimension, TextEnum,
 };
 
 fn schema<T: TextEnum>() -> MetaSchema {
@@ -90,5 +90,6 @@ openapi_enum!(
     AccessRequestStatus,
     MailKind,
     OutboxStatus,
-    StatsDimension
+    StatsDimension,
+    Phase
 );

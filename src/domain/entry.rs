@@ -5,11 +5,14 @@
 //! structs below, the API's request and response shapes and the database
 //! mapping are all generated from that one list.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use super::geo::{self, Point, valid_lat, valid_lon};
+use super::validate::quoted;
 use super::validate::{Checker, FieldError};
-use super::{EntryKind, codes, limits, media, sanitize};
+use super::{Attendance, EntryKind, EventStatus, codes, limits, media, recurrence, sanitize};
 
 /// Calls `$callback!` with every editable field of an entry, as
 /// `kind name "description"` rows in two lists: the fields every entry has,
@@ -22,6 +25,8 @@ use super::{EntryKind, codes, limits, media, sanitize};
 /// - `number`: optional `f64`
 /// - `area`: optional polygon of `[lon, lat]` points
 /// - `reference`: optional id of a saved area, `Option<i64>`
+/// - `list`: a list of short texts, `Vec<String>` (empty when none)
+/// - `moves`: a map of short texts to short texts, `BTreeMap<String, String>`
 ///
 /// Adding a field: a row here, a column in `entities::entry` and a migration.
 macro_rules! with_entry_fields {
@@ -32,24 +37,31 @@ macro_rules! with_entry_fields {
                 html content "HTML body, required; sanitized to p, br, a, strong, em, b, i, u, ul, ol, li, blockquote, code.",
                 text url "Link for \"read more\" (http or https), or empty.",
                 text image "Image: `/media/<hash>.jpg` as set by an upload (`POST /api/v1/entries/{id}/image`), an http(s) URL (moderators only), or empty.",
+                line image_alt "What the image shows, for people who cannot see it (at most 255 characters).",
                 line language "ISO 639-1 language; absent or null means every language.",
                 area target_area "Polygon of `[lon, lat]` points: only clients inside it receive the entry.",
                 reference target_area_id "Id of a saved area (`GET /api/v1/areas`) to deliver to instead of `target_area`; editing the area moves the entry with it.",
                 line call_to_action "Short call-to-action text for the link.",
                 instant publish_from "Not shown before this instant.",
-                instant publish_to "Not shown from this instant on.",
+                instant publish_to "Not shown from this instant on. Omitted or null: the end of the event or meetup (its last occurrence for a series), the deadline of a crowdfunding campaign, `--announcement-days` after `publish_from` for an announcement. An event is never published past its end.",
             ],
             kind: [
                 instant starts_at "Event or meetup start. Required for events and meetups, refused for other kinds.",
-                instant ends_at "Event or meetup end, not before the start. Required for events and meetups, refused for other kinds.",
+                instant ends_at "Event or meetup end (of the first occurrence for a series), not before the start; without one it lasts `--event-default-hours`. Events and meetups only.",
                 line timezone "IANA time zone of an event or meetup, e.g. `Europe/Berlin`. Required for events and meetups, refused for other kinds.",
                 line location_name "Where an event or meetup takes place (events and meetups only).",
                 number latitude "Latitude of the venue, -90 to 90, with `longitude` (events and meetups only).",
                 number longitude "Longitude of the venue, -180 to 180, with `latitude` (events and meetups only).",
-                line online_url "Link to join online (events and meetups only).",
+                line online_url "Link to join online: events and meetups attended `online` or `hybrid` only.",
+                line event_status "`confirmed` (the default), `tentative`, `postponed` or `cancelled`: events and meetups only. The group may change it on a live entry without a new review (`POST /api/v1/entries/{id}/event-status`).",
+                line attendance "`in_person`, `online` or `hybrid`: events and meetups only. Default: `online` with only an `online_url`, `hybrid` with an `online_url` and a `location_name`, else `in_person`.",
+                line recurrence "RFC 5545 RRULE of a recurring event or meetup, e.g. `FREQ=MONTHLY;BYDAY=3TH;COUNT=12`: FREQ WEEKLY, MONTHLY or YEARLY, INTERVAL, BYDAY (with ordinals), BYMONTHDAY, and COUNT or UNTIL (required: at most 500 occurrences within 2 years). Expanded in `timezone` from `starts_at`.",
+                list exdates "Cancelled occurrences of a series, as local date-times `YYYY-MM-DDTHH:MM` in the venue's zone.",
+                moves moved_occurrences "Moved occurrences of a series: `{\"2027-03-18T18:30\": \"2027-03-25T19:00\"}` maps an occurrence (local time) to its new start (local time); it keeps its length.",
                 number goal_amount "Crowdfunding goal, more than zero. Required for crowdfunding, refused for other kinds.",
                 line currency "ISO 4217 currency of the goal. Required for crowdfunding, refused for other kinds.",
                 instant deadline "Crowdfunding deadline. Required for crowdfunding, refused for other kinds.",
+                number raised_amount "Amount raised so far, in `currency` (crowdfunding only). The group may update it on a live entry without a new review.",
             ],
         }
     };
@@ -65,6 +77,8 @@ macro_rules! field_type {
     (number) => { Option<f64> };
     (area) => { Option<Vec<Point>> };
     (reference) => { Option<i64> };
+    (list) => { Vec<String> };
+    (moves) => { std::collections::BTreeMap<String, String> };
 }
 
 macro_rules! declare_entry_fields {
@@ -180,6 +194,11 @@ pub fn validate(
         fields.location_name.as_deref(),
         limits::SHORT_TEXT_CHARS,
     );
+    fields.image_alt = check.optional_line(
+        "image_alt",
+        fields.image_alt.as_deref(),
+        limits::TITLE_CHARS,
+    );
 
     for (field, value) in [
         ("publish_from", fields.publish_from),
@@ -208,7 +227,6 @@ fn check_kind_fields(kind: EntryKind, fields: &mut EntryFields, check: &mut Chec
     const DATED: &str = "events and meetups";
     for (field, present) in [
         ("starts_at", fields.starts_at.is_some()),
-        ("ends_at", fields.ends_at.is_some()),
         ("timezone", fields.timezone.is_some()),
     ] {
         if dated && !present {
@@ -218,10 +236,16 @@ fn check_kind_fields(kind: EntryKind, fields: &mut EntryFields, check: &mut Chec
         }
     }
     for (field, present) in [
+        ("ends_at", fields.ends_at.is_some()),
         ("location_name", fields.location_name.is_some()),
         ("latitude", fields.latitude.is_some()),
         ("longitude", fields.longitude.is_some()),
         ("online_url", fields.online_url.is_some()),
+        ("event_status", fields.event_status.is_some()),
+        ("attendance", fields.attendance.is_some()),
+        ("recurrence", fields.recurrence.is_some()),
+        ("exdates", !fields.exdates.is_empty()),
+        ("moved_occurrences", !fields.moved_occurrences.is_empty()),
     ] {
         if present && !dated {
             check.fail(field, format!("only applies to {DATED}"));
@@ -256,6 +280,32 @@ fn check_kind_fields(kind: EntryKind, fields: &mut EntryFields, check: &mut Chec
     if let Some(online_url) = &fields.online_url {
         fields.online_url = Some(check.url("online_url", online_url));
     }
+    if let Some(status) = &mut fields.event_status {
+        *status = status.trim().to_ascii_lowercase();
+        if EventStatus::parse(status).is_none() {
+            check.fail(
+                "event_status",
+                "must be confirmed, tentative, postponed or cancelled",
+            );
+        }
+    }
+    if let Some(attendance) = &mut fields.attendance {
+        *attendance = attendance.trim().to_ascii_lowercase();
+        match Attendance::parse(attendance) {
+            None => check.fail("attendance", "must be in_person, online or hybrid"),
+            Some(Attendance::InPerson) if fields.online_url.is_some() => check.fail(
+                "online_url",
+                "only applies to events attended online or hybrid (set attendance)",
+            ),
+            Some(_) => {}
+        }
+    }
+    if dated {
+        if fields.event_status.is_none() {
+            fields.event_status = Some(EventStatus::Confirmed.as_str().into());
+        }
+        check_series(check, fields);
+    }
 
     let crowdfunding = kind == EntryKind::Crowdfunding;
     const FUNDING: &str = "crowdfunding";
@@ -270,6 +320,13 @@ fn check_kind_fields(kind: EntryKind, fields: &mut EntryFields, check: &mut Chec
             check.fail(field, format!("only applies to {FUNDING}"));
         }
     }
+    if let Some(raised) = fields.raised_amount {
+        if !crowdfunding {
+            check.fail("raised_amount", format!("only applies to {FUNDING}"));
+        } else if !(raised.is_finite() && (0.0..1e15).contains(&raised)) {
+            check.fail("raised_amount", "must be zero or a positive amount");
+        }
+    }
     if let Some(goal) = fields.goal_amount {
         if !(goal.is_finite() && goal > 0.0 && goal < 1e15) {
             check.fail("goal_amount", "must be a positive amount");
@@ -279,6 +336,76 @@ fn check_kind_fields(kind: EntryKind, fields: &mut EntryFields, check: &mut Chec
         *currency = currency.trim().to_ascii_uppercase();
         if !codes::is_currency(currency) {
             check.fail("currency", "must be an ISO 4217 code such as `EUR`");
+        }
+    }
+}
+
+/// Checks the series fields of an event or meetup (after its dates and
+/// zone were checked) and writes the rule in canonical form.
+pub fn check_series(check: &mut Checker, fields: &mut EntryFields) {
+    let Some(rule) = fields.recurrence.clone() else {
+        for (field, present) in [
+            ("exdates", !fields.exdates.is_empty()),
+            ("moved_occurrences", !fields.moved_occurrences.is_empty()),
+        ] {
+            if present {
+                check.fail(
+                    field,
+                    "only applies to a recurring event (with `recurrence`)",
+                );
+            }
+        }
+        return;
+    };
+    let (Some(starts_at), Some(zone)) = (
+        fields.starts_at,
+        fields
+            .timezone
+            .as_deref()
+            .and_then(|name| name.parse::<chrono_tz::Tz>().ok()),
+    ) else {
+        return;
+    };
+    let (rule, starts) = match recurrence::expand(&rule, starts_at, zone) {
+        Ok(expanded) => expanded,
+        Err(message) => return check.fail("recurrence", message),
+    };
+    fields.recurrence = Some(rule);
+    let names: BTreeSet<String> = starts
+        .iter()
+        .map(|at| at.format(recurrence::LOCAL_FORMAT).to_string())
+        .collect();
+    let not_an_occurrence = |name: &str| {
+        format!(
+            "{} is not an occurrence of the series (local times such as {})",
+            quoted(name),
+            names.first().map(String::as_str).unwrap_or_default()
+        )
+    };
+    if fields.exdates.len() > recurrence::MAX_OCCURRENCES {
+        check.fail("exdates", "has more dates than the series has occurrences");
+    }
+    fields.exdates.sort();
+    fields.exdates.dedup();
+    if let Some(unknown) = fields.exdates.iter().find(|name| !names.contains(*name)) {
+        check.fail("exdates", not_an_occurrence(unknown));
+    }
+    for (from, to) in &fields.moved_occurrences {
+        if !names.contains(from) {
+            check.fail("moved_occurrences", not_an_occurrence(from));
+        } else if fields.exdates.contains(from) {
+            check.fail(
+                "moved_occurrences",
+                format!("{} is cancelled in exdates", quoted(from)),
+            );
+        } else if recurrence::parse_local(to, zone).is_none() {
+            check.fail(
+                "moved_occurrences",
+                format!(
+                    "{} must be a local date-time such as 2027-03-25T18:30 that exists in {zone}",
+                    quoted(to)
+                ),
+            );
         }
     }
 }
@@ -323,7 +450,7 @@ mod tests {
         let mut fields = announcement();
         assert_eq!(
             fields_of(validate(EntryKind::Event, &mut fields, 500)),
-            ["starts_at", "ends_at", "timezone"]
+            ["starts_at", "timezone"]
         );
         fields.starts_at = Some(2_000_000_000);
         fields.ends_at = Some(1_999_999_999);

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::EntryStatus::{self, *};
 use super::authz::Principal;
 use super::entry::{EntryFields, EntryPatch, LiveRevision, diff, validate};
+use super::schedule::{Timing, check_not_over, publish_until};
 use super::validate::{Checker, Refusal};
 use super::{Action, EntryKind, GroupStatus, limits, media};
 
@@ -58,28 +59,6 @@ pub fn next_status(from: EntryStatus, action: Action, in_feed: bool) -> Option<E
     }
 }
 
-/// Where a publication window stands at an instant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Window {
-    /// Before `publish_from`.
-    Upcoming,
-    /// From `publish_from` (inclusive) until `publish_to` (exclusive).
-    Open,
-    /// From `publish_to` on.
-    Over,
-}
-
-/// The publication window `[from, to)` at `now`; an absent end is open.
-pub fn window(from: Option<i64>, to: Option<i64>, now: i64) -> Window {
-    if from.is_some_and(|from| now < from) {
-        Window::Upcoming
-    } else if to.is_some_and(|to| now >= to) {
-        Window::Over
-    } else {
-        Window::Open
-    }
-}
-
 /// Whether a group member may delete the entry outright: only what was never published.
 pub fn is_deletable(status: EntryStatus, ever_published: bool) -> bool {
     !ever_published && matches!(status, Draft | Withdrawn)
@@ -113,6 +92,8 @@ pub struct EntryState<'a> {
     pub fields: &'a EntryFields,
     /// The approved revision; present whenever `in_feed` is.
     pub live: Option<&'a LiveRevision>,
+    /// Now, and the lengths of default windows.
+    pub timing: Timing,
 }
 
 /// What someone sends with a life-cycle action.
@@ -135,8 +116,12 @@ pub enum Effect {
     Move,
     /// Into review: the submission time is set.
     Submit,
-    /// The working revision becomes the published one.
-    Publish(LiveRevision),
+    /// The working revision becomes the published one, until `until`
+    /// (the window its kind gives it; `None` is open-ended).
+    Publish {
+        live: LiveRevision,
+        until: Option<i64>,
+    },
     /// The working revision goes back to the published one (a refused edit).
     Restore(EntryFields),
     /// The published revision goes offline; it is kept so that clients
@@ -159,7 +144,7 @@ pub struct Plan {
 impl Plan {
     /// Whether the feeds publish something else afterwards.
     pub fn changes_what_is_live(&self) -> bool {
-        matches!(self.effect, Effect::Publish(_) | Effect::Retract)
+        matches!(self.effect, Effect::Publish { .. } | Effect::Retract)
     }
 }
 
@@ -219,11 +204,14 @@ pub fn plan_action(
         });
     }
     match action {
-        Action::Submit => require_active_group(
-            entry.group_slug,
-            entry.group_status,
-            "it cannot submit entries",
-        )?,
+        Action::Submit => {
+            require_active_group(
+                entry.group_slug,
+                entry.group_status,
+                "it cannot submit entries",
+            )?;
+            check_not_over(entry.kind, entry.fields, &entry.timing)?;
+        }
         Action::Approve => require_active_group(
             entry.group_slug,
             entry.group_status,
@@ -241,6 +229,9 @@ pub fn plan_action(
         (Action::Submit, _) => Effect::Submit,
         (Action::Approve, _) => {
             let live = approved_revision(entry, request)?;
+            check_not_over(entry.kind, &live.fields, &entry.timing)?;
+            let from = live.fields.publish_from.unwrap_or(entry.timing.now);
+            let until = publish_until(entry.kind, &live.fields, from, &entry.timing);
             let before = LiveRevision {
                 kind: entry.kind,
                 sticky: entry.sticky,
@@ -249,7 +240,7 @@ pub fn plan_action(
             };
             // Both sides serialize as one object, so the diff names each field.
             changes = diff(&before, &live);
-            Effect::Publish(live)
+            Effect::Publish { live, until }
         }
         (Action::Reject, Some(live)) if entry.in_feed => {
             // The refused edit stays in the history; the entry shows what is live again.
@@ -290,6 +281,86 @@ fn approved_revision(
         sticky: request.sticky.unwrap_or(entry.sticky),
         priority: request.priority.unwrap_or(entry.priority),
         fields,
+    })
+}
+
+/// What a group may change on its published entry without a new review:
+/// it only takes a promise back (a cancelled or postponed event, a
+/// cancelled or moved occurrence) or reports progress (the amount raised).
+/// `None` keeps a field.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LiveChange {
+    pub version: Option<i32>,
+    pub event_status: Option<String>,
+    pub raised_amount: Option<Option<f64>>,
+    pub exdates: Option<Vec<String>>,
+    pub moved_occurrences: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl LiveChange {
+    fn patch(&self) -> EntryPatch {
+        EntryPatch {
+            event_status: self.event_status.clone().map(Some),
+            raised_amount: self.raised_amount,
+            exdates: self.exdates.clone(),
+            moved_occurrences: self.moved_occurrences.clone(),
+            ..EntryPatch::default()
+        }
+    }
+}
+
+/// A decided change of a published entry: both revisions change alike.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveChangePlan {
+    pub live: LiveRevision,
+    pub fields: EntryFields,
+    /// The end of the window again (a cancelled last occurrence moves it).
+    pub until: Option<i64>,
+    pub changes: Map<String, Value>,
+}
+
+/// Decides a change the group makes to its published entry without review.
+pub fn plan_live_change(
+    principal: &Principal,
+    entry: &EntryState<'_>,
+    change: &LiveChange,
+) -> Result<LiveChangePlan, Refusal> {
+    let version = required_version(change.version)?;
+    if !principal.can_write_entries(entry.group_id) {
+        return Err(Refusal::Forbidden(
+            "only the entry's group may change it".into(),
+        ));
+    }
+    if version != entry.version {
+        return Err(Refusal::Stale {
+            current_version: entry.version,
+        });
+    }
+    let (Some(published), true) = (entry.live, entry.in_feed) else {
+        return Err(Refusal::InvalidTransition(
+            "only a published entry changes without review: edit it and submit instead".into(),
+        ));
+    };
+    let patch = change.patch();
+    if patch == EntryPatch::default() {
+        return Err(Refusal::field(
+            "event_status",
+            "give at least one of event_status, raised_amount, exdates, moved_occurrences",
+        ));
+    }
+    let mut live = published.clone();
+    live.fields.apply(patch.clone());
+    validate(entry.kind, &mut live.fields, usize::MAX)?;
+    let mut fields = entry.fields.clone();
+    fields.apply(patch);
+    validate(entry.kind, &mut fields, usize::MAX)?;
+    let from = live.fields.publish_from.unwrap_or(entry.timing.now);
+    let until = publish_until(entry.kind, &live.fields, from, &entry.timing);
+    Ok(LiveChangePlan {
+        changes: diff(&published.fields, &live.fields),
+        live,
+        fields,
+        until,
     })
 }
 
@@ -368,6 +439,10 @@ pub fn plan_edit(
     fields.apply(request.patch);
     validate(entry.kind, &mut fields, content_max_chars)?;
     media::may_set_image(principal, &entry.fields.image, &fields.image)?;
+    if to == Pending && from != Pending {
+        // Editing a live entry submits the edit: an event that is over is not sent to review.
+        check_not_over(entry.kind, &fields, &entry.timing)?;
+    }
     let changes = diff(entry.fields, &fields);
     Ok((!changes.is_empty()).then_some(EditPlan {
         from,
@@ -494,6 +569,11 @@ mod tests {
             priority: 0,
             fields,
             live,
+            timing: Timing {
+                now: 1_000_000,
+                event_default_secs: 7200,
+                announcement_secs: 864_000,
+            },
         }
     }
 
@@ -517,7 +597,7 @@ mod tests {
         };
         assert_eq!(plan.to, Approved);
         assert!(plan.changes_what_is_live());
-        let Effect::Publish(live) = &plan.effect else {
+        let Effect::Publish { live, .. } = &plan.effect else {
             panic!("not a publication: {:?}", plan.effect);
         };
         assert!(live.sticky);

@@ -19,7 +19,9 @@ pub mod mail;
 pub mod media;
 pub mod net;
 pub mod qgisfeed;
+pub mod recurrence;
 pub mod sanitize;
+pub mod schedule;
 pub mod user;
 pub mod validate;
 
@@ -114,6 +116,21 @@ text_enum! {
 }
 
 text_enum! {
+    /// Whether an event or meetup takes place as announced.
+    EventStatus { Confirmed = "confirmed", Tentative = "tentative", Postponed = "postponed", Cancelled = "cancelled" }
+}
+
+text_enum! {
+    /// How people attend an event or meetup.
+    Attendance { InPerson = "in_person", Online = "online", Hybrid = "hybrid" }
+}
+
+text_enum! {
+    /// Where a published entry stands in its window: not open yet, in the feeds, or over.
+    Phase { Upcoming = "upcoming", Live = "live", Ended = "ended" }
+}
+
+text_enum! {
     /// Where an entry stands in its life cycle.
     EntryStatus {
         Draft = "draft",
@@ -143,6 +160,7 @@ text_enum! {
         RequestChanges = "request_changes",
         Unpublish = "unpublish",
         Comment = "comment",
+        Update = "update",
     }
 }
 

@@ -16,6 +16,7 @@ pub struct Model {
     pub content: String,
     pub url: String,
     pub image: String,
+    pub image_alt: Option<String>,
     pub language: Option<String>,
     /// JSON array of `[lon, lat]` pairs, the polygon this entry is delivered to.
     pub target_area: Option<String>,
@@ -33,9 +34,18 @@ pub struct Model {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub online_url: Option<String>,
+    pub event_status: Option<String>,
+    pub attendance: Option<String>,
+    /// RRULE of a recurring event, canonical form.
+    pub recurrence: Option<String>,
+    /// JSON array of cancelled occurrences (local `YYYY-MM-DDTHH:MM`).
+    pub exdates: Option<String>,
+    /// JSON object of moved occurrences, local original start to local new start.
+    pub moved_occurrences: Option<String>,
     pub goal_amount: Option<f64>,
     pub currency: Option<String>,
     pub deadline: Option<i64>,
+    pub raised_amount: Option<f64>,
     /// JSON of the last approved revision (`LiveRevision`): what feeds
     /// publish while `in_feed`, kept while an edit is in review and after a
     /// retraction (to tell clients to drop it).
@@ -47,6 +57,9 @@ pub struct Model {
     /// The saved area of the published revision, while there is one.
     pub live_target_area_id: Option<i64>,
     pub live_changed_at: Option<i64>,
+    /// Published changes so far (iCalendar `SEQUENCE`): every approval and
+    /// every change the group makes without review.
+    pub live_sequence: i32,
     pub retracted_at: Option<i64>,
     pub submitted_at: Option<i64>,
     pub created_at: i64,

@@ -9,9 +9,10 @@ use serde_json::json;
 use super::Settings;
 use crate::domain::codes::Languages;
 use crate::domain::entry::{EntryFields, LiveRevision, with_entry_fields};
-use crate::domain::lifecycle::{Window, window};
 use crate::domain::limits::{MAX_PK, TAG_URI_YEAR};
-use crate::domain::{EntryKind, GroupStatus, geo, sanitize};
+use crate::domain::recurrence;
+use crate::domain::schedule::{self, Occurrence, phase};
+use crate::domain::{Attendance, EntryKind, EventStatus, GroupStatus, Phase, geo, sanitize};
 use crate::entities::{entry, group};
 
 #[derive(Debug)]
@@ -44,8 +45,23 @@ pub struct Item {
     pub kind: EntryKind,
     pub sticky: bool,
     pub priority: i32,
-    /// The approved revision (not the one in review, if any).
+    /// The approved revision (not the one in review, if any), with
+    /// `publish_to` the end of its window (explicit or derived).
     pub fields: EntryFields,
+    /// The title as feeds give it: `Cancelled: …` or `Postponed: …` when so.
+    pub headline: String,
+    /// Events and meetups: their status and how people attend.
+    pub event_status: Option<EventStatus>,
+    pub attendance: Option<Attendance>,
+    /// Every occurrence (one for a single event, none for other kinds).
+    pub occurrences: Vec<Occurrence>,
+    /// The occurrence that had not ended when the snapshot was built.
+    pub next: Option<Occurrence>,
+    /// One line saying when, where and whether it takes place (plain
+    /// text; empty for announcements), at the top of every feed's text.
+    pub summary: String,
+    /// Published changes so far (iCalendar `SEQUENCE`).
+    pub sequence: i32,
     /// Where it is delivered: its own polygon or its saved area's.
     pub area: Option<Arc<[geo::Point]>>,
     pub in_feed: bool,
@@ -88,7 +104,22 @@ impl Item {
                 return None;
             }
         };
-        let fields = publishable(live.fields);
+        let mut fields = publishable(live.fields);
+        // The window's end as approval derived it (or the migration gave it).
+        fields.publish_to = model.live_publish_to;
+        let dated = live.kind.is_dated();
+        let event_status = dated.then(|| schedule::event_status(&fields));
+        let attendance = dated.then(|| schedule::attendance(&fields));
+        let occurrences = schedule::occurrences(&fields, settings.event_default_secs);
+        let next = schedule::next_occurrence(&occurrences, now)
+            .or(occurrences.last())
+            .cloned();
+        let headline = match event_status {
+            Some(EventStatus::Cancelled) => format!("Cancelled: {}", fields.title),
+            Some(EventStatus::Postponed) => format!("Postponed: {}", fields.title),
+            _ => fields.title.clone(),
+        };
+        let summary = summary(&fields, live.kind, event_status, attendance, next.as_ref());
         let area = match (&fields.target_area, fields.target_area_id) {
             (Some(polygon), _) => Some(Arc::from(polygon.as_slice())),
             (None, Some(id)) => Some(areas.get(&id).cloned().unwrap_or_else(|| {
@@ -121,7 +152,7 @@ impl Item {
                 "pk": model.id,
                 "publish_from": published_at as f64,
                 "publish_to": publish_to.map(|t| t as f64),
-                "title": sanitize::escape_html(&fields.title),
+                "title": sanitize::escape_html(&headline),
                 "image": image,
                 "content": content,
                 "url": fields.url,
@@ -129,11 +160,20 @@ impl Item {
             })
             .to_string()
         };
-        let qgis = |publish_to: Option<i64>| qgis_with(publish_to, &fields.content);
+        // QGIS shows no dates or place of its own: they lead the text.
+        let content = if summary.is_empty() {
+            fields.content.clone()
+        } else {
+            format!(
+                "<p>{}</p>{}",
+                sanitize::escape_html(&summary),
+                fields.content
+            )
+        };
+        let qgis = |publish_to: Option<i64>| qgis_with(publish_to, &content);
         let qgis_live_with_call = fields.call_to_action.as_deref().map(|call| {
             let content = format!(
-                "{}<p><strong>{}</strong></p>",
-                fields.content,
+                "{content}<p><strong>{}</strong></p>",
                 sanitize::escape_html(call)
             );
             qgis_with(fields.publish_to, &content)
@@ -160,13 +200,19 @@ impl Item {
             link,
             fields,
             area,
+            headline,
+            event_status,
+            attendance,
+            occurrences,
+            next,
+            summary,
+            sequence: model.live_sequence,
         })
     }
 
     /// Whether readers see the entry at `now`.
     pub fn is_live(&self, now: i64) -> bool {
-        self.in_feed
-            && window(self.fields.publish_from, self.fields.publish_to, now) == Window::Open
+        self.in_feed && phase(self.fields.publish_from, self.fields.publish_to, now) == Phase::Live
     }
 
     /// The date feeds show as published.
@@ -174,9 +220,12 @@ impl Item {
         self.fields.publish_from.unwrap_or(self.changed_at)
     }
 
-    /// When an event or meetup is over.
+    /// When an event or meetup is over (its last occurrence).
     pub fn event_end(&self) -> Option<i64> {
-        self.fields.ends_at.or(self.fields.starts_at)
+        self.occurrences
+            .iter()
+            .map(|occurrence| occurrence.ends_at)
+            .max()
     }
 
     /// Sticky first, then higher priority, then newest, then newest id.
@@ -191,10 +240,12 @@ impl Item {
 
     /// Instants at which some feed shows this item differently.
     pub fn instants(&self) -> impl Iterator<Item = i64> {
+        // The next occurrence's end moves "Next:" on to the one after.
         [
             self.fields.publish_from,
             self.fields.publish_to,
             self.event_end(),
+            self.next.as_ref().map(|next| next.ends_at),
         ]
         .into_iter()
         .flatten()
@@ -274,6 +325,56 @@ macro_rules! publishable_fields {
 }
 
 with_entry_fields!(publishable_fields);
+
+/// `Cancelled · Next: Thu 21 January 2027, 18:30–20:30 CET (every month on
+/// the 3rd Thursday) · Bonn · online`: when, where and whether, in words.
+fn summary(
+    fields: &EntryFields,
+    kind: EntryKind,
+    status: Option<EventStatus>,
+    attendance: Option<Attendance>,
+    next: Option<&Occurrence>,
+) -> String {
+    let mut parts = Vec::new();
+    match status {
+        Some(EventStatus::Confirmed) | None => {}
+        Some(EventStatus::Tentative) => parts.push("Tentative".to_string()),
+        Some(EventStatus::Postponed) => parts.push("Postponed".to_string()),
+        Some(EventStatus::Cancelled) => parts.push("Cancelled".to_string()),
+    }
+    if let (Some(next), Some(zone)) = (next, schedule::zone_of(fields)) {
+        let when = recurrence::when(next.starts_at, next.ends_at, zone);
+        parts.push(match &fields.recurrence {
+            Some(rule) => format!("Next: {when} ({})", recurrence::describe_rule(rule)),
+            None => when,
+        });
+    }
+    if let Some(place) = &fields.location_name {
+        parts.push(place.clone());
+    }
+    match attendance {
+        Some(Attendance::Online) => parts.push("online".into()),
+        Some(Attendance::Hybrid) => parts.push("in person and online".into()),
+        _ => {}
+    }
+    if kind == EntryKind::Crowdfunding {
+        if let (Some(goal), Some(currency)) = (fields.goal_amount, &fields.currency) {
+            parts.push(match fields.raised_amount {
+                Some(raised) => format!("{raised} of {goal} {currency} raised"),
+                None => format!("Goal: {goal} {currency}"),
+            });
+        }
+        if let Some(deadline) = fields.deadline {
+            parts.push(format!(
+                "until {}",
+                chrono::DateTime::from_timestamp(deadline, 0)
+                    .unwrap_or_default()
+                    .format("%-d %B %Y")
+            ));
+        }
+    }
+    parts.join(" · ")
+}
 
 /// `url` made absolute against the public URL (stored images may be paths).
 fn absolute(public_url: &str, url: &str) -> String {

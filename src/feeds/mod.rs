@@ -59,6 +59,8 @@ pub struct Settings {
     /// approval shows at once (a 304 while nothing changed).
     pub page_caching: Caching,
     pub retraction_secs: i64,
+    /// Length of an event or meetup without an end.
+    pub event_default_secs: i64,
     /// Who may name the client in `X-Forwarded-For` (for GeoIP).
     pub trust_any_proxy: bool,
     pub trusted_proxies: Vec<Cidr>,
@@ -173,6 +175,7 @@ impl FeedHub {
                 home_caching: Caching::new(config.feed_max_age, true),
                 page_caching: Caching::new(0, true),
                 retraction_secs: i64::from(config.retraction_days) * 86_400,
+                event_default_secs: i64::from(config.event_default_hours) * 3600,
                 trust_any_proxy: config.trust_proxy,
                 trusted_proxies: config.trusted_proxies.clone(),
             },

@@ -17,19 +17,46 @@ use super::{Services, areas, lookup, outbox};
 use crate::domain::authz::Principal;
 use crate::domain::entry::{EntryFields, EntryPatch, LiveRevision, validate, with_entry_fields};
 use crate::domain::lifecycle::{
-    self, ActionRequest, EditRequest, Effect, EntryState, Plan, is_deletable, require_active_group,
+    self, ActionRequest, EditRequest, Effect, EntryState, LiveChange, Plan, is_deletable,
+    require_active_group,
 };
 use crate::domain::media::may_set_image;
+use crate::domain::schedule::{self, Timing};
 use crate::domain::validate::Refusal;
-use crate::domain::{Action, EntryKind, EntryStatus, limits};
+use crate::domain::{Action, EntryKind, EntryStatus, Phase, limits};
 use crate::entities::{entry, entry_event, entry_reviewer, group};
 use crate::error::{AppError, AppResult};
 
-/// An entry with the slug of its group.
+/// An entry with the slug of its group, and the instant it is seen at.
 #[derive(Clone, Debug)]
 pub struct EntryView {
     pub entry: entry::Model,
     pub group_slug: String,
+    pub timing: Timing,
+}
+
+impl EntryView {
+    /// Where its published revision stands now; `None` when nothing is published.
+    pub fn phase(&self) -> Option<Phase> {
+        let live = live_revision_of(&self.entry).ok().flatten()?;
+        self.entry.in_feed.then(|| {
+            schedule::phase(
+                live.fields.publish_from,
+                self.entry.live_publish_to,
+                self.timing.now,
+            )
+        })
+    }
+
+    /// The next occurrence (start) of the event, as published if it is, else as edited.
+    pub fn next_occurrence(&self) -> Option<i64> {
+        let fields = match live_revision_of(&self.entry).ok().flatten() {
+            Some(live) if self.entry.in_feed => live.fields,
+            _ => fields_of(&self.entry),
+        };
+        let occurrences = schedule::occurrences(&fields, self.timing.event_default_secs);
+        schedule::next_occurrence(&occurrences, self.timing.now).map(|next| next.starts_at)
+    }
 }
 
 /// Filters for entry lists and the moderation queue.
@@ -66,6 +93,12 @@ macro_rules! from_column {
             .as_deref()
             .and_then(|text| serde_json::from_str(text).ok())
     };
+    (list, $value:expr) => {
+        from_column!(area, $value).unwrap_or_default()
+    };
+    (moves, $value:expr) => {
+        from_column!(area, $value).unwrap_or_default()
+    };
     ($kind:ident, $value:expr) => {
         $value.clone()
     };
@@ -74,6 +107,14 @@ macro_rules! from_column {
 macro_rules! to_column {
     (area, $value:expr) => {
         $value.and_then(|area| serde_json::to_string(&area).ok())
+    };
+    (list, $value:expr) => {
+        (!$value.is_empty())
+            .then(|| serde_json::to_string(&$value).ok())
+            .flatten()
+    };
+    (moves, $value:expr) => {
+        to_column!(list, $value)
     };
     ($kind:ident, $value:expr) => {
         $value
@@ -121,7 +162,7 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn state(&self) -> EntryState<'_> {
+    fn state(&self, timing: Timing) -> EntryState<'_> {
         EntryState {
             group_id: self.group.id,
             group_slug: &self.group.slug,
@@ -134,13 +175,15 @@ impl Loaded {
             priority: self.entry.priority,
             fields: &self.fields,
             live: self.live.as_ref(),
+            timing,
         }
     }
 
-    fn view(self) -> EntryView {
+    fn view(self, services: &Services) -> EntryView {
         EntryView {
             entry: self.entry,
             group_slug: self.group.slug,
+            timing: services.timing(),
         }
     }
 }
@@ -316,11 +359,12 @@ pub async fn create(
     Ok(EntryView {
         entry: saved,
         group_slug: group.slug,
+        timing: services.timing(),
     })
 }
 
 pub async fn get(services: &Services, principal: &Principal, id: i64) -> AppResult<EntryView> {
-    Ok(load_visible(services, principal, id).await?.view())
+    Ok(load_visible(services, principal, id).await?.view(services))
 }
 
 pub async fn update(
@@ -333,12 +377,12 @@ pub async fn update(
     let loaded = load_visible(services, principal, id).await?;
     let Some(plan) = lifecycle::plan_edit(
         principal,
-        &loaded.state(),
+        &loaded.state(services.timing()),
         request,
         services.config.content_max_chars,
     )?
     else {
-        return Ok(loaded.view());
+        return Ok(loaded.view(services));
     };
     let submits = plan.submits();
     lookup::require_stored_picture(&services.db, &plan.fields.image).await?;
@@ -373,6 +417,7 @@ pub async fn update(
     Ok(EntryView {
         entry: saved,
         group_slug: loaded.group.slug,
+        timing: services.timing(),
     })
 }
 
@@ -417,13 +462,14 @@ pub async fn act(
     request: &ActionRequest,
 ) -> AppResult<EntryView> {
     let loaded = load_visible(services, principal, id).await?;
-    let plan = lifecycle::plan_action(principal, &loaded.state(), action, request)?;
+    let plan =
+        lifecycle::plan_action(principal, &loaded.state(services.timing()), action, request)?;
     if plan.effect == Effect::Record {
         // A comment changes nothing an editor works on, so it does not bump the version.
         let txn = services.db.begin().await?;
         record_plan(&txn, services, principal, &loaded.entry, &plan).await?;
         txn.commit().await?;
-        return Ok(loaded.view());
+        return Ok(loaded.view(services));
     }
     let txn = services.db.begin().await?;
     let saved = save_versioned(
@@ -442,6 +488,49 @@ pub async fn act(
     Ok(EntryView {
         entry: saved,
         group_slug: loaded.group.slug,
+        timing: services.timing(),
+    })
+}
+
+/// Changes a published entry without a new review (status, amount raised,
+/// cancelled or moved occurrences): both revisions change, the feeds at once.
+pub async fn change_live(
+    services: &Services,
+    principal: &Principal,
+    id: i64,
+    change: &LiveChange,
+) -> AppResult<EntryView> {
+    let loaded = load_visible(services, principal, id).await?;
+    let plan = lifecycle::plan_live_change(principal, &loaded.state(services.timing()), change)?;
+    if plan.changes.is_empty() {
+        return Ok(loaded.view(services));
+    }
+    let now = services.now();
+    let mut active: entry::ActiveModel = loaded.entry.clone().into();
+    set_fields(&mut active, plan.fields);
+    active.live_revision = Set(Some(
+        serde_json::to_string(&plan.live)
+            .map_err(|error| AppError::internal("cannot store the live revision", error))?,
+    ));
+    active.live_publish_to = Set(plan.until);
+    active.live_sequence = Set(loaded.entry.live_sequence + 1);
+    active.live_changed_at = Set(Some(now));
+    let txn = services.db.begin().await?;
+    let saved = save_versioned(&txn, services, active, id, loaded.entry.version).await?;
+    let updated = HistoryLine {
+        action: Action::Update,
+        from: Some(saved.status),
+        to: saved.status,
+        comment: None,
+        changes: &plan.changes,
+    };
+    record(&txn, services, id, principal, updated).await?;
+    txn.commit().await?;
+    services.live.changed().await;
+    Ok(EntryView {
+        entry: saved,
+        group_slug: loaded.group.slug,
+        timing: services.timing(),
     })
 }
 
@@ -480,10 +569,11 @@ fn planned_row(
     match &plan.effect {
         Effect::Record | Effect::Move => {}
         Effect::Submit => active.submitted_at = Set(Some(now)),
-        Effect::Publish(live) => {
+        Effect::Publish { live, until } => {
             active.sticky = Set(live.sticky);
             active.priority = Set(live.priority);
-            active.live_publish_to = Set(live.fields.publish_to);
+            active.live_publish_to = Set(*until);
+            active.live_sequence = Set(entry.live_sequence + 1);
             active.live_target_area_id = Set(live.fields.target_area_id);
             set_fields(&mut active, live.fields.clone());
             active.live_revision =
@@ -624,6 +714,7 @@ async fn filtered(
         .map(|entry| EntryView {
             group_slug: slugs.get(&entry.group_id).cloned().unwrap_or_default(),
             entry,
+            timing: services.timing(),
         })
         .collect();
     Ok((views, total))
@@ -642,11 +733,8 @@ pub async fn list(
     filtered(services, condition, filter, false).await
 }
 
-/// How long a clone's publication window is, as on feed.qgis.org.
-pub const DEFAULT_WINDOW_SECS: i64 = 10 * 86_400;
-
 /// A new draft from an entry's working revision: "Copy of …", published
-/// from now for the default window. Its group must still be able to write.
+/// from now until the end its kind gives it. Its group must still be able to write.
 pub async fn clone_entry(
     services: &Services,
     principal: &Principal,
@@ -661,7 +749,7 @@ pub async fn clone_entry(
     fields.title = title;
     let now = services.now();
     fields.publish_from = Some(now);
-    fields.publish_to = Some(now + DEFAULT_WINDOW_SECS);
+    fields.publish_to = None;
     let new = NewEntry {
         group: Some(loaded.group.slug),
         kind: Some(loaded.entry.kind),

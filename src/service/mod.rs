@@ -154,6 +154,15 @@ impl Services {
         self.clock.now()
     }
 
+    /// Now, and the configured lengths the publication window rules use.
+    pub fn timing(&self) -> crate::domain::schedule::Timing {
+        crate::domain::schedule::Timing {
+            now: self.now(),
+            event_default_secs: i64::from(self.config.event_default_hours) * 3600,
+            announcement_secs: i64::from(self.config.announcement_days) * 86_400,
+        }
+    }
+
     /// Whether the database answers.
     pub async fn check_database(&self) -> crate::AppResult<()> {
         self.db.execute_unprepared("SELECT 1").await?;

@@ -488,6 +488,7 @@ fn row(
         live_revision: Set(live),
         in_feed: Set(dumped.status == EntryStatus::Approved),
         live_changed_at: Set(ever_published.then_some(dumped.modified)),
+        live_sequence: Set(old.map_or(0, |old| old.live_sequence)),
         retracted_at: Set((dumped.status == EntryStatus::Unpublished).then_some(dumped.modified)),
         submitted_at: Set(in_review.then_some(dumped.modified)),
         created_at: Set(dumped.created),

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 
+use crate::domain::Phase;
 use crate::domain::entry::EntryFields;
-use crate::domain::lifecycle::{Window, window};
 use crate::domain::sanitize::clean_html;
+use crate::domain::schedule::phase;
 use crate::domain::{Action, EntryKind, EntryStatus, codes};
 use crate::entities::{entry, entry_event};
 
@@ -27,10 +28,11 @@ pub fn badge(entry: &entry::Model, now: i64) -> Badge {
         EntryStatus::Draft => ("Draft", "draft"),
         EntryStatus::Pending => ("Pending", "pending"),
         EntryStatus::ChangesRequested => ("Changes requested", "changes"),
-        EntryStatus::Approved => match window(entry.publish_from, entry.publish_to, now) {
-            Window::Upcoming => ("Upcoming", "upcoming"),
-            Window::Open => ("Live", "live"),
-            Window::Over => ("Expired", "expired"),
+        // The published window's end, as approval derived it.
+        EntryStatus::Approved => match phase(entry.publish_from, entry.live_publish_to, now) {
+            Phase::Upcoming => ("Upcoming", "upcoming"),
+            Phase::Live => ("Live", "live"),
+            Phase::Ended => ("Ended", "expired"),
         },
         EntryStatus::Rejected => ("Rejected", "rejected"),
         EntryStatus::Withdrawn => ("Withdrawn", "withdrawn"),
@@ -217,6 +219,7 @@ pub fn action_label(action: Action) -> &'static str {
         Action::RequestChanges => "asked for changes",
         Action::Unpublish => "unpublished",
         Action::Comment => "commented",
+        Action::Update => "updated the published entry",
     }
 }
 

@@ -233,6 +233,24 @@ macro_rules! parse_field {
             },
         }
     };
+    (list, $form:expr, $name:expr, $zone:expr, $check:expr) => {
+        Some(list_lines($form.text($name)).map(str::to_string).collect())
+    };
+    (moves, $form:expr, $name:expr, $zone:expr, $check:expr) => {{
+        let mut moves = std::collections::BTreeMap::new();
+        for line in list_lines($form.text($name)) {
+            match line.split_once("->") {
+                Some((from, to)) => {
+                    moves.insert(from.trim().to_string(), to.trim().to_string());
+                }
+                None => $check.fail(
+                    $name,
+                    "write one move per line: 2027-03-18T18:30 -> 2027-03-25T19:00",
+                ),
+            }
+        }
+        Some(moves)
+    }};
     (reference, $form:expr, $name:expr, $zone:expr, $check:expr) => {
         match $form.optional($name) {
             None => Some(None),
@@ -273,6 +291,23 @@ macro_rules! field_value {
     (reference, $value:expr, $zone:expr) => {
         $value.map(|id| id.to_string()).unwrap_or_default()
     };
+    (list, $value:expr, $zone:expr) => {
+        $value.join("\n")
+    };
+    (moves, $value:expr, $zone:expr) => {
+        $value
+            .iter()
+            .map(|(from, to)| format!("{from} -> {to}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+}
+
+/// The non-empty lines (or comma-separated items) of a list input.
+fn list_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split(['\n', ','])
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
 }
 
 macro_rules! entry_form {

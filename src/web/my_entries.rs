@@ -20,9 +20,7 @@ use crate::domain::lifecycle::{ActionRequest, EditRequest, is_deletable, next_st
 use crate::domain::{Action, EntryKind, EntryStatus, FieldError, GroupStatus, TextEnum, limits};
 use crate::entities::{entry, entry_event, group};
 use crate::error::{AppError, AppResult};
-use crate::service::entries::{
-    self, DEFAULT_WINDOW_SECS, EntryFilter, EntryView, NewEntry, fields_of,
-};
+use crate::service::entries::{self, EntryFilter, EntryView, NewEntry, fields_of};
 use crate::service::{Services, groups, lookup};
 
 const PAGE_SIZE: u64 = 20;
@@ -303,7 +301,6 @@ pub async fn new_form(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>
     let now = ctx.now();
     let mut fields = EntryFields {
         publish_from: Some(now - now % 60),
-        publish_to: Some(now - now % 60 + DEFAULT_WINDOW_SECS),
         ..EntryFields::default()
     };
     if kind.is_dated() {

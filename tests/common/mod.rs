@@ -65,6 +65,57 @@ macro_rules! db_test {
 }
 
 /// Unix seconds now, by the system clock (what apps use unless given another).
+/// The Python with the independent checkers: unless one is named
+/// (`NEWSFEED_TEST_PYTHON`), the project's own `.venv`, installed by
+/// `.ci/python-deps` on first use, so that `cargo test` alone passes on a
+/// fresh machine.
+pub fn python() -> String {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    std::env::var("NEWSFEED_TEST_PYTHON").unwrap_or_else(|_| {
+        let root = env!("CARGO_MANIFEST_DIR");
+        INSTALLED.call_once(|| {
+            let status = std::process::Command::new("bash")
+                .arg(format!("{root}/.ci/python-deps"))
+                .status()
+                .expect("bash runs .ci/python-deps");
+            assert!(status.success(), ".ci/python-deps failed: {status}");
+        });
+        format!("{root}/.venv/bin/python")
+    })
+}
+
+/// Runs `script` (Python, with the checkers of `.ci/python-deps`) on `input`
+/// as its stdin and returns the JSON it prints: what a parser that is not
+/// ours read from our output.
+pub fn python_reads(script: &str, input: &[u8]) -> serde_json::Value {
+    let mut child = std::process::Command::new(python())
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write to python");
+    let output = child.wait_with_output().expect("python runs");
+    assert!(
+        output.status.success(),
+        "python failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(input)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "python printed no JSON ({error}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }

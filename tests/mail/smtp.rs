@@ -1,5 +1,5 @@
 //! An SMTP server on loopback for one test: `tests/support/smtp_sink.py`
-//! (aiosmtpd, installed into `.venv` by `.ci/smtp-deps`), stopped when dropped.
+//! (aiosmtpd, installed into `.venv` by `.ci/python-deps`), stopped when dropped.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -39,24 +39,6 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The Python that runs the sink. Unless one is named, the project's own
-/// `.venv`, installed by `.ci/smtp-deps` on first use, so that `cargo test`
-/// alone passes on a fresh machine.
-fn python() -> String {
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    std::env::var("NEWSFEED_TEST_PYTHON").unwrap_or_else(|_| {
-        let root = env!("CARGO_MANIFEST_DIR");
-        INSTALLED.call_once(|| {
-            let status = Command::new("bash")
-                .arg(format!("{root}/.ci/smtp-deps"))
-                .status()
-                .expect("bash runs .ci/smtp-deps");
-            assert!(status.success(), ".ci/smtp-deps failed: {status}");
-        });
-        format!("{root}/.venv/bin/python")
-    })
-}
-
 impl SmtpSink {
     /// A sink that is down: its port refuses connections until [`SmtpSink::start`].
     pub fn down() -> Self {
@@ -82,7 +64,7 @@ impl SmtpSink {
     /// Starts the server (requiring AUTH with `credentials`, if given).
     pub fn start(&mut self, credentials: Option<(&str, &str)>) {
         let script = format!("{}/tests/support/smtp_sink.py", env!("CARGO_MANIFEST_DIR"));
-        let mut command = Command::new(python());
+        let mut command = Command::new(crate::common::python());
         command.arg(script).arg(self.port.to_string());
         if let Some((user, password)) = credentials {
             command.arg(user).arg(password);
@@ -91,7 +73,7 @@ impl SmtpSink {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", python()));
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", crate::common::python()));
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         match lines.next() {
             Some(Ok(line)) if line == "READY" => {}
