@@ -12,6 +12,7 @@ mod cluster;
 mod concurrency;
 mod credentials;
 mod emails;
+mod events;
 mod groups;
 mod import;
 mod lifecycle;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 mod common;
 mod connections;
 mod email_skeletons;
+mod event_windows;
 mod qgisfeed;
 
 const BIN: &str = env!("CARGO_BIN_EXE_newsfeed");
