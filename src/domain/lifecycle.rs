@@ -232,6 +232,12 @@ pub fn plan_action(
             check_not_over(entry.kind, &live.fields, &entry.timing)?;
             let from = live.fields.publish_from.unwrap_or(entry.timing.now);
             let until = publish_until(entry.kind, &live.fields, from, &entry.timing);
+            if until.is_some_and(|until| until <= from) {
+                return Err(Refusal::field(
+                    "publish_from",
+                    "is after the end of the publication window (the event's end or the deadline)",
+                ));
+            }
             let before = LiveRevision {
                 kind: entry.kind,
                 sticky: entry.sticky,

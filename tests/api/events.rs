@@ -154,6 +154,16 @@ db_test!(
             instant(&entry(&world, moderated).await["published_until"]),
             starts + 2 * HOUR
         );
+        // A window that would open after the event ended publishes nothing.
+        let too_late = draft(
+            &world,
+            event(starts, json!({"publish_from": at(starts + 3 * HOUR)})),
+        )
+        .await;
+        submit(&world, too_late).await.expect(200);
+        approve(&world, too_late, json!({}))
+            .await
+            .expect_field_error("publish_from");
         // Without an end, an event lasts --event-default-hours (2).
         let open = world
             .publish(event(starts, json!({"ends_at": null})), json!({}))
