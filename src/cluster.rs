@@ -27,18 +27,22 @@ pub async fn announce(db: &DatabaseConnection, instance: &str) {
 }
 
 /// On PostgreSQL, refreshes `feeds` whenever another instance announces a change.
-pub fn spawn_listener(feeds: Arc<FeedHub>, db: DatabaseConnection, instance: Arc<str>) {
+pub fn spawn_listener(
+    feeds: Arc<FeedHub>,
+    db: DatabaseConnection,
+    instance: Arc<str>,
+) -> Option<tokio::task::JoinHandle<()>> {
     if db.get_database_backend() != DatabaseBackend::Postgres {
-        return;
+        return None;
     }
-    tokio::spawn(async move {
+    Some(tokio::spawn(async move {
         loop {
             if let Err(error) = listen(&feeds, &db, &instance).await {
                 tracing::warn!(%error, "feed change listener failed; reconnecting in 5 s");
             }
             tokio::time::sleep(Duration::from_secs(5)).await;
         }
-    });
+    }))
 }
 
 async fn listen(

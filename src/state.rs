@@ -77,7 +77,7 @@ impl AppState {
             move || {
                 let (feeds, db, instance) = (feeds.clone(), db.clone(), instance.clone());
                 async move {
-                    feeds.refresh_or_keep().await;
+                    feeds.changed().await;
                     cluster::announce(&db, &instance).await;
                 }
             }
@@ -85,9 +85,14 @@ impl AppState {
         let services = Arc::new(Services::new(db.clone(), config.clone(), clock, live)?);
         let transport = Transport::from_config(&config)?;
         feeds.refresh().await?;
-        FeedHub::spawn_scheduler(feeds.clone());
-        cluster::spawn_listener(feeds.clone(), db, instance);
-        let mut tasks = vec![spawn_media_sweep(services.clone())];
+        // Every task the state starts is stopped with it (a test's restart
+        // leaves no scheduler of the old state running).
+        let mut tasks = vec![
+            FeedHub::spawn_scheduler(feeds.clone()),
+            FeedHub::spawn_refresher(feeds.clone()),
+            spawn_media_sweep(services.clone()),
+        ];
+        tasks.extend(cluster::spawn_listener(feeds.clone(), db, instance));
         if config.mail_worker {
             tasks.push(mail::worker::spawn(services.clone(), transport));
         }

@@ -143,6 +143,14 @@ pub struct FeedHub {
     clock: Clock,
     /// Wakes the scheduler when a refresh may have brought an earlier instant.
     wake: Notify,
+    /// Changes announced so far: a writer's change has generation n once it
+    /// is committed and announced (see [`FeedHub::changed`]).
+    requested: AtomicU64,
+    /// Wakes the refresher when a change is announced.
+    pending: Notify,
+    /// The newest generation the snapshot has been rebuilt for (after a
+    /// failed rebuild too: the writer is not kept waiting for it).
+    covered: tokio::sync::watch::Sender<u64>,
     /// Serializes refreshes so an older read never replaces a newer snapshot.
     refreshing: tokio::sync::Mutex<()>,
     /// When a request for an unknown group last reloaded the snapshot.
@@ -182,6 +190,9 @@ impl FeedHub {
             db,
             clock,
             wake: Notify::new(),
+            requested: AtomicU64::new(0),
+            pending: Notify::new(),
+            covered: tokio::sync::watch::Sender::new(0),
             refreshing: tokio::sync::Mutex::new(()),
             miss_refreshed_at: AtomicI64::new(0),
             rebuilds: AtomicU64::new(0),
@@ -279,6 +290,35 @@ impl FeedHub {
         Ok(())
     }
 
+    /// Announces a committed change and returns once a snapshot that holds
+    /// it is served. Concurrent changes share rebuilds: the refresher
+    /// rebuilds once for everything announced before it starts reading, so
+    /// a hundred approvals at once cause a few rebuilds, not a hundred.
+    pub async fn changed(&self) {
+        let generation = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut covered = self.covered.subscribe();
+        self.pending.notify_one();
+        // Only the refresher's end (never, while the state lives) closes it.
+        let _ = covered.wait_for(|done| *done >= generation).await;
+    }
+
+    /// The one task that rebuilds the snapshot for announced changes, until stopped.
+    pub fn spawn_refresher(hub: Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                hub.pending.notified().await;
+                // Read before the rebuild reads the database: every change
+                // counted here was committed before it.
+                let generation = hub.requested.load(Ordering::SeqCst);
+                if generation <= *hub.covered.borrow() {
+                    continue;
+                }
+                hub.refresh_or_keep().await;
+                hub.covered.send_replace(generation);
+            }
+        })
+    }
+
     /// Reloads the snapshot; on failure the previous one keeps being served.
     pub async fn refresh_or_keep(&self) {
         if let Err(error) = self.refresh().await {
@@ -320,9 +360,9 @@ impl FeedHub {
                 .is_ok()
     }
 
-    /// Rebuilds the snapshot at every scheduled instant, for the life of the runtime.
-    pub fn spawn_scheduler(hub: Arc<Self>) {
-        tokio::spawn(schedule(hub));
+    /// Rebuilds the snapshot at every scheduled instant, until stopped.
+    pub fn spawn_scheduler(hub: Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(schedule(hub))
     }
 }
 

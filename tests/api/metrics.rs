@@ -132,3 +132,41 @@ db_test!(
         assert_eq!(sample(text, "newsfeed_mail_failed"), Some(0.0), "{text}");
     }
 );
+
+db_test!(
+    concurrent_approvals_share_snapshot_rebuilds,
+    |app: common::TestApp| async move {
+        let w = World::new(app).await;
+        let app = &w.app;
+        let mut ids = Vec::new();
+        for n in 0..100 {
+            ids.push(w.pending_entry(&format!("At once {n}")).await);
+        }
+        let rebuilds = || async {
+            let text = app.get("/metrics", None).await.text;
+            sample(&text, "newsfeed_feed_rebuilds_total").expect("rebuild counter")
+        };
+        let before = rebuilds().await;
+        let paths: Vec<String> = ids
+            .iter()
+            .map(|id| format!("/api/v1/moderation/entries/{id}/approve"))
+            .collect();
+        let approvals = paths
+            .iter()
+            .map(|path| app.post(path, Some(&w.moderator), serde_json::json!({})));
+        for reply in futures_util::future::join_all(approvals).await {
+            reply.expect(200);
+        }
+        // Each approval returned once its entry was published: all are live now.
+        let live = app.get("/feed.json", None).await.json();
+        let titles = live["items"].as_array().expect("items").len();
+        assert_eq!(titles, 20, "the feed is full of them (--feed-max-items)");
+        let home = app.get("/?json=1", None).await.json();
+        assert_eq!(home.as_array().expect("array").len(), 20);
+        let shared = rebuilds().await - before;
+        assert!(
+            (1.0..=50.0).contains(&shared),
+            "100 concurrent approvals caused {shared} rebuilds"
+        );
+    }
+);

@@ -121,3 +121,22 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    a_stopped_app_stops_every_task_it_started,
+    |app: common::TestApp| async move {
+        // The scheduler, the refresher and (on PostgreSQL) the change
+        // listener each hold the feed hub: once the app is gone, so is it.
+        let hub = std::sync::Arc::downgrade(&app.state.feeds);
+        drop(app);
+        let mut stopped = false;
+        for _ in 0..200 {
+            if hub.upgrade().is_none() {
+                stopped = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(stopped, "a task of the dropped app still runs");
+    }
+);
