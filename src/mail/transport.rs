@@ -9,7 +9,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::Config;
 use crate::error::StartupError;
-use crate::service::outbox::Outgoing;
+use crate::service::outbox::queue::Outgoing;
 
 /// How long one SMTP conversation may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);

@@ -24,7 +24,7 @@ pub fn spawn(services: Arc<Services>, transport: Transport) -> tokio::task::Join
             if sent >= MAIL_BATCH as usize {
                 continue;
             }
-            let due = outbox::next_due(&services).await.ok().flatten();
+            let due = outbox::queue::next_due(&services).await.ok().flatten();
             let clock = services.clock.clone();
             tokio::select! {
                 () = async {
@@ -41,7 +41,7 @@ pub fn spawn(services: Arc<Services>, transport: Transport) -> tokio::task::Join
 
 /// Sends what is due now; returns how many messages it handled.
 async fn round(services: &Services, transport: &Transport) -> crate::AppResult<usize> {
-    let messages = outbox::claim_due(services).await?;
+    let messages = outbox::queue::claim_due(services).await?;
     for message in &messages {
         match transport.send(message).await {
             Ok(delivery) => {
@@ -49,11 +49,11 @@ async fn round(services: &Services, transport: &Transport) -> crate::AppResult<u
                     Delivery::Sent => OutboxStatus::Sent,
                     Delivery::Logged => OutboxStatus::Logged,
                 };
-                outbox::delivered(services, message, status).await?;
+                outbox::queue::delivered(services, message, status).await?;
             }
             Err(error) => {
                 tracing::warn!(to = %message.recipient, %error, "mail not sent; will retry");
-                outbox::attempt_failed(services, message, &error).await?;
+                outbox::queue::attempt_failed(services, message, &error).await?;
             }
         }
     }

@@ -7,4 +7,5 @@ mod common;
 
 mod access;
 mod delivery;
+mod queue;
 mod smtp;

@@ -1,17 +1,18 @@
 //! The outbox: mail written in the same transaction as the change that
-//! causes it (so a mail exists exactly when its change does), read by the
-//! worker, which claims each row before sending so that two instances never
-//! send one mail twice, and listed for admins.
+//! causes it (so a mail exists exactly when its change does), listed for
+//! admins, and sent by the worker through [`queue`].
+
+pub mod queue;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 
 use super::{Services, notifications};
 use crate::domain::authz::Principal;
-use crate::domain::limits::{self, MAIL_BATCH, MAIL_CLAIM_SECS, MAIL_DIGEST_SECS};
+use crate::domain::limits::{self, MAIL_DIGEST_SECS};
 use crate::domain::mail::{self, Audience, Topic};
 use crate::domain::{Action, EntryStatus, GroupRole, MailKind, OutboxStatus, Role};
 use crate::entities::{access_request, entry, group, outbox, user};
@@ -359,185 +360,4 @@ pub async fn list(
         .all(&services.db)
         .await?;
     Ok((rows, total))
-}
-
-/// A message the worker sends: one row, or a digest of several.
-#[derive(Clone, Debug)]
-pub struct Outgoing {
-    pub ids: Vec<i64>,
-    pub recipient: String,
-    pub rendered: Rendered,
-}
-
-fn unclaimed(now: i64) -> Condition {
-    Condition::any()
-        .add(outbox::Column::ClaimedUntil.is_null())
-        .add(outbox::Column::ClaimedUntil.lt(now))
-}
-
-/// Takes row `id` for this worker until the claim expires; `false` when
-/// another worker has it or it is no longer pending.
-async fn claim(services: &Services, id: i64, now: i64) -> AppResult<bool> {
-    let result = outbox::Entity::update_many()
-        .col_expr(
-            outbox::Column::ClaimedUntil,
-            sea_orm::sea_query::Expr::value(now + MAIL_CLAIM_SECS),
-        )
-        .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
-        .filter(unclaimed(now))
-        .exec(&services.db)
-        .await?;
-    Ok(result.rows_affected == 1)
-}
-
-/// Claims the mail that is due and returns it as messages: rows with one
-/// digest key go out together.
-pub async fn claim_due(services: &Services) -> AppResult<Vec<Outgoing>> {
-    let now = services.now();
-    let due = outbox::Entity::find()
-        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
-        .filter(outbox::Column::NextAttemptAt.lte(now))
-        .filter(unclaimed(now))
-        .order_by_asc(outbox::Column::Id)
-        .limit(MAIL_BATCH)
-        .all(&services.db)
-        .await?;
-    let mut messages = Vec::new();
-    let mut taken = std::collections::HashSet::new();
-    for row in due {
-        if taken.contains(&row.id) || !claim(services, row.id, now).await? {
-            continue;
-        }
-        taken.insert(row.id);
-        let Some(key) = row.digest_key.clone() else {
-            messages.push(Outgoing {
-                ids: vec![row.id],
-                recipient: row.recipient,
-                rendered: Rendered {
-                    subject: row.subject,
-                    text: row.text_body,
-                    html: row.html_body,
-                },
-            });
-            continue;
-        };
-        // The window of the first row has closed: everything collected since goes with it.
-        let siblings = outbox::Entity::find()
-            .filter(outbox::Column::DigestKey.eq(key))
-            .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
-            .filter(outbox::Column::Id.ne(row.id))
-            .order_by_asc(outbox::Column::Id)
-            .all(&services.db)
-            .await?;
-        let mut rows = vec![row];
-        for sibling in siblings {
-            if !taken.contains(&sibling.id) && claim(services, sibling.id, now).await? {
-                taken.insert(sibling.id);
-                rows.push(sibling);
-            }
-        }
-        messages.push(digest(rows)?);
-    }
-    Ok(messages)
-}
-
-/// One message for rows collected under one digest key.
-fn digest(rows: Vec<outbox::Model>) -> AppResult<Outgoing> {
-    let ids = rows.iter().map(|row| row.id).collect();
-    let mut merged: Option<templates::Submissions> = None;
-    for row in &rows {
-        let part: templates::Submissions = serde_json::from_str(&row.data)
-            .map_err(|error| AppError::internal("unreadable digest part", error))?;
-        match &mut merged {
-            None => merged = Some(part),
-            Some(all) => all.items.extend(part.items),
-        }
-    }
-    let first = rows
-        .into_iter()
-        .next()
-        .ok_or_else(|| AppError::internal("empty digest", "no rows"))?;
-    if let Some(all) = &mut merged {
-        // An entry sent to review again within the window is listed once, as last sent.
-        let mut seen = std::collections::HashSet::new();
-        all.items.reverse();
-        all.items.retain(|item| seen.insert(item.entry_id));
-        all.items.reverse();
-    }
-    let rendered = match merged {
-        Some(all) if all.items.len() > 1 => all
-            .compose()
-            .map_err(|error| AppError::internal("cannot render a digest", error))?,
-        _ => Rendered {
-            subject: first.subject,
-            text: first.text_body,
-            html: first.html_body,
-        },
-    };
-    Ok(Outgoing {
-        ids,
-        recipient: first.recipient,
-        rendered,
-    })
-}
-
-/// Counts an attempt on every row of `message`, releases its claim and
-/// applies `outcome` (given the row and its attempt count).
-async fn record_attempt(
-    services: &Services,
-    message: &Outgoing,
-    outcome: impl Fn(&mut outbox::ActiveModel, i32),
-) -> AppResult<()> {
-    for id in &message.ids {
-        let Some(row) = outbox::Entity::find_by_id(*id).one(&services.db).await? else {
-            continue;
-        };
-        let attempts = row.attempts + 1;
-        let mut active: outbox::ActiveModel = row.into();
-        active.attempts = Set(attempts);
-        active.claimed_until = Set(None);
-        outcome(&mut active, attempts);
-        active.update(&services.db).await?;
-    }
-    Ok(())
-}
-
-/// Records that `message` went out (`Sent`) or to the log (`Logged`).
-pub async fn delivered(
-    services: &Services,
-    message: &Outgoing,
-    status: OutboxStatus,
-) -> AppResult<()> {
-    let now = services.now();
-    record_attempt(services, message, |active, _| {
-        active.status = Set(status);
-        active.sent_at = Set(Some(now));
-        active.last_error = Set(None);
-    })
-    .await
-}
-
-/// Records a failed attempt: retried later with back-off, or failed for good.
-pub async fn attempt_failed(services: &Services, message: &Outgoing, error: &str) -> AppResult<()> {
-    let now = services.now();
-    let error: String = error.chars().take(2000).collect();
-    record_attempt(services, message, |active, attempts| {
-        active.status = Set(mail::after_failure(attempts));
-        active.next_attempt_at = Set(now + mail::retry_after(attempts).unwrap_or(0));
-        active.last_error = Set(Some(error.clone()));
-    })
-    .await
-}
-
-/// When the next pending mail is due, if any.
-pub async fn next_due(services: &Services) -> AppResult<Option<i64>> {
-    Ok(outbox::Entity::find()
-        .select_only()
-        .column_as(outbox::Column::NextAttemptAt.min(), "due")
-        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
-        .into_tuple::<Option<i64>>()
-        .one(&services.db)
-        .await?
-        .flatten())
 }
