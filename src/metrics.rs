@@ -214,6 +214,52 @@ fn labelled_counter<L: EncodeLabelSet>(
 
 impl Collector for ServiceCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        self.encode_work(&mut encoder)?;
+        self.encode_feeds(&mut encoder)?;
+        self.encode_connections(&mut encoder)
+    }
+}
+
+fn read(value: &std::sync::atomic::AtomicU64) -> u64 {
+    value.load(Ordering::Relaxed)
+}
+
+impl ServiceCollector {
+    /// What waits for people and for the mail worker.
+    fn encode_work(&self, encoder: &mut DescriptorEncoder) -> std::fmt::Result {
+        let (pending, outbox) = match self.scraped.lock() {
+            Ok(scraped) => (scraped.pending, scraped.outbox.clone()),
+            Err(_) => (0, OutboxCounts::default()),
+        };
+        gauge(
+            encoder,
+            "newsfeed_moderation_pending",
+            "Entries waiting for a moderator",
+            pending,
+        )?;
+        let mail = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        gauge(
+            encoder,
+            "newsfeed_mail_waiting",
+            "Mail in the outbox waiting to be sent (or retried)",
+            mail(outbox.pending),
+        )?;
+        gauge(
+            encoder,
+            "newsfeed_mail_failed",
+            "Mail given up after its retries",
+            mail(outbox.failed),
+        )?;
+        gauge(
+            encoder,
+            "newsfeed_mail_sent",
+            "Mail delivered to the SMTP server (kept in the outbox)",
+            mail(outbox.sent + outbox.logged),
+        )
+    }
+
+    /// The feed snapshot and who reads it.
+    fn encode_feeds(&self, encoder: &mut DescriptorEncoder) -> std::fmt::Result {
         let snapshot = self.feeds.snapshot();
         let now = self.services.now();
         let live = snapshot
@@ -221,50 +267,20 @@ impl Collector for ServiceCollector {
             .iter()
             .filter(|item| item.is_live(snapshot.built_at))
             .count();
-        let read = |value: &std::sync::atomic::AtomicU64| value.load(Ordering::Relaxed);
-        let (pending, outbox) = match self.scraped.lock() {
-            Ok(scraped) => (scraped.pending, scraped.outbox.clone()),
-            Err(_) => (0, OutboxCounts::default()),
-        };
         gauge(
-            &mut encoder,
-            "newsfeed_moderation_pending",
-            "Entries waiting for a moderator",
-            pending,
-        )?;
-        let mail = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
-        gauge(
-            &mut encoder,
-            "newsfeed_mail_waiting",
-            "Mail in the outbox waiting to be sent (or retried)",
-            mail(outbox.pending),
-        )?;
-        gauge(
-            &mut encoder,
-            "newsfeed_mail_failed",
-            "Mail given up after its retries",
-            mail(outbox.failed),
-        )?;
-        gauge(
-            &mut encoder,
-            "newsfeed_mail_sent",
-            "Mail delivered to the SMTP server (kept in the outbox)",
-            mail(outbox.sent + outbox.logged),
-        )?;
-        gauge(
-            &mut encoder,
+            encoder,
             "newsfeed_feed_snapshot_age_seconds",
             "Seconds since the feed snapshot was built",
             now - snapshot.built_at,
         )?;
         gauge(
-            &mut encoder,
+            encoder,
             "newsfeed_feed_live_entries",
             "Entries published right now",
             i64::try_from(live).unwrap_or(i64::MAX),
         )?;
         counter(
-            &mut encoder,
+            encoder,
             "newsfeed_feed_rebuilds",
             "Feed snapshot rebuilds",
             read(&self.feeds.rebuilds),
@@ -279,7 +295,7 @@ impl Collector for ServiceCollector {
         )?)?;
         let audience = &self.feeds.audience;
         labelled_counter(
-            &mut encoder,
+            encoder,
             "newsfeed_feed_qgis_requests",
             "Requests to / from QGIS, by major QGIS version",
             MAJOR_LABELS
@@ -288,45 +304,49 @@ impl Collector for ServiceCollector {
                 .map(|(major, count)| (MajorLabels { major }, read(count))),
         )?;
         counter(
-            &mut encoder,
+            encoder,
             "newsfeed_feed_stats_flushes",
             "Additions of the audience counters to the database",
             read(&audience.flushes),
         )?;
         counter(
-            &mut encoder,
+            encoder,
             "newsfeed_feed_stats_rows_written",
             "Rows (day, dimension, value) those additions wrote",
             read(&audience.rows_written),
-        )?;
+        )
+    }
+
+    /// Logins, limits, connections and password checks.
+    fn encode_connections(&self, encoder: &mut DescriptorEncoder) -> std::fmt::Result {
         let counters = &self.services.counters;
         counter(
-            &mut encoder,
+            encoder,
             "newsfeed_login_failures",
             "Logins refused for a wrong email or password",
             read(&counters.login_failures),
         )?;
         counter(
-            &mut encoder,
+            encoder,
             "newsfeed_rate_limited",
             "Requests refused by an attempt limit (429)",
             read(&counters.rate_limited),
         )?;
         let connections = &self.connections;
         gauge(
-            &mut encoder,
+            encoder,
             "newsfeed_connections_open",
             "HTTP connections open",
             i64::try_from(read(&connections.open)).unwrap_or(i64::MAX),
         )?;
         counter(
-            &mut encoder,
+            encoder,
             "newsfeed_connections_refused",
             "Connections answered 503 and closed because --max-connections were open",
             read(&connections.refused),
         )?;
         labelled_counter(
-            &mut encoder,
+            encoder,
             "newsfeed_connections_timed_out",
             "Connections closed by a timeout: `header_read` (a request head too slow) or `idle` (kept alive, unused)",
             [
@@ -336,7 +356,7 @@ impl Collector for ServiceCollector {
             .map(|(timeout, count)| (TimeoutLabels { timeout }, read(count))),
         )?;
         gauge(
-            &mut encoder,
+            encoder,
             "newsfeed_password_checks_queued",
             "Password checks running or waiting for a core",
             i64::try_from(self.services.passwords.queued()).unwrap_or(i64::MAX),

@@ -223,7 +223,12 @@ pub fn validate(
 
 /// The fields that only some kinds have: required there, refused elsewhere.
 fn check_kind_fields(kind: EntryKind, fields: &mut EntryFields, check: &mut Checker) {
-    let dated = kind.is_dated();
+    check_event_fields(kind.is_dated(), fields, check);
+    check_funding_fields(kind == EntryKind::Crowdfunding, fields, check);
+}
+
+/// The date, place, status and series of events and meetups.
+fn check_event_fields(dated: bool, fields: &mut EntryFields, check: &mut Checker) {
     const DATED: &str = "events and meetups";
     for (field, present) in [
         ("starts_at", fields.starts_at.is_some()),
@@ -306,8 +311,10 @@ fn check_kind_fields(kind: EntryKind, fields: &mut EntryFields, check: &mut Chec
         }
         check_series(check, fields);
     }
+}
 
-    let crowdfunding = kind == EntryKind::Crowdfunding;
+/// The goal, currency, deadline and amount raised of a campaign.
+fn check_funding_fields(crowdfunding: bool, fields: &mut EntryFields, check: &mut Checker) {
     const FUNDING: &str = "crowdfunding";
     for (field, present) in [
         ("goal_amount", fields.goal_amount.is_some()),

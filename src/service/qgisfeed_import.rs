@@ -152,19 +152,7 @@ pub async fn import(
 
     let now = services.now();
     let txn = services.db.begin().await?;
-    let group = match lookup::group_by_slug(&txn, &options.group).await {
-        Ok(group) => group,
-        Err(AppError::NotFound(_)) => {
-            report.group_created = true;
-            let fields = GroupFields {
-                slug: options.group.clone(),
-                name: options.group.clone(),
-                ..GroupFields::default()
-            };
-            groups::insert(&txn, fields, GroupStatus::Active, now).await?
-        }
-        Err(error) => return Err(error),
-    };
+    let group = import_group(&txn, &options.group, now, &mut report).await?;
     let authors: HashSet<&UserRef> = dump.entries.iter().map(|entry| &entry.author).collect();
     let people = import_users(&txn, &dump.users, &authors, group.id, now, &mut report).await?;
     let user_of = |user: &UserRef| -> AppResult<&(i64, String)> {
@@ -178,10 +166,71 @@ pub async fn import(
         media::record_picture(&txn, services, picture, None).await?;
     }
 
-    let existing = existing_entries(&txn, &dump.entries).await?;
+    let mut events = import_entries(
+        &txn,
+        &dump.entries,
+        &pictures,
+        group.id,
+        &user_of,
+        now,
+        &mut report,
+        progress,
+    )
+    .await?;
+    archive::move_sequence(&txn, "entries").await?;
+
+    let reviewed = import_reviews(&txn, &dump, &user_of, &mut report).await?;
+    events.extend(reviewed);
+    for chunk in events.chunks(BATCH) {
+        entry_event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    progress("committed; telling the feeds");
+    services.live.changed().await;
+    Ok(report)
+}
+
+/// The group the entries go to, created when it does not exist yet.
+async fn import_group(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    now: i64,
+    report: &mut ImportReport,
+) -> AppResult<crate::entities::group::Model> {
+    match lookup::group_by_slug(db, slug).await {
+        Ok(group) => Ok(group),
+        Err(AppError::NotFound(_)) => {
+            report.group_created = true;
+            let fields = GroupFields {
+                slug: slug.to_string(),
+                name: slug.to_string(),
+                ..GroupFields::default()
+            };
+            groups::insert(db, fields, GroupStatus::Active, now).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Creates or updates every entry of the dump (unchanged ones are left
+/// alone) and returns the history lines that say so.
+#[allow(clippy::too_many_arguments)]
+async fn import_entries<'a>(
+    txn: &impl ConnectionTrait,
+    entries: &[DumpEntry],
+    pictures: &HashMap<String, Option<Picture>>,
+    group_id: i64,
+    user_of: &impl Fn(&UserRef) -> AppResult<&'a (i64, String)>,
+    now: i64,
+    report: &mut ImportReport,
+    progress: &mut impl FnMut(&str),
+) -> AppResult<Vec<entry_event::ActiveModel>> {
+    let existing = existing_entries(txn, entries).await?;
     let mut inserts = Vec::new();
     let mut events = Vec::new();
-    for (index, dumped) in dump.entries.iter().enumerate() {
+    for (index, dumped) in entries.iter().enumerate() {
         let (author_id, author_name) = user_of(&dumped.author)?;
         let image = dumped
             .image_path
@@ -191,13 +240,13 @@ pub async fn import(
             .map(|picture| crate::domain::media::media_path(&picture.hash))
             .unwrap_or_default();
         let old = existing.get(&dumped.pk);
-        if let Some(old) = old.filter(|old| old.group_id != group.id) {
+        if let Some(old) = old.filter(|old| old.group_id != group_id) {
             return Err(bad(format!(
                 "{ENTRY_MODEL} pk {}: id {} is taken by an entry of another group (id {}) here",
                 dumped.pk, old.id, old.group_id
             )));
         }
-        let active = row(dumped, group.id, *author_id, image, old)?;
+        let active = row(dumped, group_id, *author_id, image, old)?;
         let action = match old {
             None => {
                 report.entries.created += 1;
@@ -215,7 +264,7 @@ pub async fn import(
                     continue;
                 }
                 report.entries.updated += 1;
-                entry::Entity::update(active).exec(&txn).await?;
+                entry::Entity::update(active).exec(txn).await?;
                 Action::Edit
             }
         };
@@ -233,31 +282,19 @@ pub async fn import(
         ));
         if inserts.len() >= BATCH {
             entry::Entity::insert_many(std::mem::take(&mut inserts))
-                .exec_without_returning(&txn)
+                .exec_without_returning(txn)
                 .await?;
         }
         if (index + 1) % PROGRESS_EVERY == 0 {
-            progress(&format!("entries: {} of {}", index + 1, dump.entries.len()));
+            progress(&format!("entries: {} of {}", index + 1, entries.len()));
         }
     }
     if !inserts.is_empty() {
         entry::Entity::insert_many(inserts)
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
     }
-    archive::move_sequence(&txn, "entries").await?;
-
-    let reviewed = import_reviews(&txn, &dump, &user_of, &mut report).await?;
-    events.extend(reviewed);
-    for chunk in events.chunks(BATCH) {
-        entry_event::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    progress("committed; telling the feeds");
-    services.live.changed().await;
-    Ok(report)
+    Ok(events)
 }
 
 /// Every author and reviewer is a user of the dump, every review is of an entry of it.
