@@ -255,6 +255,12 @@ impl ServiceCollector {
             "newsfeed_mail_sent",
             "Mail delivered to the SMTP server (kept in the outbox)",
             mail(outbox.sent + outbox.logged),
+        )?;
+        counter(
+            encoder,
+            "newsfeed_mail_worker_rounds",
+            "Rounds of the mail worker (each looks for due mail and sends it)",
+            read(&self.services.counters.mail_rounds),
         )
     }
 

@@ -21,6 +21,10 @@ pub fn spawn(services: Arc<Services>, transport: Transport) -> tokio::task::Join
                     0
                 }
             };
+            services
+                .counters
+                .mail_rounds
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if sent >= MAIL_BATCH as usize {
                 continue;
             }

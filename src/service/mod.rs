@@ -60,6 +60,8 @@ pub struct Counters {
     pub login_failures: AtomicU64,
     /// Requests refused by an attempt limit (`429`).
     pub rate_limited: AtomicU64,
+    /// Rounds the mail worker has finished (it looked for due mail and sent it).
+    pub mail_rounds: AtomicU64,
 }
 
 impl Counters {

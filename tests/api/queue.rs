@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use newsfeed::clock::Clock;
+
 use crate::common::{self, World};
 use crate::support::{act, id_of};
 
@@ -38,6 +40,7 @@ async fn create(w: &World, token: &str, body: Value) -> i64 {
 
 db_test!(
     the_queue_is_oldest_first_and_filters,
+    World::builder().clock(Clock::manual(1_900_000_000)),
     |app: common::TestApp| async move {
         let w = World::new(app).await;
         let announcement = |group: &str, title: &str, language: Value| {
@@ -56,8 +59,8 @@ db_test!(
             &w,
             &w.other_editor,
             json!({"group": "beta", "kind": "event", "title": "event", "content": "c",
-               "language": "en", "starts_at": "2030-01-01T10:00:00Z",
-               "ends_at": "2030-01-01T12:00:00Z", "timezone": "UTC"}),
+               "language": "en", "starts_at": "2031-01-01T10:00:00Z",
+               "ends_at": "2031-01-01T12:00:00Z", "timezone": "UTC"}),
         )
         .await;
         let never_submitted =
@@ -65,7 +68,7 @@ db_test!(
         // Submitted in the opposite order of creation, a second apart.
         for (n, id) in [event, for_all, second, first].into_iter().enumerate() {
             if n > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+                w.app.clock.advance(1);
             }
             let editor = if id == event || id == for_all {
                 &w.other_editor

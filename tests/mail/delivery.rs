@@ -36,6 +36,26 @@ pub async fn outbox_when(app: &TestApp, admin: &str, done: impl Fn(&Value) -> bo
     );
 }
 
+/// Returns once the mail worker has finished two rounds that started after
+/// this call: whatever it would send now, it has sent.
+pub async fn worker_looked(app: &TestApp) {
+    let rounds = || {
+        app.state
+            .services
+            .counters
+            .mail_rounds
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let start = rounds();
+    for _ in 0..300 {
+        if rounds() >= start + 2 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the mail worker did not look for mail");
+}
+
 /// A moderator's `action` on entry `id` with `comment`.
 async fn moderate(world: &World, id: i64, action: &str, comment: Option<&str>) {
     world
@@ -102,11 +122,11 @@ db_test!(
             world.app.clock.advance(60);
         }
         // Nothing goes out while the window collects.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        worker_looked(&world.app).await;
         assert!(sink.received().is_empty(), "{:?}", sink.received());
         world.app.clock.advance(5 * 60);
         let received = sink.wait_for(1).await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        worker_looked(&world.app).await;
         assert_eq!(
             sink.received().len(),
             1,
@@ -155,7 +175,7 @@ db_test!(
         );
         // Back-off: not retried before its time, even with the server back.
         sink.start(None);
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        worker_looked(&world.app).await;
         assert!(sink.received().is_empty());
         world.app.clock.advance(60);
         let received = sink.wait_for(1).await;
@@ -200,7 +220,7 @@ db_test!(
         let third = restarted.restart(|c| c.mail_worker = true).await;
         third.clock.advance(5 * 60);
         sink.wait_for(3).await;
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        worker_looked(&third).await;
         let received = sink.received();
         assert_eq!(received.len(), 3, "each mail exactly once: {received:?}");
         let page = outbox_when(&third, &admin, |page| page["counts"]["sent"] == 3).await;

@@ -41,10 +41,21 @@ db_test!(
                 }
             }
         }
+        // Rows another worker holds are left for the next round: claim
+        // until nothing is left.
+        loop {
+            let messages = queue::claim_due(services).await.expect("claim");
+            if messages.is_empty() {
+                break;
+            }
+            for message in messages {
+                for id in message.ids {
+                    claimed += 1;
+                    seen.insert(id);
+                }
+            }
+        }
         assert_eq!(claimed, seen.len(), "a mail was claimed twice");
-        // Four claims of at most 20 rows: every one of the 45 mails, once.
-        assert_eq!(seen.len(), 45);
-        // Claimed rows stay taken until the claim expires.
-        assert!(queue::claim_due(services).await.expect("claim").is_empty());
+        assert_eq!(seen.len(), 45, "every mail was claimed");
     }
 );

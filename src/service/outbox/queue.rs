@@ -2,7 +2,7 @@
 //! one worker only, so two instances never send one mail twice), then
 //! record each attempt.
 
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{LockBehavior, LockType, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
     QueryFilter, QuerySelect, Set,
@@ -52,6 +52,12 @@ async fn claim(
     if let Some(limit) = limit {
         chosen.limit(limit);
     }
+    let db = &services.db;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // Workers claiming at once take different rows instead of waiting
+        // for each other's (SQLite has one writer anyway).
+        chosen.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
     let mut update = Query::update();
     update
         .table(outbox::Entity)
@@ -60,7 +66,6 @@ async fn claim(
         // Checked again on the row itself: another worker may have claimed it since.
         .cond_where(unclaimed(now))
         .returning_all();
-    let db = &services.db;
     let rows = db
         .query_all_raw(db.get_database_backend().build(&update))
         .await?;
