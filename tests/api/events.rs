@@ -438,7 +438,7 @@ db_test!(
                 json!({"event_status": "cancelled", "version": 1}),
             )
             .await
-            .expect_problem(409, "");
+            .expect_problem(409, "stale-version");
         world
             .app
             .post(
@@ -479,7 +479,7 @@ db_test!(
                 json!({"event_status": "cancelled", "version": 1}),
             )
             .await
-            .expect_problem(409, "");
+            .expect_problem(409, "invalid-transition");
     }
 );
 
