@@ -11,7 +11,7 @@ use crate::domain::Phase;
 use crate::domain::entry::EntryFields;
 use crate::domain::sanitize::clean_html;
 use crate::domain::schedule::phase;
-use crate::domain::{Action, EntryKind, EntryStatus, codes};
+use crate::domain::{Action, Attendance, EntryKind, EntryStatus, EventStatus, codes};
 use crate::entities::{entry, entry_event};
 
 /// A status as text (never colour alone) and the class that colours it.
@@ -39,6 +39,34 @@ pub fn badge(entry: &entry::Model, now: i64) -> Badge {
         EntryStatus::Unpublished => ("Unpublished", "unpublished"),
     };
     Badge { label, class }
+}
+
+/// The badge of an event that does not simply take place as announced.
+pub fn event_badge(status: EventStatus) -> Option<Badge> {
+    let (label, class) = match status {
+        EventStatus::Confirmed => return None,
+        EventStatus::Tentative => ("Tentative", "pending"),
+        EventStatus::Postponed => ("Postponed", "changes"),
+        EventStatus::Cancelled => ("Cancelled", "rejected"),
+    };
+    Some(Badge { label, class })
+}
+
+pub fn event_status_label(status: EventStatus) -> &'static str {
+    match status {
+        EventStatus::Confirmed => "Confirmed",
+        EventStatus::Tentative => "Tentative",
+        EventStatus::Postponed => "Postponed",
+        EventStatus::Cancelled => "Cancelled",
+    }
+}
+
+pub fn attendance_label(attendance: Attendance) -> &'static str {
+    match attendance {
+        Attendance::InPerson => "In person",
+        Attendance::Online => "Online",
+        Attendance::Hybrid => "In person and online",
+    }
 }
 
 /// A stored status in words.
