@@ -14,6 +14,7 @@ mod forms;
 mod moderation;
 mod my_entries;
 pub mod public;
+mod recurrence_form;
 pub mod security;
 pub mod session;
 

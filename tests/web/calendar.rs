@@ -49,14 +49,9 @@ db_test!(
             .expect_text("<a href=\"/archive\">Archive</a>");
         let text = &page.text;
         // Three meetings (May's is cancelled) and the event, in time order.
-        let headings: Vec<&str> = ["April 2030", "June 2030", "July 2030"]
-            .into_iter()
-            .map(|month| {
-                assert!(text.contains(&format!(">{month}</h2>")), "{month}: {text}");
-                month
-            })
-            .collect();
-        assert_eq!(headings.len(), 3);
+        for month in ["April 2030", "June 2030", "July 2030"] {
+            assert!(text.contains(&format!(">{month}</h2>")), "{month}: {text}");
+        }
         assert!(!text.contains("May 2030"), "{text}");
         assert!(!text.contains("Not an event"));
         assert_eq!(
@@ -334,5 +329,147 @@ db_test!(
         assert!(!browser.get("/events").await.has("Spring meetup"));
         browser.get(&format!("/entries/{live}")).await.expect(200);
         browser.get(&format!("/entries/{spam}")).await.expect(404);
+    }
+);
+
+db_test!(
+    the_form_repeats_in_plain_words_and_the_group_cancels_at_once,
+    world(),
+    |app: TestApp| async move {
+        let world = World::new(app).await;
+        let browser = Browser::signed_in(&world.app, "editor@example.org").await;
+        let form = browser.get("/my/entries/new?kind=meetup").await;
+        form.expect(200)
+            .expect_text("In QGIS and the feeds from approval, until its dates are set.")
+            .expect_text("<summary>Adjust the publication window</summary>")
+            .expect_text("name=\"image_alt\"")
+            .expect_text("<option value=\"monthly_weekday\"");
+        let fields = [
+            ("kind", "meetup"),
+            ("group", "alpha"),
+            ("title", "Stammtisch"),
+            ("content", "Maps and beer."),
+            ("timezone", "Europe/Zurich"),
+            ("starts_at", "2030-04-18T18:30"),
+            ("ends_at", "2030-04-18T20:30"),
+            ("location_name", "Zürich"),
+            ("attendance", "in_person"),
+            ("event_status", "tentative"),
+            ("repeat", "monthly_weekday"),
+            ("repeat_interval", "1"),
+            ("repeat_count", "4"),
+            ("repeat_until", ""),
+            ("recurrence", ""),
+            ("exdates", ""),
+            ("moved_occurrences", "2030-06-20T18:30 -> 2030-06-27T19:00"),
+            ("publish_from", ""),
+            ("publish_to", ""),
+            ("intent", "save"),
+        ];
+        let saved = browser.post("/my/entries/new?kind=meetup", &fields).await;
+        let id: i64 = saved
+            .expect(303)
+            .location()
+            .trim_start_matches("/my/entries/")
+            .parse()
+            .unwrap();
+        let entry = world
+            .app
+            .get(&format!("/api/v1/entries/{id}"), Some(&world.editor))
+            .await
+            .json();
+        assert_eq!(entry["recurrence"], "FREQ=MONTHLY;BYDAY=3TH;COUNT=4");
+        assert_eq!(entry["event_status"], "tentative");
+        assert_eq!(
+            entry["moved_occurrences"]["2030-06-20T18:30"],
+            "2030-06-27T19:00"
+        );
+        // The last meeting, 18 July, ends the window.
+        let edit = browser.get(&format!("/my/entries/{id}/edit")).await;
+        edit.expect(200)
+            .expect_text("In QGIS and the feeds from approval until Thu 18 July 2030, 20:30 CEST.")
+            .expect_text("<option value=\"rule\" selected>")
+            .expect_text("value=\"FREQ=MONTHLY;BYDAY=3TH;COUNT=4\"");
+        // A series without an end is refused next to the field.
+        let mut endless = fields.to_vec();
+        endless.retain(|(name, _)| *name != "repeat_count");
+        let refused = browser.post("/my/entries/new?kind=meetup", &endless).await;
+        refused.expect(422);
+        assert!(
+            refused
+                .field_error("recurrence")
+                .unwrap()
+                .contains("must end"),
+            "{}",
+            refused.text
+        );
+        let version = entry["version"].as_i64().unwrap();
+        world
+            .app
+            .submit_and_approve(&world.editor, &world.moderator, id, json!({}))
+            .await;
+        let moderated = world
+            .app
+            .get(&format!("/api/v1/entries/{id}"), Some(&world.editor))
+            .await
+            .json();
+        assert!(moderated["version"].as_i64().unwrap() > version);
+        // Published: the group cancels one meeting and confirms the rest, without review.
+        let page = browser.get(&format!("/my/entries/{id}")).await;
+        page.expect(200)
+            .expect_text("Published: change it at once")
+            .expect_text(
+                "<option value=\"2030-05-16T18:30\">Thu 16 May 2030, 18:30–20:30 CEST</option>",
+            );
+        let version = page.input_value("version").unwrap();
+        browser
+            .post(
+                &format!("/my/entries/{id}/cancel-occurrence"),
+                &[("version", &version), ("occurrence", "2030-05-16T18:30")],
+            )
+            .await
+            .expect(303);
+        let page = browser.get(&format!("/my/entries/{id}")).await;
+        let version = page.input_value("version").unwrap();
+        assert!(!page.has("<option value=\"2030-05-16T18:30\">"));
+        browser
+            .post(
+                &format!("/my/entries/{id}/event-status"),
+                &[("version", &version), ("event_status", "cancelled")],
+            )
+            .await
+            .expect(303);
+        let public = browser.get(&format!("/entries/{id}")).await;
+        public
+            .expect(200)
+            .expect_text("<span class=\"badge rejected\">Cancelled</span>");
+        let events = browser.get("/events").await;
+        assert!(
+            !events.has("May 2030") && events.has("Thu 27 June 2030, 19:00–21:00 CEST"),
+            "{}",
+            events.text
+        );
+        // A stale version changes nothing.
+        browser
+            .post(
+                &format!("/my/entries/{id}/event-status"),
+                &[("version", &version), ("event_status", "confirmed")],
+            )
+            .await
+            .expect(409);
+        // Someone else's group may not.
+        let other = Browser::signed_in(&world.app, "other@example.org").await;
+        other.get(&format!("/entries/{id}")).await.expect(200);
+        assert_ne!(
+            other
+                .post(
+                    &format!("/my/entries/{id}/event-status"),
+                    &[("version", &version), ("event_status", "confirmed")],
+                )
+                .await
+                .status
+                .as_u16(),
+            303
+        );
     }
 );
