@@ -201,7 +201,16 @@ async function main() {
   check(rss.includes(title), "in /feed.rss");
   await go(visitor.page, `/entries/${id}`);
   await visitor.page.getByText("Hörsaal 1").waitFor();
+  await visitor.page.getByRole("link", { name: "Google Calendar" }).waitFor();
   await shot(visitor.page, "public-entry");
+
+  step("the public calendar lists it under its month");
+  await go(visitor.page, "/events");
+  await visitor.page.getByRole("heading", { name: "May 2030" }).waitFor();
+  await visitor.page.getByRole("link", { name: title }).waitFor();
+  await shot(visitor.page, "events");
+  await go(visitor.page, "/archive");
+  await shot(visitor.page, "archive");
   await go(visitor.page, "/");
   await visitor.page.getByRole("link", { name: title }).waitFor();
   await shot(visitor.page, "home");

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod archive;
 pub mod areas;
 pub mod auth;
+pub mod calendar;
 pub mod entries;
 pub mod groups;
 pub mod lookup;

@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::domain::Phase;
 use crate::domain::entry::EntryFields;
 use crate::domain::sanitize::clean_html;
-use crate::domain::schedule::phase;
-use crate::domain::{Action, EntryKind, EntryStatus, codes};
+use crate::domain::schedule::{Timing, phase, publish_until, zone_of};
+use crate::domain::{Action, Attendance, EntryKind, EntryStatus, EventStatus, codes};
 use crate::entities::{entry, entry_event};
 
 /// A status as text (never colour alone) and the class that colours it.
@@ -39,6 +39,34 @@ pub fn badge(entry: &entry::Model, now: i64) -> Badge {
         EntryStatus::Unpublished => ("Unpublished", "unpublished"),
     };
     Badge { label, class }
+}
+
+/// The badge of an event that does not simply take place as announced.
+pub fn event_badge(status: EventStatus) -> Option<Badge> {
+    let (label, class) = match status {
+        EventStatus::Confirmed => return None,
+        EventStatus::Tentative => ("Tentative", "pending"),
+        EventStatus::Postponed => ("Postponed", "changes"),
+        EventStatus::Cancelled => ("Cancelled", "rejected"),
+    };
+    Some(Badge { label, class })
+}
+
+pub fn event_status_label(status: EventStatus) -> &'static str {
+    match status {
+        EventStatus::Confirmed => "Confirmed",
+        EventStatus::Tentative => "Tentative",
+        EventStatus::Postponed => "Postponed",
+        EventStatus::Cancelled => "Cancelled",
+    }
+}
+
+pub fn attendance_label(attendance: Attendance) -> &'static str {
+    match attendance {
+        Attendance::InPerson => "In person",
+        Attendance::Online => "Online",
+        Attendance::Hybrid => "In person and online",
+    }
 }
 
 /// A stored status in words.
@@ -91,6 +119,33 @@ pub fn event_dates(fields: &EntryFields) -> Option<String> {
         Some(ends) => format!("{} – {}", venue_time(starts, zone), venue_time(ends, zone)),
         None => venue_time(starts, zone),
     })
+}
+
+/// The window an entry of `kind` gets, in words: "In QGIS and the feeds
+/// from approval until Thu 10 June 2027, 17:00 CEST" (in the venue's zone
+/// for events, else UTC).
+pub fn window_sentence(kind: EntryKind, fields: &EntryFields, timing: &Timing) -> String {
+    let zone = zone_of(fields).unwrap_or(Tz::UTC);
+    let at = |instant: i64| {
+        date(instant)
+            .with_timezone(&zone)
+            .format("%a %-d %B %Y, %H:%M %Z")
+            .to_string()
+    };
+    let later = fields.publish_from.filter(|from| *from > timing.now);
+    let from = later.map_or_else(
+        || "from approval".to_string(),
+        |from| format!("from {}", at(from)),
+    );
+    if kind == EntryKind::Announcement && fields.publish_to.is_none() && later.is_none() {
+        let days = timing.announcement_secs / 86_400;
+        return format!("In QGIS and the feeds {from}, for {days} days");
+    }
+    let until = publish_until(kind, fields, later.unwrap_or(timing.now), timing).map(at);
+    match until {
+        Some(until) => format!("In QGIS and the feeds {from} until {until}"),
+        None => format!("In QGIS and the feeds {from}, until its dates are set"),
+    }
 }
 
 /// A link to the venue on OpenStreetMap.

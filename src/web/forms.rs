@@ -26,6 +26,16 @@ impl Form {
         }
     }
 
+    /// A form as it was shown (its values), to read again.
+    pub fn from_values(values: &HashMap<String, String>) -> Self {
+        Self {
+            pairs: values
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+        }
+    }
+
     /// The first value of `name`, or empty.
     pub fn text(&self, name: &str) -> &str {
         self.pairs
@@ -37,6 +47,11 @@ impl Form {
     /// `None` when the field is absent or blank.
     pub fn optional(&self, name: &str) -> Option<&str> {
         Some(self.text(name).trim()).filter(|text| !text.is_empty())
+    }
+
+    /// Whether the form has a field `name` (even empty).
+    pub fn has(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(key, _)| key == name)
     }
 
     /// Whether a checkbox was ticked.
@@ -324,6 +339,11 @@ macro_rules! entry_form {
                 $($kind: parse_field!($kind_kind, form, stringify!($kind), zone, check),)*
             };
             patch.content = patch.content.map(|content| content_html(&content));
+            // The plain repeat choices, when the form has them.
+            if form.has("repeat") {
+                let starts_at = patch.starts_at.flatten();
+                patch.recurrence = Some(super::recurrence_form::rule(form, starts_at, zone.unwrap_or(Tz::UTC)));
+            }
             (patch, check.finish().err().unwrap_or_default())
         }
 
@@ -339,6 +359,9 @@ macro_rules! entry_form {
                 stringify!($kind).to_string(),
                 field_value!($kind_kind, fields.$kind, if is_venue_time(stringify!($kind)) { venue } else { None }),
             );)*
+            // A stored rule shows as the advanced choice, with its text.
+            let repeat = if fields.recurrence.is_some() { "rule" } else { "" };
+            values.insert("repeat".to_string(), repeat.to_string());
             values
         }
     };

@@ -6,12 +6,15 @@ mod accounts;
 mod admin;
 mod areas;
 mod assets;
+mod calendar;
+mod calendar_links;
 mod context;
 mod display;
 mod forms;
 mod moderation;
 mod my_entries;
 pub mod public;
+mod recurrence_form;
 pub mod security;
 pub mod session;
 
@@ -122,6 +125,10 @@ pub fn mount(route: Route, state: &AppState) -> Route {
         .at("/entries/:id", page(get(public::entry_page)))
         .at("/:pk/", get(public::qgis_feed_entry))
         .at("/groups", page(get(public::directory)))
+        // The public calendar.
+        .at("/events", page(get(calendar::events)))
+        .at("/groups/:slug/events", page(get(calendar::group_events)))
+        .at("/archive", page(get(calendar::archive)))
         .at("/groups/:slug", page(get(public::group_page)))
         .at(
             "/request-access",

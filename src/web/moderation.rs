@@ -119,6 +119,8 @@ struct DecisionPage {
     in_feed: bool,
     history: Vec<HistoryLine>,
     author_group: String,
+    /// The window approval gives, in words.
+    window: String,
 }
 
 async fn decision_page(
@@ -161,6 +163,7 @@ async fn decision_page(
         in_feed: next_status(entry.status, Action::Unpublish, entry.in_feed).is_some(),
         history: display::history(&events),
         author_group: loaded.group.slug.clone(),
+        window: display::window_sentence(entry.kind, &loaded.fields, &ctx.services().timing()),
         form,
     };
     Ok(respond(body, status))

@@ -16,8 +16,13 @@ use super::context::{
 use super::display::{self, Badge, Choice, HistoryLine, Pager, Preview};
 use super::forms::{self, Form, FormState, encode};
 use crate::domain::entry::{EntryFields, EntryPatch};
-use crate::domain::lifecycle::{ActionRequest, EditRequest, is_deletable, next_status};
-use crate::domain::{Action, EntryKind, EntryStatus, FieldError, GroupStatus, TextEnum, limits};
+use crate::domain::lifecycle::{ActionRequest, EditRequest, LiveChange, is_deletable, next_status};
+use crate::domain::recurrence;
+use crate::domain::schedule::{self, Timing};
+use crate::domain::{
+    Action, Attendance, EntryKind, EntryStatus, EventStatus, FieldError, GroupStatus, TextEnum,
+    limits,
+};
 use crate::entities::{entry, entry_event, group};
 use crate::error::{AppError, AppResult};
 use crate::service::entries::{self, EntryFilter, EntryView, NewEntry, fields_of};
@@ -197,6 +202,11 @@ struct FormPage {
     live: bool,
     /// Where "Cancel" goes.
     back: String,
+    /// The publication window in words.
+    window: String,
+    event_statuses: Vec<Choice>,
+    attendances: Vec<Choice>,
+    repeats: Vec<Choice>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -228,7 +238,19 @@ struct FormSetup {
 impl FormSetup {
     fn page(self, ctx: &Ctx<'_>, title: String, form: FormState) -> FormPage {
         let page = ctx.layout(title, "my").with_errors(&form.errors);
+        let mut shown = EntryFields::default();
+        shown.apply(forms::entry_patch(&Form::from_values(&form.values)).0);
         FormPage {
+            window: display::window_sentence(self.kind, &shown, &ctx.services().timing()),
+            event_statuses: EventStatus::ALL
+                .iter()
+                .map(|status| Choice::new(status.as_str(), display::event_status_label(*status)))
+                .collect(),
+            attendances: Attendance::ALL
+                .iter()
+                .map(|way| Choice::new(way.as_str(), display::attendance_label(*way)))
+                .collect(),
+            repeats: super::recurrence_form::choices(),
             page,
             action: String::new(),
             creating: true,
@@ -658,6 +680,43 @@ struct EntryPage {
     can_delete: bool,
     can_clone: bool,
     history: Vec<HistoryLine>,
+    /// A published event the group may change without review.
+    live_event: Option<LiveEvent>,
+}
+
+/// What the group may change on its published event at once: the status,
+/// and which upcoming meeting is cancelled.
+pub struct LiveEvent {
+    pub statuses: Vec<Choice>,
+    /// Upcoming occurrences: local start (their name) and when, in words.
+    pub occurrences: Vec<Choice>,
+}
+
+impl LiveEvent {
+    fn of(entry: &entry::Model, timing: &Timing) -> Option<Self> {
+        let live = entries::live_revision_of(entry).ok().flatten()?;
+        if !(entry.in_feed && live.kind.is_dated()) {
+            return None;
+        }
+        let zone = schedule::zone_of(&live.fields)?;
+        let occurrences = schedule::occurrences(&live.fields, timing.event_default_secs)
+            .into_iter()
+            .filter(|occurrence| occurrence.ends_at > timing.now)
+            // Single events are cancelled through their status.
+            .filter(|_| live.fields.recurrence.is_some())
+            .map(|occurrence| {
+                let when = recurrence::when(occurrence.starts_at, occurrence.ends_at, zone);
+                Choice::new(occurrence.original, when)
+            })
+            .collect();
+        Some(Self {
+            statuses: EventStatus::ALL
+                .iter()
+                .map(|status| Choice::new(status.as_str(), display::event_status_label(*status)))
+                .collect(),
+            occurrences,
+        })
+    }
 }
 
 /// What an entry page lists besides the preview.
@@ -743,6 +802,7 @@ async fn entry_page(
         can_delete: writes && is_deletable(entry.status, entry.live_revision.is_some()),
         can_clone: writes && loaded.group.status == GroupStatus::Active,
         history: display::history(&events),
+        live_event: LiveEvent::of(entry, &ctx.services().timing()).filter(|_| writes),
     };
     Ok(respond(body, status))
 }
@@ -819,6 +879,28 @@ pub async fn act(
                         _ => "Comment added.",
                     };
                     ctx.flash(text, None);
+                    see_other(&format!("/my/entries/{entry}"))
+                })
+        }
+        "event-status" | "cancel-occurrence" => {
+            let mut change = LiveChange {
+                version,
+                ..LiveChange::default()
+            };
+            if action == "event-status" {
+                change.event_status = Some(form.text("event_status").to_string());
+            } else {
+                let live = load(&ctx, viewer, &id).await?.view.entry;
+                let mut exdates = entries::live_revision_of(&live)?
+                    .map(|live| live.fields.exdates)
+                    .unwrap_or_default();
+                exdates.push(form.text("occurrence").to_string());
+                change.exdates = Some(exdates);
+            }
+            entries::change_live(ctx.services(), &viewer.principal, entry, &change)
+                .await
+                .map(|_| {
+                    ctx.flash("Changed: it shows everywhere now.", None);
                     see_other(&format!("/my/entries/{entry}"))
                 })
         }

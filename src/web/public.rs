@@ -10,13 +10,16 @@ use poem::handler;
 use poem::http::StatusCode;
 use poem::web::Path;
 
+use super::calendar_links;
 use super::context::{Ctx, Layout, WebError, WebResult, respond};
-use super::display::{self, Choice};
+use super::display::{self, Badge, Choice};
 use super::forms::FormState;
 use crate::domain::access_request::AccessRequestForm;
+use crate::domain::entry::EntryFields;
+use crate::domain::{EntryKind, recurrence, schedule};
 use crate::error::AppError;
 use crate::feeds::{self, FeedHub, Item, QgisQuery, Rendered};
-use crate::service::{access_requests, groups};
+use crate::service::{access_requests, calendar, groups};
 
 /// A live entry as the public pages show it.
 pub struct Card {
@@ -26,12 +29,22 @@ pub struct Card {
     pub group_name: String,
     pub kind: &'static str,
     pub published: String,
+    /// Cancelled, postponed or tentative events.
+    pub status: Option<Badge>,
+    /// When the (next) occurrence takes place, in the venue's zone.
     pub dates: String,
+    /// Whether `dates` is the next of a series.
+    pub series: bool,
+    /// The series' rule in words, or empty.
+    pub rule: String,
+    pub attendance: &'static str,
     pub place: String,
     pub map: String,
+    /// Only for events attended online.
     pub online: String,
-    pub goal: String,
+    pub campaign: Option<Campaign>,
     pub image: String,
+    pub image_alt: String,
     /// Sanitized when it was stored.
     pub content: String,
     pub url: String,
@@ -39,9 +52,44 @@ pub struct Card {
     pub sticky: bool,
 }
 
+/// A crowdfunding campaign's goal, what it raised and until when.
+pub struct Campaign {
+    pub goal: String,
+    pub raised: String,
+    pub goal_amount: f64,
+    pub raised_amount: f64,
+    /// Raised of goal, 0 to 100.
+    pub percent: u32,
+    pub deadline: String,
+}
+
+impl Campaign {
+    fn of(fields: &EntryFields) -> Option<Self> {
+        let (goal, currency) = (fields.goal_amount?, fields.currency.as_ref()?);
+        let raised = fields.raised_amount.unwrap_or(0.0).max(0.0);
+        let percent = if goal > 0.0 {
+            (raised / goal * 100.0).clamp(0.0, 100.0) as u32
+        } else {
+            0
+        };
+        Some(Self {
+            goal: format!("{goal} {currency}"),
+            raised: format!("{raised} {currency}"),
+            goal_amount: goal,
+            raised_amount: raised.min(goal),
+            percent,
+            deadline: fields.deadline.map(display::utc).unwrap_or_default(),
+        })
+    }
+}
+
 impl Card {
-    fn of(item: &Item) -> Self {
+    pub fn of(item: &Item) -> Self {
         let fields = &item.fields;
+        let dates = match (&item.next, schedule::zone_of(fields)) {
+            (Some(next), Some(zone)) => recurrence::when(next.starts_at, next.ends_at, zone),
+            _ => String::new(),
+        };
         Self {
             id: item.id,
             title: fields.title.clone(),
@@ -49,21 +97,23 @@ impl Card {
             group_name: item.group.name.clone(),
             kind: display::kind_label(item.kind),
             published: display::utc(item.published_at()),
-            dates: display::event_dates(fields).unwrap_or_default(),
+            status: item.event_status.and_then(display::event_badge),
+            dates,
+            series: fields.recurrence.is_some(),
+            rule: fields
+                .recurrence
+                .as_deref()
+                .map(recurrence::describe_rule)
+                .unwrap_or_default(),
+            attendance: item.attendance.map_or("", display::attendance_label),
             place: fields.location_name.clone().unwrap_or_default(),
             map: display::map_link(fields).unwrap_or_default(),
-            online: fields.online_url.clone().unwrap_or_default(),
-            goal: match (fields.goal_amount, &fields.currency) {
-                (Some(goal), Some(currency)) => format!(
-                    "{goal} {currency}{}",
-                    fields
-                        .deadline
-                        .map(|d| format!(" by {}", display::utc(d)))
-                        .unwrap_or_default()
-                ),
-                _ => String::new(),
-            },
+            online: calendar_links::online_url(item).unwrap_or_default(),
+            campaign: (item.kind == EntryKind::Crowdfunding)
+                .then(|| Campaign::of(fields))
+                .flatten(),
             image: item.image.clone(),
+            image_alt: fields.image_alt.clone().unwrap_or_default(),
             content: fields.content.clone(),
             url: fields.url.clone(),
             call_to_action: fields
@@ -100,6 +150,14 @@ struct HomePage {
     page: Layout,
     cards: Vec<Card>,
     languages: String,
+    /// The site's calendar feed: `webcal://…` and `https://…`.
+    calendar: (String, String),
+}
+
+/// A calendar feed under `prefix` as `(webcal://…, https://…)`.
+fn calendar_feed(public_url: &str, prefix: &str) -> (String, String) {
+    let url = format!("{public_url}{prefix}/feed.ics");
+    (calendar_links::webcal(&url), url)
 }
 
 /// `GET /` for browsers: what is live, in feed order, rendered once per
@@ -129,6 +187,7 @@ pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
                     page,
                     cards,
                     languages: query.languages.to_vec().join(", "),
+                    calendar: calendar_feed(&hub.settings().public_url, ""),
                 }
                 .render()
                 .unwrap_or_else(|error| {
@@ -146,25 +205,55 @@ pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
 struct EntryPage {
     page: Layout,
     card: Card,
+    /// "Add to calendar": `(label, href)`.
+    add_links: Vec<(&'static str, String)>,
+    /// schema.org JSON-LD, escaped for a script element.
+    json_ld: String,
+    /// Over: shown from the archive.
+    ended: bool,
+    /// The group's calendar feed: `webcal://…` and `https://…`.
+    calendar: (String, String),
 }
 
 #[handler]
 pub async fn entry_page(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
+    let not_found = || WebError::App(AppError::not_found("published entry"));
+    let id = id.parse::<i64>().map_err(|_| not_found())?;
     let snapshot = ctx.state.feeds.snapshot();
     let now = snapshot.built_at;
-    let item = id
-        .parse::<i64>()
-        .ok()
-        .and_then(|id| {
-            snapshot
-                .items
-                .iter()
-                .find(|item| item.id == id && item.is_live(now))
-        })
-        .ok_or_else(|| WebError::App(AppError::not_found("published entry")))?;
+    let live = snapshot
+        .items
+        .iter()
+        .find(|item| item.id == id && item.is_live(now));
+    // What has ended is in the archive (the snapshot forgets it after a while).
+    let archived = match live {
+        Some(_) => None,
+        None => calendar::archived(ctx.services(), id)
+            .await?
+            .and_then(|archived| super::calendar::archived_item(&ctx, archived, ctx.now())),
+    };
+    let item = live.or(archived.as_ref()).ok_or_else(not_found)?;
+    let public_url = &ctx.state.feeds.settings().public_url;
+    let page_url = format!("{public_url}/entries/{id}");
+    let group_url = format!("{public_url}/groups/{}", item.group.slug);
     let card = Card::of(item);
     let page = ctx.layout(card.title.clone(), "news");
-    Ok(respond(EntryPage { page, card }, StatusCode::OK))
+
+    Ok(respond(
+        EntryPage {
+            page,
+            add_links: if item.kind.is_dated() && archived.is_none() {
+                calendar_links::add_links(item, &page_url)
+            } else {
+                Vec::new()
+            },
+            json_ld: calendar_links::json_ld(item, &page_url, &group_url),
+            ended: archived.is_some(),
+            calendar: calendar_feed(public_url, &format!("/groups/{}", item.group.slug)),
+            card,
+        },
+        StatusCode::OK,
+    ))
 }
 
 /// QGIS-Feed's entry path `/{pk}/`: a permanent redirect to the entry's
@@ -200,12 +289,14 @@ pub async fn directory(ctx: Ctx<'_>) -> WebResult {
 #[template(path = "public/group.html")]
 struct GroupPage {
     page: Layout,
+    slug: String,
     name: String,
     country: String,
     website: String,
     suspended: bool,
     cards: Vec<Card>,
     feeds: Vec<(String, &'static str, String)>,
+    calendar: (String, String),
 }
 
 #[handler]
@@ -219,18 +310,22 @@ pub async fn group_page(ctx: Ctx<'_>, Path(slug): Path<String>) -> WebResult {
         .filter(|item| item.group.id == group.id && item.is_live(now))
         .map(Card::of)
         .collect();
-    let feeds = feed_links(&format!("/groups/{}", group.slug), &group.name);
+    let prefix = format!("/groups/{}", group.slug);
+    let feeds = feed_links(&prefix, &group.name);
+    let calendar = calendar_feed(&ctx.state.feeds.settings().public_url, &prefix);
     let mut page = ctx.layout(group.name.clone(), "groups");
     page.alternates = feeds.clone();
     Ok(respond(
         GroupPage {
             page,
             suspended: group.status != crate::domain::GroupStatus::Active,
+            slug: group.slug,
             name: group.name,
             country: group.country,
             website: group.website,
             cards,
             feeds,
+            calendar,
         },
         StatusCode::OK,
     ))

@@ -12,6 +12,7 @@ mod account_links;
 mod accounts;
 mod admin;
 mod areas;
+mod calendar;
 mod hostile_numbers;
 mod moderation;
 mod my_entries;

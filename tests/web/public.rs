@@ -58,7 +58,7 @@ db_test!(
         let browser = Browser::new(&world.app);
         let page = browser.get(&format!("/entries/{id}")).await;
         page.expect(200)
-            .expect_text("Tue 2031-03-04 18:00 CET")
+            .expect_text("Tue 4 March 2031, 18:00–21:00 CET")
             .expect_text("https://www.openstreetmap.org/?mlat=50.73&#38;mlon=7.1")
             .expect_text("/groups/alpha/feed.ics");
         let draft = world.app.draft(&world.editor, "alpha", "Not yet").await["id"]
