@@ -20,7 +20,7 @@ const DEFAULTED_WINDOW_SECS: i64 = 10 * 86_400;
 /// Length of an event without an end (the default of `--event-default-hours`).
 const DEFAULT_EVENT_SECS: i64 = 2 * 3600;
 
-const COLUMNS: [&str; 8] = [
+const COLUMNS: [&str; 9] = [
     "image_alt",
     "event_status",
     "attendance",
@@ -29,6 +29,7 @@ const COLUMNS: [&str; 8] = [
     "moved_occurrences",
     "raised_amount",
     "live_sequence",
+    "live_search",
 ];
 
 #[async_trait::async_trait]
@@ -36,7 +37,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for column in COLUMNS {
             let definition = match column {
-                "exdates" | "moved_occurrences" | "recurrence" => text_null(column),
+                "exdates" | "moved_occurrences" | "recurrence" | "live_search" => text_null(column),
                 "raised_amount" => double_null(column),
                 "live_sequence" => integer(column).default(0).to_owned(),
                 _ => string_null(column),
@@ -51,6 +52,7 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        fill_search(manager).await?;
         let touched = end_events_with_their_event(manager).await?;
         tracing::info!(
             entries = touched,
@@ -72,6 +74,67 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// Gives every published revision its search text: title, text (without
+/// markup) and place in lower case, as `domain::entry::search_text` writes
+/// it from now on (which this crate cannot call).
+async fn fill_search(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id, live FROM entries WHERE live IS NOT NULL ORDER BY id",
+        ))
+        .await?;
+    for row in rows {
+        let id: i64 = row.try_get("", "id")?;
+        let live: String = row.try_get("", "live")?;
+        let revision: serde_json::Value = serde_json::from_str(&live)
+            .map_err(|error| DbErr::Migration(format!("entry {id}: {error}")))?;
+        let text = |field: &str| {
+            revision
+                .get(field)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+        };
+        let search = [
+            text("title"),
+            &without_markup(text("content")),
+            text("location_name"),
+        ]
+        .join("\n")
+        .to_lowercase();
+        manager
+            .exec_stmt(
+                Query::update()
+                    .table("entries")
+                    .value("live_search", search)
+                    .and_where(Expr::col("id").eq(id))
+                    .to_owned(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// `html` without its tags, with the entities sanitized HTML uses decoded.
+fn without_markup(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for character in html.chars() {
+        match character {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            other if !in_tag => text.push(other),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// Gives every event and meetup with a defaulted or missing window the end

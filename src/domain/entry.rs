@@ -417,6 +417,18 @@ pub fn check_series(check: &mut Checker, fields: &mut EntryFields) {
     }
 }
 
+/// What a search of published entries reads: title, text and place, in
+/// lower case (stored with the published revision, `entries.live_search`).
+pub fn search_text(fields: &EntryFields) -> String {
+    [
+        fields.title.as_str(),
+        &sanitize::plain_text(&fields.content),
+        fields.location_name.as_deref().unwrap_or_default(),
+    ]
+    .join("\n")
+    .to_lowercase()
+}
+
 /// The fields that differ between two revisions, as `{field: [old, new]}`.
 pub fn diff<T: Serialize>(old: &T, new: &T) -> serde_json::Map<String, serde_json::Value> {
     let (Ok(serde_json::Value::Object(old)), Ok(serde_json::Value::Object(new))) =

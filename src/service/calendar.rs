@@ -3,11 +3,11 @@
 //! the approved revision is public: a search reads its title, never the
 //! working one; removed groups show nothing.
 
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use sea_orm::{ConnectionTrait, QuerySelect};
 
 use super::Services;
-use super::entries::live_revision_of;
 use crate::domain::{GroupStatus, limits};
 use crate::entities::{entry, group};
 use crate::error::AppResult;
@@ -37,16 +37,9 @@ async fn ended(db: &impl ConnectionTrait, now: i64) -> AppResult<Condition> {
     Ok(condition)
 }
 
-/// Whether the published title of `model` contains `words` (any case).
-fn title_has(model: &entry::Model, words: &str) -> bool {
-    live_revision_of(model)
-        .ok()
-        .flatten()
-        .is_some_and(|live| live.fields.title.to_lowercase().contains(words))
-}
-
 /// One page of the archive, latest end first, with the total; `query`
-/// searches the published titles.
+/// searches the published revision (title, text, place), in the database:
+/// the archive may hold a million rows, none is read to be filtered here.
 pub async fn archive(
     services: &Services,
     query: Option<&str>,
@@ -55,33 +48,31 @@ pub async fn archive(
 ) -> AppResult<(Vec<Archived>, u64)> {
     let db = &services.db;
     let (limit, offset) = limits::page_window(limit, offset);
+    let mut condition = ended(db, services.now()).await?;
+    if let Some(words) = query.map(str::trim).filter(|words| !words.is_empty()) {
+        condition = condition.add(published_text_contains(words));
+    }
     let select = entry::Entity::find()
-        .filter(ended(db, services.now()).await?)
+        .filter(condition)
         .order_by_desc(entry::Column::LivePublishTo)
         .order_by_desc(entry::Column::Id);
-    let (entries, total) = match query.map(str::to_lowercase) {
-        // The published title lives in the revision's JSON: read and filtered here.
-        Some(words) => {
-            let matching: Vec<entry::Model> = select
-                .all(db)
-                .await?
-                .into_iter()
-                .filter(|model| title_has(model, &words))
-                .collect();
-            let total = matching.len() as u64;
-            let page = matching
-                .into_iter()
-                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .collect();
-            (page, total)
-        }
-        None => {
-            let total = select.clone().count(db).await?;
-            (select.offset(offset).limit(limit).all(db).await?, total)
-        }
-    };
+    let total = select.clone().count(db).await?;
+    let entries = select.offset(offset).limit(limit).all(db).await?;
     Ok((with_groups(db, entries).await?, total))
+}
+
+/// The published revision (its JSON, as stored) holds `words`, any case;
+/// `%`, `_` and `\` in them are matched as themselves.
+fn published_text_contains(words: &str) -> Expr {
+    let mut pattern = String::from("%");
+    for character in words.to_lowercase().chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    Expr::col(entry::Column::LiveSearch).like(LikeExpr::new(pattern).escape('\\'))
 }
 
 /// Entry `id` if it is in the archive.

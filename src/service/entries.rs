@@ -15,7 +15,9 @@ use serde_json::{Map, Value};
 
 use super::{Services, areas, lookup, outbox};
 use crate::domain::authz::Principal;
-use crate::domain::entry::{EntryFields, EntryPatch, LiveRevision, validate, with_entry_fields};
+use crate::domain::entry::{
+    EntryFields, EntryPatch, LiveRevision, search_text, validate, with_entry_fields,
+};
 use crate::domain::lifecycle::{
     self, ActionRequest, EditRequest, Effect, EntryState, LiveChange, Plan, is_deletable,
     require_active_group,
@@ -514,6 +516,7 @@ pub async fn change_live(
     ));
     active.live_publish_to = Set(plan.until);
     active.live_sequence = Set(loaded.entry.live_sequence + 1);
+    active.live_search = Set(Some(search_text(&plan.live.fields)));
     active.live_changed_at = Set(Some(now));
     let txn = services.db.begin().await?;
     let saved = save_versioned(&txn, services, active, id, loaded.entry.version).await?;
@@ -574,6 +577,7 @@ fn planned_row(
             active.priority = Set(live.priority);
             active.live_publish_to = Set(*until);
             active.live_sequence = Set(entry.live_sequence + 1);
+            active.live_search = Set(Some(search_text(&live.fields)));
             active.live_target_area_id = Set(live.fields.target_area_id);
             set_fields(&mut active, live.fields.clone());
             active.live_revision =

@@ -16,7 +16,7 @@ use sea_orm::{
 
 use super::entries::set_fields;
 use super::{Services, archive, groups, lookup, media, users};
-use crate::domain::entry::LiveRevision;
+use crate::domain::entry::{LiveRevision, search_text};
 use crate::domain::group::{GroupFields, check_slug};
 use crate::domain::qgisfeed::{
     self, DumpEntry, DumpReview, DumpUser, ENTRY_MODEL, REVIEW_MODEL, USER_MODEL, UserRef,
@@ -520,6 +520,7 @@ fn row(
         sticky: Set(dumped.sticky),
         priority: Set(dumped.priority),
         live_publish_to: Set(live.as_ref().and(fields.publish_to)),
+        live_search: Set(live.as_ref().map(|_| search_text(&fields))),
         // QGIS-Feed has no saved areas: its polygons come inline.
         live_target_area_id: Set(None),
         live_revision: Set(live),

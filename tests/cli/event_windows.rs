@@ -135,6 +135,18 @@ async fn defaulted_event_windows_end_with_their_event() {
         );
         assert_eq!(read(4).await, (None, None, None));
         assert_eq!(read(5).await, (Some(FROM + 10 * DAY), None, None));
+        // Published revisions get their search text (title, text without markup, place).
+        let search: Option<String> = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT live_search FROM entries WHERE id = 1",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "live_search")
+            .unwrap();
+        assert_eq!(search.as_deref(), Some("t\nx\n"));
         db.close().await.ok();
     }
 }

@@ -310,6 +310,18 @@ db_test!(
         );
         let found = browser.get("/archive?q=RELEASE").await;
         assert!(found.has("Release 3.40") && !found.has("Spring meetup"));
+        // The text and the place are searched too; wildcards are plain characters.
+        let found = browser.get("/archive?q=k%C3%B6ln").await;
+        assert!(found.has("Spring meetup") && !found.has("Release 3.40"));
+        for wildcard in ["%25", "_", "%5C"] {
+            assert!(
+                browser
+                    .get(&format!("/archive?q={wildcard}"))
+                    .await
+                    .has("Nothing in the archive matches"),
+                "{wildcard}"
+            );
+        }
         browser
             .get("/archive?limit=1")
             .await
