@@ -57,6 +57,11 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         upload: state.config.image_max_bytes + domain::limits::MULTIPART_OVERHEAD_BYTES,
     };
     let everything_else = web::mount(Route::new(), &state)
+        // Beside the page `/entries/:id` (the pattern takes digits only).
+        .at(
+            "/entries/:id<^[0-9]+>.ics",
+            poem::get(feeds::EntryCalendar::new(state.feeds.clone())),
+        )
         .at("/api/v1/openapi.json", service.spec_endpoint())
         .nest("/api/docs", service.swagger_ui())
         .at("/problems/:slug", api::problem::describe)

@@ -35,6 +35,10 @@ impl From<group::Model> for GroupInfo {
     }
 }
 
+/// How long calendars keep an event after it ended: calendar apps delete
+/// what vanishes from a subscription, and people look back at what was.
+pub const CALENDAR_PAST_SECS: i64 = 90 * 86_400;
+
 /// Saved areas by id, as the snapshot resolves them.
 pub type Areas = HashMap<i64, Arc<[geo::Point]>>;
 
@@ -60,6 +64,9 @@ pub struct Item {
     /// One line saying when, where and whether it takes place (plain
     /// text; empty for announcements), at the top of every feed's text.
     pub summary: String,
+    /// The content with the summary as its first paragraph: the HTML that
+    /// QGIS and feed readers show (neither shows dates or places of its own).
+    pub body_html: String,
     /// Published changes so far (iCalendar `SEQUENCE`).
     pub sequence: i32,
     /// Where it is delivered: its own polygon or its saved area's.
@@ -160,8 +167,7 @@ impl Item {
             })
             .to_string()
         };
-        // QGIS shows no dates or place of its own: they lead the text.
-        let content = if summary.is_empty() {
+        let body_html = if summary.is_empty() {
             fields.content.clone()
         } else {
             format!(
@@ -170,10 +176,10 @@ impl Item {
                 fields.content
             )
         };
-        let qgis = |publish_to: Option<i64>| qgis_with(publish_to, &content);
+        let qgis = |publish_to: Option<i64>| qgis_with(publish_to, &body_html);
         let qgis_live_with_call = fields.call_to_action.as_deref().map(|call| {
             let content = format!(
-                "{content}<p><strong>{}</strong></p>",
+                "{body_html}<p><strong>{}</strong></p>",
                 sanitize::escape_html(call)
             );
             qgis_with(fields.publish_to, &content)
@@ -206,6 +212,7 @@ impl Item {
             occurrences,
             next,
             summary,
+            body_html,
             sequence: model.live_sequence,
         })
     }
@@ -218,6 +225,16 @@ impl Item {
     /// The date feeds show as published.
     pub fn published_at(&self) -> i64 {
         self.fields.publish_from.unwrap_or(self.changed_at)
+    }
+
+    /// Whether the calendars carry it at `now`: an event or meetup whose
+    /// window has opened, until [`CALENDAR_PAST_SECS`] after it ended.
+    pub fn in_calendar(&self, now: i64) -> bool {
+        self.kind.is_dated()
+            && self.fields.publish_from.is_none_or(|from| from <= now)
+            && self
+                .event_end()
+                .is_some_and(|end| end > now - CALENDAR_PAST_SECS)
     }
 
     /// When an event or meetup is over (its last occurrence).
@@ -240,11 +257,13 @@ impl Item {
 
     /// Instants at which some feed shows this item differently.
     pub fn instants(&self) -> impl Iterator<Item = i64> {
-        // The next occurrence's end moves "Next:" on to the one after.
+        // The next occurrence's end moves "Next:" on to the one after; an
+        // event leaves the calendars some time after its end.
         [
             self.fields.publish_from,
             self.fields.publish_to,
             self.event_end(),
+            self.event_end().map(|end| end + CALENDAR_PAST_SECS),
             self.next.as_ref().map(|next| next.ends_at),
         ]
         .into_iter()
@@ -303,6 +322,23 @@ macro_rules! publishable_value {
     };
     (line, $value:expr) => {
         $value.map(|text| sanitize::publishable_text(&text, false).into_owned())
+    };
+    (list, $value:expr) => {
+        $value
+            .into_iter()
+            .map(|text| sanitize::publishable_text(&text, false).into_owned())
+            .collect()
+    };
+    (moves, $value:expr) => {
+        $value
+            .into_iter()
+            .map(|(from, to)| {
+                (
+                    sanitize::publishable_text(&from, false).into_owned(),
+                    sanitize::publishable_text(&to, false).into_owned(),
+                )
+            })
+            .collect()
     };
     ($kind:ident, $value:expr) => {
         $value

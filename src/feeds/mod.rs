@@ -3,6 +3,7 @@
 //! per request. Renderers turn the snapshot into bytes once per variant.
 
 pub mod audience;
+mod calendar;
 pub mod geoip;
 mod http;
 mod ics;
@@ -20,9 +21,10 @@ use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilt
 use tokio::sync::Notify;
 
 pub use audience::Audience;
+pub use calendar::EntryCalendar;
 pub use geoip::GeoIp;
 pub use http::{Caching, Encoded, MIN_GZIP_BYTES, Rendered, plain_error};
-pub use item::{Areas, GroupInfo, Item};
+pub use item::{Areas, CALENDAR_PAST_SECS, GroupInfo, Item};
 pub use params::{FeedFormat, FeedQuery, QgisQuery};
 pub use render::{Refusal, home};
 
@@ -257,7 +259,11 @@ impl FeedHub {
         let _serial = self.refreshing.lock().await;
         let started = std::time::Instant::now();
         let now = self.clock.now();
-        let cutoff = now - self.settings.retraction_secs;
+        let retracted_cutoff = now - self.settings.retraction_secs;
+        // Expired entries stay as long as retractions are announced, and
+        // events as long as the calendars keep them after their end (the
+        // window of an event ends with it).
+        let expired_cutoff = now - self.settings.retraction_secs.max(CALENDAR_PAST_SECS);
         let in_feed = || Condition::all().add(entry::Column::InFeed.eq(true));
         // Three OR terms, each matching an index range (SQLite then unions
         // index searches; `in_feed AND (to IS NULL OR to >= cutoff)` would
@@ -266,8 +272,8 @@ impl FeedHub {
             .filter(
                 Condition::any()
                     .add(in_feed().add(entry::Column::LivePublishTo.is_null()))
-                    .add(in_feed().add(entry::Column::LivePublishTo.gte(cutoff)))
-                    .add(entry::Column::RetractedAt.gte(cutoff)),
+                    .add(in_feed().add(entry::Column::LivePublishTo.gte(expired_cutoff)))
+                    .add(entry::Column::RetractedAt.gte(retracted_cutoff)),
             )
             .all(db)
             .await?;

@@ -7,11 +7,11 @@ use chrono::{DateTime, FixedOffset, Utc};
 use poem::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::ics::{Ics, geo};
+use super::calendar::calendar;
 use super::{FeedFormat, FeedHub, FeedQuery, Item, QgisQuery, Rendered, Snapshot, with_key};
 use crate::domain::entry::{EntryFields, with_entry_fields};
 use crate::domain::limits::TAG_URI_YEAR;
-use crate::domain::sanitize::{escape_html, plain_text};
+use crate::domain::sanitize::escape_html;
 
 /// Why a feed request is refused.
 #[derive(Debug)]
@@ -146,7 +146,10 @@ fn qgis_selection<'a>(
         .filter(|_| query.knows_retractions)
         .filter(wanted)
         .filter_map(|item| match (&item.qgis_gone, query.after) {
-            (Some((at, json)), Some(after)) if *at as f64 >= after => {
+            // The snapshot keeps ended events longer, for the calendars.
+            (Some((at, json)), Some(after))
+                if *at as f64 >= after && *at >= now - hub.settings.retraction_secs =>
+            {
                 Some(('g', item.id, json.as_str()))
             }
             _ => None,
@@ -202,13 +205,32 @@ macro_rules! kind_fields_json {
 
 with_entry_fields!(kind_fields_json);
 
-/// JSON Feed's `_newsfeed` extension: kind, group and the kind's own fields.
+/// JSON Feed's `_newsfeed` extension: kind, group, the kind's own fields,
+/// and for events and meetups their effective status and attendance and
+/// the next occurrence.
 fn newsfeed_extension(item: &Item) -> Value {
     let mut object = kind_fields_json(&item.fields);
     object.insert("kind".into(), json!(item.kind));
     object.insert("group".into(), json!(item.group.slug));
     object.insert("group_name".into(), json!(item.group.name));
     object.insert("sticky".into(), json!(item.sticky));
+    object.insert(
+        "event_status".into(),
+        json!(item.event_status.map(|status| status.as_str())),
+    );
+    object.insert(
+        "attendance".into(),
+        json!(item.attendance.map(|attendance| attendance.as_str())),
+    );
+    object.insert(
+        "next_occurrence".into(),
+        json!(
+            item.next
+                .as_ref()
+                .map(|next| date(next.starts_at).to_rfc3339())
+        ),
+    );
+    object.insert("sequence".into(), json!(item.sequence));
     if let Some(to) = item.fields.publish_to {
         object.insert("expires_at".into(), json!(date(to).to_rfc3339()));
     }
@@ -273,8 +295,8 @@ impl View<'_> {
                 let mut object = json!({
                     "id": item.tag,
                     "url": item.link,
-                    "title": fields.title,
-                    "content_html": fields.content,
+                    "title": item.headline,
+                    "content_html": item.body_html,
                     "date_published": date(item.published_at()).to_rfc3339(),
                     "date_modified": date(item.changed_at).to_rfc3339(),
                     "authors": [{"name": item.group.name}],
@@ -283,6 +305,9 @@ impl View<'_> {
                 });
                 if !item.image.is_empty() {
                     object["image"] = json!(item.image);
+                }
+                if !item.summary.is_empty() {
+                    object["summary"] = json!(item.summary);
                 }
                 if let Some(language) = &fields.language {
                     object["language"] = json!(language);
@@ -305,9 +330,16 @@ impl View<'_> {
         let items = self
             .live()
             .map(|item| rss::Item {
-                title: Some(item.fields.title.clone()),
+                title: Some(item.headline.clone()),
                 link: Some(item.link.clone()),
-                description: Some(item.fields.content.clone()),
+                description: Some(item.body_html.clone()),
+                enclosure: (!item.image.is_empty()).then(|| rss::Enclosure {
+                    url: item.image.clone(),
+                    // Unknown without fetching it; 0 is what readers expect then.
+                    length: "0".into(),
+                    mime_type: image_type(&item.image).into(),
+                }),
+                extensions: media_content(&item.image),
                 guid: Some(rss::Guid {
                     value: item.tag.clone(),
                     permalink: false,
@@ -343,6 +375,7 @@ impl View<'_> {
                 }],
             }),
             items,
+            namespaces: [("media".to_string(), MEDIA_RSS_NAMESPACE.to_string())].into(),
             ..Default::default()
         }
         .to_string()
@@ -354,18 +387,26 @@ impl View<'_> {
             .live()
             .map(|item| Entry {
                 id: item.tag.clone(),
-                title: Text::plain(item.fields.title.clone()),
+                title: Text::plain(item.headline.clone()),
                 updated: fixed(item.changed_at),
                 published: Some(fixed(item.published_at())),
                 authors: vec![Person {
                     name: item.group.name.clone(),
                     ..Default::default()
                 }],
-                links: vec![Link {
+                links: [Link {
                     href: item.link.clone(),
                     rel: "alternate".into(),
                     ..Default::default()
-                }],
+                }]
+                .into_iter()
+                .chain((!item.image.is_empty()).then(|| Link {
+                    href: item.image.clone(),
+                    rel: "enclosure".into(),
+                    mime_type: Some(image_type(&item.image).into()),
+                    ..Default::default()
+                }))
+                .collect(),
                 categories: vec![
                     Category {
                         term: item.kind.as_str().into(),
@@ -379,7 +420,7 @@ impl View<'_> {
                     },
                 ],
                 content: Some(Content {
-                    value: Some(item.fields.content.clone()),
+                    value: Some(item.body_html.clone()),
                     content_type: Some("html".into()),
                     ..Default::default()
                 }),
@@ -409,60 +450,56 @@ impl View<'_> {
         .to_string()
     }
 
-    /// Upcoming events and meetups that were published, whether or not their
-    /// publication window is still open; retracted ones as cancelled until they pass.
+    /// Events and meetups whose window has opened, until some time after
+    /// they ended (retracted ones as cancelled); never capped.
     fn ics(&self) -> String {
         let now = self.snapshot.built_at;
-        let mut ics = Ics::new();
-        ics.raw("BEGIN", "VCALENDAR")
-            .raw("VERSION", "2.0")
-            .raw("PRODID", "-//newsfeed//feeds//EN")
-            .raw("CALSCALE", "GREGORIAN")
-            .text("NAME", &self.title())
-            .text("X-WR-CALNAME", &self.title());
-        for item in self.snapshot.items.iter().filter(|item| {
-            item.kind.is_dated()
-                && self.matches(item)
-                && item.fields.publish_from.is_none_or(|from| from <= now)
-                && item.event_end().is_some_and(|end| end > now)
-        }) {
-            let fields = &item.fields;
-            let (Some(starts), Some(ends)) = (fields.starts_at, item.event_end()) else {
-                continue;
-            };
-            ics.raw("BEGIN", "VEVENT")
-                .raw(
-                    "UID",
-                    &format!("entry-{}@{}", item.id, self.hub.settings.host),
-                )
-                .instant("DTSTAMP", item.changed_at)
-                .instant("LAST-MODIFIED", item.changed_at)
-                .instant("DTSTART", starts)
-                .instant("DTEND", ends)
-                .text("SUMMARY", &fields.title)
-                .text("DESCRIPTION", &plain_text(&fields.content))
-                .raw("URL", &item.link)
-                .raw(
-                    "STATUS",
-                    if item.in_feed {
-                        "CONFIRMED"
-                    } else {
-                        "CANCELLED"
-                    },
-                );
-            if let Some(place) = fields.location_name.as_ref().or(fields.online_url.as_ref()) {
-                ics.text("LOCATION", place);
-            }
-            if let (Some(lat), Some(lon)) = (fields.latitude, fields.longitude) {
-                ics.raw("GEO", &geo(lat, lon));
-            }
-            if let Some(timezone) = &fields.timezone {
-                // The times are UTC; the venue's zone helps clients display them.
-                ics.text("X-NEWSFEED-TIMEZONE", timezone);
-            }
-            ics.raw("END", "VEVENT");
-        }
-        ics.raw("END", "VCALENDAR");
-        ics.finish()
+        let items = self
+            .snapshot
+            .items
+            .iter()
+            .filter(|item| item.in_calendar(now) && self.matches(item));
+        calendar(&self.title(), items, &self.hub.settings)
+    }
+}
+
+/// The Media RSS namespace, whose `media:content` QField reads pictures from.
+const MEDIA_RSS_NAMESPACE: &str = "http://search.yahoo.com/mrss/";
+
+/// `<media:content url=… medium="image"/>` of a picture, if there is one.
+fn media_content(image: &str) -> rss::extension::ExtensionMap {
+    use rss::extension::Extension;
+    if image.is_empty() {
+        return rss::extension::ExtensionMap::new();
+    }
+    let content = Extension {
+        name: "media:content".into(),
+        attrs: [
+            ("url".to_string(), image.to_string()),
+            ("medium".to_string(), "image".to_string()),
+            ("type".to_string(), image_type(image).to_string()),
+        ]
+        .into(),
+        ..Default::default()
+    };
+    [(
+        "media".to_string(),
+        [("content".to_string(), vec![content])].into(),
+    )]
+    .into()
+}
+
+/// The media type of a picture, by its name: uploads are JPEG; pictures
+/// that moderators link may be PNG, WebP or GIF.
+fn image_type(url: &str) -> &'static str {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let extension = path
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        Some("gif") => "image/gif",
+        _ => "image/jpeg",
     }
 }

@@ -187,6 +187,8 @@ fn check_json_feed(feed: &Value) {
 
 db_test!(
     calendar_of_upcoming_events,
+    // Calendars hold every event, however many the news feeds show.
+    World::builder().config(|config| config.feed_max_items = 1),
     |app: common::TestApp| async move {
         let world = World::new(app).await;
         let app = &world.app;
@@ -222,21 +224,150 @@ db_test!(
         assert_eq!(upcoming.property_value("GEO"), Some("50.7;7.1"));
         assert_eq!(upcoming.get_url(), Some("https://example.org/event"));
         assert_eq!(upcoming.property_value("STATUS"), Some("CONFIRMED"));
-        assert!(
-            upcoming
-                .property_value("DTSTART")
-                .is_some_and(|v| v.ends_with('Z'))
+        assert_eq!(upcoming.property_value("SEQUENCE"), Some("1"));
+        // Times as the clock at the venue reads them, with the zone's VTIMEZONE.
+        let entry = app
+            .get(&format!("/api/v1/entries/{soon}"), Some(&world.editor))
+            .await
+            .json();
+        let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        for (property, field) in [("DTSTART", "starts_at"), ("DTEND", "ends_at")] {
+            let local = chrono::DateTime::parse_from_rfc3339(entry[field].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&berlin)
+                .format("%Y%m%dT%H%M%S")
+                .to_string();
+            assert!(
+                reply
+                    .text
+                    .contains(&format!("\r\n{property};TZID=Europe/Berlin:{local}\r\n")),
+                "{property} {local}: {}",
+                reply.text
+            );
+        }
+        assert_eq!(
+            reply
+                .text
+                .matches("BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n")
+                .count(),
+            1,
+            "{}",
+            reply.text
         );
-        assert!(
-            upcoming
-                .property_value("DTEND")
-                .is_some_and(|v| v.ends_with('Z'))
-        );
+        // A retracted event shows as cancelled, one change later.
         assert_eq!(find(cancelled).property_value("STATUS"), Some("CANCELLED"));
+        assert_eq!(find(cancelled).property_value("SEQUENCE"), Some("2"));
         // UIDs do not change between renderings.
         let again = fetch(app, "/groups/alpha/feed.ics?kind=event", &[])
             .await
             .text;
         assert!(again.contains(&format!("UID:{}", uid(soon))));
+    }
+);
+
+/// What feedparser reads of the feed on stdin: for each entry its title,
+/// description, pictures (`media:content`) and enclosures.
+const FEEDPARSER: &str = r#"
+import sys, json, feedparser
+feed = feedparser.parse(sys.stdin.buffer.read())
+print(json.dumps({
+    "bozo": bool(feed.bozo), "version": feed.version,
+    "entries": [{
+        "title": entry.get("title"),
+        "summary": entry.get("summary"),
+        "media": [content.get("url") for content in entry.get("media_content", [])],
+        "enclosures": [[enclosure.get("href"), enclosure.get("type")] for enclosure in entry.get("enclosures", [])],
+    } for entry in feed.entries],
+}))
+"#;
+
+db_test!(
+    feeds_carry_the_picture_and_the_event_at_the_top,
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        let starts = common::now() + 86_400;
+        let image = "https://example.org/pictures/map.png";
+        publish(
+            &world,
+            json!({"kind": "meetup", "title": "Map & pizza", "content": "<p>Bring a laptop</p>",
+                   "image": image, "starts_at": crate::support::rfc3339(starts),
+                   "ends_at": crate::support::rfc3339(starts + 7200),
+                   "timezone": "Europe/Berlin", "location_name": "Café <Karte>, Bonn",
+                   "attendance": "in_person"}),
+            json!({}),
+        )
+        .await;
+        publish(&world, json!({"title": "No picture"}), json!({})).await;
+        let in_words =
+            |text: &str| text.contains("Café &lt;Karte&gt;, Bonn") && text.contains("CET");
+
+        let rss = fetch(app, "/feed.rss", &[]).await.text;
+        assert!(
+            rss.contains("xmlns:media=\"http://search.yahoo.com/mrss/\""),
+            "{rss}"
+        );
+        for (path, version) in [("/feed.rss", "rss20"), ("/feed.atom", "atom10")] {
+            let text = fetch(app, path, &[]).await.text;
+            let read = common::python_reads(FEEDPARSER, text.as_bytes());
+            assert_eq!(read["bozo"], false, "{path}: {text}");
+            assert_eq!(read["version"], version, "{path}");
+            let entries = read["entries"].as_array().unwrap();
+            let meetup = entries
+                .iter()
+                .find(|entry| entry["title"] == "Map & pizza")
+                .unwrap_or_else(|| panic!("{path}: {read}"));
+            assert_eq!(
+                meetup["enclosures"],
+                json!([[image, "image/png"]]),
+                "{path}: {read}"
+            );
+            if path == "/feed.rss" {
+                // What QField reads.
+                assert_eq!(meetup["media"], json!([image]), "{read}");
+            }
+            // When and where lead the text; the content follows.
+            let summary = meetup["summary"].as_str().unwrap();
+            assert!(summary.starts_with("<p>"), "{path}: {summary}");
+            let first = summary.split("</p>").next().unwrap();
+            assert!(in_words(first), "{path}: {summary}");
+            assert!(summary.contains("Bring a laptop"), "{path}: {summary}");
+            let news = entries
+                .iter()
+                .find(|entry| entry["title"] == "No picture")
+                .unwrap();
+            assert_eq!(news["enclosures"], json!([]), "{path}");
+            assert_eq!(news["media"], json!([]), "{path}");
+        }
+
+        let feed = fetch(app, "/feed.json", &[]).await.json();
+        let meetup = feed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["title"] == "Map & pizza")
+            .unwrap();
+        assert_eq!(meetup["image"], image);
+        assert!(
+            meetup["summary"]
+                .as_str()
+                .unwrap()
+                .contains("Café <Karte>, Bonn"),
+            "{meetup}"
+        );
+        assert!(
+            in_words(meetup["content_html"].as_str().unwrap()),
+            "{meetup}"
+        );
+        let extension = &meetup["_newsfeed"];
+        assert_eq!(extension["event_status"], "confirmed");
+        assert_eq!(extension["attendance"], "in_person");
+        assert_eq!(extension["recurrence"], Value::Null);
+        assert_eq!(
+            extension["next_occurrence"],
+            json!(crate::support::rfc3339(starts))
+        );
+        assert!(extension["sequence"].as_i64().unwrap() >= 1);
+        check_json_feed(&feed);
     }
 );

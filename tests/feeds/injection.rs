@@ -114,12 +114,21 @@ async fn rewrite_live(app: &common::TestApp, id: i64, change: impl FnOnce(&mut V
 /// into its group's name, straight into the database.
 async fn poison(app: &common::TestApp, id: i64, hostile: &str) {
     rewrite_live(app, id, |live| {
-        for field in ["title", "location_name", "call_to_action", "timezone"] {
+        for field in [
+            "title",
+            "location_name",
+            "call_to_action",
+            "timezone",
+            "recurrence",
+        ] {
             live[field] = json!(format!("{}{hostile}", live[field].as_str().unwrap_or("x")));
         }
         live["content"] = json!(format!("<p>Body{hostile}</p>"));
         live["url"] = json!(format!("https://example.org/{hostile}"));
         live["online_url"] = json!(format!("https://meet.example.org/{hostile}"));
+        live["attendance"] = json!("hybrid");
+        live["exdates"] = json!([format!("2030-01-01T10:00{hostile}")]);
+        live["moved_occurrences"] = json!({format!("2030-01-08T10:00{hostile}"): hostile});
     })
     .await;
     let db = &app.state.services.db;
@@ -174,6 +183,7 @@ db_test!(
                 assert_eq!(
                     names,
                     [
+                        "CONFERENCE",
                         "DESCRIPTION",
                         "DTEND",
                         "DTSTAMP",
@@ -181,11 +191,11 @@ db_test!(
                         "GEO",
                         "LAST-MODIFIED",
                         "LOCATION",
+                        "SEQUENCE",
                         "STATUS",
                         "SUMMARY",
                         "UID",
                         "URL",
-                        "X-NEWSFEED-TIMEZONE",
                     ],
                     "{hostile:?} {path}"
                 );

@@ -8,6 +8,7 @@ mod common;
 mod archive;
 mod areas;
 mod audience;
+mod calendars;
 mod compression;
 mod delivery;
 mod formats;
