@@ -190,12 +190,11 @@ impl<'a> Event<'a> {
     fn vevent(&self, ics: &mut Ics, host: &str, starts: i64, instance: Instance<'_>) {
         let item = self.item;
         let fields = &item.fields;
-        // Calendar apps take an entry's changes only with a higher SEQUENCE;
-        // a retraction (which cancels it here) is one more change.
-        let sequence = item.sequence + i32::from(!item.in_feed);
+        // Calendar apps take an entry's changes only with a higher SEQUENCE
+        // (every approval, change without review and retraction raises it).
         ics.raw("BEGIN", "VEVENT")
             .raw("UID", &format!("entry-{}@{host}", item.id))
-            .raw("SEQUENCE", &sequence.to_string())
+            .raw("SEQUENCE", &item.sequence.to_string())
             .instant("DTSTAMP", item.changed_at)
             .instant("LAST-MODIFIED", item.changed_at);
         match instance {

@@ -589,17 +589,19 @@ fn planned_row(
             active.retracted_at = Set(None);
         }
         Effect::Restore(fields) => set_fields(&mut active, fields.clone()),
-        Effect::Retract => retract(&mut active, now),
+        Effect::Retract => retract(&mut active, entry, now),
     }
     Ok(active)
 }
 
 /// Takes an entry offline but keeps its last live revision: feeds use it to
 /// tell clients that already show the entry to drop it.
-fn retract(active: &mut entry::ActiveModel, now: i64) {
+fn retract(active: &mut entry::ActiveModel, entry: &entry::Model, now: i64) {
     active.in_feed = Set(false);
     active.retracted_at = Set(Some(now));
     active.live_changed_at = Set(Some(now));
+    // A published change too: calendars take the cancellation by its SEQUENCE.
+    active.live_sequence = Set(entry.live_sequence + 1);
 }
 
 /// Unpublishes every live entry of a group that is being removed, inside the

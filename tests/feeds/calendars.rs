@@ -364,7 +364,7 @@ db_test!(
         assert!(!in_calendar(&text), "{text}");
         fetch(app, &format!("/entries/{id}.ics"), &[])
             .await
-            .expect_problem(404, "");
+            .expect_problem(404, "not-found");
     }
 );
 

@@ -354,8 +354,7 @@ db_test!(
         .await;
         let page = fetch(app, "/", &[]).await;
         assert!(
-            page.text
-                .contains("Mon 2030-07-01 12:00 CEST – Mon 2030-07-01 14:00 CEST"),
+            page.text.contains("Mon 1 July 2030, 12:00–14:00 CEST"),
             "{}",
             page.text
         );
