@@ -20,6 +20,8 @@ pub struct GroupInfo {
     pub id: i64,
     pub slug: String,
     pub name: String,
+    /// ISO 3166 code, or empty (the public calendar filters by it).
+    pub country: String,
     /// A removed group publishes nothing; its entries only go out as retractions.
     pub removed: bool,
 }
@@ -30,6 +32,7 @@ impl From<group::Model> for GroupInfo {
             id: group.id,
             name: sanitize::publishable_text(&group.name, false).into_owned(),
             slug: group.slug,
+            country: group.country,
             removed: group.status == GroupStatus::Removed,
         }
     }

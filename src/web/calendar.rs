@@ -23,7 +23,7 @@ use crate::domain::codes::Languages;
 use crate::domain::{EntryKind, recurrence, schedule};
 use crate::error::AppError;
 use crate::feeds::{Areas, GroupInfo, Item};
-use crate::service::{calendar, groups};
+use crate::service::calendar;
 
 /// How far ahead the calendar lists occurrences of a series.
 const HORIZON_SECS: i64 = 366 * 86_400;
@@ -173,7 +173,8 @@ async fn events_page(
     let snapshot = ctx.state.feeds.snapshot();
     let now = snapshot.built_at;
     let country = text(query, "country").to_ascii_uppercase();
-    let all_groups = groups::list_public(ctx.services()).await?;
+    // The snapshot's groups: the page reads no database.
+    let all_groups: Vec<&GroupInfo> = snapshot.groups.values().map(Arc::as_ref).collect();
     let filter = EventFilter {
         kind: EntryKind::parse(text(query, "kind")).filter(|kind| kind.is_dated()),
         groups: match &group {
@@ -188,7 +189,7 @@ async fn events_page(
         country: (!country.is_empty()).then(|| {
             all_groups
                 .iter()
-                .filter(|group| group.country == country)
+                .filter(|group| group.country.eq_ignore_ascii_case(&country))
                 .map(|group| group.id)
                 .collect()
         }),
@@ -244,7 +245,7 @@ async fn events_page(
     languages[0] = Choice::new("", "Any language");
     let mut countries: Vec<Choice> = all_groups
         .iter()
-        .map(|group| group.country.clone())
+        .map(|group| group.country.to_ascii_uppercase())
         .filter(|code| !code.is_empty())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
