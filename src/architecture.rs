@@ -306,3 +306,61 @@ fn paths_are_read_like_the_compiler_reads_them() {
         ["super::Services", "super::lookup::a", "super::lookup::b"]
     );
 }
+
+/// Longest a function may be, in lines, so that one can be read at once.
+const MAX_FUNCTION_LINES: usize = 100;
+
+/// `(module, function, lines)` of every function in `code` (a function runs
+/// from its `fn` line to the closing brace at the same indentation).
+fn function_lengths(module: &str, code: &str) -> Vec<(String, String, usize)> {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut found = Vec::new();
+    for (start, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let signature = ["pub(crate) ", "pub(super) ", "pub ", "async ", "const "]
+            .iter()
+            .fold(trimmed, |rest, prefix| {
+                rest.strip_prefix(prefix).unwrap_or(rest)
+            });
+        let Some(name) = signature.strip_prefix("fn ") else {
+            continue;
+        };
+        let name: String = name
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let closing = format!("{indent}}}");
+        if let Some(end) = lines[start..].iter().position(|line| *line == closing) {
+            found.push((module.to_string(), name, end + 1));
+        }
+    }
+    found
+}
+
+#[test]
+fn no_function_is_longer_than_a_screenful_or_two() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut modules = BTreeMap::new();
+    read_modules(&root, &root, &mut modules);
+    let long: Vec<String> = modules
+        .iter()
+        .flat_map(|(module, code)| function_lengths(module, code))
+        .filter(|(_, _, lines)| *lines > MAX_FUNCTION_LINES)
+        .map(|(module, name, lines)| format!("{module}::{name}: {lines} lines"))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FUNCTION_LINES} lines:\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn function_lengths_are_counted_to_the_closing_brace() {
+    let code = "pub async fn one() {\n    a();\n}\n\nimpl X {\n    fn two(&self) {\n        b();\n        c();\n    }\n}\n";
+    assert_eq!(
+        function_lengths("m", code),
+        [("m".into(), "one".into(), 3), ("m".into(), "two".into(), 4)]
+    );
+}

@@ -124,26 +124,9 @@ impl Item {
         let next = schedule::next_occurrence(&occurrences, now)
             .or(occurrences.last())
             .cloned();
-        let headline = match event_status {
-            Some(EventStatus::Cancelled) => format!("Cancelled: {}", fields.title),
-            Some(EventStatus::Postponed) => format!("Postponed: {}", fields.title),
-            _ => fields.title.clone(),
-        };
+        let headline = headline(&fields.title, event_status);
         let summary = summary(&fields, live.kind, event_status, attendance, next.as_ref());
-        let area = match (&fields.target_area, fields.target_area_id) {
-            (Some(polygon), _) => Some(Arc::from(polygon.as_slice())),
-            (None, Some(id)) => Some(areas.get(&id).cloned().unwrap_or_else(|| {
-                // Deleting an area in use is refused; should one vanish
-                // anyway, its entries reach nobody by place rather than everybody.
-                tracing::warn!(
-                    id = model.id,
-                    area = id,
-                    "saved area missing; delivered by language only"
-                );
-                Arc::from([])
-            })),
-            (None, None) => None,
-        };
+        let area = delivery_area(model.id, &fields, areas);
         let image = absolute(&settings.public_url, &fields.image);
         let link = if fields.url.is_empty() {
             format!("{}/entries/{}", settings.public_url, model.id)
@@ -170,15 +153,7 @@ impl Item {
             })
             .to_string()
         };
-        let body_html = if summary.is_empty() {
-            fields.content.clone()
-        } else {
-            format!(
-                "<p>{}</p>{}",
-                sanitize::escape_html(&summary),
-                fields.content
-            )
-        };
+        let body_html = body_html(&summary, &fields.content);
         let qgis = |publish_to: Option<i64>| qgis_with(publish_to, &body_html);
         let qgis_live_with_call = fields.call_to_action.as_deref().map(|call| {
             let content = format!(
@@ -364,6 +339,38 @@ macro_rules! publishable_fields {
 }
 
 with_entry_fields!(publishable_fields);
+
+/// Where an entry is delivered: its own polygon or its saved area's.
+fn delivery_area(id: i64, fields: &EntryFields, areas: &Areas) -> Option<Arc<[geo::Point]>> {
+    match (&fields.target_area, fields.target_area_id) {
+        (Some(polygon), _) => Some(Arc::from(polygon.as_slice())),
+        (None, Some(area)) => Some(areas.get(&area).cloned().unwrap_or_else(|| {
+            // Deleting an area in use is refused; should one vanish
+            // anyway, its entries reach nobody by place rather than everybody.
+            tracing::warn!(id, area, "saved area missing; delivered by language only");
+            Arc::from([])
+        })),
+        (None, None) => None,
+    }
+}
+
+/// The title feeds give: `Cancelled: …` or `Postponed: …` when so.
+fn headline(title: &str, status: Option<EventStatus>) -> String {
+    match status {
+        Some(EventStatus::Cancelled) => format!("Cancelled: {title}"),
+        Some(EventStatus::Postponed) => format!("Postponed: {title}"),
+        _ => title.to_string(),
+    }
+}
+
+/// The text as every feed gives it: the summary (escaped) leads.
+fn body_html(summary: &str, content: &str) -> String {
+    if summary.is_empty() {
+        content.to_string()
+    } else {
+        format!("<p>{}</p>{content}", sanitize::escape_html(summary))
+    }
+}
 
 /// `Cancelled · Next: Thu 21 January 2027, 18:30–20:30 CET (every month on
 /// the 3rd Thursday) · Bonn · online`: when, where and whether, in words.

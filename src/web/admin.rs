@@ -332,26 +332,7 @@ pub async fn group_action(
             groups::remove_member(services, principal, &slug, user_id).await?;
             ctx.flash("Removed from the group.", None);
         }
-        "tokens" => {
-            return match groups::create_token(services, principal, &slug, form.text("name")).await {
-                // The secret goes on this page only: never into a session or a log.
-                Ok((_, secret)) => {
-                    let forms = GroupForms {
-                        new_token: Some(secret),
-                        ..GroupForms::default()
-                    };
-                    group_page(&ctx, viewer, &slug, forms, StatusCode::CREATED).await
-                }
-                Err(error) => {
-                    let errors = field_errors(error, "name")?;
-                    refuse(GroupForms {
-                        token: Some(FormState::with_errors(form.values(), errors)),
-                        ..GroupForms::default()
-                    })
-                    .await
-                }
-            };
-        }
+        "tokens" => return create_group_token(&ctx, viewer, &slug, &form).await,
         "revoke-token" => {
             if !form.checked("confirm") {
                 return refuse(danger(confirm_error())).await;
@@ -366,6 +347,30 @@ pub async fn group_action(
         _ => return Err(WebError::App(AppError::not_found("action"))),
     }
     Ok(see_other(&back))
+}
+
+/// A new token for the group; its secret goes on this page only, never
+/// into a session or a log.
+async fn create_group_token(ctx: &Ctx<'_>, viewer: &Viewer, slug: &str, form: &Form) -> WebResult {
+    match groups::create_token(ctx.services(), &viewer.principal, slug, form.text("name")).await {
+        Ok((_, secret)) => {
+            let forms = GroupForms {
+                new_token: Some(secret),
+                ..GroupForms::default()
+            };
+            group_page(ctx, viewer, slug, forms, StatusCode::CREATED).await
+        }
+        Err(error) => {
+            let forms = GroupForms {
+                token: Some(FormState::with_errors(
+                    form.values(),
+                    field_errors(error, "name")?,
+                )),
+                ..GroupForms::default()
+            };
+            group_page(ctx, viewer, slug, forms, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]

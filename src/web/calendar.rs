@@ -94,6 +94,37 @@ struct EventFilter {
 }
 
 impl EventFilter {
+    /// The filter a page's query asks for (on a group's page, that group).
+    fn of(
+        query: &HashMap<String, String>,
+        group: Option<&GroupInfo>,
+        groups: &[&GroupInfo],
+    ) -> Self {
+        let country = text(query, "country");
+        Self {
+            kind: EntryKind::parse(text(query, "kind")).filter(|kind| kind.is_dated()),
+            groups: match group {
+                Some(group) => vec![group.slug.clone()],
+                None => text(query, "group")
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|slug| !slug.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            },
+            country: (!country.is_empty()).then(|| {
+                groups
+                    .iter()
+                    .filter(|group| group.country.eq_ignore_ascii_case(country))
+                    .map(|group| group.id)
+                    .collect()
+            }),
+            // The form offers known codes only; anything else filters nothing.
+            languages: Languages::parse(Some(text(query, "lang"))).unwrap_or_default(),
+            words: text(query, "q").to_lowercase(),
+        }
+    }
+
     fn keeps(&self, item: &Item) -> bool {
         item.kind.is_dated()
             && self.kind.is_none_or(|kind| item.kind == kind)
@@ -172,31 +203,9 @@ async fn events_page(
 ) -> WebResult {
     let snapshot = ctx.state.feeds.snapshot();
     let now = snapshot.built_at;
-    let country = text(query, "country").to_ascii_uppercase();
     // The snapshot's groups: the page reads no database.
     let all_groups: Vec<&GroupInfo> = snapshot.groups.values().map(Arc::as_ref).collect();
-    let filter = EventFilter {
-        kind: EntryKind::parse(text(query, "kind")).filter(|kind| kind.is_dated()),
-        groups: match &group {
-            Some(group) => vec![group.slug.clone()],
-            None => text(query, "group")
-                .split(',')
-                .map(str::trim)
-                .filter(|slug| !slug.is_empty())
-                .map(str::to_string)
-                .collect(),
-        },
-        country: (!country.is_empty()).then(|| {
-            all_groups
-                .iter()
-                .filter(|group| group.country.eq_ignore_ascii_case(&country))
-                .map(|group| group.id)
-                .collect()
-        }),
-        // The form offers known codes only; anything else filters nothing.
-        languages: Languages::parse(Some(text(query, "lang"))).unwrap_or_default(),
-        words: text(query, "q").to_lowercase(),
-    };
+    let filter = EventFilter::of(query, group.as_deref(), &all_groups);
     let rows = upcoming(
         snapshot
             .items
