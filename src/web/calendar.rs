@@ -146,7 +146,9 @@ fn month_of(instant: i64, zone: Tz) -> String {
         .to_string()
 }
 
-/// Every occurrence of `items` between `now` and the horizon, in time order.
+/// Every occurrence of `items` that has not ended, in time order: the next
+/// one of each entry however far ahead, the later ones of a series within
+/// the horizon.
 fn upcoming<'a>(items: impl Iterator<Item = &'a Item>, now: i64) -> Vec<(i64, EventRow, String)> {
     let mut rows = Vec::new();
     for item in items {
@@ -155,7 +157,10 @@ fn upcoming<'a>(items: impl Iterator<Item = &'a Item>, now: i64) -> Vec<(i64, Ev
         for occurrence in item
             .occurrences
             .iter()
-            .filter(|o| o.ends_at > now && o.starts_at < now + HORIZON_SECS)
+            .filter(|o| o.ends_at > now)
+            .enumerate()
+            .take_while(|(index, o)| *index == 0 || o.starts_at < now + HORIZON_SECS)
+            .map(|(_, occurrence)| occurrence)
         {
             rows.push((
                 occurrence.starts_at,

@@ -113,6 +113,19 @@ db_test!(
             .expect_text("/groups/alpha/feed.ics\"");
         let home = world.app.get("/", None).await;
         assert!(home.text.contains("href=\"webcal://"), "{}", home.text);
+        // An event years ahead is listed too (only a series is cut at a year).
+        world
+            .publish(
+                json!({"kind": "event", "title": "Far ahead", "starts_at": "2034-05-04T16:00:00Z",
+                       "ends_at": "2034-05-04T19:00:00Z", "timezone": "Europe/Berlin"}),
+                json!({}),
+            )
+            .await;
+        browser
+            .get("/events?q=far")
+            .await
+            .expect_text(">May 2034</h2>")
+            .expect_text("Far ahead");
     }
 );
 
