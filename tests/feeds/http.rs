@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::common::now;
 use crate::common::{self, World};
 
-use crate::support::{NEW_QGIS, OLD_QGIS, fetch, pks, publish, qgis};
+use crate::support::{NEW_QGIS, OLD_QGIS, RawReply, fetch, fetch_raw, pks, publish, qgis};
 
 const ROUTES: [&str; 9] = [
     "/?json=1&lang=en",
@@ -180,5 +180,64 @@ db_test!(
         // A group created through the API has its feeds at once.
         app.group(&world.admin, "gamma").await;
         fetch(app, "/groups/gamma/feed.json", &[]).await.expect(200);
+    }
+);
+
+/// The headers a client relies on, as one comparable list.
+fn client_headers(reply: &RawReply) -> Vec<(String, Option<String>)> {
+    [
+        "content-type",
+        "content-encoding",
+        "content-length",
+        "etag",
+        "last-modified",
+        "cache-control",
+        "vary",
+        "access-control-allow-origin",
+        "content-disposition",
+    ]
+    .into_iter()
+    .map(|name| (name.to_string(), reply.header(name).map(str::to_string)))
+    .collect()
+}
+
+db_test!(
+    the_fast_path_and_the_documented_operations_answer_alike,
+    |app: common::TestApp| async move {
+        // `/groups/alpha/…` goes the fast way; `/groups/%61lpha/…` (the same
+        // slug, escaped) and every HEAD go through the documented operations.
+        let world = World::new(app).await;
+        let app = &world.app;
+        publish(
+            &world,
+            json!({"title": "News", "language": "en"}),
+            json!({}),
+        )
+        .await;
+        crate::support::event(&world, "Meetup", 86_400).await;
+        for extension in ["json", "rss", "atom", "ics"] {
+            for query in [
+                "",
+                "?kind=event",
+                "?lang=de,en",
+                "?kind=meetup&lang=de",
+                "?limit=x",
+            ] {
+                for encoding in ["identity", "gzip"] {
+                    let headers = [("accept-encoding", encoding)];
+                    let path = format!("/groups/alpha/feed.{extension}{query}");
+                    let escaped = format!("/groups/%61lpha/feed.{extension}{query}");
+                    let fast = fetch_raw(app, "GET", &path, &headers).await;
+                    let documented = fetch_raw(app, "GET", &escaped, &headers).await;
+                    let head = fetch_raw(app, "HEAD", &path, &headers).await;
+                    let what = format!("{path} {encoding}");
+                    assert_eq!(fast.status, documented.status, "{what}");
+                    assert_eq!(fast.body, documented.body, "{what}");
+                    assert_eq!(client_headers(&fast), client_headers(&documented), "{what}");
+                    assert_eq!(head.status, fast.status, "HEAD {what}");
+                    assert_eq!(client_headers(&head), client_headers(&fast), "HEAD {what}");
+                }
+            }
+        }
     }
 );
