@@ -134,7 +134,7 @@ impl EventFilter {
                 .as_ref()
                 .is_none_or(|ids| ids.contains(&item.group.id))
             && item.speaks(&self.languages)
-            && (self.words.is_empty() || item.fields.title.to_lowercase().contains(&self.words))
+            && (self.words.is_empty() || item.search.contains(&self.words))
     }
 }
 

@@ -100,24 +100,17 @@ pub fn utc(seconds: i64) -> String {
     date(seconds).format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A time as people at the venue read it (`2027-03-04 18:00 CET`), or UTC.
-pub fn venue_time(seconds: i64, timezone: Option<&str>) -> String {
-    match timezone.and_then(|name| name.parse::<Tz>().ok()) {
-        Some(zone) => date(seconds)
-            .with_timezone(&zone)
-            .format("%a %Y-%m-%d %H:%M %Z")
-            .to_string(),
-        None => utc(seconds),
-    }
-}
-
-/// When an event or meetup happens, in the venue's zone.
+/// When an event or meetup happens (its first meeting), in the venue's zone:
+/// `Sat 4 May 2030, 18:00–21:00 CEST`, as every page and feed says it.
 pub fn event_dates(fields: &EntryFields) -> Option<String> {
     let starts = fields.starts_at?;
-    let zone = fields.timezone.as_deref();
+    let zone = crate::domain::schedule::zone_of(fields).unwrap_or(Tz::UTC);
     Some(match fields.ends_at {
-        Some(ends) => format!("{} – {}", venue_time(starts, zone), venue_time(ends, zone)),
-        None => venue_time(starts, zone),
+        Some(ends) => crate::domain::recurrence::when(starts, ends, zone),
+        None => date(starts)
+            .with_timezone(&zone)
+            .format("%a %-d %B %Y, %H:%M %Z")
+            .to_string(),
     })
 }
 

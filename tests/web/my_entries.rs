@@ -87,7 +87,7 @@ db_test!(
         page.expect(200)
             .expect_text("Draft saved")
             .expect_text("Draft")
-            .expect_text("Mon 2030-03-04 18:00 CET");
+            .expect_text("Mon 4 March 2030, 18:00–21:00 CET");
         let entry = world
             .app
             .get(&format!("/api/v1/entries/{id}"), Some(&world.editor))
