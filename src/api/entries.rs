@@ -265,13 +265,15 @@ impl From<ActionInput> for ActionRequest {
 
 /// A page of entries.
 #[derive(Object)]
-pub struct EntryPage {
+// The spec's name since the first release (clients generate code from it).
+#[oai(rename = "EntryPage")]
+pub struct EntryList {
     items: Vec<EntryOut>,
     /// How many entries match, over all pages.
     total: u64,
 }
 
-impl EntryPage {
+impl EntryList {
     pub fn new((views, total): (Vec<EntryView>, u64)) -> Self {
         Self {
             items: views.into_iter().map(EntryOut::from).collect(),
@@ -357,7 +359,7 @@ impl EntriesApi {
         /// Entries to skip.
         #[oai(validator(maximum(value = "1000000000")))]
         offset: Query<Option<u64>>,
-    ) -> AppResult<Json<EntryPage>> {
+    ) -> AppResult<Json<EntryList>> {
         let (limit, offset) = page(*limit, *offset);
         let filter = EntryFilter {
             group: group.0,
@@ -369,7 +371,7 @@ impl EntriesApi {
             limit,
             offset,
         };
-        Ok(Json(EntryPage::new(
+        Ok(Json(EntryList::new(
             entries::list(&state.services, &auth.0, &filter).await?,
         )))
     }

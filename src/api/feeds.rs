@@ -168,7 +168,7 @@ pub(crate) fn home_answer(
             // Counted in the audience, and placed by its address when needed.
             state.feeds.observe(request, &mut query);
             Home::Answer(
-                feeds::home(&state.feeds, &query)
+                feeds::qgis_home(&state.feeds, &query)
                     .respond(request.headers(), &state.feeds.settings().home_caching),
             )
         }
@@ -261,7 +261,7 @@ impl FeedsApi {
         );
         FeedReply::new(match home_answer(&state, request, query) {
             Home::Answer(response) => response,
-            Home::Page(query) => crate::web::public::home(&state.feeds, &query)
+            Home::Page(query) => crate::web::public::home_page(&state.feeds, &query)
                 .respond(request.headers(), &state.feeds.settings().page_caching),
         })
     }

@@ -1,7 +1,7 @@
 use poem::web::Data;
 use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
 
-use super::entries::{ActionInput, EntryOut, EntryPage, act};
+use super::entries::{ActionInput, EntryList, EntryOut, act};
 use super::json::JsonBody;
 use super::{ApiTags, BearerAuth, page};
 use crate::AppState;
@@ -32,7 +32,7 @@ impl ModerationApi {
         /// Entries to skip.
         #[oai(validator(maximum(value = "1000000000")))]
         offset: Query<Option<u64>>,
-    ) -> AppResult<Json<EntryPage>> {
+    ) -> AppResult<Json<EntryList>> {
         let (limit, offset) = page(*limit, *offset);
         let filter = EntryFilter {
             group: group.0,
@@ -48,7 +48,7 @@ impl ModerationApi {
             limit,
             offset,
         };
-        Ok(Json(EntryPage::new(
+        Ok(Json(EntryList::new(
             entries::queue(&state.services, &auth.0, &filter).await?,
         )))
     }

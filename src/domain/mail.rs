@@ -33,7 +33,7 @@ impl MailKind {
 
 /// Who hears of a change to an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Audience {
+pub enum Recipients {
     /// Moderators (and admins), as a digest: the entry waits for review.
     Moderators,
     /// The entry's author (unless they acted themselves).
@@ -47,17 +47,17 @@ pub fn audience(
     from: EntryStatus,
     to: EntryStatus,
     by_moderator: bool,
-) -> Option<Audience> {
+) -> Option<Recipients> {
     match action {
-        Action::Submit => Some(Audience::Moderators),
+        Action::Submit => Some(Recipients::Moderators),
         // An edit that sends the entry (back) to review is a submission.
         Action::Edit if to == EntryStatus::Pending && from != EntryStatus::Pending => {
-            Some(Audience::Moderators)
+            Some(Recipients::Moderators)
         }
         Action::Approve | Action::Reject | Action::RequestChanges | Action::Unpublish => {
-            Some(Audience::Author)
+            Some(Recipients::Author)
         }
-        Action::Comment if by_moderator => Some(Audience::Author),
+        Action::Comment if by_moderator => Some(Recipients::Author),
         _ => None,
     }
 }
@@ -123,16 +123,16 @@ mod tests {
         use EntryStatus::*;
         assert_eq!(
             audience(Action::Submit, Draft, Pending, false),
-            Some(Audience::Moderators)
+            Some(Recipients::Moderators)
         );
         assert_eq!(
             audience(Action::Edit, Approved, Pending, false),
-            Some(Audience::Moderators)
+            Some(Recipients::Moderators)
         );
         assert_eq!(audience(Action::Edit, Pending, Pending, false), None);
         assert_eq!(
             audience(Action::Reject, Pending, Rejected, true),
-            Some(Audience::Author)
+            Some(Recipients::Author)
         );
         assert_eq!(audience(Action::Comment, Pending, Pending, false), None);
         assert_eq!(audience(Action::Withdraw, Pending, Withdrawn, false), None);

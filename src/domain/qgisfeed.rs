@@ -306,7 +306,7 @@ fn entry(pk: i64, raw: RawEntry) -> Result<DumpEntry, String> {
     let instant = |field: &str, value: Option<&str>| -> Result<Option<i64>, String> {
         value
             .filter(|text| !text.trim().is_empty())
-            .map(|text| parse_instant(text).map_err(|reason| format!("{field}: {reason}")))
+            .map(|text| parse_dump_instant(text).map_err(|reason| format!("{field}: {reason}")))
             .transpose()
     };
     let created = instant("created", raw.created.as_deref())?;
@@ -378,14 +378,14 @@ fn review(pk: i64, raw: RawReview) -> Result<DumpReview, String> {
         reviewer: user_ref(raw.reviewer).map_err(|reason| format!("reviewer: {reason}"))?,
         action,
         comment: raw.comment,
-        created_at: parse_instant(&raw.created_at)
+        created_at: parse_dump_instant(&raw.created_at)
             .map_err(|reason| format!("created_at: {reason}"))?,
     })
 }
 
 /// Unix seconds of an ISO 8601 time as Django writes it: with `Z` or an
 /// offset, without one (UTC), or a bare date (its midnight, UTC).
-pub fn parse_instant(text: &str) -> Result<i64, String> {
+pub fn parse_dump_instant(text: &str) -> Result<i64, String> {
     let text = text.trim();
     let normalized = text.replacen(' ', "T", 1);
     if let Ok(time) = DateTime::parse_from_rfc3339(&normalized) {
@@ -464,15 +464,25 @@ mod tests {
 
     #[test]
     fn instants_come_with_z_with_an_offset_without_one_or_as_a_date() {
-        assert_eq!(parse_instant("2019-05-05T16:29:08.136Z"), Ok(1_557_073_748));
         assert_eq!(
-            parse_instant("2019-05-05T18:29:08+02:00"),
+            parse_dump_instant("2019-05-05T16:29:08.136Z"),
             Ok(1_557_073_748)
         );
-        assert_eq!(parse_instant("2019-05-05T16:29:08"), Ok(1_557_073_748));
-        assert_eq!(parse_instant("2019-05-05 16:29:08.5"), Ok(1_557_073_748));
-        assert_eq!(parse_instant("2019-05-05"), Ok(1_557_014_400));
-        assert!(parse_instant("yesterday").unwrap_err().contains("ISO 8601"));
+        assert_eq!(
+            parse_dump_instant("2019-05-05T18:29:08+02:00"),
+            Ok(1_557_073_748)
+        );
+        assert_eq!(parse_dump_instant("2019-05-05T16:29:08"), Ok(1_557_073_748));
+        assert_eq!(
+            parse_dump_instant("2019-05-05 16:29:08.5"),
+            Ok(1_557_073_748)
+        );
+        assert_eq!(parse_dump_instant("2019-05-05"), Ok(1_557_014_400));
+        assert!(
+            parse_dump_instant("yesterday")
+                .unwrap_err()
+                .contains("ISO 8601")
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use geoip::GeoIp;
 pub use http::{Caching, Encoded, MIN_GZIP_BYTES, Rendered, plain_error};
 pub use item::{Areas, CALENDAR_PAST_SECS, GroupInfo, Item};
 pub use params::{FeedFormat, FeedQuery, QgisQuery};
-pub use render::{Refusal, home};
+pub use render::{FeedRefusal, qgis_home};
 
 use crate::Config;
 use crate::clock::Clock;
@@ -341,7 +341,7 @@ impl FeedHub {
         format: FeedFormat,
         query: FeedQuery,
         group: Option<&str>,
-    ) -> Result<Arc<Rendered>, Refusal> {
+    ) -> Result<Arc<Rendered>, FeedRefusal> {
         match render::feed(self, format, query.clone(), group) {
             Err(refusal)
                 if refusal.status == poem::http::StatusCode::NOT_FOUND

@@ -15,12 +15,12 @@ use crate::domain::sanitize::escape_html;
 
 /// Why a feed request is refused.
 #[derive(Debug)]
-pub struct Refusal {
+pub struct FeedRefusal {
     pub status: StatusCode,
     pub message: String,
 }
 
-impl Refusal {
+impl FeedRefusal {
     fn not_found(message: String) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
@@ -33,8 +33,8 @@ impl Refusal {
 /// the snapshot are cached by their parameters; arrays for an `after` or a
 /// position are cached by the entries they hold (few distinct sets per
 /// snapshot), so they too are joined and gzip-compressed once. (Browsers
-/// get the page that `web::public::home` renders.)
-pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
+/// get the page that `web::public::home_page` renders.)
+pub fn qgis_home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
     let snapshot = hub.snapshot.load();
     let json = |objects: &[(char, i64, &str)]| {
         Rendered::new(qgis_json(objects), "application/json", snapshot.modified_at)
@@ -64,7 +64,7 @@ pub fn feed(
     format: FeedFormat,
     mut query: FeedQuery,
     group: Option<&str>,
-) -> Result<Arc<Rendered>, Refusal> {
+) -> Result<Arc<Rendered>, FeedRefusal> {
     let snapshot = hub.snapshot.load();
     if let Some(slug) = group {
         query.groups = vec![slug.to_ascii_lowercase()];
@@ -74,7 +74,7 @@ pub fn feed(
         .iter()
         .find(|slug| !snapshot.groups.contains_key(*slug))
     {
-        return Err(Refusal::not_found(format!("unknown group {unknown:?}")));
+        return Err(FeedRefusal::not_found(format!("unknown group {unknown:?}")));
     }
     // The path, then `?` and the canonical query (without the group a
     // group path already names).

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A rendered mail.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rendered {
+pub struct Composed {
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -18,9 +18,9 @@ pub trait Mail {
     fn subject(&self) -> String;
     fn bodies(&self) -> askama::Result<(String, String)>;
 
-    fn compose(&self) -> askama::Result<Rendered> {
+    fn compose(&self) -> askama::Result<Composed> {
         let (text, html) = self.bodies()?;
-        Ok(Rendered {
+        Ok(Composed {
             subject: self.subject(),
             text,
             html,

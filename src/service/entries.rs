@@ -156,14 +156,14 @@ pub fn live_revision_of(model: &entry::Model) -> AppResult<Option<LiveRevision>>
 }
 
 /// An entry loaded with what the rules need to judge it.
-struct Loaded {
+struct LoadedEntry {
     entry: entry::Model,
     group: group::Model,
     fields: EntryFields,
     live: Option<LiveRevision>,
 }
 
-impl Loaded {
+impl LoadedEntry {
     fn state(&self, timing: Timing) -> EntryState<'_> {
         EntryState {
             group_id: self.group.id,
@@ -191,7 +191,11 @@ impl Loaded {
 }
 
 /// Loads an entry the principal may see; others get 404, as if it did not exist.
-async fn load_visible(services: &Services, principal: &Principal, id: i64) -> AppResult<Loaded> {
+async fn load_visible(
+    services: &Services,
+    principal: &Principal,
+    id: i64,
+) -> AppResult<LoadedEntry> {
     let db = &services.db;
     let entry = entry::Entity::find_by_id(id)
         .one(db)
@@ -209,7 +213,7 @@ async fn load_visible(services: &Services, principal: &Principal, id: i64) -> Ap
             format!("entry {id}"),
         ));
     }
-    Ok(Loaded {
+    Ok(LoadedEntry {
         fields: fields_of(&entry),
         entry,
         group,
@@ -218,7 +222,7 @@ async fn load_visible(services: &Services, principal: &Principal, id: i64) -> Ap
 }
 
 /// One line of an entry's history.
-struct HistoryLine<'a> {
+struct HistoryRecord<'a> {
     action: Action,
     /// `None` for the creation.
     from: Option<EntryStatus>,
@@ -227,7 +231,7 @@ struct HistoryLine<'a> {
     changes: &'a Map<String, Value>,
 }
 
-impl<'a> From<&'a Plan> for HistoryLine<'a> {
+impl<'a> From<&'a Plan> for HistoryRecord<'a> {
     fn from(plan: &'a Plan) -> Self {
         Self {
             action: plan.action,
@@ -244,7 +248,7 @@ async fn record(
     services: &Services,
     entry_id: i64,
     principal: &Principal,
-    line: HistoryLine<'_>,
+    line: HistoryRecord<'_>,
 ) -> AppResult<()> {
     entry_event::ActiveModel {
         entry_id: Set(entry_id),
@@ -349,7 +353,7 @@ pub async fn create(
     };
     set_fields(&mut active, fields);
     let saved = active.insert(&txn).await?;
-    let created = HistoryLine {
+    let created = HistoryRecord {
         action: Action::Create,
         from: None,
         to: EntryStatus::Draft,
@@ -397,7 +401,7 @@ pub async fn update(
         active.submitted_at = Set(Some(services.now()));
     }
     let saved = save_versioned(&txn, services, active, id, plan.version).await?;
-    let edited = HistoryLine {
+    let edited = HistoryRecord {
         action: Action::Edit,
         from: Some(plan.from),
         to: plan.to,
@@ -424,7 +428,7 @@ pub async fn update(
 }
 
 pub async fn delete(services: &Services, principal: &Principal, id: i64) -> AppResult<()> {
-    let Loaded { entry, .. } = load_visible(services, principal, id).await?;
+    let LoadedEntry { entry, .. } = load_visible(services, principal, id).await?;
     if !principal.can_write_entries(entry.group_id) {
         return Err(AppError::Forbidden(
             "only the entry's group may delete it".into(),
@@ -520,7 +524,7 @@ pub async fn change_live(
     active.live_changed_at = Set(Some(now));
     let txn = services.db.begin().await?;
     let saved = save_versioned(&txn, services, active, id, loaded.entry.version).await?;
-    let updated = HistoryLine {
+    let updated = HistoryRecord {
         action: Action::Update,
         from: Some(saved.status),
         to: saved.status,

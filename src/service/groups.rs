@@ -333,7 +333,7 @@ pub async fn revoke_token(
 
 /// What an import did.
 #[derive(Debug, Default)]
-pub struct ImportReport {
+pub struct GroupImportReport {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
@@ -354,7 +354,10 @@ const IMPORT_COLUMNS: [&str; 6] = ["slug", "name", "country", "website", "contac
 
 /// Imports the user-group directory CSV (`slug,name,country,website,contact,registered,status`).
 /// Idempotent: rows are matched by slug; changed rows are updated, bad rows reported.
-pub async fn import_csv(services: &Services, data: &[u8]) -> Result<ImportReport, ImportError> {
+pub async fn import_csv(
+    services: &Services,
+    data: &[u8],
+) -> Result<GroupImportReport, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(data);
@@ -371,7 +374,7 @@ pub async fn import_csv(services: &Services, data: &[u8]) -> Result<ImportReport
             "the CSV needs at least `slug` and `name` columns".into(),
         ));
     }
-    let mut report = ImportReport::default();
+    let mut report = GroupImportReport::default();
     for (index, record) in reader.records().enumerate() {
         // Line 1 is the header.
         let line = index + 2;
@@ -423,7 +426,7 @@ async fn upsert_imported(
     services: &Services,
     fields: GroupFields,
     status: GroupStatus,
-    report: &mut ImportReport,
+    report: &mut GroupImportReport,
 ) -> AppResult<()> {
     let existing = group::Entity::find()
         .filter(group::Column::Slug.eq(&fields.slug))

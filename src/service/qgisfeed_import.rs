@@ -63,7 +63,7 @@ impl std::fmt::Display for Outcomes {
 
 /// What an import did.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ImportReport {
+pub struct QgisFeedReport {
     pub group_created: bool,
     /// `auth.user`: created, or found by email (`unchanged`: never overwritten).
     pub users: Outcomes,
@@ -80,7 +80,7 @@ pub struct ImportReport {
     pub skipped: BTreeMap<String, u64>,
 }
 
-impl ImportReport {
+impl QgisFeedReport {
     /// One line per model and outcome, for standard output.
     pub fn lines(&self) -> Vec<String> {
         let mut lines = vec![
@@ -131,7 +131,7 @@ pub async fn import(
     dump: &[u8],
     options: &ImportOptions,
     progress: &mut impl FnMut(&str),
-) -> AppResult<ImportReport> {
+) -> AppResult<QgisFeedReport> {
     let mut check = Checker::new();
     check_slug(&mut check, "--group", &options.group);
     check.finish()?;
@@ -143,10 +143,10 @@ pub async fn import(
         dump.reviews.len()
     ));
     check_references(&dump)?;
-    let mut report = ImportReport {
+    let mut report = QgisFeedReport {
         skipped: dump.skipped.clone(),
         users_without_email: dump.users.iter().filter(|u| !u.has_email).count() as u64,
-        ..ImportReport::default()
+        ..QgisFeedReport::default()
     };
     let pictures = pictures(services, &dump.entries, options, &mut report, progress).await?;
 
@@ -197,7 +197,7 @@ async fn import_group(
     db: &impl ConnectionTrait,
     slug: &str,
     now: i64,
-    report: &mut ImportReport,
+    report: &mut QgisFeedReport,
 ) -> AppResult<crate::entities::group::Model> {
     match lookup::group_by_slug(db, slug).await {
         Ok(group) => Ok(group),
@@ -224,7 +224,7 @@ async fn import_entries<'a>(
     group_id: i64,
     user_of: &impl Fn(&UserRef) -> AppResult<&'a (i64, String)>,
     now: i64,
-    report: &mut ImportReport,
+    report: &mut QgisFeedReport,
     progress: &mut impl FnMut(&str),
 ) -> AppResult<Vec<entry_event::ActiveModel>> {
     let existing = existing_entries(txn, entries).await?;
@@ -332,7 +332,7 @@ async fn pictures(
     services: &Services,
     entries: &[DumpEntry],
     options: &ImportOptions,
-    report: &mut ImportReport,
+    report: &mut QgisFeedReport,
     progress: &mut impl FnMut(&str),
 ) -> AppResult<HashMap<String, Option<Picture>>> {
     let mut pictures: HashMap<String, Option<Picture>> = HashMap::new();
@@ -413,7 +413,7 @@ async fn import_users(
     authors: &HashSet<&UserRef>,
     group_id: i64,
     now: i64,
-    report: &mut ImportReport,
+    report: &mut QgisFeedReport,
 ) -> AppResult<Vec<(i64, String)>> {
     let members: HashSet<i64> = membership::Entity::find()
         .filter(membership::Column::GroupId.eq(group_id))
@@ -566,7 +566,7 @@ async fn import_reviews<'a>(
     db: &impl ConnectionTrait,
     dump: &'a qgisfeed::Dump,
     user_of: &impl Fn(&UserRef) -> AppResult<&'a (i64, String)>,
-    report: &mut ImportReport,
+    report: &mut QgisFeedReport,
 ) -> AppResult<Vec<entry_event::ActiveModel>> {
     let mut seen = HashSet::new();
     let reviewed: Vec<i64> = dump.reviews.iter().map(|review| review.entry).collect();

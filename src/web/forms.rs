@@ -132,7 +132,7 @@ pub fn local_value(instant: i64, zone: Option<Tz>) -> String {
 }
 
 /// A `datetime-local` value read in `zone` (UTC when `None`), or an RFC 3339 instant.
-pub fn parse_instant(text: &str, zone: Option<Tz>) -> Option<i64> {
+pub fn parse_form_instant(text: &str, zone: Option<Tz>) -> Option<i64> {
     let text = text.trim();
     if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
         return Some(instant.timestamp());
@@ -211,7 +211,7 @@ macro_rules! parse_field {
         match $form.optional($name) {
             None => Some(None),
             Some(text) => {
-                match parse_instant(text, if is_venue_time($name) { $zone } else { None }) {
+                match parse_form_instant(text, if is_venue_time($name) { $zone } else { None }) {
                     Some(instant) => Some(Some(instant)),
                     None => {
                         $check.fail($name, "must be a date and time such as 2027-03-04T18:00");
@@ -416,14 +416,14 @@ mod tests {
     #[test]
     fn event_times_are_read_in_the_venue_zone() {
         let berlin: Tz = "Europe/Berlin".parse().unwrap();
-        let at = parse_instant("2027-03-04T18:00", Some(berlin)).unwrap();
+        let at = parse_form_instant("2027-03-04T18:00", Some(berlin)).unwrap();
         assert_eq!(local_value(at, None), "2027-03-04T17:00");
         assert_eq!(local_value(at, Some(berlin)), "2027-03-04T18:00");
         assert_eq!(
-            parse_instant("2027-03-04T18:00:00Z", Some(berlin)),
+            parse_form_instant("2027-03-04T18:00:00Z", Some(berlin)),
             Some(at + 3600)
         );
-        assert_eq!(parse_instant("soon", None), None);
+        assert_eq!(parse_form_instant("soon", None), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::context::{
     see_other,
 };
 use super::display::{self, Change, Choice, HistoryLine, Pager};
-use super::forms::{FormState, local_value, parse_instant};
+use super::forms::{FormState, local_value, parse_form_instant};
 use super::my_entries::{Row, Summary, entry_id, load, offset, parse_filter, query_string};
 use crate::domain::entry::diff;
 use crate::domain::lifecycle::{ActionRequest, next_status};
@@ -259,7 +259,7 @@ pub async fn decide(
             ("publish_to", &mut request.publish_to),
         ] {
             if let Some(text) = form.optional(field) {
-                match parse_instant(text, None) {
+                match parse_form_instant(text, None) {
                     Some(at) => *slot = Some(at),
                     None => errors.push(FieldError::new(
                         field,

@@ -478,18 +478,18 @@ async fn finish_save(
 }
 
 /// An entry with its group, as a page needs it.
-pub struct Loaded {
+pub struct EditorEntry {
     pub view: EntryView,
     pub group: group::Model,
     pub fields: EntryFields,
 }
 
-pub async fn load(ctx: &Ctx<'_>, viewer: &Viewer, id: &str) -> Result<Loaded, WebError> {
+pub async fn load(ctx: &Ctx<'_>, viewer: &Viewer, id: &str) -> Result<EditorEntry, WebError> {
     let id = entry_id(id)?;
     let view = entries::get(ctx.services(), &viewer.principal, id).await?;
     let group = lookup::group_by_slug(&ctx.services().db, &view.group_slug).await?;
     let fields = fields_of(&view.entry);
-    Ok(Loaded {
+    Ok(EditorEntry {
         view,
         group,
         fields,
@@ -528,7 +528,7 @@ pub async fn edit_form(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
 async fn form_for_edit(
     ctx: &Ctx<'_>,
     viewer: &Viewer,
-    loaded: &Loaded,
+    loaded: &EditorEntry,
     form: FormState,
     preview: Option<Preview>,
     notice: Option<Notice>,
@@ -653,7 +653,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn of(loaded: &Loaded, events: &[entry_event::Model], now: i64) -> Self {
+    pub fn of(loaded: &EditorEntry, events: &[entry_event::Model], now: i64) -> Self {
         let entry = &loaded.view.entry;
         Self {
             id: entry.id,
@@ -669,7 +669,7 @@ impl Summary {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "my/entry.html")]
-struct EntryPage {
+struct MyEntryPage {
     page: Layout,
     form: FormState,
     entry: Summary,
@@ -720,7 +720,7 @@ impl LiveEvent {
 }
 
 /// What an entry page lists besides the preview.
-pub fn facts(loaded: &Loaded) -> Vec<(&'static str, String)> {
+pub fn facts(loaded: &EditorEntry) -> Vec<(&'static str, String)> {
     let fields = &loaded.fields;
     let entry = &loaded.view.entry;
     let mut facts = vec![
@@ -791,7 +791,7 @@ async fn entry_page(
         .layout(entry.title.clone(), "my")
         .with_errors(&form.errors);
     page.notice = notice;
-    let body = EntryPage {
+    let body = MyEntryPage {
         page,
         form,
         entry: Summary::of(&loaded, &events, ctx.now()),

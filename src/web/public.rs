@@ -162,7 +162,7 @@ fn calendar_feed(public_url: &str, prefix: &str) -> (String, String) {
 
 /// `GET /` for browsers: what is live, in feed order, rendered once per
 /// snapshot and language filter (so it holds nothing personal).
-pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
+pub fn home_page(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
     let snapshot = hub.snapshot();
     let page_query = QgisQuery {
         json: false,
@@ -202,7 +202,7 @@ pub fn home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/entry.html")]
-struct EntryPage {
+struct PublicEntryPage {
     page: Layout,
     card: Card,
     /// "Add to calendar": `(label, href)`.
@@ -240,7 +240,7 @@ pub async fn entry_page(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     let page = ctx.layout(card.title.clone(), "news");
 
     Ok(respond(
-        EntryPage {
+        PublicEntryPage {
             page,
             add_links: if item.kind.is_dated() && archived.is_none() {
                 calendar_links::add_links(item, &page_url)

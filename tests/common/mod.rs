@@ -723,7 +723,7 @@ impl TestApp {
     }
 
     /// Imports groups from CSV text directly through the service.
-    pub async fn import(&self, csv: &str) -> groups::ImportReport {
+    pub async fn import(&self, csv: &str) -> groups::GroupImportReport {
         groups::import_csv(&self.state.services, csv.as_bytes())
             .await
             .expect("import")

@@ -13,11 +13,11 @@ use serde::Serialize;
 use super::{Services, notifications};
 use crate::domain::authz::Principal;
 use crate::domain::limits::{self, MAIL_DIGEST_SECS};
-use crate::domain::mail::{self, Audience, Topic};
+use crate::domain::mail::{self, Recipients, Topic};
 use crate::domain::{Action, EntryStatus, GroupRole, MailKind, OutboxStatus, Role};
 use crate::entities::{access_request, entry, group, outbox, user};
 use crate::error::{AppError, AppResult};
-use crate::mail::templates::{self, EntryNotice, Mail, Rendered};
+use crate::mail::templates::{self, Composed, EntryNotice, Mail};
 
 /// One mail to one address.
 struct Letter<'a> {
@@ -28,10 +28,10 @@ struct Letter<'a> {
     /// When the worker may send it (later for digests, which collect).
     due: i64,
     data: String,
-    rendered: Rendered,
+    rendered: Composed,
 }
 
-fn render<M: Mail + Serialize>(mail: &M) -> AppResult<(String, Rendered)> {
+fn render<M: Mail + Serialize>(mail: &M) -> AppResult<(String, Composed)> {
     let rendered = mail
         .compose()
         .map_err(|error| AppError::internal("cannot render a mail", error))?;
@@ -76,7 +76,7 @@ async fn immediate(
     kind: MailKind,
     recipient: &str,
     user_id: Option<i64>,
-    (data, rendered): &(String, Rendered),
+    (data, rendered): &(String, Composed),
 ) -> AppResult<()> {
     let letter = Letter {
         kind,
@@ -140,7 +140,7 @@ pub async fn entry_changed(
         .unwrap_or_default();
     let preferences_link = link(services, "/account");
     match audience {
-        Audience::Moderators => {
+        Recipients::Moderators => {
             let notice = EntryNotice {
                 entry_id: entry.id,
                 title: entry.title.clone(),
@@ -177,7 +177,7 @@ pub async fn entry_changed(
                 insert(db, services, letter).await?;
             }
         }
-        Audience::Author => {
+        Recipients::Author => {
             if entry.author_id == actor {
                 return Ok(());
             }

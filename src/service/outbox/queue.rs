@@ -13,14 +13,14 @@ use crate::domain::limits::{MAIL_BATCH, MAIL_CLAIM_SECS};
 use crate::domain::{OutboxStatus, mail};
 use crate::entities::outbox;
 use crate::error::{AppError, AppResult};
-use crate::mail::templates::{self, Mail, Rendered};
+use crate::mail::templates::{self, Composed, Mail};
 
 /// A message the worker sends: one row, or a digest of several.
 #[derive(Clone, Debug)]
 pub struct Outgoing {
     pub ids: Vec<i64>,
     pub recipient: String,
-    pub rendered: Rendered,
+    pub rendered: Composed,
 }
 
 fn unclaimed(now: i64) -> Condition {
@@ -111,7 +111,7 @@ pub async fn claim_due(services: &Services) -> AppResult<Vec<Outgoing>> {
             None => messages.push(Outgoing {
                 ids: vec![row.id],
                 recipient: row.recipient,
-                rendered: Rendered {
+                rendered: Composed {
                     subject: row.subject,
                     text: row.text_body,
                     html: row.html_body,
@@ -157,7 +157,7 @@ fn digest(rows: Vec<outbox::Model>) -> AppResult<Outgoing> {
         Some(all) if all.items.len() > 1 => all
             .compose()
             .map_err(|error| AppError::internal("cannot render a digest", error))?,
-        _ => Rendered {
+        _ => Composed {
             subject: first.subject,
             text: first.text_body,
             html: first.html_body,
