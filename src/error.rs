@@ -1,5 +1,7 @@
-//! The errors of the service layer (one enum, no HTTP: `api::problem` maps
-//! each to its problem document once) and of start-up.
+//! The errors of the service layer (one enum, no HTTP), the problem type
+//! each is reported as (its slug, status code and title, which the API's
+//! problem documents and the pages' error pages both use), and the errors
+//! of start-up.
 
 use crate::domain::{FieldError, Refusal};
 
@@ -131,4 +133,208 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Every kind of problem the service reports. The slug is the last segment of
+/// the `type` URI; clients may rely on it never changing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProblemType {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    StaleVersion,
+    InvalidTransition,
+    Duplicate,
+    GroupInactive,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Validation,
+    RateLimited,
+    Internal,
+    Unavailable,
+}
+
+impl ProblemType {
+    pub const ALL: [Self; 16] = [
+        Self::BadRequest,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::StaleVersion,
+        Self::InvalidTransition,
+        Self::Duplicate,
+        Self::GroupInactive,
+        Self::Conflict,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::Validation,
+        Self::RateLimited,
+        Self::Internal,
+        Self::Unavailable,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        self.describe().0
+    }
+
+    /// The HTTP status code it is answered with.
+    pub fn status(self) -> u16 {
+        self.describe().1
+    }
+
+    /// A short summary, the same for every occurrence.
+    pub fn title(self) -> &'static str {
+        self.describe().2
+    }
+
+    /// What it means and what a client should do.
+    pub fn description(self) -> &'static str {
+        self.describe().3
+    }
+
+    fn describe(self) -> (&'static str, u16, &'static str, &'static str) {
+        match self {
+            Self::BadRequest => (
+                "bad-request",
+                400,
+                "Bad request",
+                "The request could not be parsed: malformed JSON, an unknown field or a bad parameter.",
+            ),
+            Self::Unauthorized => (
+                "unauthorized",
+                401,
+                "Not authenticated",
+                "Credentials are missing, wrong or expired: log in again or use a valid token.",
+            ),
+            Self::Forbidden => (
+                "forbidden",
+                403,
+                "Not allowed",
+                "You are known but your role or group does not allow this.",
+            ),
+            Self::NotFound => (
+                "not-found",
+                404,
+                "Not found",
+                "There is no such resource, or you may not see it.",
+            ),
+            Self::MethodNotAllowed => (
+                "method-not-allowed",
+                405,
+                "Method not allowed",
+                "The path exists but not with this method; `Allow` lists the methods it takes.",
+            ),
+            Self::StaleVersion => (
+                "stale-version",
+                409,
+                "Stale version",
+                "Someone changed the resource since you read it: `current_version` is its version now; reload and retry.",
+            ),
+            Self::InvalidTransition => (
+                "invalid-transition",
+                409,
+                "Not possible in this state",
+                "The action does not apply to the resource in its current status (e.g. approving a draft).",
+            ),
+            Self::Duplicate => (
+                "duplicate",
+                409,
+                "Already exists",
+                "Something with this unique slug or email address exists already.",
+            ),
+            Self::GroupInactive => (
+                "group-inactive",
+                409,
+                "Group not active",
+                "The entry's group is suspended or removed: it cannot submit, and nothing of it can be approved.",
+            ),
+            Self::Conflict => (
+                "conflict",
+                409,
+                "Conflict",
+                "The request clashes with the current state of things (e.g. an admin demoting themselves).",
+            ),
+            Self::PayloadTooLarge => (
+                "payload-too-large",
+                413,
+                "Request too large",
+                "The request body is larger than the service accepts.",
+            ),
+            Self::UnsupportedMediaType => (
+                "unsupported-media-type",
+                415,
+                "Unsupported media type",
+                "Send the body as `Content-Type: application/json`.",
+            ),
+            Self::Validation => (
+                "validation",
+                422,
+                "Invalid input",
+                "Fields failed validation; `errors` names each field and says why.",
+            ),
+            Self::RateLimited => (
+                "rate-limited",
+                429,
+                "Too many requests",
+                "Too many attempts: wait the seconds in `Retry-After`.",
+            ),
+            Self::Internal => (
+                "internal",
+                500,
+                "Internal error",
+                "Something failed on our side; it has been logged.",
+            ),
+            Self::Unavailable => (
+                "unavailable",
+                503,
+                "Busy",
+                "The service is too busy for this right now: wait the seconds in `Retry-After`.",
+            ),
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.slug() == slug)
+    }
+
+    pub fn of(error: &AppError) -> Self {
+        match error {
+            AppError::Validation(_) => Self::Validation,
+            AppError::BadRequest(_) => Self::BadRequest,
+            AppError::Unauthorized(_) => Self::Unauthorized,
+            AppError::Forbidden(_) => Self::Forbidden,
+            AppError::NotFound(_) => Self::NotFound,
+            AppError::StaleVersion { .. } => Self::StaleVersion,
+            AppError::InvalidTransition(_) => Self::InvalidTransition,
+            AppError::Duplicate(_) => Self::Duplicate,
+            AppError::GroupInactive(_) => Self::GroupInactive,
+            AppError::Conflict(_) => Self::Conflict,
+            AppError::TooLarge(_) => Self::PayloadTooLarge,
+            AppError::RateLimited { .. } => Self::RateLimited,
+            AppError::Unavailable { .. } => Self::Unavailable,
+            AppError::Database(_) | AppError::Internal { .. } => Self::Internal,
+        }
+    }
+
+    /// For errors the HTTP framework raises before a handler runs.
+    pub fn for_status(status: u16) -> Self {
+        match status {
+            401 => Self::Unauthorized,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            409 => Self::Conflict,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            422 => Self::Validation,
+            429 => Self::RateLimited,
+            503 => Self::Unavailable,
+            400..=499 => Self::BadRequest,
+            _ => Self::Internal,
+        }
+    }
 }

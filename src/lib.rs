@@ -76,6 +76,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
             move |endpoint, request| metrics::count_requests(endpoint, request, metrics.clone())
         })
         .data(state.clone())
+        .data(api::HomePage(web::public::home_page))
         .data(metrics.clone());
     // Boxed, so that the feeds' future does not carry (and copy) the much
     // larger one of everything else.

@@ -150,6 +150,13 @@ impl<M: Media> ApiResponse for FeedReply<M> {
     fn register(_registry: &mut Registry) {}
 }
 
+/// The start page for browsers, which the pages render: the composition
+/// root hands it to the API (which must not depend on the pages).
+#[derive(Clone, Copy)]
+pub struct HomePage(
+    pub fn(&crate::feeds::FeedHub, &QgisQuery) -> std::sync::Arc<crate::feeds::Rendered>,
+);
+
 /// What `GET /` answers: the QGIS array (or a refusal) whole, or the page
 /// for a browser.
 pub(crate) enum Home {
@@ -236,6 +243,7 @@ impl FeedsApi {
     async fn home(
         &self,
         state: Data<&AppState>,
+        page: Data<&HomePage>,
         request: &Request,
         /// `1` for the JSON array whatever the User-Agent.
         json: Query<Option<String>>,
@@ -261,7 +269,7 @@ impl FeedsApi {
         );
         FeedReply::new(match home_answer(&state, request, query) {
             Home::Answer(response) => response,
-            Home::Page(query) => crate::web::public::home_page(&state.feeds, &query)
+            Home::Page(query) => (page.0.0)(&state.feeds, &query)
                 .respond(request.headers(), &state.feeds.settings().page_caching),
         })
     }

@@ -18,6 +18,8 @@ mod reviewers;
 mod stats;
 mod users;
 
+pub use feeds::HomePage;
+
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem_openapi::{SecurityScheme, Tags, auth::Bearer};

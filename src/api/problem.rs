@@ -10,210 +10,13 @@ use poem_openapi::types::{ToJSON, Type};
 use poem_openapi::{ApiResponse, Object};
 
 use crate::error::AppError;
+pub use crate::error::ProblemType;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Every kind of problem the service reports. The slug is the last segment of
-/// the `type` URI; clients may rely on it never changing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProblemType {
-    BadRequest,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    StaleVersion,
-    InvalidTransition,
-    Duplicate,
-    GroupInactive,
-    Conflict,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    Validation,
-    RateLimited,
-    Internal,
-    Unavailable,
-}
-
-impl ProblemType {
-    pub const ALL: [Self; 16] = [
-        Self::BadRequest,
-        Self::Unauthorized,
-        Self::Forbidden,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::StaleVersion,
-        Self::InvalidTransition,
-        Self::Duplicate,
-        Self::GroupInactive,
-        Self::Conflict,
-        Self::PayloadTooLarge,
-        Self::UnsupportedMediaType,
-        Self::Validation,
-        Self::RateLimited,
-        Self::Internal,
-        Self::Unavailable,
-    ];
-
-    pub fn slug(self) -> &'static str {
-        self.describe().0
-    }
-
-    pub fn status(self) -> StatusCode {
-        StatusCode::from_u16(self.describe().1).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-    }
-
-    /// A short summary, the same for every occurrence.
-    pub fn title(self) -> &'static str {
-        self.describe().2
-    }
-
-    /// What it means and what a client should do.
-    pub fn description(self) -> &'static str {
-        self.describe().3
-    }
-
-    fn describe(self) -> (&'static str, u16, &'static str, &'static str) {
-        match self {
-            Self::BadRequest => (
-                "bad-request",
-                400,
-                "Bad request",
-                "The request could not be parsed: malformed JSON, an unknown field or a bad parameter.",
-            ),
-            Self::Unauthorized => (
-                "unauthorized",
-                401,
-                "Not authenticated",
-                "Credentials are missing, wrong or expired: log in again or use a valid token.",
-            ),
-            Self::Forbidden => (
-                "forbidden",
-                403,
-                "Not allowed",
-                "You are known but your role or group does not allow this.",
-            ),
-            Self::NotFound => (
-                "not-found",
-                404,
-                "Not found",
-                "There is no such resource, or you may not see it.",
-            ),
-            Self::MethodNotAllowed => (
-                "method-not-allowed",
-                405,
-                "Method not allowed",
-                "The path exists but not with this method; `Allow` lists the methods it takes.",
-            ),
-            Self::StaleVersion => (
-                "stale-version",
-                409,
-                "Stale version",
-                "Someone changed the resource since you read it: `current_version` is its version now; reload and retry.",
-            ),
-            Self::InvalidTransition => (
-                "invalid-transition",
-                409,
-                "Not possible in this state",
-                "The action does not apply to the resource in its current status (e.g. approving a draft).",
-            ),
-            Self::Duplicate => (
-                "duplicate",
-                409,
-                "Already exists",
-                "Something with this unique slug or email address exists already.",
-            ),
-            Self::GroupInactive => (
-                "group-inactive",
-                409,
-                "Group not active",
-                "The entry's group is suspended or removed: it cannot submit, and nothing of it can be approved.",
-            ),
-            Self::Conflict => (
-                "conflict",
-                409,
-                "Conflict",
-                "The request clashes with the current state of things (e.g. an admin demoting themselves).",
-            ),
-            Self::PayloadTooLarge => (
-                "payload-too-large",
-                413,
-                "Request too large",
-                "The request body is larger than the service accepts.",
-            ),
-            Self::UnsupportedMediaType => (
-                "unsupported-media-type",
-                415,
-                "Unsupported media type",
-                "Send the body as `Content-Type: application/json`.",
-            ),
-            Self::Validation => (
-                "validation",
-                422,
-                "Invalid input",
-                "Fields failed validation; `errors` names each field and says why.",
-            ),
-            Self::RateLimited => (
-                "rate-limited",
-                429,
-                "Too many requests",
-                "Too many attempts: wait the seconds in `Retry-After`.",
-            ),
-            Self::Internal => (
-                "internal",
-                500,
-                "Internal error",
-                "Something failed on our side; it has been logged.",
-            ),
-            Self::Unavailable => (
-                "unavailable",
-                503,
-                "Busy",
-                "The service is too busy for this right now: wait the seconds in `Retry-After`.",
-            ),
-        }
-    }
-
-    pub fn from_slug(slug: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.slug() == slug)
-    }
-
-    pub fn of(error: &AppError) -> Self {
-        match error {
-            AppError::Validation(_) => Self::Validation,
-            AppError::BadRequest(_) => Self::BadRequest,
-            AppError::Unauthorized(_) => Self::Unauthorized,
-            AppError::Forbidden(_) => Self::Forbidden,
-            AppError::NotFound(_) => Self::NotFound,
-            AppError::StaleVersion { .. } => Self::StaleVersion,
-            AppError::InvalidTransition(_) => Self::InvalidTransition,
-            AppError::Duplicate(_) => Self::Duplicate,
-            AppError::GroupInactive(_) => Self::GroupInactive,
-            AppError::Conflict(_) => Self::Conflict,
-            AppError::TooLarge(_) => Self::PayloadTooLarge,
-            AppError::RateLimited { .. } => Self::RateLimited,
-            AppError::Unavailable { .. } => Self::Unavailable,
-            AppError::Database(_) | AppError::Internal { .. } => Self::Internal,
-        }
-    }
-
-    /// For errors poem raises before a handler runs.
-    fn for_status(status: StatusCode) -> Self {
-        match status.as_u16() {
-            401 => Self::Unauthorized,
-            403 => Self::Forbidden,
-            404 => Self::NotFound,
-            405 => Self::MethodNotAllowed,
-            409 => Self::Conflict,
-            413 => Self::PayloadTooLarge,
-            415 => Self::UnsupportedMediaType,
-            422 => Self::Validation,
-            429 => Self::RateLimited,
-            503 => Self::Unavailable,
-            400..=499 => Self::BadRequest,
-            _ => Self::Internal,
-        }
-    }
+/// The status a problem is answered with, as the HTTP type.
+pub fn http_status(kind: ProblemType) -> StatusCode {
+    StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// A field that failed validation.
@@ -253,7 +56,7 @@ pub struct Problem {
 
 impl From<AppError> for poem::Error {
     fn from(error: AppError) -> Self {
-        let status = ProblemType::of(&error).status();
+        let status = http_status(ProblemType::of(&error));
         poem::Error::new(error, status)
     }
 }
@@ -322,7 +125,7 @@ impl Problems {
         Problem {
             kind: format!("{}{}", self.base, kind.slug()),
             title: kind.title().into(),
-            status: kind.status().as_u16(),
+            status: kind.status(),
             detail,
             errors: None,
             current_version: None,
@@ -371,7 +174,7 @@ impl Problems {
             Some(app_error) => self.of_app_error(app_error),
             None => {
                 let status = error.status();
-                let kind = ProblemType::for_status(status);
+                let kind = ProblemType::for_status(status.as_u16());
                 let detail = if status.is_server_error() {
                     tracing::error!(%error, "request failed");
                     "internal error".to_string()
@@ -475,8 +278,8 @@ pub fn describe(poem::web::Path(slug): poem::web::Path<String>) -> Response {
             .body(format!(
                 "{} ({} {})\n\n{}\n",
                 kind.title(),
-                kind.status().as_u16(),
-                kind.status().canonical_reason().unwrap_or_default(),
+                kind.status(),
+                http_status(kind).canonical_reason().unwrap_or_default(),
                 kind.description()
             )),
         None => Response::builder()
@@ -499,7 +302,7 @@ mod tests {
                 "{kind:?} not in the spec"
             );
             assert_eq!(ProblemType::from_slug(kind.slug()), Some(kind));
-            assert!(kind.status().is_client_error() || kind.status().is_server_error());
+            assert!(http_status(kind).is_client_error() || http_status(kind).is_server_error());
         }
     }
 }

@@ -2,9 +2,10 @@
 //! plain text with an HTML alternative), how it goes out (SMTP through
 //! lettre, or the log), and the worker that sends the outbox.
 //!
-//! The services use only [`templates`]; [`transport`] and [`worker`] are
-//! infrastructure, started from `state.rs`.
+//! The services use [`templates`] and implement [`queue::MailQueue`];
+//! [`transport`] and [`worker`] are infrastructure, started from `state.rs`.
 
+pub mod queue;
 pub mod templates;
 pub mod transport;
 pub mod worker;

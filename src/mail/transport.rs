@@ -7,9 +7,9 @@ use lettre::message::{Mailbox, MultiPart, header::MessageId};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::queue::Outgoing;
 use crate::Config;
 use crate::error::StartupError;
-use crate::service::outbox::queue::Outgoing;
 
 /// How long one SMTP conversation may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);

@@ -5,31 +5,28 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::queue::MailQueue;
 use super::transport::{Delivery, Transport};
 use crate::domain::OutboxStatus;
 use crate::domain::limits::{MAIL_BATCH, MAIL_POLL_MILLIS};
-use crate::service::{Services, outbox};
 
-/// Starts the worker; it runs until the returned task is aborted.
-pub fn spawn(services: Arc<Services>, transport: Transport) -> tokio::task::JoinHandle<()> {
+/// Starts the worker on `queue`; it runs until the returned task is aborted.
+pub fn spawn<Q: MailQueue>(queue: Arc<Q>, transport: Transport) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            let sent = match round(&services, &transport).await {
+            let sent = match round(queue.as_ref(), &transport).await {
                 Ok(sent) => sent,
                 Err(error) => {
                     tracing::error!(%error, "mail worker round failed");
                     0
                 }
             };
-            services
-                .counters
-                .mail_rounds
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            queue.round_done();
             if sent >= MAIL_BATCH as usize {
                 continue;
             }
-            let due = outbox::queue::next_due(&services).await.ok().flatten();
-            let clock = services.clock.clone();
+            let due = queue.next_due().await.ok().flatten();
+            let clock = queue.clock().clone();
             tokio::select! {
                 () = async {
                     match due {
@@ -44,8 +41,8 @@ pub fn spawn(services: Arc<Services>, transport: Transport) -> tokio::task::Join
 }
 
 /// Sends what is due now; returns how many messages it handled.
-async fn round(services: &Services, transport: &Transport) -> crate::AppResult<usize> {
-    let messages = outbox::queue::claim_due(services).await?;
+async fn round(queue: &impl MailQueue, transport: &Transport) -> crate::AppResult<usize> {
+    let messages = queue.claim_due().await?;
     for message in &messages {
         match transport.send(message).await {
             Ok(delivery) => {
@@ -53,11 +50,11 @@ async fn round(services: &Services, transport: &Transport) -> crate::AppResult<u
                     Delivery::Sent => OutboxStatus::Sent,
                     Delivery::Logged => OutboxStatus::Logged,
                 };
-                outbox::queue::delivered(services, message, status).await?;
+                queue.delivered(message, status).await?;
             }
             Err(error) => {
                 tracing::warn!(to = %message.recipient, %error, "mail not sent; will retry");
-                outbox::queue::attempt_failed(services, message, &error).await?;
+                queue.attempt_failed(message, &error).await?;
             }
         }
     }

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use super::assets;
 use super::forms::Form;
 use crate::AppState;
-use crate::api::problem::ProblemType;
 use crate::domain::authz::Principal;
 use crate::domain::{FieldError, GroupRole};
 use crate::error::AppError;
+use crate::error::ProblemType;
 use crate::service::{Services, auth, entries, sessions, users};
 
 /// The name of the hidden field every POST form carries.
@@ -190,7 +190,12 @@ impl IntoResponse for WebError {
                 } else {
                     sentence(&error.to_string())
                 };
-                error_page(kind.status(), kind.title(), detail)
+                error_page(
+                    StatusCode::from_u16(kind.status())
+                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    kind.title(),
+                    detail,
+                )
             }
         }
     }

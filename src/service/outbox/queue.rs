@@ -13,15 +13,8 @@ use crate::domain::limits::{MAIL_BATCH, MAIL_CLAIM_SECS};
 use crate::domain::{OutboxStatus, mail};
 use crate::entities::outbox;
 use crate::error::{AppError, AppResult};
+use crate::mail::queue::{MailQueue, Outgoing};
 use crate::mail::templates::{self, Composed, Mail};
-
-/// A message the worker sends: one row, or a digest of several.
-#[derive(Clone, Debug)]
-pub struct Outgoing {
-    pub ids: Vec<i64>,
-    pub recipient: String,
-    pub rendered: Composed,
-}
 
 fn unclaimed(now: i64) -> Condition {
     Condition::any()
@@ -228,4 +221,33 @@ pub async fn next_due(services: &Services) -> AppResult<Option<i64>> {
         .one(&services.db)
         .await?
         .flatten())
+}
+
+/// The outbox as the mail worker's queue.
+impl MailQueue for Services {
+    async fn claim_due(&self) -> AppResult<Vec<Outgoing>> {
+        claim_due(self).await
+    }
+
+    async fn delivered(&self, message: &Outgoing, status: OutboxStatus) -> AppResult<()> {
+        delivered(self, message, status).await
+    }
+
+    async fn attempt_failed(&self, message: &Outgoing, error: &str) -> AppResult<()> {
+        attempt_failed(self, message, error).await
+    }
+
+    async fn next_due(&self) -> AppResult<Option<i64>> {
+        next_due(self).await
+    }
+
+    fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
+    }
+
+    fn round_done(&self) {
+        self.counters
+            .mail_rounds
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
