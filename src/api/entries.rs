@@ -196,8 +196,8 @@ macro_rules! entry_output {
         impl From<EntryView> for EntryOut {
             fn from(view: EntryView) -> Self {
                 let fields = fields_of(&view.entry);
-                let publication = view.phase();
-                let next_occurrence = view.next_occurrence().map(instant);
+                let (publication, next_occurrence) = view.schedule();
+                let next_occurrence = next_occurrence.map(instant);
                 let e = view.entry;
                 Self {
                     id: e.id,

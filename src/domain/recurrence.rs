@@ -255,12 +255,7 @@ pub fn expand(rule: &str, starts_at: i64, zone: Tz) -> Result<(String, Vec<DateT
 /// `Thu 10 June 2027, 15:00–17:00 CEST`: an occurrence as people at the
 /// venue read it (both dates when it ends on another day).
 pub fn when(starts_at: i64, ends_at: i64, zone: Tz) -> String {
-    let local = |at: i64| {
-        DateTime::from_timestamp(at, 0)
-            .unwrap_or_default()
-            .with_timezone(&zone)
-    };
-    let (starts, ends) = (local(starts_at), local(ends_at));
+    let (starts, ends) = (in_zone(starts_at, zone), in_zone(ends_at, zone));
     if starts.date_naive() == ends.date_naive() {
         format!(
             "{}–{}",
@@ -270,10 +265,23 @@ pub fn when(starts_at: i64, ends_at: i64, zone: Tz) -> String {
     } else {
         format!(
             "{} – {}",
-            starts.format("%a %-d %B %Y, %H:%M %Z"),
-            ends.format("%a %-d %B %Y, %H:%M %Z")
+            at_venue(starts_at, zone),
+            at_venue(ends_at, zone)
         )
     }
+}
+
+/// `Thu 10 June 2027, 17:00 CEST`: an instant as the clock at the venue reads it.
+pub fn at_venue(instant: i64, zone: Tz) -> String {
+    in_zone(instant, zone)
+        .format("%a %-d %B %Y, %H:%M %Z")
+        .to_string()
+}
+
+fn in_zone(instant: i64, zone: Tz) -> DateTime<Tz> {
+    DateTime::from_timestamp(instant, 0)
+        .unwrap_or_default()
+        .with_timezone(&zone)
 }
 
 /// `every 3rd Thursday, 12 times`: a stored rule in words.

@@ -12,10 +12,10 @@ use poem::{Endpoint, Request, Response};
 
 use super::ics::{Ics, geo};
 use super::{FeedFormat, FeedHub, Item, Rendered, Settings};
+use crate::domain::EventStatus;
 use crate::domain::recurrence::{parse_local, rule_starts};
 use crate::domain::sanitize::plain_text;
 use crate::domain::schedule::{self, Occurrence, zone_of};
-use crate::domain::{Attendance, EventStatus};
 use crate::error::AppError;
 
 /// A calendar named `name` holding `items` (events and meetups).
@@ -227,12 +227,8 @@ impl<'a> Event<'a> {
             .text("DESCRIPTION", &plain_text(&fields.content))
             .raw("URL", &item.link)
             .raw("STATUS", status(item));
-        let online = matches!(
-            item.attendance,
-            Some(Attendance::Online | Attendance::Hybrid)
-        );
-        let online_url = fields.online_url.as_ref().filter(|_| online);
-        if let Some(place) = fields.location_name.as_ref().or(online_url) {
+        let online_url = item.online_url();
+        if let Some(place) = fields.location_name.as_deref().or(online_url) {
             ics.text("LOCATION", place);
         }
         if let (Some(lat), Some(lon)) = (fields.latitude, fields.longitude) {

@@ -199,6 +199,14 @@ impl Item {
         })
     }
 
+    /// The link to join online, when people attend online or hybrid.
+    pub fn online_url(&self) -> Option<&str> {
+        match self.attendance {
+            Some(Attendance::Online | Attendance::Hybrid) => self.fields.online_url.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Whether readers see the entry at `now`.
     pub fn is_live(&self, now: i64) -> bool {
         self.in_feed && phase(self.fields.publish_from, self.fields.publish_to, now) == Phase::Live

@@ -38,26 +38,26 @@ pub struct EntryView {
 }
 
 impl EntryView {
-    /// Where its published revision stands now; `None` when nothing is published.
-    pub fn phase(&self) -> Option<Phase> {
-        let live = live_revision_of(&self.entry).ok().flatten()?;
-        self.entry.in_feed.then(|| {
+    /// Where its published revision stands now (`None` when nothing is
+    /// published), and the start of the event's next occurrence, as
+    /// published if it is, else as edited.
+    pub fn schedule(&self) -> (Option<Phase>, Option<i64>) {
+        let published = live_revision_of(&self.entry)
+            .ok()
+            .flatten()
+            .filter(|_| self.entry.in_feed);
+        let phase = published.as_ref().map(|live| {
             schedule::phase(
                 live.fields.publish_from,
                 self.entry.live_publish_to,
                 self.timing.now,
             )
-        })
-    }
-
-    /// The next occurrence (start) of the event, as published if it is, else as edited.
-    pub fn next_occurrence(&self) -> Option<i64> {
-        let fields = match live_revision_of(&self.entry).ok().flatten() {
-            Some(live) if self.entry.in_feed => live.fields,
-            _ => fields_of(&self.entry),
-        };
+        });
+        let fields = published.map_or_else(|| fields_of(&self.entry), |live| live.fields);
         let occurrences = schedule::occurrences(&fields, self.timing.event_default_secs);
-        schedule::next_occurrence(&occurrences, self.timing.now).map(|next| next.starts_at)
+        let next =
+            schedule::next_occurrence(&occurrences, self.timing.now).map(|next| next.starts_at);
+        (phase, next)
     }
 }
 
@@ -511,17 +511,15 @@ pub async fn change_live(
     if plan.changes.is_empty() {
         return Ok(loaded.view(services));
     }
-    let now = services.now();
     let mut active: entry::ActiveModel = loaded.entry.clone().into();
     set_fields(&mut active, plan.fields);
-    active.live_revision = Set(Some(
-        serde_json::to_string(&plan.live)
-            .map_err(|error| AppError::internal("cannot store the live revision", error))?,
-    ));
-    active.live_publish_to = Set(plan.until);
-    active.live_sequence = Set(loaded.entry.live_sequence + 1);
-    active.live_search = Set(Some(search_text(&plan.live.fields)));
-    active.live_changed_at = Set(Some(now));
+    publish(
+        &mut active,
+        &loaded.entry,
+        &plan.live,
+        plan.until,
+        services.now(),
+    )?;
     let txn = services.db.begin().await?;
     let saved = save_versioned(&txn, services, active, id, loaded.entry.version).await?;
     let updated = HistoryRecord {
@@ -579,23 +577,35 @@ fn planned_row(
         Effect::Publish { live, until } => {
             active.sticky = Set(live.sticky);
             active.priority = Set(live.priority);
-            active.live_publish_to = Set(*until);
-            active.live_sequence = Set(entry.live_sequence + 1);
-            active.live_search = Set(Some(search_text(&live.fields)));
             active.live_target_area_id = Set(live.fields.target_area_id);
             set_fields(&mut active, live.fields.clone());
-            active.live_revision =
-                Set(Some(serde_json::to_string(live).map_err(|error| {
-                    AppError::internal("cannot store the live revision", error)
-                })?));
+            publish(&mut active, entry, live, *until, now)?;
             active.in_feed = Set(true);
-            active.live_changed_at = Set(Some(now));
             active.retracted_at = Set(None);
         }
         Effect::Restore(fields) => set_fields(&mut active, fields.clone()),
         Effect::Retract => retract(&mut active, entry, now),
     }
     Ok(active)
+}
+
+/// Stores `live` as the published revision until `until`: one more
+/// published change (`SEQUENCE`), its search text, its time.
+fn publish(
+    active: &mut entry::ActiveModel,
+    entry: &entry::Model,
+    live: &LiveRevision,
+    until: Option<i64>,
+    now: i64,
+) -> AppResult<()> {
+    let stored = serde_json::to_string(live)
+        .map_err(|error| AppError::internal("cannot store the live revision", error))?;
+    active.live_revision = Set(Some(stored));
+    active.live_publish_to = Set(until);
+    active.live_sequence = Set(entry.live_sequence + 1);
+    active.live_search = Set(Some(search_text(&live.fields)));
+    active.live_changed_at = Set(Some(now));
+    Ok(())
 }
 
 /// Takes an entry offline but keeps its last live revision: feeds use it to

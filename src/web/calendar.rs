@@ -7,13 +7,12 @@ use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use chrono::DateTime;
 use chrono_tz::Tz;
 use poem::handler;
 use poem::http::StatusCode;
 use poem::web::{Path, Query};
 
-use super::calendar_links::webcal;
+use super::calendar_links::calendar_feed;
 use super::context::{Ctx, Layout, WebError, WebResult, respond};
 use super::display::{self, Badge, Choice, Pager};
 use super::forms::FormState;
@@ -139,8 +138,7 @@ impl EventFilter {
 }
 
 fn month_of(instant: i64, zone: Tz) -> String {
-    DateTime::from_timestamp(instant, 0)
-        .unwrap_or_default()
+    display::date(instant)
         .with_timezone(&zone)
         .format("%B %Y")
         .to_string()
@@ -236,19 +234,19 @@ async fn events_page(
     ]);
     let pager = Pager::new(total, offset, limit, page_rows.len(), &base);
     let settings = ctx.state.feeds.settings();
-    let (title, action, feed_path) = match &group {
+    let (title, action, prefix) = match &group {
         Some(group) => (
             format!("Events of {}", group.name),
             format!("/groups/{}/events", group.slug),
-            format!("/groups/{}/feed.ics", group.slug),
+            format!("/groups/{}", group.slug),
         ),
         None => (
             "Upcoming events and meetups".to_string(),
             "/events".to_string(),
-            "/feed.ics".to_string(),
+            String::new(),
         ),
     };
-    let feed_url = format!("{}{feed_path}", settings.public_url);
+    let feed_path = format!("{prefix}/feed.ics");
     let mut page = ctx.layout(title, "events");
     page.alternates = vec![(
         format!("{} (iCalendar)", page.title),
@@ -281,7 +279,7 @@ async fn events_page(
             countries,
             months: by_month(page_rows),
             pager,
-            feed: (webcal(&feed_url), feed_url),
+            feed: calendar_feed(&settings.public_url, &prefix),
         },
         StatusCode::OK,
     ))

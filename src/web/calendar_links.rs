@@ -2,10 +2,10 @@
 //! calendar" links (Google Calendar, Outlook on the web), `webcal://`
 //! subscriptions, and the schema.org JSON-LD that describes the entry.
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
+use super::display::date;
 use crate::domain::sanitize::plain_text;
 use crate::domain::schedule::{self, Occurrence};
 use crate::domain::{Attendance, EntryKind, EventStatus};
@@ -21,6 +21,13 @@ pub fn webcal(url: &str) -> String {
     format!("webcal://{rest}")
 }
 
+/// The calendar feed under `prefix` (`` or `/groups/x`) as
+/// `(webcal://…, https://…)`.
+pub fn calendar_feed(public_url: &str, prefix: &str) -> (String, String) {
+    let url = format!("{public_url}{prefix}/feed.ics");
+    (webcal(&url), url)
+}
+
 /// `base?query` with `pairs` (empty ones left out) form-encoded.
 fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     let query = url::form_urlencoded::Serializer::new(String::new())
@@ -29,13 +36,9 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     format!("{base}?{query}")
 }
 
-fn utc(instant: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(instant, 0).unwrap_or_default()
-}
-
 /// ISO 8601 with the venue's offset: `2027-06-10T15:00:00+02:00`.
 pub fn iso_in(instant: i64, zone: Tz) -> String {
-    utc(instant)
+    date(instant)
         .with_timezone(&zone)
         .format("%Y-%m-%dT%H:%M:%S%:z")
         .to_string()
@@ -56,20 +59,12 @@ fn details(item: &Item, page_url: &str) -> String {
 }
 
 /// Where a calendar says it happens: the venue, or the online link.
-fn location(item: &Item) -> String {
+fn location(item: &Item) -> &str {
     item.fields
         .location_name
-        .clone()
-        .or_else(|| online_url(item))
+        .as_deref()
+        .or_else(|| item.online_url())
         .unwrap_or_default()
-}
-
-/// The online link, when people attend online.
-pub fn online_url(item: &Item) -> Option<String> {
-    match item.attendance {
-        Some(Attendance::Online | Attendance::Hybrid) => item.fields.online_url.clone(),
-        _ => None,
-    }
 }
 
 /// The occurrence links are about: the first of a series (the rule
@@ -90,7 +85,7 @@ pub fn add_links(item: &Item, page_url: &str) -> Vec<(&'static str, String)> {
     let zone = schedule::zone_of(&item.fields).unwrap_or(Tz::UTC);
     let text = details(item, page_url);
     let place = location(item);
-    let stamp = |at: i64| utc(at).format("%Y%m%dT%H%M%SZ").to_string();
+    let stamp = |at: i64| date(at).format("%Y%m%dT%H%M%SZ").to_string();
     let dates = format!(
         "{}/{}",
         stamp(occurrence.starts_at),
@@ -110,7 +105,7 @@ pub fn add_links(item: &Item, page_url: &str) -> Vec<(&'static str, String)> {
             ("dates", &dates),
             ("ctz", zone.name()),
             ("details", &text),
-            ("location", &place),
+            ("location", place),
             ("recur", &recur),
         ],
     );
@@ -126,7 +121,7 @@ pub fn add_links(item: &Item, page_url: &str) -> Vec<(&'static str, String)> {
             ("subject", &item.headline),
             ("startdt", &starts),
             ("enddt", &ends),
-            ("location", &place),
+            ("location", place),
             ("body", &text),
         ],
     );
@@ -151,8 +146,8 @@ pub fn json_ld(item: &Item, page_url: &str, group_url: &str) -> String {
             "@context": "https://schema.org",
             "@type": "NewsArticle",
             "headline": item.headline,
-            "datePublished": utc(item.published_at()).to_rfc3339(),
-            "dateModified": utc(item.changed_at).to_rfc3339(),
+            "datePublished": date(item.published_at()).to_rfc3339(),
+            "dateModified": date(item.changed_at).to_rfc3339(),
             "description": description,
             "author": group.clone(),
             "publisher": group,
@@ -189,7 +184,9 @@ fn event(item: &Item, organizer: Value, description: String) -> Value {
         }
         place
     });
-    let virtual_place = online_url(item).map(|url| json!({"@type": "VirtualLocation", "url": url}));
+    let virtual_place = item
+        .online_url()
+        .map(|url| json!({"@type": "VirtualLocation", "url": url}));
     let location = match (place, virtual_place) {
         (Some(place), Some(online)) => json!([place, online]),
         (Some(one), None) | (None, Some(one)) => one,

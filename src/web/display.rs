@@ -43,13 +43,16 @@ pub fn badge(entry: &entry::Model, now: i64) -> Badge {
 
 /// The badge of an event that does not simply take place as announced.
 pub fn event_badge(status: EventStatus) -> Option<Badge> {
-    let (label, class) = match status {
+    let class = match status {
         EventStatus::Confirmed => return None,
-        EventStatus::Tentative => ("Tentative", "pending"),
-        EventStatus::Postponed => ("Postponed", "changes"),
-        EventStatus::Cancelled => ("Cancelled", "rejected"),
+        EventStatus::Tentative => "pending",
+        EventStatus::Postponed => "changes",
+        EventStatus::Cancelled => "rejected",
     };
-    Some(Badge { label, class })
+    Some(Badge {
+        label: event_status_label(status),
+        class,
+    })
 }
 
 pub fn event_status_label(status: EventStatus) -> &'static str {
@@ -91,7 +94,7 @@ pub fn kind_label(kind: EntryKind) -> &'static str {
     }
 }
 
-fn date(seconds: i64) -> DateTime<Utc> {
+pub fn date(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(seconds, 0).unwrap_or_default()
 }
 
@@ -107,10 +110,7 @@ pub fn event_dates(fields: &EntryFields) -> Option<String> {
     let zone = crate::domain::schedule::zone_of(fields).unwrap_or(Tz::UTC);
     Some(match fields.ends_at {
         Some(ends) => crate::domain::recurrence::when(starts, ends, zone),
-        None => date(starts)
-            .with_timezone(&zone)
-            .format("%a %-d %B %Y, %H:%M %Z")
-            .to_string(),
+        None => crate::domain::recurrence::at_venue(starts, zone),
     })
 }
 
@@ -119,12 +119,7 @@ pub fn event_dates(fields: &EntryFields) -> Option<String> {
 /// for events, else UTC).
 pub fn window_sentence(kind: EntryKind, fields: &EntryFields, timing: &Timing) -> String {
     let zone = zone_of(fields).unwrap_or(Tz::UTC);
-    let at = |instant: i64| {
-        date(instant)
-            .with_timezone(&zone)
-            .format("%a %-d %B %Y, %H:%M %Z")
-            .to_string()
-    };
+    let at = |instant: i64| crate::domain::recurrence::at_venue(instant, zone);
     let later = fields.publish_from.filter(|from| *from > timing.now);
     let from = later.map_or_else(
         || "from approval".to_string(),

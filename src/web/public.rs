@@ -108,7 +108,7 @@ impl Card {
             attendance: item.attendance.map_or("", display::attendance_label),
             place: fields.location_name.clone().unwrap_or_default(),
             map: display::map_link(fields).unwrap_or_default(),
-            online: calendar_links::online_url(item).unwrap_or_default(),
+            online: item.online_url().unwrap_or_default().to_string(),
             campaign: (item.kind == EntryKind::Crowdfunding)
                 .then(|| Campaign::of(fields))
                 .flatten(),
@@ -154,12 +154,6 @@ struct HomePage {
     calendar: (String, String),
 }
 
-/// A calendar feed under `prefix` as `(webcal://…, https://…)`.
-fn calendar_feed(public_url: &str, prefix: &str) -> (String, String) {
-    let url = format!("{public_url}{prefix}/feed.ics");
-    (calendar_links::webcal(&url), url)
-}
-
 /// `GET /` for browsers: what is live, in feed order, rendered once per
 /// snapshot and language filter (so it holds nothing personal).
 pub fn home_page(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
@@ -187,7 +181,7 @@ pub fn home_page(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
                     page,
                     cards,
                     languages: query.languages.to_vec().join(", "),
-                    calendar: calendar_feed(&hub.settings().public_url, ""),
+                    calendar: calendar_links::calendar_feed(&hub.settings().public_url, ""),
                 }
                 .render()
                 .unwrap_or_else(|error| {
@@ -249,7 +243,10 @@ pub async fn entry_page(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
             },
             json_ld: calendar_links::json_ld(item, &page_url, &group_url),
             ended: archived.is_some(),
-            calendar: calendar_feed(public_url, &format!("/groups/{}", item.group.slug)),
+            calendar: calendar_links::calendar_feed(
+                public_url,
+                &format!("/groups/{}", item.group.slug),
+            ),
             card,
         },
         StatusCode::OK,
@@ -312,7 +309,7 @@ pub async fn group_page(ctx: Ctx<'_>, Path(slug): Path<String>) -> WebResult {
         .collect();
     let prefix = format!("/groups/{}", group.slug);
     let feeds = feed_links(&prefix, &group.name);
-    let calendar = calendar_feed(&ctx.state.feeds.settings().public_url, &prefix);
+    let calendar = calendar_links::calendar_feed(&ctx.state.feeds.settings().public_url, &prefix);
     let mut page = ctx.layout(group.name.clone(), "groups");
     page.alternates = feeds.clone();
     Ok(respond(
