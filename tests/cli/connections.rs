@@ -164,6 +164,16 @@ fn a_kept_alive_connection_is_closed_after_the_idle_timeout() {
 #[test]
 fn past_max_connections_a_new_one_is_turned_away_until_a_slot_frees() {
     let server = Server::start_with(&["--max-connections", "5"], &[]);
+    // The start-up probe's connection counts until the server has seen it
+    // close: wait until only the metrics request itself is open.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while metric(&server, "newsfeed_connections_open") != "1" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "connections stay open"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let mut held: Vec<TcpStream> = (0..5)
         .map(|_| {
             let mut stream = TcpStream::connect(&server.address).expect("connect");
