@@ -46,10 +46,10 @@ pub enum AppError {
     #[error("{0}")]
     TooLarge(String),
     /// Too many attempts from this client or for this account.
-    #[error("too many attempts; try again in {retry_after} seconds")]
+    #[error("too many attempts; try again in {}", wait_in_words(*retry_after))]
     RateLimited { retry_after: u64 },
     /// Too busy right now (e.g. every core is checking passwords).
-    #[error("too busy; try again in {retry_after} seconds")]
+    #[error("too busy; try again in {}", wait_in_words(*retry_after))]
     Unavailable { retry_after: u64 },
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -133,6 +133,18 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// How long to wait, as a person says it: `1 second`, `40 seconds`,
+/// `15 minutes` (whole minutes, rounded up, from one minute on).
+pub fn wait_in_words(seconds: u64) -> String {
+    let (count, unit) = if seconds < 60 {
+        (seconds, "second")
+    } else {
+        (seconds.div_ceil(60), "minute")
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {unit}{plural}")
 }
 
 /// Every kind of problem the service reports. The slug is the last segment of
@@ -336,5 +348,19 @@ impl ProblemType {
             400..=499 => Self::BadRequest,
             _ => Self::Internal,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wait_in_words;
+
+    #[test]
+    fn waits_are_said_in_seconds_then_whole_minutes() {
+        assert_eq!(wait_in_words(1), "1 second");
+        assert_eq!(wait_in_words(59), "59 seconds");
+        assert_eq!(wait_in_words(60), "1 minute");
+        assert_eq!(wait_in_words(61), "2 minutes");
+        assert_eq!(wait_in_words(900), "15 minutes");
     }
 }

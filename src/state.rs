@@ -69,7 +69,8 @@ impl AppState {
             .map(GeoIp::open)
             .transpose()
             .map_err(StartupError::Config)?;
-        let feeds = Arc::new(FeedHub::new(&config, db.clone(), clock.clone(), geoip));
+        let source = Box::new(service::feed_rows::FeedRowsFromDb(db.clone()));
+        let feeds = Arc::new(FeedHub::new(&config, source, clock.clone(), geoip));
         // Tells this instance's change notices from those of other instances.
         let instance: Arc<str> = service::tokens::random_hex(16).into();
         let live = LiveSignal::new().on_change({

@@ -16,6 +16,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::ApiTags;
 use crate::AppState;
 use crate::feeds::{self, FeedFormat, FeedQuery, QgisQuery};
+use crate::middleware::client_addr;
 
 pub struct FeedsApi;
 
@@ -173,7 +174,14 @@ pub(crate) fn home_answer(
     match query {
         Ok(mut query) if query.json => {
             // Counted in the audience, and placed by its address when needed.
-            state.feeds.observe(request, &mut query);
+            let agent = request
+                .headers()
+                .get(poem::http::header::USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default();
+            let config = &state.config;
+            let client_addr = || client_addr(request, config.trust_proxy, &config.trusted_proxies);
+            state.feeds.observe(agent, client_addr, &mut query);
             Home::Answer(
                 feeds::qgis_home(&state.feeds, &query)
                     .respond(request.headers(), &state.feeds.settings().home_caching),

@@ -1,9 +1,8 @@
 //! Rules with no HTTP and no database access: roles, the entry life cycle,
 //! validation and sanitizing. Unit-tested here, used by `service`.
 //!
-//! The closed sets of values below are stored as text (`DeriveActiveEnum`
-//! with string values); a stored value outside the set is a database error,
-//! never a silent default.
+//! The closed sets of values below are stored as text; how is the database
+//! edge's business (`entities::text`), not the domain's.
 
 pub mod access_request;
 pub mod area;
@@ -25,8 +24,6 @@ pub mod schedule;
 pub mod user;
 pub mod validate;
 
-use sea_orm::sea_query::StringLen;
-
 pub use validate::{FieldError, Refusal};
 
 /// A closed set of values stored and sent as text.
@@ -46,17 +43,15 @@ pub trait TextEnum: Copy + 'static {
     }
 }
 
-/// Declares a [`TextEnum`] that sea-orm stores as its text.
+/// Declares a [`TextEnum`].
 macro_rules! text_enum {
     ($(#[doc = $doc:literal])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[doc = $doc])*
         #[derive(
             Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
-            sea_orm::EnumIter, sea_orm::DeriveActiveEnum,
         )]
-        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
         pub enum $name {
-            $(#[serde(rename = $text)] #[sea_orm(string_value = $text)] $variant),+
+            $(#[serde(rename = $text)] $variant),+
         }
 
         impl TextEnum for $name {

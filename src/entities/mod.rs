@@ -14,5 +14,6 @@ pub mod media;
 pub mod membership;
 pub mod outbox;
 pub mod rate_limit;
+mod text;
 pub mod user;
 pub mod web_session;

@@ -12,12 +12,13 @@ mod params;
 mod render;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use tokio::sync::Notify;
 
 pub use audience::Audience;
@@ -32,7 +33,6 @@ use crate::Config;
 use crate::clock::Clock;
 use crate::domain::audience::{Key, day_of, is_qgis};
 use crate::domain::geo::Point;
-use crate::domain::net::Cidr;
 use crate::entities::{area, entry, group};
 
 /// Longest the scheduler sleeps without a known instant: a safety net that also
@@ -43,6 +43,32 @@ const MAX_SLEEP_SECS: i64 = 300;
 const MISS_REFRESH_SECS: i64 = 5;
 /// Rendered variants kept per snapshot; more are rendered on every request.
 const MAX_CACHED_VARIANTS: usize = 256;
+
+/// The rows a snapshot is built from, as stored.
+pub struct FeedRows {
+    pub entries: Vec<entry::Model>,
+    pub groups: Vec<group::Model>,
+    /// The saved areas the entries' published revisions target.
+    pub areas: Vec<area::Model>,
+}
+
+/// Which entries a snapshot needs besides those in the feed with no end:
+/// those in the feed ending after `ended_after`, and those retracted after
+/// `retracted_after` (Unix seconds).
+#[derive(Clone, Copy, Debug)]
+pub struct FeedWindow {
+    pub ended_after: i64,
+    pub retracted_after: i64,
+}
+
+/// Where the snapshot's rows come from: the services read them, and the
+/// composition root hands the reader to the hub, so the feeds never query.
+pub trait FeedSource: Send + Sync + 'static {
+    fn load(
+        &self,
+        window: FeedWindow,
+    ) -> Pin<Box<dyn Future<Output = Result<FeedRows, sea_orm::DbErr>> + Send + '_>>;
+}
 
 /// Settings the renderers need, copied from the config once.
 #[derive(Debug)]
@@ -63,9 +89,6 @@ pub struct Settings {
     pub retraction_secs: i64,
     /// Length of an event or meetup without an end.
     pub event_default_secs: i64,
-    /// Who may name the client in `X-Forwarded-For` (for GeoIP).
-    pub trust_any_proxy: bool,
-    pub trusted_proxies: Vec<Cidr>,
 }
 
 /// Entries that are live, scheduled, or recently expired or retracted, in
@@ -141,7 +164,7 @@ pub fn with_key<T>(build: impl FnOnce(&mut String), use_key: impl FnOnce(&str) -
 pub struct FeedHub {
     snapshot: ArcSwap<Snapshot>,
     settings: Settings,
-    db: DatabaseConnection,
+    source: Box<dyn FeedSource>,
     clock: Clock,
     /// Wakes the scheduler when a refresh may have brought an earlier instant.
     wake: Notify,
@@ -168,7 +191,7 @@ pub struct FeedHub {
 impl FeedHub {
     pub fn new(
         config: &Config,
-        db: DatabaseConnection,
+        source: Box<dyn FeedSource>,
         clock: Clock,
         geoip: Option<GeoIp>,
     ) -> Self {
@@ -186,10 +209,8 @@ impl FeedHub {
                 page_caching: Caching::new(0, true),
                 retraction_secs: i64::from(config.retraction_days) * 86_400,
                 event_default_secs: i64::from(config.event_default_hours) * 3600,
-                trust_any_proxy: config.trust_proxy,
-                trusted_proxies: config.trusted_proxies.clone(),
             },
-            db,
+            source,
             clock,
             wake: Notify::new(),
             requested: AtomicU64::new(0),
@@ -208,23 +229,20 @@ impl FeedHub {
     /// audience counters and, when the client sent no `lat`/`lon` and some
     /// live entry has a target area, places it where GeoIP says it is.
     /// Neither allocates nor touches the database; without a GeoIP
-    /// database no address is even looked at.
-    pub fn observe(&self, request: &poem::Request, query: &mut QgisQuery) {
-        let agent = request
-            .headers()
-            .get(poem::http::header::USER_AGENT)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default();
+    /// database the client's address (`client_addr`, read from the request
+    /// by the HTTP layer's rules) is not even asked for.
+    pub fn observe(
+        &self,
+        agent: &str,
+        client_addr: impl FnOnce() -> Option<std::net::IpAddr>,
+        query: &mut QgisQuery,
+    ) {
         let is_qgis = query.json && is_qgis(agent);
         let wants_point = query.point.is_none() && self.snapshot.load().has_areas;
         let located = match &self.geoip {
-            Some(geoip) if is_qgis || wants_point => crate::middleware::client_addr(
-                request,
-                self.settings.trust_any_proxy,
-                &self.settings.trusted_proxies,
-            )
-            .map(|address| geoip.locate(address))
-            .unwrap_or_default(),
+            Some(geoip) if is_qgis || wants_point => client_addr()
+                .map(|address| geoip.locate(address))
+                .unwrap_or_default(),
             _ => geoip::Located::default(),
         };
         if wants_point {
@@ -251,42 +269,31 @@ impl FeedHub {
         &self.settings
     }
 
-    /// Reloads the snapshot from the database. Reads only rows that are in the
-    /// feed or were retracted within the retention window (both indexed), so
-    /// the cost does not grow with the archive.
+    /// Reloads the snapshot from the rows the source reads (only what is
+    /// in the feed or was retracted within the retention window, so the
+    /// cost does not grow with the archive).
     pub async fn refresh(&self) -> Result<(), sea_orm::DbErr> {
-        let db = &self.db;
         let _serial = self.refreshing.lock().await;
         let started = std::time::Instant::now();
         let now = self.clock.now();
-        let retracted_cutoff = now - self.settings.retraction_secs;
         // Expired entries stay as long as retractions are announced, and
         // events as long as the calendars keep them after their end (the
         // window of an event ends with it).
-        let expired_cutoff = now - self.settings.retraction_secs.max(CALENDAR_PAST_SECS);
-        let in_feed = || Condition::all().add(entry::Column::InFeed.eq(true));
-        // Three OR terms, each matching an index range (SQLite then unions
-        // index searches; `in_feed AND (to IS NULL OR to >= cutoff)` would
-        // walk every expired row still flagged in_feed).
-        let entries = entry::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(in_feed().add(entry::Column::LivePublishTo.is_null()))
-                    .add(in_feed().add(entry::Column::LivePublishTo.gte(expired_cutoff)))
-                    .add(entry::Column::RetractedAt.gte(retracted_cutoff)),
-            )
-            .all(db)
-            .await?;
+        let window = FeedWindow {
+            ended_after: now - self.settings.retraction_secs.max(CALENDAR_PAST_SECS),
+            retracted_after: now - self.settings.retraction_secs,
+        };
+        let rows = self.source.load(window).await?;
         // Removed groups have no feeds and publish nothing (their entries were
         // retracted on removal); suspended ones cannot submit but what was
         // approved before stays published.
-        let groups: HashMap<i64, Arc<GroupInfo>> = group::Entity::find()
-            .all(db)
-            .await?
+        let groups: HashMap<i64, Arc<GroupInfo>> = rows
+            .groups
             .into_iter()
             .map(|group| (group.id, Arc::new(GroupInfo::from(group))))
             .collect();
-        let areas = saved_areas(db, &entries).await?;
+        let areas = saved_areas(rows.areas);
+        let entries = rows.entries;
         let snapshot = build(&self.settings, entries, groups, &areas, now);
         self.snapshot.store(Arc::new(snapshot));
         self.wake.notify_one();
@@ -395,25 +402,9 @@ async fn schedule(hub: Arc<FeedHub>) {
 }
 
 /// The polygons of the saved areas that published revisions refer to.
-async fn saved_areas(
-    db: &DatabaseConnection,
-    entries: &[entry::Model],
-) -> Result<Areas, sea_orm::DbErr> {
-    let mut ids: Vec<i64> = entries
-        .iter()
-        .filter_map(|entry| entry.live_target_area_id)
-        .collect();
-    if ids.is_empty() {
-        return Ok(Areas::new());
-    }
-    ids.sort_unstable();
-    ids.dedup();
+fn saved_areas(rows: Vec<area::Model>) -> Areas {
     let mut areas = Areas::new();
-    for model in area::Entity::find()
-        .filter(area::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-    {
+    for model in rows {
         match serde_json::from_str::<Vec<Point>>(&model.polygon) {
             Ok(polygon) => {
                 areas.insert(model.id, polygon.into());
@@ -421,7 +412,7 @@ async fn saved_areas(
             Err(error) => tracing::error!(id = model.id, %error, "unreadable saved area"),
         }
     }
-    Ok(areas)
+    areas
 }
 
 fn build(

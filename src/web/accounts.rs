@@ -14,7 +14,7 @@ use super::forms::{FormState, safe_next};
 use crate::Config;
 use crate::domain::authz::Principal;
 use crate::domain::{FieldError, TokenPurpose};
-use crate::error::AppError;
+use crate::error::{AppError, wait_in_words};
 use crate::service::accounts::{self, Invited};
 use crate::service::auth;
 
@@ -123,8 +123,8 @@ pub async fn login(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
         Err(AppError::RateLimited { retry_after }) => refused(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
-                "Too many failed attempts: try again in {} minutes.",
-                retry_after.div_ceil(60)
+                "Too many failed attempts: try again in {}.",
+                wait_in_words(retry_after)
             ),
         ),
         Err(other) => Err(other.into()),
@@ -394,8 +394,8 @@ pub async fn request_reset(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
             let errors = vec![FieldError::new(
                 "email",
                 format!(
-                    "too many requests: try again in {} minutes",
-                    retry_after.div_ceil(60)
+                    "too many requests: try again in {}",
+                    wait_in_words(retry_after)
                 ),
             )];
             let page = ctx

@@ -17,7 +17,7 @@ use super::forms::FormState;
 use crate::domain::access_request::AccessRequestForm;
 use crate::domain::entry::EntryFields;
 use crate::domain::{EntryKind, recurrence, schedule};
-use crate::error::AppError;
+use crate::error::{AppError, wait_in_words};
 use crate::feeds::{self, FeedHub, Item, QgisQuery, Rendered};
 use crate::service::{access_requests, calendar, groups};
 
@@ -380,8 +380,8 @@ pub async fn request_access(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
             let errors = vec![crate::domain::FieldError::new(
                 "group_name",
                 format!(
-                    "too many requests from your address: try again in {} minutes",
-                    retry_after.div_ceil(60)
+                    "too many requests from your address: try again in {}",
+                    wait_in_words(retry_after)
                 ),
             )];
             request_page(

@@ -201,10 +201,11 @@ db_test!(
         for password in ["wrong", PASSWORD] {
             let reply = login_from(&app, "198.51.100.7", "ada@example.org", password).await;
             let problem = reply.expect_problem(429, "rate-limited");
+            let wait = newsfeed::error::wait_in_words(retry_after(&reply));
             assert!(
                 problem["detail"]
                     .as_str()
-                    .is_some_and(|detail| detail.contains("seconds")),
+                    .is_some_and(|detail| detail.ends_with(&format!("try again in {wait}"))),
                 "{problem}"
             );
             assert!((1..=15 * 60).contains(&retry_after(&reply)));

@@ -1,6 +1,8 @@
 //! Whole responses pinned with insta: what clients parse, byte for byte modulo ids and clocks.
 
+use futures_util::future::join_all;
 use newsfeed::clock::Clock;
+use newsfeed::error::ProblemType;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
@@ -266,6 +268,22 @@ db_test!(
             )
             .await,
         ));
+        app.patch(
+            "/api/v1/groups/alpha",
+            Some(&world.admin),
+            json!({"status": "suspended"}),
+        )
+        .await
+        .expect(200);
+        problems.push((
+            "group-inactive",
+            app.post(
+                "/api/v1/entries",
+                Some(&world.editor),
+                json!({"group": "alpha", "kind": "announcement", "title": "t", "content": "c"}),
+            )
+            .await,
+        ));
         // A stored status outside the known set is a data error, never a silent default.
         app.state
             .services
@@ -286,28 +304,40 @@ db_test!(
             let problem = reply.expect_problem(status, slug);
             insta::assert_json_snapshot!(format!("problem_{slug}"), problem);
         }
-        assert_eq!(
-            problems.iter().map(|(slug, _)| *slug).collect::<Vec<_>>(),
-            [
-                "bad-request",
-                "unauthorized",
-                "forbidden",
-                "not-found",
-                "method-not-allowed",
-                "stale-version",
-                "invalid-transition",
-                "duplicate",
-                "conflict",
-                "payload-too-large",
-                "unsupported-media-type",
-                "validation",
-                "rate-limited",
-                "internal",
-            ]
-        );
+        // Every problem type has its snapshot: here, or (`unavailable`, which
+        // needs a full password queue) in `unavailable_problem`.
+        let mut pinned: Vec<&str> = problems.iter().map(|(slug, _)| *slug).collect();
+        pinned.push("unavailable");
+        pinned.sort_unstable();
+        let mut all: Vec<&str> = ProblemType::ALL.iter().map(|kind| kind.slug()).collect();
+        all.sort_unstable();
+        assert_eq!(pinned, all, "a problem type without a snapshot");
         let (_, not_allowed) = &problems[4];
         assert_eq!(not_allowed.header("allow"), Some("GET, HEAD"));
         let (_, limited) = &problems[12];
+        assert_eq!(problems[12].0, "rate-limited");
         assert!(limited.header("retry-after").is_some());
+    }
+);
+
+db_test!(
+    unavailable_problem,
+    fixed_world().config(|c| c.password_queue = 0),
+    |app: common::TestApp| async move {
+        // More logins at once than hashes may run: some are turned away.
+        let logins = (0..50).map(|n| {
+            app.post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": format!("u{n}@example.org"), "password": "guess"}),
+            )
+        });
+        let replies = join_all(logins).await;
+        let busy = replies
+            .iter()
+            .find(|reply| reply.status == 503)
+            .expect("a login turned away");
+        let problem = busy.expect_problem(503, "unavailable");
+        insta::assert_json_snapshot!("problem_unavailable", problem);
     }
 );
