@@ -9,7 +9,7 @@ use newsfeed::domain::limits::PICTURE_MEMORY_MIB;
 
 /// The PNG makers of the tests (`chunk`, `blank_png`).
 #[allow(dead_code)]
-#[path = "../tests/media/images.rs"]
+#[path = "../tests/it/media/images.rs"]
 mod images;
 
 /// A `width`x`height` RGBA PNG (transparent: every pixel is still decoded

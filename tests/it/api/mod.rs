@@ -1,0 +1,24 @@
+//! Black-box tests of the HTTP API through the real router.
+
+mod admin_users;
+mod areas;
+mod auth;
+mod cluster;
+mod concurrency;
+mod credentials;
+mod emails;
+mod events;
+mod groups;
+mod import;
+mod lifecycle;
+mod metrics;
+mod openapi;
+mod queue;
+mod reviewers;
+mod roles;
+mod sanitize;
+mod smoke;
+mod snapshots;
+mod support;
+mod tokens;
+mod validation;

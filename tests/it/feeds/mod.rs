@@ -1,0 +1,14 @@
+//! Black-box tests of the public feeds through the real router.
+
+mod archive;
+mod areas;
+mod audience;
+mod calendars;
+mod compression;
+mod delivery;
+mod formats;
+mod http;
+mod injection;
+mod mmdb;
+mod qgis;
+mod support;

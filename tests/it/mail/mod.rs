@@ -1,0 +1,6 @@
+//! Mail through a real SMTP server (aiosmtpd, started by each test on loopback).
+
+mod access;
+mod delivery;
+mod queue;
+mod smtp;

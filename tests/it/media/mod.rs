@@ -1,0 +1,6 @@
+//! Entry pictures through the real router: uploads of real image bytes made
+//! here, the refusals, serving, and the sweep.
+
+mod bounds;
+mod images;
+mod pictures;

@@ -1,0 +1,14 @@
+//! The web pages through the real router, as a browser without JavaScript
+//! uses them: cookies, forms with their CSRF token, redirects.
+
+mod support;
+
+mod account_links;
+mod accounts;
+mod admin;
+mod areas;
+mod calendar;
+mod hostile_numbers;
+mod moderation;
+mod my_entries;
+mod public;
