@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 
+use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 use serde_json::{Map, Value};
 
@@ -779,31 +780,42 @@ pub async fn clone_entry(
     create(services, principal, new).await
 }
 
-/// How many entries wait for a moderator (every moderator's page header, `/metrics`).
+/// How many entries wait for a moderator (`/metrics`; the pages read it
+/// with their viewer, see `auth::signed_in`).
 pub async fn pending_count(services: &Services) -> AppResult<u64> {
-    Ok(entry::Entity::find()
-        .filter(pending_condition(&services.db).await?)
-        .count(&services.db)
-        .await?)
+    let db = &services.db;
+    let row = db
+        .query_one_raw(db.get_database_backend().build(&pending_count_query()))
+        .await?;
+    let count: i64 = row
+        .map(|row| row.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(u64::try_from(count).unwrap_or(0))
 }
 
-/// Pending entries of groups that are not removed.
-async fn pending_condition(db: &impl ConnectionTrait) -> AppResult<Condition> {
-    // A removed group's entries can never be approved: they leave the queue.
-    // Listed first (there are few, usually none), so that counting a long
-    // queue reads one index range and not every row's group.
-    let removed: Vec<i64> = group::Entity::find()
+/// `SELECT COUNT(*)` of the moderation queue, to run alone or inside
+/// another statement.
+pub fn pending_count_query() -> SelectStatement {
+    entry::Entity::find()
         .select_only()
-        .column(group::Column::Id)
-        .filter(group::Column::Status.eq(crate::domain::GroupStatus::Removed))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut condition = Condition::all().add(entry::Column::Status.eq(EntryStatus::Pending));
-    if !removed.is_empty() {
-        condition = condition.add(entry::Column::GroupId.is_not_in(removed));
-    }
-    Ok(condition)
+        .expr(Expr::col(Asterisk).count())
+        .filter(pending_condition())
+        .into_query()
+}
+
+/// Pending entries of groups that are not removed: a removed group's
+/// entries can never be approved, so they leave the queue. (The removed
+/// groups are a subquery: counting reads one index range of `status`.)
+fn pending_condition() -> Condition {
+    let removed = Query::select()
+        .column((group::Entity, group::Column::Id))
+        .from(group::Entity)
+        .and_where(group::Column::Status.eq(crate::domain::GroupStatus::Removed))
+        .to_owned();
+    Condition::all()
+        .add(entry::Column::Status.eq(EntryStatus::Pending))
+        .add(Expr::col((entry::Entity, entry::Column::GroupId)).not_in_subquery(removed))
 }
 
 /// Pending entries, oldest submission first, with the total count.
@@ -815,6 +827,5 @@ pub async fn queue(
     if !principal.is_moderator() {
         return Err(Refusal::Forbidden("only moderators see the queue".into()).into());
     }
-    let condition = pending_condition(&services.db).await?;
-    filtered(services, condition, filter, true).await
+    filtered(services, pending_condition(), filter, true).await
 }
