@@ -1,5 +1,7 @@
 //! Database connection: SQLite (WAL, a real pool) or PostgreSQL, migrated at start.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -44,6 +46,18 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, St
         .map_err(StartupError::Migrate)?;
     db.execute_unprepared("SELECT 1").await?;
     Ok(db)
+}
+
+/// Counts every statement sent through `db` and the clones made of it
+/// afterwards (`newsfeed_db_statements_total`: with the request count it
+/// says what a request costs the database).
+pub fn count_statements(db: &mut DatabaseConnection) -> Arc<AtomicU64> {
+    let statements = Arc::new(AtomicU64::new(0));
+    let counted = statements.clone();
+    db.set_metric_callback(move |_| {
+        counted.fetch_add(1, Ordering::Relaxed);
+    });
+    statements
 }
 
 /// The URL without its password, for messages and logs.

@@ -338,6 +338,12 @@ impl ServiceCollector {
             "Requests refused by an attempt limit (429)",
             read(&counters.rate_limited),
         )?;
+        counter(
+            encoder,
+            "newsfeed_db_statements",
+            "SQL statements sent to the database",
+            read(&counters.db_statements),
+        )?;
         let connections = &self.connections;
         gauge(
             encoder,

@@ -61,7 +61,9 @@ impl AppState {
 
     /// As [`AppState::new`], with a clock of the caller's (tests move time with it).
     pub async fn with_clock(config: Config, clock: Clock) -> Result<Self, StartupError> {
-        let db = db::connect(&config.database_url, config.db_pool).await?;
+        let mut db = db::connect(&config.database_url, config.db_pool).await?;
+        // Before any clone, so that the feeds' reads are counted too.
+        let statements = db::count_statements(&mut db);
         let config = Arc::new(config);
         let geoip = config
             .geoip_db
@@ -83,7 +85,9 @@ impl AppState {
                 }
             }
         });
-        let services = Arc::new(Services::new(db.clone(), config.clone(), clock, live)?);
+        let mut services = Services::new(db.clone(), config.clone(), clock, live)?;
+        services.counters.db_statements = statements;
+        let services = Arc::new(services);
         let transport = Transport::from_config(&config)?;
         feeds.refresh().await?;
         // Every task the state starts is stopped with it (a test's restart

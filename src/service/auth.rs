@@ -2,11 +2,16 @@
 
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic,
+    Iterable, QueryFilter,
+};
 
 use super::rate_limit::Reserved;
 use super::tokens::{API_TOKEN_PREFIX, sha256_hex};
-use super::{Counters, Services, lookup};
+use super::users::Person;
+use super::{Counters, Services, entries, lookup};
 use crate::domain::GroupStatus;
 use crate::domain::authz::Principal;
 use crate::domain::user::email_key;
@@ -29,28 +34,110 @@ pub async fn authenticate(services: &Services, bearer: &str) -> AppResult<Princi
         return authenticate_api_token(services, bearer).await;
     }
     let subject = services.jwt.subject(bearer).ok_or_else(unauthorized)?;
-    let user = user::Entity::find_by_id(subject.user_id)
-        .one(&services.db)
+    let person = load_person(&services.db, subject.user_id, false)
         .await?
-        .filter(|user| !user.disabled && user.credentials_version == subject.credentials_version)
+        .filter(|person| person.user.credentials_version == subject.credentials_version)
         .ok_or_else(unauthorized)?;
-    principal_for_user(services, user).await
+    Ok(person.principal())
 }
 
-pub async fn principal_for_user(services: &Services, user: user::Model) -> AppResult<Principal> {
-    let memberships = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user.id))
-        .all(&services.db)
-        .await?
-        .into_iter()
-        .map(|m| (m.group_id, m.role))
-        .collect();
-    Ok(Principal::User {
-        id: user.id,
-        name: user.display_name,
-        role: user.role,
+/// An enabled person's row and groups, as one statement reads them.
+struct PersonRows {
+    user: user::Model,
+    /// With the group's slug, in the order they were added.
+    memberships: Vec<(membership::Model, String)>,
+    /// The moderation queue's length, when asked for.
+    pending: Option<u64>,
+}
+
+impl PersonRows {
+    fn principal(&self) -> Principal {
+        Principal::User {
+            id: self.user.id,
+            name: self.user.display_name.clone(),
+            role: self.user.role,
+            memberships: self
+                .memberships
+                .iter()
+                .map(|(membership, _)| (membership.group_id, membership.role))
+                .collect(),
+        }
+    }
+}
+
+/// The alias prefix of the membership columns in [`load_person`].
+const MEMBERSHIP: &str = "membership_";
+
+/// The enabled person `user_id` with their groups (and the moderation
+/// queue's length with `count_pending`), in one statement: the person's
+/// columns repeat on each membership row, and a person in no group still
+/// has one row (`LEFT JOIN`).
+async fn load_person(
+    db: &DatabaseConnection,
+    user_id: i64,
+    count_pending: bool,
+) -> AppResult<Option<PersonRows>> {
+    let mut query = Query::select();
+    query.columns(user::Column::iter().map(|column| (user::Entity, column)));
+    for column in membership::Column::iter() {
+        query.expr_as(
+            Expr::col((membership::Entity, column)),
+            Alias::new(format!("{MEMBERSHIP}{}", column.as_str())),
+        );
+    }
+    query
+        .expr_as(
+            Expr::col((group::Entity, group::Column::Slug)),
+            Alias::new("group_slug"),
+        )
+        .from(user::Entity)
+        .join(
+            JoinType::LeftJoin,
+            membership::Entity,
+            Expr::col((membership::Entity, membership::Column::UserId))
+                .equals((user::Entity, user::Column::Id)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            group::Entity,
+            Expr::col((group::Entity, group::Column::Id))
+                .equals((membership::Entity, membership::Column::GroupId)),
+        )
+        .and_where(Expr::col((user::Entity, user::Column::Id)).eq(user_id))
+        .order_by((membership::Entity, membership::Column::Id), Order::Asc);
+    if count_pending {
+        query.expr_as(
+            Expr::SubQuery(None, Box::new(entries::pending_count_query().into())),
+            Alias::new("pending"),
+        );
+    }
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&query))
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let user = user::Model::from_query_result(first, "")?;
+    if user.disabled {
+        return Ok(None);
+    }
+    let pending = if count_pending {
+        let count: i64 = first.try_get("", "pending")?;
+        Some(u64::try_from(count).unwrap_or(0))
+    } else {
+        None
+    };
+    let mut memberships = Vec::new();
+    for row in &rows {
+        if let Some(membership) = membership::Model::from_query_result_optional(row, MEMBERSHIP)? {
+            memberships.push((membership, row.try_get("", "group_slug")?));
+        }
+    }
+    Ok(Some(PersonRows {
+        user,
         memberships,
-    })
+        pending,
+    }))
 }
 
 /// A group token acts as an editor of its group for as long as the person
@@ -58,7 +145,6 @@ pub async fn principal_for_user(services: &Services, user: user::Model) -> AppRe
 /// longer a member of the group (admins excepted), so the entries it writes
 /// are never attributed to someone without the right to write them.
 async fn authenticate_api_token(services: &Services, secret: &str) -> AppResult<Principal> {
-    use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
     let db = &services.db;
     // One statement: the token, its group's status, its issuer's state and
     // whether the issuer still belongs to the group (an API client calls often).
@@ -231,12 +317,42 @@ pub async fn login(
 /// The principal of a signed-in person, or `None` when the account is gone
 /// or disabled (their session then ends).
 pub async fn user_principal(services: &Services, user_id: i64) -> AppResult<Option<Principal>> {
-    let user = user::Entity::find_by_id(user_id)
-        .one(&services.db)
-        .await?
-        .filter(|user| !user.disabled);
-    match user {
-        Some(user) => Ok(Some(principal_for_user(services, user).await?)),
-        None => Ok(None),
-    }
+    let person = load_person(&services.db, user_id, false).await?;
+    Ok(person.map(|person| person.principal()))
+}
+
+/// Who a signed-in page is for.
+pub struct SignedIn {
+    pub principal: Principal,
+    pub person: Person,
+    /// Entries waiting for a moderator; for moderators only.
+    pub pending: Option<u64>,
+}
+
+/// The signed-in person `user_id` as every page shows them, in one
+/// statement; `None` when the account is gone or disabled.
+///
+/// The queue is counted for everyone: inside the same statement it costs
+/// one index range and no round trip, and who moderates stays decided by
+/// `Principal` alone. It is counted, not kept in memory, so it is right
+/// at once however many instances (or commands) change entries.
+pub async fn signed_in(services: &Services, user_id: i64) -> AppResult<Option<SignedIn>> {
+    let Some(rows) = load_person(&services.db, user_id, true).await? else {
+        return Ok(None);
+    };
+    let principal = rows.principal();
+    let pending = rows.pending.filter(|_| principal.is_moderator());
+    let person = Person {
+        memberships: rows
+            .memberships
+            .into_iter()
+            .map(|(membership, slug)| (slug, membership.role))
+            .collect(),
+        user: rows.user,
+    };
+    Ok(Some(SignedIn {
+        principal,
+        person,
+        pending,
+    }))
 }

@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 
+use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 use serde_json::{Map, Value};
 
@@ -19,7 +20,7 @@ use crate::domain::entry::{
     EntryFields, EntryPatch, LiveRevision, search_text, validate, with_entry_fields,
 };
 use crate::domain::lifecycle::{
-    self, ActionRequest, EditRequest, Effect, EntryState, LiveChange, Plan, is_deletable,
+    self, ActionRequest, EditPlan, EditRequest, Effect, EntryState, LiveChange, Plan, is_deletable,
     require_active_group,
 };
 use crate::domain::media::may_set_image;
@@ -304,6 +305,25 @@ pub async fn create(
     principal: &Principal,
     new: NewEntry,
 ) -> AppResult<EntryView> {
+    save_new(services, principal, new, false).await
+}
+
+/// Creates an entry and sends it to review in one transaction: when the
+/// submission is refused (an event that is over), nothing is stored.
+pub async fn create_and_submit(
+    services: &Services,
+    principal: &Principal,
+    new: NewEntry,
+) -> AppResult<EntryView> {
+    save_new(services, principal, new, true).await
+}
+
+async fn save_new(
+    services: &Services,
+    principal: &Principal,
+    new: NewEntry,
+    submit: bool,
+) -> AppResult<EntryView> {
     let (Some(slug), Some(kind)) = (new.group.as_deref(), new.kind) else {
         let mut errors = Vec::new();
         if new.group.is_none() {
@@ -351,7 +371,7 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     };
-    set_fields(&mut active, fields);
+    set_fields(&mut active, fields.clone());
     let saved = active.insert(&txn).await?;
     let created = HistoryRecord {
         action: Action::Create,
@@ -361,12 +381,17 @@ pub async fn create(
         changes: &Map::new(),
     };
     record(&txn, services, saved.id, principal, created).await?;
-    txn.commit().await?;
-    Ok(EntryView {
+    let mut created = LoadedEntry {
         entry: saved,
-        group_slug: group.slug,
-        timing: services.timing(),
-    })
+        group,
+        fields,
+        live: None,
+    };
+    if submit {
+        created = submit_saved(&txn, services, principal, created).await?;
+    }
+    txn.commit().await?;
+    Ok(created.view(services))
 }
 
 pub async fn get(services: &Services, principal: &Principal, id: i64) -> AppResult<EntryView> {
@@ -379,28 +404,71 @@ pub async fn update(
     id: i64,
     request: EditRequest,
 ) -> AppResult<EntryView> {
+    save_edit(services, principal, id, request, false).await
+}
+
+/// Edits an entry and sends it to review in one transaction: when the
+/// submission is refused, the edit is not stored either. An edit that
+/// already puts the entry in review (of what is pending or live) is all
+/// it takes.
+pub async fn update_and_submit(
+    services: &Services,
+    principal: &Principal,
+    id: i64,
+    request: EditRequest,
+) -> AppResult<EntryView> {
+    save_edit(services, principal, id, request, true).await
+}
+
+async fn save_edit(
+    services: &Services,
+    principal: &Principal,
+    id: i64,
+    request: EditRequest,
+    submit: bool,
+) -> AppResult<EntryView> {
     lifecycle::required_version(request.version)?;
     let loaded = load_visible(services, principal, id).await?;
-    let Some(plan) = lifecycle::plan_edit(
+    let plan = lifecycle::plan_edit(
         principal,
         &loaded.state(services.timing()),
         request,
         services.config.content_max_chars,
-    )?
-    else {
+    )?;
+    if let Some(plan) = &plan {
+        lookup::require_stored_picture(&services.db, &plan.fields.image).await?;
+        areas::require_existing(&services.db, plan.fields.target_area_id).await?;
+    } else if !submit {
         return Ok(loaded.view(services));
-    };
-    let submits = plan.submits();
-    lookup::require_stored_picture(&services.db, &plan.fields.image).await?;
-    areas::require_existing(&services.db, plan.fields.target_area_id).await?;
+    }
     let txn = services.db.begin().await?;
+    let mut saved = match plan {
+        Some(plan) => store_edit(&txn, services, principal, loaded, plan).await?,
+        None => loaded,
+    };
+    if submit {
+        saved = submit_saved(&txn, services, principal, saved).await?;
+    }
+    txn.commit().await?;
+    Ok(saved.view(services))
+}
+
+/// Stores a decided edit in the caller's transaction.
+async fn store_edit(
+    db: &impl ConnectionTrait,
+    services: &Services,
+    principal: &Principal,
+    loaded: LoadedEntry,
+    plan: EditPlan,
+) -> AppResult<LoadedEntry> {
+    let id = loaded.entry.id;
     let mut active: entry::ActiveModel = loaded.entry.clone().into();
-    set_fields(&mut active, plan.fields);
+    set_fields(&mut active, plan.fields.clone());
     active.status = Set(plan.to);
-    if submits {
+    if plan.submits() {
         active.submitted_at = Set(Some(services.now()));
     }
-    let saved = save_versioned(&txn, services, active, id, plan.version).await?;
+    let saved = save_versioned(db, services, active, id, plan.version).await?;
     let edited = HistoryRecord {
         action: Action::Edit,
         from: Some(plan.from),
@@ -408,9 +476,9 @@ pub async fn update(
         comment: None,
         changes: &plan.changes,
     };
-    record(&txn, services, id, principal, edited).await?;
+    record(db, services, id, principal, edited).await?;
     outbox::entry_changed(
-        &txn,
+        db,
         services,
         principal,
         &saved,
@@ -419,12 +487,32 @@ pub async fn update(
         None,
     )
     .await?;
-    txn.commit().await?;
-    Ok(EntryView {
+    Ok(LoadedEntry {
         entry: saved,
-        group_slug: loaded.group.slug,
-        timing: services.timing(),
+        fields: plan.fields,
+        ..loaded
     })
+}
+
+/// Sends a just-saved entry to review in the caller's transaction, unless
+/// saving already put it there.
+async fn submit_saved(
+    db: &impl ConnectionTrait,
+    services: &Services,
+    principal: &Principal,
+    saved: LoadedEntry,
+) -> AppResult<LoadedEntry> {
+    if saved.entry.status == EntryStatus::Pending {
+        return Ok(saved);
+    }
+    let plan = lifecycle::plan_action(
+        principal,
+        &saved.state(services.timing()),
+        Action::Submit,
+        &ActionRequest::default(),
+    )?;
+    let entry = store_plan(db, services, principal, &saved.entry, &plan).await?;
+    Ok(LoadedEntry { entry, ..saved })
 }
 
 pub async fn delete(services: &Services, principal: &Principal, id: i64) -> AppResult<()> {
@@ -478,15 +566,7 @@ pub async fn act(
         return Ok(loaded.view(services));
     }
     let txn = services.db.begin().await?;
-    let saved = save_versioned(
-        &txn,
-        services,
-        planned_row(services, &loaded.entry, &plan)?,
-        id,
-        loaded.entry.version,
-    )
-    .await?;
-    record_plan(&txn, services, principal, &saved, &plan).await?;
+    let saved = store_plan(&txn, services, principal, &loaded.entry, &plan).await?;
     txn.commit().await?;
     if plan.changes_what_is_live() {
         services.live.changed().await;
@@ -507,6 +587,40 @@ pub async fn change_live(
     change: &LiveChange,
 ) -> AppResult<EntryView> {
     let loaded = load_visible(services, principal, id).await?;
+    change_loaded(services, principal, loaded, change).await
+}
+
+/// Calls off one meeting of a published series, the one that starts at
+/// `occurrence` (local time, as the series names them), without review.
+pub async fn cancel_occurrence(
+    services: &Services,
+    principal: &Principal,
+    id: i64,
+    version: Option<i32>,
+    occurrence: &str,
+) -> AppResult<EntryView> {
+    let loaded = load_visible(services, principal, id).await?;
+    let mut exdates = loaded
+        .live
+        .as_ref()
+        .map(|live| live.fields.exdates.clone())
+        .unwrap_or_default();
+    exdates.push(occurrence.to_string());
+    let change = LiveChange {
+        version,
+        exdates: Some(exdates),
+        ..LiveChange::default()
+    };
+    change_loaded(services, principal, loaded, &change).await
+}
+
+async fn change_loaded(
+    services: &Services,
+    principal: &Principal,
+    loaded: LoadedEntry,
+    change: &LiveChange,
+) -> AppResult<EntryView> {
+    let id = loaded.entry.id;
     let plan = lifecycle::plan_live_change(principal, &loaded.state(services.timing()), change)?;
     if plan.changes.is_empty() {
         return Ok(loaded.view(services));
@@ -537,6 +651,21 @@ pub async fn change_live(
         group_slug: loaded.group.slug,
         timing: services.timing(),
     })
+}
+
+/// Stores `plan` on `entry` in the caller's transaction: the row (only if
+/// it still has the version it was read at), its history and its mail.
+async fn store_plan(
+    db: &impl ConnectionTrait,
+    services: &Services,
+    principal: &Principal,
+    entry: &entry::Model,
+    plan: &Plan,
+) -> AppResult<entry::Model> {
+    let active = planned_row(services, entry, plan)?;
+    let saved = save_versioned(db, services, active, entry.id, entry.version).await?;
+    record_plan(db, services, principal, &saved, plan).await?;
+    Ok(saved)
 }
 
 /// Records `plan` in the history of `entry` and queues the mail it causes,
@@ -779,31 +908,42 @@ pub async fn clone_entry(
     create(services, principal, new).await
 }
 
-/// How many entries wait for a moderator (every moderator's page header, `/metrics`).
+/// How many entries wait for a moderator (`/metrics`; the pages read it
+/// with their viewer, see `auth::signed_in`).
 pub async fn pending_count(services: &Services) -> AppResult<u64> {
-    Ok(entry::Entity::find()
-        .filter(pending_condition(&services.db).await?)
-        .count(&services.db)
-        .await?)
+    let db = &services.db;
+    let row = db
+        .query_one_raw(db.get_database_backend().build(&pending_count_query()))
+        .await?;
+    let count: i64 = row
+        .map(|row| row.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(u64::try_from(count).unwrap_or(0))
 }
 
-/// Pending entries of groups that are not removed.
-async fn pending_condition(db: &impl ConnectionTrait) -> AppResult<Condition> {
-    // A removed group's entries can never be approved: they leave the queue.
-    // Listed first (there are few, usually none), so that counting a long
-    // queue reads one index range and not every row's group.
-    let removed: Vec<i64> = group::Entity::find()
+/// `SELECT COUNT(*)` of the moderation queue, to run alone or inside
+/// another statement.
+pub fn pending_count_query() -> SelectStatement {
+    entry::Entity::find()
         .select_only()
-        .column(group::Column::Id)
-        .filter(group::Column::Status.eq(crate::domain::GroupStatus::Removed))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut condition = Condition::all().add(entry::Column::Status.eq(EntryStatus::Pending));
-    if !removed.is_empty() {
-        condition = condition.add(entry::Column::GroupId.is_not_in(removed));
-    }
-    Ok(condition)
+        .expr(Expr::col(Asterisk).count())
+        .filter(pending_condition())
+        .into_query()
+}
+
+/// Pending entries of groups that are not removed: a removed group's
+/// entries can never be approved, so they leave the queue. (The removed
+/// groups are a subquery: counting reads one index range of `status`.)
+fn pending_condition() -> Condition {
+    let removed = Query::select()
+        .column((group::Entity, group::Column::Id))
+        .from(group::Entity)
+        .and_where(group::Column::Status.eq(crate::domain::GroupStatus::Removed))
+        .to_owned();
+    Condition::all()
+        .add(entry::Column::Status.eq(EntryStatus::Pending))
+        .add(Expr::col((entry::Entity, entry::Column::GroupId)).not_in_subquery(removed))
 }
 
 /// Pending entries, oldest submission first, with the total count.
@@ -815,6 +955,5 @@ pub async fn queue(
     if !principal.is_moderator() {
         return Err(Refusal::Forbidden("only moderators see the queue".into()).into());
     }
-    let condition = pending_condition(&services.db).await?;
-    filtered(services, condition, filter, true).await
+    filtered(services, pending_condition(), filter, true).await
 }

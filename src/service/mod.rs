@@ -64,6 +64,8 @@ pub struct Counters {
     pub rate_limited: AtomicU64,
     /// Rounds the mail worker has finished (it looked for due mail and sent it).
     pub mail_rounds: AtomicU64,
+    /// SQL statements sent to the database (counted by the connection).
+    pub db_statements: Arc<AtomicU64>,
 }
 
 impl Counters {

@@ -14,6 +14,7 @@ use super::context::{
 };
 use super::display::Choice;
 use super::forms::{Form, FormState, parse_area};
+use super::query::id_of;
 use crate::domain::FieldError;
 use crate::domain::area::{AreaFields, AreaPatch, validate};
 use crate::error::AppError;
@@ -146,11 +147,6 @@ struct AreaPage {
     danger: FormState,
 }
 
-fn area_id(id: &str) -> Result<i64, WebError> {
-    id.parse()
-        .map_err(|_| WebError::App(AppError::not_found("area")))
-}
-
 fn stored_values(view: &AreaView) -> HashMap<String, String> {
     HashMap::from([
         ("name".to_string(), view.area.name.clone()),
@@ -193,14 +189,14 @@ async fn area_page(
 #[handler]
 pub async fn show(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     require_moderator(&ctx)?;
-    area_page(&ctx, area_id(&id)?, None, FormState::default(), None).await
+    area_page(&ctx, id_of(&id, "area")?, None, FormState::default(), None).await
 }
 
 #[handler]
 pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = require_moderator(&ctx)?;
-    let id = area_id(&id)?;
+    let id = id_of(&id, "area")?;
     let (patch, errors) = area_patch(&form);
     let version = form.text("version").parse().unwrap_or(0);
     if !errors.is_empty() {
@@ -248,12 +244,9 @@ pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebR
 pub async fn delete(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = require_moderator(&ctx)?;
-    let id = area_id(&id)?;
-    if form.optional("confirm").is_none() {
-        let danger = FormState::with_errors(
-            HashMap::new(),
-            vec![FieldError::new("confirm", "tick the box to confirm")],
-        );
+    let id = id_of(&id, "area")?;
+    if let Some(error) = form.unconfirmed() {
+        let danger = FormState::with_errors(HashMap::new(), vec![error]);
         return area_page(&ctx, id, None, danger, None).await;
     }
     match areas::delete(ctx.services(), &viewer.principal, id).await {
@@ -282,11 +275,5 @@ mod tests {
         let (patch, errors) = area_patch(&form);
         assert!(patch.polygon.is_none());
         assert_eq!(errors[0].field, "polygon");
-    }
-
-    #[test]
-    fn an_id_that_is_not_a_number_is_not_found() {
-        assert!(area_id("areas").is_err());
-        assert_eq!(area_id("7").ok(), Some(7));
     }
 }

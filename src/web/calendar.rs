@@ -16,8 +16,8 @@ use super::calendar_links::calendar_feed;
 use super::context::{Ctx, Layout, WebError, WebResult, respond};
 use super::display::{self, Badge, Choice, Pager};
 use super::forms::FormState;
-use super::my_entries::{offset, query_string};
 use super::public::Card;
+use super::query::{offset, query_string, text};
 use crate::domain::codes::Languages;
 use crate::domain::{EntryKind, recurrence, schedule};
 use crate::error::AppError;
@@ -76,10 +76,6 @@ fn limit(query: &HashMap<String, String>) -> u64 {
         .and_then(|text| text.parse::<u64>().ok())
         .unwrap_or(PAGE_SIZE)
         .clamp(1, MAX_PAGE_SIZE)
-}
-
-fn text<'a>(query: &'a HashMap<String, String>, name: &str) -> &'a str {
-    query.get(name).map_or("", |value| value.trim())
 }
 
 /// What a query asks of the calendar's items.

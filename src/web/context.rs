@@ -17,7 +17,7 @@ use crate::domain::authz::Principal;
 use crate::domain::{FieldError, GroupRole};
 use crate::error::AppError;
 use crate::error::ProblemType;
-use crate::service::{Services, auth, entries, sessions, users};
+use crate::service::{Services, auth, sessions};
 
 /// The name of the hidden field every POST form carries.
 pub const CSRF_FIELD: &str = "csrf_token";
@@ -294,28 +294,23 @@ impl<'a> FromRequest<'a> for Ctx<'a> {
     }
 }
 
-/// The signed-in person of `session`; a session whose person is gone or
-/// disabled is ended.
+/// The signed-in person of `session` (one statement); a session whose
+/// person is gone or disabled is ended.
 async fn load_viewer(services: &Services, session: &Session) -> crate::AppResult<Option<Viewer>> {
     let Some(user_id) = session.get::<i64>(sessions::USER_KEY) else {
         return Ok(None);
     };
-    let Some(principal) = auth::user_principal(services, user_id).await? else {
+    let Some(signed_in) = auth::signed_in(services, user_id).await? else {
         session.purge();
         return Ok(None);
     };
-    let person = users::person(services, user_id).await?;
-    let pending = if principal.is_moderator() {
-        Some(entries::pending_count(services).await?)
-    } else {
-        None
-    };
+    let person = signed_in.person;
     Ok(Some(Viewer {
-        principal,
+        principal: signed_in.principal,
         name: person.user.display_name,
         email: person.user.email,
         memberships: person.memberships,
-        pending,
+        pending: signed_in.pending,
     }))
 }
 

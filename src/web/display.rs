@@ -12,7 +12,7 @@ use crate::domain::entry::EntryFields;
 use crate::domain::sanitize::clean_html;
 use crate::domain::schedule::{Timing, phase, publish_until, zone_of};
 use crate::domain::{Action, Attendance, EntryKind, EntryStatus, EventStatus, codes};
-use crate::entities::{entry, entry_event};
+use crate::entities::{entry, entry_event, group};
 
 /// A status as text (never colour alone) and the class that colours it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -316,6 +316,20 @@ impl Choice {
     }
 }
 
+/// `choices` headed by the empty value `label` ("Any kind", "No group").
+pub fn with_blank(label: &str, choices: impl IntoIterator<Item = Choice>) -> Vec<Choice> {
+    std::iter::once(Choice::new("", label))
+        .chain(choices)
+        .collect()
+}
+
+/// Groups by slug, named.
+pub fn group_choices(groups: &[group::Model]) -> impl Iterator<Item = Choice> + '_ {
+    groups
+        .iter()
+        .map(|group| Choice::new(&group.slug, &group.name))
+}
+
 /// English names of the languages groups write in most; other codes show as codes.
 const LANGUAGE_NAMES: &[(&str, &str)] = &[
     ("ar", "Arabic"),
@@ -444,6 +458,13 @@ pub fn currencies() -> Vec<Choice> {
                 .filter(|code| !FIRST.contains(code)),
         )
         .map(|code| Choice::new(code, code))
+        .collect()
+}
+
+pub fn event_statuses() -> Vec<Choice> {
+    <EventStatus as crate::domain::TextEnum>::ALL
+        .iter()
+        .map(|status| Choice::new(status.as_str(), event_status_label(*status)))
         .collect()
 }
 

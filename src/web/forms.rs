@@ -13,6 +13,9 @@ use crate::domain::sanitize::escape_html;
 use crate::domain::validate::Checker;
 use crate::domain::{EntryKind, FieldError};
 
+/// The checkbox of irreversible steps.
+const CONFIRM: &str = "confirm";
+
 /// A parsed `application/x-www-form-urlencoded` body.
 #[derive(Clone, Debug, Default)]
 pub struct Form {
@@ -57,6 +60,13 @@ impl Form {
     /// Whether a checkbox was ticked.
     pub fn checked(&self, name: &str) -> bool {
         matches!(self.text(name), "on" | "true" | "1" | "yes")
+    }
+
+    /// A step that cannot be undone is taken only with its box `confirm`
+    /// ticked; otherwise this is the error to show next to the box.
+    pub fn unconfirmed(&self) -> Option<FieldError> {
+        (!self.checked(CONFIRM))
+            .then(|| FieldError::new(CONFIRM, "tick the box to confirm: this cannot be undone"))
     }
 
     /// Every field, for showing a form again as it was sent.

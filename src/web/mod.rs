@@ -1,6 +1,9 @@
-//! Server-rendered pages on the same services as the API: accounts, my
-//! entries, moderation, administration and the public pages. Everything
-//! works without JavaScript; every POST is CSRF-checked by its handler.
+//! Server-rendered pages on the same services as the API, by area: accounts,
+//! a group's entries (`entries/`), moderation (with its saved areas),
+//! administration (`admin/`) and the public pages. What pages share sits
+//! beside them: the request context, forms, query strings, display helpers.
+//! Everything works without JavaScript; every POST is CSRF-checked by its
+//! handler.
 
 mod accounts;
 mod admin;
@@ -10,10 +13,11 @@ mod calendar;
 mod calendar_links;
 mod context;
 mod display;
+mod entries;
 mod forms;
 mod moderation;
-mod my_entries;
 pub mod public;
+mod query;
 mod recurrence_form;
 pub mod security;
 pub mod session;
@@ -77,17 +81,17 @@ pub fn mount(route: Route, state: &AppState) -> Route {
             "/reset/:token",
             page(get(accounts::reset_link).post(accounts::reset_password)),
         )
-        .at("/my/entries", page(get(my_entries::list)))
+        .at("/my/entries", page(get(entries::list::list)))
         .at(
             "/my/entries/new",
-            page(get(my_entries::new_form).post(my_entries::create)),
+            page(get(entries::form::new_form).post(entries::form::create)),
         )
-        .at("/my/entries/:id", page(get(my_entries::show)))
+        .at("/my/entries/:id", page(get(entries::page::show)))
         .at(
             "/my/entries/:id/edit",
-            page(get(my_entries::edit_form).post(my_entries::update)),
+            page(get(entries::form::edit_form).post(entries::form::update)),
         )
-        .at("/my/entries/:id/:action", page(post(my_entries::act)))
+        .at("/my/entries/:id/:action", page(post(entries::actions::act)))
         .at("/moderation", page(get(moderation::queue)))
         .at(
             "/moderation/areas",
@@ -102,25 +106,25 @@ pub fn mount(route: Route, state: &AppState) -> Route {
         .at("/moderation/:id/:action", page(post(moderation::decide)))
         .at(
             "/admin/groups",
-            page(get(admin::groups_list).post(admin::create_group)),
+            page(get(admin::groups::list).post(admin::groups::create)),
         )
         .at(
             "/admin/groups/:slug",
-            page(get(admin::group_view).post(admin::update_group)),
+            page(get(admin::groups::show).post(admin::groups::update)),
         )
         .at(
             "/admin/groups/:slug/:action",
-            page(post(admin::group_action)),
+            page(post(admin::groups::act)),
         )
         .at(
             "/admin/users",
-            page(get(admin::people_list).post(admin::invite)),
+            page(get(admin::people::list).post(admin::people::invite)),
         )
-        .at("/admin/users/:id", page(post(admin::update_user)))
-        .at("/admin/access-requests", page(get(admin::requests)))
+        .at("/admin/users/:id", page(post(admin::people::update)))
+        .at("/admin/access-requests", page(get(admin::requests::list)))
         .at(
             "/admin/access-requests/:id/:action",
-            page(post(admin::decide_access_request)),
+            page(post(admin::requests::decide)),
         )
         .at("/entries/:id", page(get(public::entry_page)))
         .at("/:pk/", get(public::qgis_feed_entry))

@@ -13,9 +13,11 @@ use super::context::{
     Ctx, Layout, Notice, Viewer, WebError, WebResult, page_status, require_moderator, respond,
     see_other,
 };
-use super::display::{self, Change, Choice, HistoryLine, Pager};
-use super::forms::{FormState, local_value, parse_form_instant};
-use super::my_entries::{Row, Summary, entry_id, load, offset, parse_filter, query_string};
+use super::display::{self, Change, Choice, HistoryLine, Pager, with_blank};
+use super::entries::actions::{Command, action_request, done_text};
+use super::entries::{Row, Summary, load};
+use super::forms::{Form, FormState, local_value, parse_form_instant};
+use super::query::{id_of, offset, parse_filter, query_string, text};
 use crate::domain::entry::diff;
 use crate::domain::lifecycle::{ActionRequest, next_status};
 use crate::domain::{Action, EntryStatus, FieldError};
@@ -42,17 +44,17 @@ struct QueuePage {
 pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -> WebResult {
     let viewer = require_moderator(&ctx)?;
     let offset = offset(&query);
-    let text = |name: &str| query.get(name).map_or("", String::as_str);
+    let param = |name: &str| text(&query, name);
     let filter = EntryFilter {
-        group: Some(text("group").to_string()).filter(|slug| !slug.is_empty()),
+        group: Some(param("group").to_string()).filter(|slug| !slug.is_empty()),
         status: None,
         kind: parse_filter(&query, "kind"),
         // The form offers known codes only; anything else filters nothing.
-        languages: crate::domain::codes::Languages::parse(Some(text("lang")))
+        languages: crate::domain::codes::Languages::parse(Some(param("lang")))
             .unwrap_or_default()
             .to_vec(),
         mine: false,
-        assigned_to: (text("assigned") == "me").then(|| viewer.principal.attributed_user_id()),
+        assigned_to: (param("assigned") == "me").then(|| viewer.principal.attributed_user_id()),
         limit: PAGE_SIZE,
         offset,
     };
@@ -74,10 +76,10 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
         })
         .collect();
     let base = query_string(&[
-        ("kind", text("kind")),
-        ("group", text("group")),
-        ("lang", text("lang")),
-        ("assigned", text("assigned")),
+        ("kind", param("kind")),
+        ("group", param("group")),
+        ("lang", param("lang")),
+        ("assigned", param("assigned")),
     ]);
     let pager = Pager::new(total, offset, PAGE_SIZE, rows.len(), &base);
     let all_groups = groups::list_public(ctx.services()).await?;
@@ -90,12 +92,8 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
         QueuePage {
             page: ctx.layout("Moderation queue", "moderation"),
             filters: FormState::new(filters),
-            kinds: std::iter::once(Choice::new("", "Any kind"))
-                .chain(display::kinds())
-                .collect(),
-            groups: std::iter::once(Choice::new("", "Any group"))
-                .chain(all_groups.iter().map(|g| Choice::new(&g.slug, &g.name)))
-                .collect(),
+            kinds: with_blank("Any kind", display::kinds()),
+            groups: with_blank("Any group", display::group_choices(&all_groups)),
             languages,
             assigned: vec![
                 Choice::new("", "Anyone"),
@@ -175,17 +173,6 @@ pub async fn show(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     decision_page(&ctx, viewer, &id, None, None).await
 }
 
-fn action_of(path: &str) -> Option<Action> {
-    match path {
-        "approve" => Some(Action::Approve),
-        "reject" => Some(Action::Reject),
-        "request-changes" => Some(Action::RequestChanges),
-        "unpublish" => Some(Action::Unpublish),
-        "comment" => Some(Action::Comment),
-        _ => None,
-    }
-}
-
 /// What the last person who acted did, to tell a moderator who came second.
 async fn who_decided(ctx: &Ctx<'_>, viewer: &Viewer, id: i64) -> Result<Notice, WebError> {
     let events = entries::history(ctx.services(), &viewer.principal, id).await?;
@@ -215,60 +202,60 @@ async fn who_decided(ctx: &Ctx<'_>, viewer: &Viewer, id: i64) -> Result<Notice, 
     })
 }
 
+/// A moderator's decision as the form asks it: the approval's own fields
+/// (stickiness, priority, window) parsed, errors next to their fields.
+fn decision(form: &Form, action: Action) -> (ActionRequest, Vec<FieldError>) {
+    let mut request = action_request(form, action);
+    let mut errors = Vec::new();
+    if Command::Act(action).is_irreversible() {
+        errors.extend(form.unconfirmed());
+    }
+    if action != Action::Approve {
+        return (request, errors);
+    }
+    request.sticky = Some(form.checked("sticky"));
+    request.priority = match form.optional("priority").map(str::parse::<i32>) {
+        None => None,
+        Some(Ok(priority)) => Some(priority),
+        Some(Err(_)) => {
+            errors.push(FieldError::new(
+                "priority",
+                "must be a whole number such as 0 or 10",
+            ));
+            None
+        }
+    };
+    for (field, slot) in [
+        ("publish_from", &mut request.publish_from),
+        ("publish_to", &mut request.publish_to),
+    ] {
+        if let Some(text) = form.optional(field) {
+            match parse_form_instant(text, None) {
+                Some(at) => *slot = Some(at),
+                None => errors.push(FieldError::new(
+                    field,
+                    "must be a date and time such as 2027-03-04T18:00",
+                )),
+            }
+        }
+    }
+    (request, errors)
+}
+
 #[handler]
 pub async fn decide(
     ctx: Ctx<'_>,
-    Path((id, action)): Path<(String, String)>,
+    Path((id, command)): Path<(String, String)>,
     body: Vec<u8>,
 ) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = require_moderator(&ctx)?;
-    let entry = entry_id(&id)?;
-    let action = action_of(&action).ok_or_else(|| WebError::App(AppError::not_found("action")))?;
-    let mut errors = Vec::new();
-    if matches!(action, Action::Reject | Action::Unpublish) && !form.checked("confirm") {
-        errors.push(FieldError::new(
-            "confirm",
-            "tick the box to confirm: this cannot be undone",
-        ));
-    }
-    let mut request = ActionRequest {
-        comment: form.optional("comment").map(str::to_string),
-        version: form
-            .text("version")
-            .parse()
-            .ok()
-            .filter(|_| action != Action::Comment),
-        ..ActionRequest::default()
+    let entry = id_of(&id, "entry")?;
+    let action = match Command::parse(&command) {
+        Some(Command::Act(action)) if action.is_moderation() || action == Action::Comment => action,
+        _ => return Err(WebError::App(AppError::not_found("action"))),
     };
-    if action == Action::Approve {
-        request.sticky = Some(form.checked("sticky"));
-        request.priority = match form.optional("priority").map(str::parse::<i32>) {
-            None => None,
-            Some(Ok(priority)) => Some(priority),
-            Some(Err(_)) => {
-                errors.push(FieldError::new(
-                    "priority",
-                    "must be a whole number such as 0 or 10",
-                ));
-                None
-            }
-        };
-        for (field, slot) in [
-            ("publish_from", &mut request.publish_from),
-            ("publish_to", &mut request.publish_to),
-        ] {
-            if let Some(text) = form.optional(field) {
-                match parse_form_instant(text, None) {
-                    Some(at) => *slot = Some(at),
-                    None => errors.push(FieldError::new(
-                        field,
-                        "must be a date and time such as 2027-03-04T18:00",
-                    )),
-                }
-            }
-        }
-    }
+    let (request, errors) = decision(&form, action);
     let again = |errors| {
         decision_page(
             &ctx,
@@ -283,14 +270,7 @@ pub async fn decide(
     }
     match entries::act(ctx.services(), &viewer.principal, entry, action, &request).await {
         Ok(_) => {
-            let text = match action {
-                Action::Approve => "Approved: it is published in its window.",
-                Action::Reject => "Rejected; the group sees your reason.",
-                Action::RequestChanges => "Sent back to the group with your request.",
-                Action::Unpublish => "Unpublished: the feeds tell clients to drop it.",
-                _ => "Comment added.",
-            };
-            ctx.flash(text, None);
+            ctx.flash(done_text(action), None);
             let next = if action == Action::Comment {
                 format!("/moderation/{entry}")
             } else {

@@ -1,12 +1,14 @@
 //! Signing in and out, sessions, invitations, resets, password changes.
 
+use std::sync::atomic::Ordering;
+
 use newsfeed::clock::Clock;
 use newsfeed::domain::{Role, TokenPurpose};
 use newsfeed::service::accounts::{self, Invitation, Invited};
 use serde_json::json;
 
-use crate::common::{PASSWORD, TestApp};
-use crate::web::support::Browser;
+use crate::common::{PASSWORD, TestApp, World};
+use crate::web::support::{Browser, Page};
 
 const EDITOR: &str = "ed@example.org";
 
@@ -418,5 +420,59 @@ db_test!(
         assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
         assert_eq!(page.header("x-frame-options"), Some("DENY"));
         assert_eq!(page.header("referrer-policy"), Some("same-origin"));
+    }
+);
+
+/// What a second visit of `path` costs the database, and the page.
+async fn statements_of(world: &World, browser: &Browser<'_>, path: &str) -> (u64, Page) {
+    let counter = &world.app.state.services.counters.db_statements;
+    // The first visit takes what the sign-in left (a flash message).
+    browser.get(path).await.expect(200);
+    let before = counter.load(Ordering::Relaxed);
+    let page = browser.get(path).await;
+    (counter.load(Ordering::Relaxed) - before, page)
+}
+
+db_test!(
+    a_signed_in_page_reads_its_viewer_in_one_statement,
+    World::builder().config(|config| {
+        // Nothing else reads the database meanwhile.
+        config.mail_worker = false;
+        config.stats_flush_secs = 0;
+    }),
+    |app: TestApp| async move {
+        let world = World::new(app).await;
+        world.pending_entry("Waiting").await;
+        let anonymous = Browser::new(&world.app);
+        let editor = Browser::signed_in(&world.app, "editor@example.org").await;
+        let moderator = Browser::signed_in(&world.app, "mod@example.org").await;
+        let (page_alone, _) = statements_of(&world, &anonymous, "/groups").await;
+        let (for_editor, _) = statements_of(&world, &editor, "/groups").await;
+        assert_eq!(
+            for_editor - page_alone,
+            2,
+            "the session, then the viewer with their groups"
+        );
+        let (for_moderator, page) = statements_of(&world, &moderator, "/groups").await;
+        assert_eq!(
+            for_moderator - page_alone,
+            2,
+            "the moderation queue is counted with the viewer"
+        );
+        page.expect_text("<span class=\"count\">1<");
+        // A removed group's entries leave the count.
+        world
+            .app
+            .patch(
+                "/api/v1/groups/alpha",
+                Some(&world.admin),
+                json!({"status": "removed"}),
+            )
+            .await
+            .expect(200);
+        moderator
+            .get("/groups")
+            .await
+            .expect_text("<span class=\"count\">0<");
     }
 );

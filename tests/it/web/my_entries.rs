@@ -425,3 +425,78 @@ db_test!(
             .expect_text("of 23");
     }
 );
+
+/// The meetup's fields, held from `starts_at` to `ends_at`.
+fn meetup_at<'a>(title: &'a str, starts_at: &'a str, ends_at: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut fields = meetup_fields(title);
+    fields.retain(|(name, _)| !matches!(*name, "starts_at" | "ends_at"));
+    fields.extend([("starts_at", starts_at), ("ends_at", ends_at)]);
+    fields
+}
+
+db_test!(
+    save_and_submit_is_one_step_that_stores_nothing_when_refused,
+    World::builder(),
+    |app: TestApp| async move {
+        let world = World::new(app).await;
+        let browser = Browser::signed_in(&world.app, EDITOR).await;
+        let over = "the event is over: past events are not published";
+        // A new meetup that is over may be kept as a draft, not submitted:
+        // the form comes back with why, and no draft was made.
+        let mut fields = meetup_at("Last year", "2020-03-04T18:00", "2020-03-04T21:00");
+        fields.push(("intent", "submit"));
+        let page = browser.post("/my/entries/new?kind=meetup", &fields).await;
+        page.expect(422).expect_text("value=\"Last year\"");
+        assert_eq!(page.field_error("ends_at").as_deref(), Some(over));
+        let entries = world
+            .app
+            .get("/api/v1/entries", Some(&world.editor))
+            .await
+            .json();
+        assert_eq!(entries["total"], 0, "nothing saved: {entries}");
+        fields.retain(|(name, _)| *name != "intent");
+        fields.push(("intent", "save"));
+        let page = browser.post("/my/entries/new?kind=meetup", &fields).await;
+        let id = page
+            .expect(303)
+            .location()
+            .trim_start_matches("/my/entries/")
+            .to_string();
+        let entry = format!("/api/v1/entries/{id}");
+        // Its edit, submitted while still over: neither the edit nor the
+        // submission is stored.
+        let mut edit = meetup_at("Renamed", "2020-03-04T18:00", "2020-03-04T21:00");
+        edit.extend([("version", "1"), ("intent", "submit")]);
+        let page = browser.post(&format!("/my/entries/{id}/edit"), &edit).await;
+        page.expect(422).expect_text("value=\"Renamed\"");
+        assert_eq!(page.field_error("ends_at").as_deref(), Some(over));
+        let stored = world.app.get(&entry, Some(&world.editor)).await.json();
+        assert_eq!(stored["title"], "Last year");
+        assert_eq!(stored["status"], "draft");
+        assert_eq!(stored["version"], 1);
+        // Moved ahead, it is saved and in review at once.
+        let mut edit = meetup_at("Next year", "2030-03-04T18:00", "2030-03-04T21:00");
+        edit.extend([("version", "1"), ("intent", "submit")]);
+        let page = browser.post(&format!("/my/entries/{id}/edit"), &edit).await;
+        browser
+            .follow(page.expect(303))
+            .await
+            .expect_text("Submitted for review")
+            .expect_text("badge pending");
+        let stored = world.app.get(&entry, Some(&world.editor)).await.json();
+        assert_eq!(stored["title"], "Next year");
+        assert_eq!(stored["status"], "pending");
+        let history = world
+            .app
+            .get(&format!("{entry}/history"), Some(&world.editor))
+            .await
+            .json();
+        let actions: Vec<&str> = history
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|event| event["action"].as_str())
+            .collect();
+        assert_eq!(actions, ["create", "edit", "submit"], "{history}");
+    }
+);

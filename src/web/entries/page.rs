@@ -1,0 +1,107 @@
+//! An entry's page for its group: the preview, what can be done with it
+//! now, the moderator's request and the history.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use poem::handler;
+use poem::web::Path;
+
+use super::{Summary, load};
+use crate::domain::lifecycle::{is_deletable, next_status};
+use crate::domain::recurrence;
+use crate::domain::schedule::{self, Timing};
+use crate::domain::{Action, EntryStatus, GroupStatus};
+use crate::entities::entry;
+use crate::service::entries;
+use crate::web::context::{Ctx, Layout, Notice, Viewer, WebResult, page_status, respond};
+use crate::web::display::{self, Choice, HistoryLine};
+use crate::web::forms::FormState;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my/entry.html")]
+struct MyEntryPage {
+    page: Layout,
+    form: FormState,
+    entry: Summary,
+    live_note: bool,
+    can_edit: bool,
+    can_submit: bool,
+    can_withdraw: bool,
+    can_delete: bool,
+    can_clone: bool,
+    history: Vec<HistoryLine>,
+    /// A published event the group may change without review.
+    live_event: Option<LiveEvent>,
+}
+
+/// What the group may change on its published event at once: the status,
+/// and which upcoming meeting is cancelled.
+pub struct LiveEvent {
+    pub statuses: Vec<Choice>,
+    /// Upcoming occurrences: local start (their name) and when, in words.
+    pub occurrences: Vec<Choice>,
+}
+
+impl LiveEvent {
+    fn of(entry: &entry::Model, timing: &Timing) -> Option<Self> {
+        let live = entries::live_revision_of(entry).ok().flatten()?;
+        if !(entry.in_feed && live.kind.is_dated()) {
+            return None;
+        }
+        let zone = schedule::zone_of(&live.fields)?;
+        let occurrences = schedule::occurrences(&live.fields, timing.event_default_secs)
+            .into_iter()
+            .filter(|occurrence| occurrence.ends_at > timing.now)
+            // Single events are cancelled through their status.
+            .filter(|_| live.fields.recurrence.is_some())
+            .map(|occurrence| {
+                let when = recurrence::when(occurrence.starts_at, occurrence.ends_at, zone);
+                Choice::new(occurrence.original, when)
+            })
+            .collect();
+        Some(Self {
+            statuses: display::event_statuses(),
+            occurrences,
+        })
+    }
+}
+
+/// The page of entry `id`, with `form` (an action's errors) and `notice`.
+pub async fn entry_page(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    id: &str,
+    form: FormState,
+    notice: Option<Notice>,
+) -> WebResult {
+    let loaded = load(ctx, viewer, id).await?;
+    let entry = &loaded.view.entry;
+    let events = entries::history(ctx.services(), &viewer.principal, entry.id).await?;
+    let writes = viewer.principal.can_write_entries(entry.group_id);
+    let allowed = |action| writes && next_status(entry.status, action, entry.in_feed).is_some();
+    let status = page_status(notice.is_some(), &form.errors);
+    let mut page = ctx
+        .layout(entry.title.clone(), "my")
+        .with_errors(&form.errors);
+    page.notice = notice;
+    let body = MyEntryPage {
+        page,
+        form,
+        entry: Summary::of(&loaded, &events, ctx.now()),
+        live_note: entry.in_feed && entry.status == EntryStatus::Pending,
+        can_edit: allowed(Action::Edit) && loaded.group.status == GroupStatus::Active,
+        can_submit: allowed(Action::Submit),
+        can_withdraw: allowed(Action::Withdraw),
+        can_delete: writes && is_deletable(entry.status, entry.live_revision.is_some()),
+        can_clone: writes && loaded.group.status == GroupStatus::Active,
+        history: display::history(&events),
+        live_event: LiveEvent::of(entry, &ctx.services().timing()).filter(|_| writes),
+    };
+    Ok(respond(body, status))
+}
+
+#[handler]
+pub async fn show(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
+    let viewer = ctx.require()?;
+    entry_page(&ctx, viewer, &id, FormState::default(), None).await
+}
