@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::domain::{
     AccessRequestStatus, EntryKind, EntryStatus, GroupRole, GroupStatus, MailKind, OutboxStatus,
-    Phase, Role, StatsDimension, TextEnum,
+    Phase, Role, TextEnum,
 };
 
 fn schema<T: TextEnum>() -> MetaSchema {
@@ -90,6 +90,5 @@ openapi_enum!(
     AccessRequestStatus,
     MailKind,
     OutboxStatus,
-    StatsDimension,
     Phase
 );

@@ -7,7 +7,7 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaMediaType, MetaResponses, Registry};
 use poem_openapi::types::Type;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::{ApiTags, BearerAuth};
 use crate::AppState;
@@ -23,17 +23,42 @@ struct DayCount {
     /// `YYYY-MM-DD` (UTC).
     day: String,
     /// A QGIS version (`3.34`), OS, ISO country code or language code;
-    /// `other`, `unknown` (or `any`: no `lang`) for the rest.
+    /// `other`, `unknown` (or `any`: no `lang`) for the rest; `total`
+    /// without `by`.
     value: String,
     requests: i64,
 }
 
-/// QGIS requests to `/` per day and value of one dimension.
+/// What the audience is summed by. `platform` is QGIS-Feed's name for the
+/// operating system (`os`), kept so its dashboards can ask as before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+enum StatsBy {
+    Version,
+    Os,
+    Platform,
+    Country,
+    Lang,
+}
+
+impl StatsBy {
+    fn dimension(self) -> StatsDimension {
+        match self {
+            Self::Version => StatsDimension::Version,
+            Self::Os | Self::Platform => StatsDimension::Os,
+            Self::Country => StatsDimension::Country,
+            Self::Lang => StatsDimension::Lang,
+        }
+    }
+}
+
+/// QGIS requests to `/` per day and value of one dimension, or in all.
 #[derive(Object)]
 struct FeedStats {
     from: NaiveDate,
     to: NaiveDate,
-    by: StatsDimension,
+    /// What the rows are summed by; absent for daily totals.
+    by: Option<StatsBy>,
     /// Days in order, the most frequent value first.
     rows: Vec<DayCount>,
 }
@@ -76,8 +101,9 @@ const CSV: &str = "text/csv; charset=utf-8";
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Stats")]
 impl StatsApi {
-    /// Audience of the QGIS feed: requests to `/` from QGIS per day by QGIS
-    /// version, operating system, country (GeoIP) or requested language.
+    /// Audience of the QGIS feed: requests to `/` from QGIS per day, in all
+    /// or by QGIS version, operating system, country (GeoIP) or requested
+    /// language.
     /// Counted in memory and added up every minute; no address, cookie or
     /// per-request record is kept. Moderators and admins.
     #[oai(path = "/stats/feed", method = "get")]
@@ -91,8 +117,8 @@ impl StatsApi {
         from: Query<Option<String>>,
         /// Last day, `YYYY-MM-DD` (default: today, UTC).
         to: Query<Option<String>>,
-        /// What to sum by.
-        by: Query<StatsDimension>,
+        /// What to sum by; without it, the total of each day.
+        by: Query<Option<StatsBy>>,
         /// `csv` for CSV, `json` (default) for JSON.
         format: Query<Option<String>>,
     ) -> AppResult<StatsResponse> {
@@ -117,7 +143,7 @@ impl StatsApi {
             &auth.0,
             from.as_deref(),
             to.as_deref(),
-            *by,
+            by.map(StatsBy::dimension),
         )
         .await?;
         if csv {

@@ -60,13 +60,14 @@ pub async fn add(services: &Services, counts: &[DailyCount]) -> AppResult<usize>
 }
 
 /// Requests per day and value of `by` from `from` to `to` (inclusive, UTC
-/// days; default: the last 30 days), for moderators and admins.
+/// days; default: the last 30 days), for moderators and admins; without
+/// `by`, the day's total (value `total`).
 pub async fn feed(
     services: &Services,
     principal: &Principal,
     from: Option<&str>,
     to: Option<&str>,
-    by: StatsDimension,
+    by: Option<StatsDimension>,
 ) -> AppResult<(NaiveDate, NaiveDate, Vec<stat::Model>)> {
     if !principal.is_moderator() {
         return Err(AppError::Forbidden(
@@ -87,8 +88,11 @@ pub async fn feed(
             &format!("the range may span at most {MAX_RANGE_DAYS} days"),
         ));
     }
+    // Every counted request has exactly one version (`unknown` included), so
+    // the versions of a day add up to its total.
+    let dimension = by.unwrap_or(StatsDimension::Version);
     let rows = Entity::find()
-        .filter(Column::Dimension.eq(by.as_str()))
+        .filter(Column::Dimension.eq(dimension.as_str()))
         .filter(Column::Day.gte(from.format("%Y-%m-%d").to_string()))
         .filter(Column::Day.lte(to.format("%Y-%m-%d").to_string()))
         .order_by_asc(Column::Day)
@@ -96,7 +100,23 @@ pub async fn feed(
         .order_by_asc(Column::Value)
         .all(&services.db)
         .await?;
-    Ok((from, to, rows))
+    Ok((from, to, if by.is_some() { rows } else { totals(rows) }))
+}
+
+/// One row per day (rows come in day order): the sum of its values.
+fn totals(rows: Vec<stat::Model>) -> Vec<stat::Model> {
+    let mut days: Vec<stat::Model> = Vec::new();
+    for row in rows {
+        match days.last_mut() {
+            Some(day) if day.day == row.day => day.requests += row.requests,
+            _ => days.push(stat::Model {
+                dimension: "total".into(),
+                value: "total".into(),
+                ..row
+            }),
+        }
+    }
+    days
 }
 
 fn date(day: i64) -> NaiveDate {

@@ -117,6 +117,21 @@ db_test!(
             pairs(&[("3.34", 4), ("3.22", 2), ("3.36", 2), ("4.0", 2)])
         );
 
+        // QGIS-Feed's name for the operating system still works.
+        assert_eq!(
+            sums(&app, &moderator, "platform").await,
+            sums(&app, &moderator, "os").await
+        );
+        // Without `by`: the day's total, every request once.
+        let totals = app.get("/api/v1/stats/feed", Some(&moderator)).await;
+        totals.expect(200);
+        let totals = totals.json();
+        assert_eq!(totals["by"], json!(null), "{totals}");
+        assert_eq!(
+            totals["rows"],
+            json!([{"day": today(), "value": "total", "requests": 10}])
+        );
+
         // CSV, by parameter or by Accept.
         let csv = app
             .get("/api/v1/stats/feed?by=os&format=csv", Some(&moderator))
