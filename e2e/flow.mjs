@@ -65,6 +65,18 @@ async function shot(page, name) {
   await page.setViewportSize(DESKTOP);
 }
 
+/** Fails when `path` is wider than the window at phone or desktop width. */
+async function noSidewaysScroll(page, path) {
+  await go(page, path);
+  for (const size of [PHONE, DESKTOP]) {
+    await page.setViewportSize(size);
+    const [scroll, width] = await page.evaluate(() =>
+      [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    check(scroll <= width, `${path} scrolls sideways at ${size.width} px: ${scroll} px wide in ${width}`);
+  }
+  await page.setViewportSize(DESKTOP);
+}
+
 async function signIn(page, who) {
   await go(page, "/login");
   await page.getByLabel("Email address").fill(who.email);
@@ -252,6 +264,29 @@ async function main() {
   await moderator.page.getByText("Approved: it is published").waitFor();
   const again = await (await visitor.page.request.get(`${base}/?json=1`)).json();
   check(again.some((item) => String(item.pk) === keyboardId), "the keyboard entry is published");
+
+  step("the longest unbroken values make no page scroll sideways, at phone or desktop width");
+  const longWord = "Ü".repeat(100) + "x".repeat(155);
+  const longUrl = `https://example.org/${"a".repeat(400)}`;
+  await go(editor.page, "/my/entries/new?kind=announcement");
+  await editor.page.getByLabel("Title", { exact: true }).fill(longWord);
+  await editor.page.getByLabel("Text", { exact: true }).fill(longWord);
+  await editor.page.getByLabel("Link (URL)", { exact: true }).fill(longUrl);
+  await editor.page.getByLabel("Call to action", { exact: true }).fill(longWord.slice(0, 80));
+  await editor.page.getByRole("button", { name: "Save and submit for review" }).click();
+  await editor.page.getByText("Submitted for review").waitFor();
+  const longId = editor.page.url().split("/").pop();
+  await noSidewaysScroll(editor.page, "/my/entries");
+  await noSidewaysScroll(editor.page, `/my/entries/${longId}`);
+  await noSidewaysScroll(moderator.page, "/moderation");
+  await noSidewaysScroll(moderator.page, `/moderation/${longId}`);
+  await moderator.page.getByRole("button", { name: "Approve and publish" }).click();
+  await moderator.page.getByText("Approved: it is published").waitFor();
+  for (const path of ["/", `/entries/${longId}`, "/groups/qgis-de", "/archive"]) {
+    await noSidewaysScroll(visitor.page, path);
+  }
+  await go(visitor.page, "/");
+  await shot(visitor.page, "home-long-title");
 
   step("done");
 }
