@@ -77,7 +77,9 @@ enum Command {
     },
     /// Import a QGIS-Feed dump (`manage.py dumpdata qgisfeed auth.user`):
     /// entries keep their pk as id; re-running updates them. One
-    /// transaction: a bad record stops it with its pk, nothing written.
+    /// transaction: every row QGIS-Feed can hold is imported, and each one
+    /// not imported exactly is reported by pk with the reason; a malformed
+    /// dump stops it with the pk, nothing written.
     ImportQgisfeed {
         file: PathBuf,
         /// QGIS-Feed's media directory (`MEDIA_ROOT`), where entry images are.

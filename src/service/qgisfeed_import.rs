@@ -21,6 +21,7 @@ use crate::domain::group::{GroupFields, check_slug};
 use crate::domain::qgisfeed::{
     self, DumpEntry, DumpReview, DumpUser, ENTRY_MODEL, REVIEW_MODEL, USER_MODEL, UserRef,
 };
+use crate::domain::user::email_skeleton;
 use crate::domain::validate::Checker;
 use crate::domain::{Action, EntryKind, EntryStatus, GroupRole, GroupStatus};
 use crate::entities::{entry, entry_event, membership};
@@ -78,6 +79,9 @@ pub struct QgisFeedReport {
     pub images_refused: Vec<(i64, String)>,
     /// Records of other models, by model.
     pub skipped: BTreeMap<String, u64>,
+    /// One line per row not imported exactly as QGIS-Feed holds it:
+    /// `<model> pk N: imported as <state> because <reason>`.
+    pub rows: Vec<String>,
 }
 
 impl QgisFeedReport {
@@ -102,6 +106,7 @@ impl QgisFeedReport {
         for (model, count) in &self.skipped {
             lines.push(format!("{model}: {count} skipped"));
         }
+        lines.extend(self.rows.iter().cloned());
         lines
     }
 }
@@ -146,6 +151,7 @@ pub async fn import(
     let mut report = QgisFeedReport {
         skipped: dump.skipped.clone(),
         users_without_email: dump.users.iter().filter(|u| !u.has_email).count() as u64,
+        rows: row_notes(&dump),
         ..QgisFeedReport::default()
     };
     let pictures = pictures(services, &dump.entries, options, &mut report, progress).await?;
@@ -297,6 +303,29 @@ async fn import_entries<'a>(
     Ok(events)
 }
 
+/// The report lines of the entries and reviews that differ from QGIS-Feed's.
+fn row_notes(dump: &qgisfeed::Dump) -> Vec<String> {
+    let entries = dump
+        .entries
+        .iter()
+        .flat_map(|entry| entry.notes.iter().map(|reason| entry_line(entry, reason)));
+    let reviews = dump.reviews.iter().filter_map(|review| {
+        let reason = review.note.as_ref()?;
+        Some(format!(
+            "{REVIEW_MODEL} pk {}: imported as {} because {reason}",
+            review.pk, review.action
+        ))
+    });
+    entries.chain(reviews).collect()
+}
+
+fn entry_line(entry: &DumpEntry, reason: &str) -> String {
+    format!(
+        "{ENTRY_MODEL} pk {}: imported as {} because {reason}",
+        entry.pk, entry.status
+    )
+}
+
 /// Every author and reviewer is a user of the dump, every review is of an entry of it.
 fn check_references(dump: &qgisfeed::Dump) -> AppResult<()> {
     let known = |user: &UserRef| dump.users.iter().any(|candidate| candidate.is(user));
@@ -340,10 +369,20 @@ async fn pictures(
         let Some(path) = &entry.image_path else {
             continue;
         };
+        let missing = |report: &mut QgisFeedReport| {
+            report.images_missing.push(entry.pk);
+            let reason = format!("its picture {path} is missing: imported without it");
+            report.rows.push(entry_line(entry, &reason));
+        };
+        let refused = |report: &mut QgisFeedReport, why: String| {
+            let reason = format!("its picture {path} was refused ({why}): imported without it");
+            report.rows.push(entry_line(entry, &reason));
+            report.images_refused.push((entry.pk, why));
+        };
         if let Some(known) = pictures.get(path) {
             match known {
                 Some(_) => report.images_stored += 1,
-                None => report.images_missing.push(entry.pk),
+                None => missing(report),
             }
             continue;
         }
@@ -352,19 +391,20 @@ async fn pictures(
             .as_deref()
             .and_then(|dir| inside(dir, path))
         else {
-            report.images_missing.push(entry.pk);
+            missing(report);
             pictures.insert(path.clone(), None);
             continue;
         };
         let bytes = match tokio::fs::read(&file).await {
             Ok(bytes) => bytes,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                report.images_missing.push(entry.pk);
+            Err(error) => {
+                match error.kind() {
+                    std::io::ErrorKind::NotFound => missing(report),
+                    // Unreadable is as good as missing: the entry comes without it.
+                    _ => refused(report, format!("cannot read it: {error}")),
+                }
                 pictures.insert(path.clone(), None);
                 continue;
-            }
-            Err(error) => {
-                return Err(bad(format!("cannot read {}: {error}", file.display())));
             }
         };
         match media::process(move || Ok(bytes)).await? {
@@ -378,8 +418,7 @@ async fn pictures(
                     "{ENTRY_MODEL} pk {}: picture {path} refused: {refusal}",
                     entry.pk
                 ));
-                report.images_refused.push((entry.pk, refusal.to_string()));
-                // Counted once per entry, not as missing.
+                refused(report, refusal.to_string());
                 pictures.insert(path.clone(), None);
             }
         }
@@ -424,10 +463,28 @@ async fn import_users(
         .collect();
     let mut people = Vec::with_capacity(dumped.len());
     let mut joined = HashSet::new();
+    // Which dump user each account was first found or created for.
+    let mut first_of: HashMap<i64, String> = HashMap::new();
     for user in dumped {
-        let account = match lookup::user_by_email(db, &user.email).await? {
+        let account = match same_address(db, &user.email).await? {
             Some(existing) => {
                 report.users.unchanged += 1;
+                let looks = if existing.email == user.email {
+                    format!("the same address {}", existing.email)
+                } else {
+                    format!("an address that looks the same as {}", existing.email)
+                };
+                let into = match first_of.get(&existing.id) {
+                    Some(earlier) => Some(format!("{USER_MODEL} {earlier}")),
+                    None => (existing.email != user.email)
+                        .then(|| format!("the account {} here", existing.email)),
+                };
+                if let Some(into) = into {
+                    report.rows.push(format!(
+                        "{USER_MODEL} {}: merged into {into} because {looks}",
+                        user_label(user)
+                    ));
+                }
                 existing
             }
             None => {
@@ -456,6 +513,9 @@ async fn import_users(
                 }
             }
         };
+        first_of
+            .entry(account.id)
+            .or_insert_with(|| user_label(user));
         let authored = authors.iter().any(|author| user.is(author));
         if authored && !members.contains(&account.id) && joined.insert(account.id) {
             groups::insert_membership(db, account.id, group_id, GroupRole::Editor, now).await?;
@@ -463,6 +523,26 @@ async fn import_users(
         people.push((account.id, account.display_name));
     }
     Ok(people)
+}
+
+/// `pk N`, or the username of a user dumped without pks.
+fn user_label(user: &DumpUser) -> String {
+    user.pk
+        .map_or_else(|| user.username.clone(), |pk| format!("pk {pk}"))
+}
+
+/// The account with `email`, or with one that looks the same.
+async fn same_address(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> AppResult<Option<crate::entities::user::Model>> {
+    if let Some(account) = lookup::user_by_email(db, email).await? {
+        return Ok(Some(account));
+    }
+    Ok(crate::entities::user::Entity::find()
+        .filter(crate::entities::user::Column::EmailSkeleton.eq(email_skeleton(email)))
+        .one(db)
+        .await?)
 }
 
 /// The rows among `entries`' pks that exist already.

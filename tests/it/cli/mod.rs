@@ -11,6 +11,7 @@ mod connections;
 mod email_skeletons;
 mod event_windows;
 mod qgisfeed;
+mod qgisfeed_rows;
 
 const BIN: &str = env!("CARGO_BIN_EXE_newsfeed");
 
