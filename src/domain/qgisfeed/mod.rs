@@ -274,16 +274,24 @@ fn user(pk: Option<i64>, raw: RawUser) -> DumpUser {
     }
 }
 
+/// What a QGIS-Feed review can do (`feedentryreview.action`).
+const REVIEW_ACTIONS: [Action; 4] = [
+    Action::Approve,
+    Action::RequestChanges,
+    Action::Comment,
+    Action::Reject,
+];
+
 fn review(pk: i64, raw: RawReview) -> Result<DumpReview, String> {
-    let (action, note) = match raw.action.as_str() {
-        "approve" => (Action::Approve, None),
-        "request_changes" => (Action::RequestChanges, None),
-        "comment" => (Action::Comment, None),
-        "reject" => (Action::Reject, None),
-        other => (
+    // QGIS-Feed's review actions are named as ours are.
+    let known = Action::parse(&raw.action).filter(|action| REVIEW_ACTIONS.contains(action));
+    let (action, note) = match known {
+        Some(action) => (action, None),
+        None => (
             Action::Comment,
             Some(format!(
-                "action {other:?} is unknown: recorded as a comment"
+                "action {:?} is unknown: recorded as a comment",
+                raw.action
             )),
         ),
     };
