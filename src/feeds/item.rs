@@ -79,6 +79,14 @@ pub struct Item {
     pub in_feed: bool,
     /// When the live revision last changed (approval, unpublish).
     pub changed_at: i64,
+    /// When QGIS clients were last sent it as new or changed: a correction
+    /// changes `changed_at` but not this, so `after` does not send it again.
+    pub notified_at: i64,
+    /// `publish_from` as QGIS gets it: the chosen one, else when it was
+    /// published here; `None` only for a row imported from QGIS-Feed
+    /// without one (sent as `null` and sorted first there, as
+    /// PostgreSQL's `ORDER BY publish_from DESC` does).
+    pub publish_from: Option<i64>,
     pub retracted_at: Option<i64>,
     /// Absolute image URL, or empty.
     pub image: String,
@@ -142,11 +150,12 @@ impl Item {
         } else {
             model.retracted_at
         };
-        let published_at = fields.publish_from.unwrap_or(changed_at);
+        let notified_at = model.live_notified_at.unwrap_or(changed_at);
+        let publish_from = fields.publish_from.or(model.live_notified_at);
         let qgis_with = |publish_to: Option<i64>, content: &str| {
             json!({
                 "pk": model.id,
-                "publish_from": published_at as f64,
+                "publish_from": publish_from.map(|t| t as f64),
                 "publish_to": publish_to.map(|t| t as f64),
                 "title": sanitize::escape_html(&headline),
                 "image": image,
@@ -182,6 +191,8 @@ impl Item {
             priority: live.priority,
             in_feed: model.in_feed,
             changed_at,
+            notified_at,
+            publish_from,
             retracted_at,
             image,
             link,
@@ -214,7 +225,7 @@ impl Item {
 
     /// The date feeds show as published.
     pub fn published_at(&self) -> i64 {
-        self.fields.publish_from.unwrap_or(self.changed_at)
+        self.publish_from.unwrap_or(self.notified_at)
     }
 
     /// Whether the calendars carry it at `now`: an event or meetup whose
@@ -235,14 +246,38 @@ impl Item {
             .max()
     }
 
-    /// Sticky first, then higher priority, then newest, then newest id.
+    /// Sticky first, then higher priority, then newest `publish_from`
+    /// (none first, as on feed.qgis.org), then newest id.
     pub fn feed_order(&self, other: &Self) -> Ordering {
+        let newest = |item: &Self| item.publish_from.unwrap_or(i64::MAX);
         other
             .sticky
             .cmp(&self.sticky)
             .then(other.priority.cmp(&self.priority))
-            .then(other.published_at().cmp(&self.published_at()))
+            .then(newest(other).cmp(&newest(self)))
             .then(other.id.cmp(&self.id))
+    }
+
+    /// Whether QGIS clients asking for what is new since `after` get it
+    /// while live. Those that drop entries sent again with a past
+    /// `publish_to` (`knows_retractions`): when published or changed since,
+    /// as QGIS-Feed's `modified >= after or publish_from >= after`, but a
+    /// correction does not count. Older ones keep what they got for a
+    /// session: only when published since (`publish_from >= after`; never
+    /// without one).
+    pub fn is_news_since(&self, after: f64, knows_retractions: bool) -> bool {
+        let published_since = self.publish_from.is_some_and(|from| from as f64 >= after);
+        published_since || (knows_retractions && self.notified_at as f64 >= after)
+    }
+
+    /// The QGIS object telling clients that asked for what changed since
+    /// `after` to drop it, if it is gone: since `after`, or changed since
+    /// (QGIS-Feed's "set publish_to in the past to remove it"); at most
+    /// `retraction_secs` ago.
+    pub fn retraction_since(&self, after: f64, now: i64, retraction_secs: i64) -> Option<&str> {
+        let (at, json) = self.qgis_gone.as_ref()?;
+        let told = *at as f64 >= after || (self.in_feed && self.notified_at as f64 >= after);
+        (told && *at >= now - retraction_secs).then_some(json.as_str())
     }
 
     /// Instants at which some feed shows this item differently.

@@ -703,12 +703,19 @@ fn planned_row(
     match &plan.effect {
         Effect::Record | Effect::Move => {}
         Effect::Submit => active.submitted_at = Set(Some(now)),
-        Effect::Publish { live, until } => {
+        Effect::Publish {
+            live,
+            until,
+            notify_clients,
+        } => {
             active.sticky = Set(live.sticky);
             active.priority = Set(live.priority);
             active.live_target_area_id = Set(live.fields.target_area_id);
             set_fields(&mut active, live.fields.clone());
             publish(&mut active, entry, live, *until, now)?;
+            if !notify_clients {
+                keep_clients_unnotified(&mut active, entry);
+            }
             active.in_feed = Set(true);
             active.retracted_at = Set(None);
         }
@@ -719,7 +726,8 @@ fn planned_row(
 }
 
 /// Stores `live` as the published revision until `until`: one more
-/// published change (`SEQUENCE`), its search text, its time.
+/// published change (`SEQUENCE`), its search text, its time (also the time
+/// QGIS clients are told of it, see [`keep_clients_unnotified`]).
 fn publish(
     active: &mut entry::ActiveModel,
     entry: &entry::Model,
@@ -734,7 +742,16 @@ fn publish(
     active.live_sequence = Set(entry.live_sequence + 1);
     active.live_search = Set(Some(search_text(&live.fields)));
     active.live_changed_at = Set(Some(now));
+    active.live_notified_at = Set(Some(now));
     Ok(())
+}
+
+/// A correction: pages and feeds show the new revision at once, but QGIS
+/// `after` keeps answering by the instant clients were last told of the
+/// entry, so that QGIS 3.36+ does not show it again to users who dismissed
+/// it. (A row imported without one was last told at its last change.)
+fn keep_clients_unnotified(active: &mut entry::ActiveModel, entry: &entry::Model) {
+    active.live_notified_at = Set(entry.live_notified_at.or(entry.live_changed_at));
 }
 
 /// Takes an entry offline but keeps its last live revision: feeds use it to
