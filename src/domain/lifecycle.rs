@@ -235,30 +235,9 @@ pub fn plan_action(
         (Action::Comment, _) => Effect::Record,
         (Action::Submit, _) => Effect::Submit,
         (Action::Approve, _) => {
-            let live = approved_revision(entry, request)?;
-            check_not_over(entry.kind, &live.fields, &entry.timing)?;
-            let from = live.fields.publish_from.unwrap_or(entry.timing.now);
-            let until = publish_until(entry.kind, &live.fields, from, &entry.timing);
-            if until.is_some_and(|until| until <= from) {
-                return Err(Refusal::field(
-                    "publish_from",
-                    "is after the end of the publication window (the event's end or the deadline)",
-                ));
-            }
-            let before = LiveRevision {
-                kind: entry.kind,
-                sticky: entry.sticky,
-                priority: entry.priority,
-                fields: entry.fields.clone(),
-            };
-            // Both sides serialize as one object, so the diff names each field.
-            changes = diff(&before, &live);
-            let notify_clients = notify_clients(entry, &live, request.notify_clients)?;
-            Effect::Publish {
-                live,
-                until,
-                notify_clients,
-            }
+            let (diff, effect) = plan_approval(entry, request)?;
+            changes = diff;
+            effect
         }
         (Action::Reject, Some(live)) if entry.in_feed => {
             // The refused edit stays in the history; the entry shows what is live again.
@@ -276,6 +255,40 @@ pub fn plan_action(
         changes,
         effect,
     })
+}
+
+/// What approving `entry` publishes, and the fields that changes (for the history).
+fn plan_approval(
+    entry: &EntryState<'_>,
+    request: &ActionRequest,
+) -> Result<(Map<String, Value>, Effect), Refusal> {
+    let live = approved_revision(entry, request)?;
+    check_not_over(entry.kind, &live.fields, &entry.timing)?;
+    let from = live.fields.publish_from.unwrap_or(entry.timing.now);
+    let until = publish_until(entry.kind, &live.fields, from, &entry.timing);
+    if until.is_some_and(|until| until <= from) {
+        return Err(Refusal::field(
+            "publish_from",
+            "is after the end of the publication window (the event's end or the deadline)",
+        ));
+    }
+    let before = LiveRevision {
+        kind: entry.kind,
+        sticky: entry.sticky,
+        priority: entry.priority,
+        fields: entry.fields.clone(),
+    };
+    // Both sides serialize as one object, so the diff names each field.
+    let changes = diff(&before, &live);
+    let notify_clients = notify_clients(entry, &live, request.notify_clients)?;
+    Ok((
+        changes,
+        Effect::Publish {
+            live,
+            until,
+            notify_clients,
+        },
+    ))
 }
 
 /// Whether approving `live` sends it to QGIS clients again: always for a

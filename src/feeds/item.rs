@@ -174,11 +174,7 @@ impl Item {
             );
             qgis_with(fields.publish_to, &content)
         });
-        let gone_at = match (model.in_feed, fields.publish_to) {
-            (false, _) => Some(retracted_at.unwrap_or(changed_at)),
-            (true, Some(to)) if to <= now => Some(to),
-            _ => None,
-        };
+        let gone_at = gone_since(&model, fields.publish_to, changed_at, now);
         Some(Self {
             id: model.id,
             tag: format!("tag:{},{TAG_URI_YEAR}:entry/{}", settings.host, model.id),
@@ -386,6 +382,21 @@ macro_rules! publishable_fields {
 }
 
 with_entry_fields!(publishable_fields);
+
+/// Since when an entry is gone from the feeds (withdrawn or unpublished,
+/// or its window ended by `now`), if it is.
+fn gone_since(
+    model: &entry::Model,
+    publish_to: Option<i64>,
+    changed_at: i64,
+    now: i64,
+) -> Option<i64> {
+    match (model.in_feed, publish_to) {
+        (false, _) => Some(model.retracted_at.unwrap_or(changed_at)),
+        (true, Some(to)) if to <= now => Some(to),
+        _ => None,
+    }
+}
 
 /// Where an entry is delivered: its own polygon or its saved area's.
 fn delivery_area(id: i64, fields: &EntryFields, areas: &Areas) -> Option<Arc<[geo::Point]>> {
