@@ -59,12 +59,6 @@ pub struct Model {
     /// The saved area of the published revision, while there is one.
     pub live_target_area_id: Option<i64>,
     pub live_changed_at: Option<i64>,
-    /// When QGIS clients were last sent the published revision as new or
-    /// changed (`after` answers by it): approvals other than corrections,
-    /// and changes made without review. `None` on a row imported from
-    /// QGIS-Feed and not published here since (its `modified` is
-    /// `live_changed_at`, and a missing `publish_from` stays missing).
-    pub live_notified_at: Option<i64>,
     /// Published changes so far (iCalendar `SEQUENCE`): every approval and
     /// every change the group makes without review.
     pub live_sequence: i32,

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::Settings;
 use crate::domain::codes::Languages;
-use crate::domain::entry::{EntryFields, LiveRevision, search_text, with_entry_fields};
+use crate::domain::entry::{EntryFields, PublishedRevision, search_text, with_entry_fields};
 use crate::domain::limits::{MAX_PK, TAG_URI_YEAR};
 use crate::domain::recurrence;
 use crate::domain::schedule::{self, Occurrence, phase};
@@ -117,13 +117,16 @@ impl Item {
             tracing::warn!(id = model.id, "entry id too large for QGIS; not published");
             return None;
         }
-        let live: LiveRevision = match serde_json::from_str(model.live_revision.as_deref()?) {
-            Ok(live) => live,
+        let published: PublishedRevision = match serde_json::from_str(
+            model.live_revision.as_deref()?,
+        ) {
+            Ok(published) => published,
             Err(error) => {
                 tracing::error!(id = model.id, %error, "unreadable live revision; not published");
                 return None;
             }
         };
+        let live = published.live;
         let mut fields = publishable(live.fields);
         // The window's end as approval derived it (or the migration gave it).
         fields.publish_to = model.live_publish_to;
@@ -150,8 +153,8 @@ impl Item {
         } else {
             model.retracted_at
         };
-        let notified_at = model.live_notified_at.unwrap_or(changed_at);
-        let publish_from = fields.publish_from.or(model.live_notified_at);
+        let notified_at = published.notified_at.unwrap_or(changed_at);
+        let publish_from = fields.publish_from.or(published.notified_at);
         let qgis_with = |publish_to: Option<i64>, content: &str| {
             json!({
                 "pk": model.id,

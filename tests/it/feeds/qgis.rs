@@ -191,11 +191,24 @@ db_test!(after_is_version_aware, |app: common::TestApp| async move {
     .await;
     let stale = publish(&world, json!({"title": "Seen long ago"}), json!({})).await;
     // `stale` was approved and first shown long before the client's last fetch.
+    let db = &app.state.services.db;
+    let model = entry::Entity::find_by_id(stale)
+        .one(db)
+        .await
+        .expect("read")
+        .expect("stale");
+    let mut revision: serde_json::Value =
+        serde_json::from_str(model.live_revision.as_deref().expect("live")).expect("json");
+    // Clients were told of it then, too.
+    revision["notified_at"] = json!(start - 10_000);
     entry::Entity::update_many()
         .col_expr(entry::Column::LiveChangedAt, Expr::value(start - 10_000))
-        .col_expr(entry::Column::LiveNotifiedAt, Expr::value(start - 10_000))
+        .col_expr(
+            entry::Column::LiveRevision,
+            Expr::value(revision.to_string()),
+        )
         .filter(entry::Column::Id.eq(stale))
-        .exec(&app.state.services.db)
+        .exec(db)
         .await
         .expect("backdate");
     app.state.feeds.refresh().await.expect("refresh");

@@ -176,11 +176,11 @@ impl Scenario<'_> {
         let mut live: Value =
             serde_json::from_str(model.live_revision.as_deref().expect("live")).expect("json");
         live["publish_from"] = Value::Null;
+        live.as_object_mut().expect("object").remove("notified_at");
         let mut active: entry::ActiveModel = model.into();
         active.live_revision = Set(Some(live.to_string()));
         active.publish_from = Set(None);
         active.live_changed_at = Set(Some(modified));
-        active.live_notified_at = Set(None);
         active.update(db).await.expect("update");
         let row = self.row(pk);
         row.publish_from = None;
