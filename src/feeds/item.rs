@@ -113,19 +113,7 @@ impl Item {
         settings: &Settings,
         now: i64,
     ) -> Option<Self> {
-        if model.id > MAX_PK {
-            tracing::warn!(id = model.id, "entry id too large for QGIS; not published");
-            return None;
-        }
-        let published: PublishedRevision = match serde_json::from_str(
-            model.live_revision.as_deref()?,
-        ) {
-            Ok(published) => published,
-            Err(error) => {
-                tracing::error!(id = model.id, %error, "unreadable live revision; not published");
-                return None;
-            }
-        };
+        let published = published_revision(&model)?;
         let live = published.live;
         let mut fields = publishable(live.fields);
         // The window's end as approval derived it (or the migration gave it).
@@ -385,6 +373,22 @@ macro_rules! publishable_fields {
 }
 
 with_entry_fields!(publishable_fields);
+
+/// The published revision of `model`; `None` when it has none, it is
+/// unreadable or its id does not fit the QGIS `pk`.
+fn published_revision(model: &entry::Model) -> Option<PublishedRevision> {
+    if model.id > MAX_PK {
+        tracing::warn!(id = model.id, "entry id too large for QGIS; not published");
+        return None;
+    }
+    match serde_json::from_str(model.live_revision.as_deref()?) {
+        Ok(published) => Some(published),
+        Err(error) => {
+            tracing::error!(id = model.id, %error, "unreadable live revision; not published");
+            None
+        }
+    }
+}
 
 /// Since when an entry is gone from the feeds (withdrawn or unpublished,
 /// or its window ended by `now`), if it is.
