@@ -13,6 +13,7 @@ mod m0007_audience;
 mod m0008_areas;
 mod m0009_email_skeleton;
 mod m0010_events;
+mod m0011_corrections;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_areas::Migration),
             Box::new(m0009_email_skeleton::Migration),
             Box::new(m0010_events::Migration),
+            Box::new(m0011_corrections::Migration),
         ]
     }
 }

@@ -248,6 +248,14 @@ pub struct ActionInput {
     /// On approve: override the end of the publication window.
     #[oai(nullable)]
     pub publish_to: Option<DateTime<Utc>>,
+    /// On approving an edit of a live entry: `true` is an update (QGIS
+    /// clients get the entry again and show it again, even where it was
+    /// dismissed), `false` a correction (pages and feeds change at once;
+    /// QGIS clients are not sent it again). Omitted: a correction when
+    /// title, url, image and dates are unchanged, else an update. A first
+    /// publication always reaches every client (`false` is refused).
+    #[oai(nullable)]
+    pub notify_clients: Option<bool>,
 }
 
 impl From<ActionInput> for ActionRequest {
@@ -259,6 +267,7 @@ impl From<ActionInput> for ActionRequest {
             priority: input.priority,
             publish_from: input.publish_from.map(|at| at.timestamp()),
             publish_to: input.publish_to.map(|at| at.timestamp()),
+            notify_clients: input.notify_clients,
         }
     }
 }

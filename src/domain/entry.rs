@@ -133,6 +133,19 @@ pub struct LiveRevision {
     pub fields: EntryFields,
 }
 
+/// The approved revision as stored, with when QGIS clients were last sent
+/// it as new or changed (`after` answers by it): approvals other than
+/// corrections, and changes made without review. `None` on a row imported
+/// from QGIS-Feed and not published here since: its last change (QGIS-Feed's
+/// `modified`) stands in, and a missing `publish_from` stays missing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublishedRevision {
+    #[serde(flatten)]
+    pub live: LiveRevision,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified_at: Option<i64>,
+}
+
 /// Validates and normalizes a whole revision of an entry of `kind`.
 pub fn validate(
     kind: EntryKind,

@@ -105,6 +105,10 @@ pub struct ActionRequest {
     pub priority: Option<i32>,
     pub publish_from: Option<i64>,
     pub publish_to: Option<i64>,
+    /// On approving an edit of a live entry: whether QGIS clients are sent
+    /// it again (an update) or not (a correction); `None` decides by what
+    /// changed ([`notifies_by_default`]).
+    pub notify_clients: Option<bool>,
 }
 
 /// What an action does to the stored entry, beyond its status.
@@ -117,10 +121,12 @@ pub enum Effect {
     /// Into review: the submission time is set.
     Submit,
     /// The working revision becomes the published one, until `until`
-    /// (the window its kind gives it; `None` is open-ended).
+    /// (the window its kind gives it; `None` is open-ended); QGIS clients
+    /// are sent it again unless `notify_clients` is false (a correction).
     Publish {
         live: LiveRevision,
         until: Option<i64>,
+        notify_clients: bool,
     },
     /// The working revision goes back to the published one (a refused edit).
     Restore(EntryFields),
@@ -190,6 +196,7 @@ pub fn plan_action(
             ("priority", request.priority.is_some()),
             ("publish_from", request.publish_from.is_some()),
             ("publish_to", request.publish_to.is_some()),
+            ("notify_clients", request.notify_clients.is_some()),
         ];
         if let Some((field, _)) = approve_only.iter().find(|(_, given)| *given) {
             return Err(Refusal::field(field, "only applies to approve"));
@@ -228,25 +235,9 @@ pub fn plan_action(
         (Action::Comment, _) => Effect::Record,
         (Action::Submit, _) => Effect::Submit,
         (Action::Approve, _) => {
-            let live = approved_revision(entry, request)?;
-            check_not_over(entry.kind, &live.fields, &entry.timing)?;
-            let from = live.fields.publish_from.unwrap_or(entry.timing.now);
-            let until = publish_until(entry.kind, &live.fields, from, &entry.timing);
-            if until.is_some_and(|until| until <= from) {
-                return Err(Refusal::field(
-                    "publish_from",
-                    "is after the end of the publication window (the event's end or the deadline)",
-                ));
-            }
-            let before = LiveRevision {
-                kind: entry.kind,
-                sticky: entry.sticky,
-                priority: entry.priority,
-                fields: entry.fields.clone(),
-            };
-            // Both sides serialize as one object, so the diff names each field.
-            changes = diff(&before, &live);
-            Effect::Publish { live, until }
+            let (diff, effect) = plan_approval(entry, request)?;
+            changes = diff;
+            effect
         }
         (Action::Reject, Some(live)) if entry.in_feed => {
             // The refused edit stays in the history; the entry shows what is live again.
@@ -264,6 +255,78 @@ pub fn plan_action(
         changes,
         effect,
     })
+}
+
+/// What approving `entry` publishes, and the fields that changes (for the history).
+fn plan_approval(
+    entry: &EntryState<'_>,
+    request: &ActionRequest,
+) -> Result<(Map<String, Value>, Effect), Refusal> {
+    let live = approved_revision(entry, request)?;
+    check_not_over(entry.kind, &live.fields, &entry.timing)?;
+    let from = live.fields.publish_from.unwrap_or(entry.timing.now);
+    let until = publish_until(entry.kind, &live.fields, from, &entry.timing);
+    if until.is_some_and(|until| until <= from) {
+        return Err(Refusal::field(
+            "publish_from",
+            "is after the end of the publication window (the event's end or the deadline)",
+        ));
+    }
+    let before = LiveRevision {
+        kind: entry.kind,
+        sticky: entry.sticky,
+        priority: entry.priority,
+        fields: entry.fields.clone(),
+    };
+    // Both sides serialize as one object, so the diff names each field.
+    let changes = diff(&before, &live);
+    let notify_clients = notify_clients(entry, &live, request.notify_clients)?;
+    Ok((
+        changes,
+        Effect::Publish {
+            live,
+            until,
+            notify_clients,
+        },
+    ))
+}
+
+/// Whether approving `live` sends it to QGIS clients again: always for a
+/// first publication; for an edit of a live entry as the moderator chose,
+/// else by what changed.
+fn notify_clients(
+    entry: &EntryState<'_>,
+    live: &LiveRevision,
+    chosen: Option<bool>,
+) -> Result<bool, Refusal> {
+    match (entry.live.filter(|_| entry.in_feed), chosen) {
+        (Some(_), Some(chosen)) => Ok(chosen),
+        (Some(old), None) => Ok(notifies_by_default(&old.fields, &live.fields)),
+        (None, Some(false)) => Err(Refusal::field(
+            "notify_clients",
+            "only applies to an edit of a live entry: a first publication reaches every client",
+        )),
+        (None, _) => Ok(true),
+    }
+}
+
+/// Whether an edit of a live entry is an update by default: a changed
+/// title, link, picture or date is news; anything else (a typo in the
+/// text, say) is a correction that QGIS clients are not sent again, since
+/// QGIS 3.36+ shows a re-sent entry again even where its user dismissed it.
+pub fn notifies_by_default(live: &EntryFields, proposed: &EntryFields) -> bool {
+    live.title != proposed.title
+        || live.url != proposed.url
+        || live.image != proposed.image
+        || [
+            (live.publish_from, proposed.publish_from),
+            (live.publish_to, proposed.publish_to),
+            (live.starts_at, proposed.starts_at),
+            (live.ends_at, proposed.ends_at),
+            (live.deadline, proposed.deadline),
+        ]
+        .iter()
+        .any(|(before, after)| before != after)
 }
 
 /// The revision an approval publishes: the working one, with the
@@ -581,6 +644,54 @@ mod tests {
                 announcement_secs: 864_000,
             },
         }
+    }
+
+    #[test]
+    fn an_edit_of_a_live_entry_is_a_correction_unless_news_changed() {
+        let moderator = person(Role::Moderator, &[]);
+        let live = LiveRevision {
+            kind: EntryKind::Announcement,
+            sticky: false,
+            priority: 0,
+            fields: fields(),
+        };
+        let notifies =
+            |working: &EntryFields, chosen: Option<bool>, live: Option<&LiveRevision>| {
+                let request = ActionRequest {
+                    notify_clients: chosen,
+                    ..ActionRequest::default()
+                };
+                plan_action(
+                    &moderator,
+                    &state(Pending, working, live),
+                    Action::Approve,
+                    &request,
+                )
+                .map(|plan| match plan.effect {
+                    Effect::Publish { notify_clients, .. } => notify_clients,
+                    other => panic!("not a publication: {other:?}"),
+                })
+            };
+        let typo = EntryFields {
+            content: "<p>Body, fixed</p>".into(),
+            ..fields()
+        };
+        let retitled = EntryFields {
+            title: "New title".into(),
+            ..fields()
+        };
+        let moved = EntryFields {
+            publish_to: Some(2_000_000),
+            ..fields()
+        };
+        assert_eq!(notifies(&typo, None, Some(&live)), Ok(false));
+        assert_eq!(notifies(&retitled, None, Some(&live)), Ok(true));
+        assert_eq!(notifies(&moved, None, Some(&live)), Ok(true));
+        assert_eq!(notifies(&typo, Some(true), Some(&live)), Ok(true));
+        assert_eq!(notifies(&retitled, Some(false), Some(&live)), Ok(false));
+        // A first publication always reaches the clients.
+        assert_eq!(notifies(&typo, None, None), Ok(true));
+        assert!(notifies(&typo, Some(false), None).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::Settings;
 use crate::domain::codes::Languages;
-use crate::domain::entry::{EntryFields, LiveRevision, search_text, with_entry_fields};
+use crate::domain::entry::{EntryFields, PublishedRevision, search_text, with_entry_fields};
 use crate::domain::limits::{MAX_PK, TAG_URI_YEAR};
 use crate::domain::recurrence;
 use crate::domain::schedule::{self, Occurrence, phase};
@@ -79,6 +79,14 @@ pub struct Item {
     pub in_feed: bool,
     /// When the live revision last changed (approval, unpublish).
     pub changed_at: i64,
+    /// When QGIS clients were last sent it as new or changed: a correction
+    /// changes `changed_at` but not this, so `after` does not send it again.
+    pub notified_at: i64,
+    /// `publish_from` as QGIS gets it: the chosen one, else when it was
+    /// published here; `None` only for a row imported from QGIS-Feed
+    /// without one (sent as `null` and sorted first there, as
+    /// PostgreSQL's `ORDER BY publish_from DESC` does).
+    pub publish_from: Option<i64>,
     pub retracted_at: Option<i64>,
     /// Absolute image URL, or empty.
     pub image: String,
@@ -105,17 +113,8 @@ impl Item {
         settings: &Settings,
         now: i64,
     ) -> Option<Self> {
-        if model.id > MAX_PK {
-            tracing::warn!(id = model.id, "entry id too large for QGIS; not published");
-            return None;
-        }
-        let live: LiveRevision = match serde_json::from_str(model.live_revision.as_deref()?) {
-            Ok(live) => live,
-            Err(error) => {
-                tracing::error!(id = model.id, %error, "unreadable live revision; not published");
-                return None;
-            }
-        };
+        let published = published_revision(&model)?;
+        let live = published.live;
         let mut fields = publishable(live.fields);
         // The window's end as approval derived it (or the migration gave it).
         fields.publish_to = model.live_publish_to;
@@ -142,11 +141,12 @@ impl Item {
         } else {
             model.retracted_at
         };
-        let published_at = fields.publish_from.unwrap_or(changed_at);
+        let notified_at = published.notified_at.unwrap_or(changed_at);
+        let publish_from = fields.publish_from.or(published.notified_at);
         let qgis_with = |publish_to: Option<i64>, content: &str| {
             json!({
                 "pk": model.id,
-                "publish_from": published_at as f64,
+                "publish_from": publish_from.map(|t| t as f64),
                 "publish_to": publish_to.map(|t| t as f64),
                 "title": sanitize::escape_html(&headline),
                 "image": image,
@@ -165,11 +165,7 @@ impl Item {
             );
             qgis_with(fields.publish_to, &content)
         });
-        let gone_at = match (model.in_feed, fields.publish_to) {
-            (false, _) => Some(retracted_at.unwrap_or(changed_at)),
-            (true, Some(to)) if to <= now => Some(to),
-            _ => None,
-        };
+        let gone_at = gone_since(&model, fields.publish_to, changed_at, now);
         Some(Self {
             id: model.id,
             tag: format!("tag:{},{TAG_URI_YEAR}:entry/{}", settings.host, model.id),
@@ -182,6 +178,8 @@ impl Item {
             priority: live.priority,
             in_feed: model.in_feed,
             changed_at,
+            notified_at,
+            publish_from,
             retracted_at,
             image,
             link,
@@ -214,7 +212,7 @@ impl Item {
 
     /// The date feeds show as published.
     pub fn published_at(&self) -> i64 {
-        self.fields.publish_from.unwrap_or(self.changed_at)
+        self.publish_from.unwrap_or(self.notified_at)
     }
 
     /// Whether the calendars carry it at `now`: an event or meetup whose
@@ -235,14 +233,38 @@ impl Item {
             .max()
     }
 
-    /// Sticky first, then higher priority, then newest, then newest id.
+    /// Sticky first, then higher priority, then newest `publish_from`
+    /// (none first, as on feed.qgis.org), then newest id.
     pub fn feed_order(&self, other: &Self) -> Ordering {
+        let newest = |item: &Self| item.publish_from.unwrap_or(i64::MAX);
         other
             .sticky
             .cmp(&self.sticky)
             .then(other.priority.cmp(&self.priority))
-            .then(other.published_at().cmp(&self.published_at()))
+            .then(newest(other).cmp(&newest(self)))
             .then(other.id.cmp(&self.id))
+    }
+
+    /// Whether QGIS clients asking for what is new since `after` get it
+    /// while live. Those that drop entries sent again with a past
+    /// `publish_to` (`knows_retractions`): when published or changed since,
+    /// as QGIS-Feed's `modified >= after or publish_from >= after`, but a
+    /// correction does not count. Older ones keep what they got for a
+    /// session: only when published since (`publish_from >= after`; never
+    /// without one).
+    pub fn is_news_since(&self, after: f64, knows_retractions: bool) -> bool {
+        let published_since = self.publish_from.is_some_and(|from| from as f64 >= after);
+        published_since || (knows_retractions && self.notified_at as f64 >= after)
+    }
+
+    /// The QGIS object telling clients that asked for what changed since
+    /// `after` to drop it, if it is gone: since `after`, or changed since
+    /// (QGIS-Feed's "set publish_to in the past to remove it"); at most
+    /// `retraction_secs` ago.
+    pub fn retraction_since(&self, after: f64, now: i64, retraction_secs: i64) -> Option<&str> {
+        let (at, json) = self.qgis_gone.as_ref()?;
+        let told = *at as f64 >= after || (self.in_feed && self.notified_at as f64 >= after);
+        (told && *at >= now - retraction_secs).then_some(json.as_str())
     }
 
     /// Instants at which some feed shows this item differently.
@@ -351,6 +373,37 @@ macro_rules! publishable_fields {
 }
 
 with_entry_fields!(publishable_fields);
+
+/// The published revision of `model`; `None` when it has none, it is
+/// unreadable or its id does not fit the QGIS `pk`.
+fn published_revision(model: &entry::Model) -> Option<PublishedRevision> {
+    if model.id > MAX_PK {
+        tracing::warn!(id = model.id, "entry id too large for QGIS; not published");
+        return None;
+    }
+    match serde_json::from_str(model.live_revision.as_deref()?) {
+        Ok(published) => Some(published),
+        Err(error) => {
+            tracing::error!(id = model.id, %error, "unreadable live revision; not published");
+            None
+        }
+    }
+}
+
+/// Since when an entry is gone from the feeds (withdrawn or unpublished,
+/// or its window ended by `now`), if it is.
+fn gone_since(
+    model: &entry::Model,
+    publish_to: Option<i64>,
+    changed_at: i64,
+    now: i64,
+) -> Option<i64> {
+    match (model.in_feed, publish_to) {
+        (false, _) => Some(model.retracted_at.unwrap_or(changed_at)),
+        (true, Some(to)) if to <= now => Some(to),
+        _ => None,
+    }
+}
 
 /// Where an entry is delivered: its own polygon or its saved area's.
 fn delivery_area(id: i64, fields: &EntryFields, areas: &Areas) -> Option<Arc<[geo::Point]>> {

@@ -116,45 +116,39 @@ pub fn feed(
     }))
 }
 
-/// What goes into the QGIS array: live entries (changed since `after`, if
-/// given; at most `--feed-max-items`), then, for clients that understand it,
-/// every entry gone since `after` with a past `publish_to` (small, and never
-/// capped: a dropped retraction would leave the entry on screen for good);
-/// each as (`l`ive or `g`one, id, pre-rendered JSON).
+/// What goes into the QGIS array, in feed order as on feed.qgis.org: live
+/// entries (new since `after`, if given; at most `--feed-max-items`) and,
+/// for clients that understand it, entries gone since `after` with a past
+/// `publish_to` (never capped: a dropped retraction would leave the entry
+/// on screen for good); each as (`l`ive or `g`one, id, pre-rendered JSON).
 fn qgis_selection<'a>(
     hub: &FeedHub,
     snapshot: &'a Snapshot,
     query: &QgisQuery,
 ) -> Vec<(char, i64, &'a str)> {
     let now = snapshot.built_at;
-    let wanted = |item: &&Item| item.reaches(&query.languages, query.point);
-    let live = snapshot
-        .items
-        .iter()
-        .filter(|item| item.is_live(now))
-        .filter(wanted)
-        .filter(|item| {
-            query
+    let mut live_left = hub.settings.max_items;
+    let mut selection = Vec::new();
+    for item in &snapshot.items {
+        if !item.reaches(&query.languages, query.point) {
+            continue;
+        }
+        if item.is_live(now) {
+            let wanted = query
                 .after
-                .is_none_or(|after| item.published_at().max(item.changed_at) as f64 >= after)
-        })
-        .map(|item| ('l', item.id, item.qgis_object(query.call_to_action)))
-        .take(hub.settings.max_items);
-    let gone = snapshot
-        .items
-        .iter()
-        .filter(|_| query.knows_retractions)
-        .filter(wanted)
-        .filter_map(|item| match (&item.qgis_gone, query.after) {
-            // The snapshot keeps ended events longer, for the calendars.
-            (Some((at, json)), Some(after))
-                if *at as f64 >= after && *at >= now - hub.settings.retraction_secs =>
-            {
-                Some(('g', item.id, json.as_str()))
+                .is_none_or(|after| item.is_news_since(after, query.knows_retractions));
+            if wanted && live_left > 0 {
+                live_left -= 1;
+                selection.push(('l', item.id, item.qgis_object(query.call_to_action)));
             }
-            _ => None,
-        });
-    live.chain(gone).collect()
+        } else if let (true, Some(after)) = (query.knows_retractions, query.after) {
+            // The snapshot keeps ended events longer, for the calendars.
+            if let Some(json) = item.retraction_since(after, now, hub.settings.retraction_secs) {
+                selection.push(('g', item.id, json));
+            }
+        }
+    }
+    selection
 }
 
 /// The QGIS array of `objects`.

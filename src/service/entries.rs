@@ -17,7 +17,8 @@ use serde_json::{Map, Value};
 use super::{Services, areas, lookup, outbox};
 use crate::domain::authz::Principal;
 use crate::domain::entry::{
-    EntryFields, EntryPatch, LiveRevision, search_text, validate, with_entry_fields,
+    EntryFields, EntryPatch, LiveRevision, PublishedRevision, search_text, validate,
+    with_entry_fields,
 };
 use crate::domain::lifecycle::{
     self, ActionRequest, EditPlan, EditRequest, Effect, EntryState, LiveChange, Plan, is_deletable,
@@ -627,12 +628,14 @@ async fn change_loaded(
     }
     let mut active: entry::ActiveModel = loaded.entry.clone().into();
     set_fields(&mut active, plan.fields);
+    // What the group changes without review (a cancellation, say) is news.
     publish(
         &mut active,
         &loaded.entry,
         &plan.live,
         plan.until,
         services.now(),
+        true,
     )?;
     let txn = services.db.begin().await?;
     let saved = save_versioned(&txn, services, active, id, loaded.entry.version).await?;
@@ -703,12 +706,16 @@ fn planned_row(
     match &plan.effect {
         Effect::Record | Effect::Move => {}
         Effect::Submit => active.submitted_at = Set(Some(now)),
-        Effect::Publish { live, until } => {
+        Effect::Publish {
+            live,
+            until,
+            notify_clients,
+        } => {
             active.sticky = Set(live.sticky);
             active.priority = Set(live.priority);
             active.live_target_area_id = Set(live.fields.target_area_id);
             set_fields(&mut active, live.fields.clone());
-            publish(&mut active, entry, live, *until, now)?;
+            publish(&mut active, entry, live, *until, now, *notify_clients)?;
             active.in_feed = Set(true);
             active.retracted_at = Set(None);
         }
@@ -719,22 +726,46 @@ fn planned_row(
 }
 
 /// Stores `live` as the published revision until `until`: one more
-/// published change (`SEQUENCE`), its search text, its time.
+/// published change (`SEQUENCE`), its search text, its time, and when QGIS
+/// clients are told of it: now, unless it is a correction (then when they
+/// were last told, so that QGIS 3.36+ does not show it again to users who
+/// dismissed it; a row imported without that instant was last told at its
+/// last change).
 fn publish(
     active: &mut entry::ActiveModel,
     entry: &entry::Model,
     live: &LiveRevision,
     until: Option<i64>,
     now: i64,
+    notify_clients: bool,
 ) -> AppResult<()> {
-    let stored = serde_json::to_string(live)
-        .map_err(|error| AppError::internal("cannot store the live revision", error))?;
+    let notified_at = if notify_clients {
+        Some(now)
+    } else {
+        notified_at_of(entry)?.or(entry.live_changed_at)
+    };
+    let stored = serde_json::to_string(&PublishedRevision {
+        live: live.clone(),
+        notified_at,
+    })
+    .map_err(|error| AppError::internal("cannot store the live revision", error))?;
     active.live_revision = Set(Some(stored));
     active.live_publish_to = Set(until);
     active.live_sequence = Set(entry.live_sequence + 1);
     active.live_search = Set(Some(search_text(&live.fields)));
     active.live_changed_at = Set(Some(now));
     Ok(())
+}
+
+/// When QGIS clients were last told of the published revision of a row.
+fn notified_at_of(model: &entry::Model) -> AppResult<Option<i64>> {
+    Ok(model
+        .live_revision
+        .as_deref()
+        .map(serde_json::from_str::<PublishedRevision>)
+        .transpose()
+        .map_err(|error| AppError::internal("unreadable live revision", error))?
+        .and_then(|published| published.notified_at))
 }
 
 /// Takes an entry offline but keeps its last live revision: feeds use it to

@@ -19,7 +19,7 @@ use super::entries::{Row, Summary, load};
 use super::forms::{Form, FormState, local_value, parse_form_instant};
 use super::query::{id_of, offset, parse_filter, query_string, text};
 use crate::domain::entry::diff;
-use crate::domain::lifecycle::{ActionRequest, next_status};
+use crate::domain::lifecycle::{ActionRequest, next_status, notifies_by_default};
 use crate::domain::{Action, EntryStatus, FieldError};
 use crate::error::AppError;
 use crate::service::entries::{self, EntryFilter, live_revision_of};
@@ -115,6 +115,9 @@ struct DecisionPage {
     changes: Vec<Change>,
     pending: bool,
     in_feed: bool,
+    /// Whether approving is an edit of a live entry, where the moderator
+    /// chooses between an update and a correction.
+    edits_live: bool,
     history: Vec<HistoryLine>,
     author_group: String,
     /// The window approval gives, in words.
@@ -132,13 +135,18 @@ async fn decision_page(
     let entry = &loaded.view.entry;
     let events = entries::history(ctx.services(), &viewer.principal, entry.id).await?;
     let live = live_revision_of(entry)?.filter(|_| entry.in_feed);
-    let changes = live
+    let proposed_to_live = live
         .as_ref()
-        .filter(|_| entry.status == EntryStatus::Pending)
+        .filter(|_| entry.status == EntryStatus::Pending);
+    let changes = proposed_to_live
         .map(|live| display::changes(&diff(&live.fields, &loaded.fields)))
         .unwrap_or_default();
     let form = form.unwrap_or_else(|| {
         let mut values = HashMap::new();
+        if let Some(live) = proposed_to_live {
+            let update = notifies_by_default(&live.fields, &loaded.fields);
+            values.insert("notify_clients".into(), update.to_string());
+        }
         let window = |at: Option<i64>| at.map(|t| local_value(t, None)).unwrap_or_default();
         values.insert("publish_from".into(), window(loaded.fields.publish_from));
         values.insert("publish_to".into(), window(loaded.fields.publish_to));
@@ -159,6 +167,7 @@ async fn decision_page(
         changes,
         pending: next_status(entry.status, Action::Approve, entry.in_feed).is_some(),
         in_feed: next_status(entry.status, Action::Unpublish, entry.in_feed).is_some(),
+        edits_live: proposed_to_live.is_some(),
         history: display::history(&events),
         author_group: loaded.group.slug.clone(),
         window: display::window_sentence(entry.kind, &loaded.fields, &ctx.services().timing()),
@@ -214,6 +223,18 @@ fn decision(form: &Form, action: Action) -> (ActionRequest, Vec<FieldError>) {
         return (request, errors);
     }
     request.sticky = Some(form.checked("sticky"));
+    request.notify_clients = match form.optional("notify_clients") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => {
+            errors.push(FieldError::new(
+                "notify_clients",
+                "choose an update or a correction",
+            ));
+            None
+        }
+    };
     request.priority = match form.optional("priority").map(str::parse::<i32>) {
         None => None,
         Some(Ok(priority)) => Some(priority),

@@ -238,3 +238,113 @@ db_test!(
             .expect_text("Unpublish");
     }
 );
+
+db_test!(
+    an_edit_of_a_live_entry_is_approved_as_a_correction_or_an_update,
+    World::builder().clock(newsfeed::clock::Clock::manual(1_900_000_000)),
+    |app: TestApp| async move {
+        let world = World::new(app).await;
+        let id = world
+            .publish(
+                json!({"title": "Meetnig", "content": "<p>Teh agenda</p>"}),
+                json!({}),
+            )
+            .await;
+        let fetched = world.app.clock.now() + 50;
+        world.app.clock.advance(100);
+        let edit = |patch: serde_json::Value| {
+            let world = &world;
+            async move {
+                let path = format!("/api/v1/entries/{id}");
+                let mut patch = patch;
+                patch["version"] =
+                    world.app.get(&path, Some(&world.editor)).await.json()["version"].clone();
+                world
+                    .app
+                    .patch(&path, Some(&world.editor), patch)
+                    .await
+                    .expect(200);
+            }
+        };
+        let browser = Browser::signed_in(&world.app, MODERATOR).await;
+        let checked = |page: &crate::web::support::Page, value: &str| {
+            page.has(&format!(
+                "name=\"notify_clients\" type=\"radio\" value=\"{value}\" checked"
+            ))
+        };
+        // Only the text changed: a correction is preselected.
+        edit(json!({"content": "<p>The agenda</p>"})).await;
+        let page = browser.get(&format!("/moderation/{id}")).await;
+        page.expect(200)
+            .expect_text("Update (QGIS clients show it again)")
+            .expect_text("Correction (QGIS clients are not told again)");
+        assert!(checked(&page, "false") && !checked(&page, "true"));
+        // A new title: an update is preselected; the moderator posts a correction.
+        edit(json!({"title": "Meeting"})).await;
+        let page = browser.get(&format!("/moderation/{id}")).await;
+        assert!(checked(&page, "true") && !checked(&page, "false"));
+        let version = page.input_value("version").unwrap();
+        let done = browser
+            .post(
+                &format!("/moderation/{id}/approve"),
+                &[
+                    ("version", &version),
+                    ("priority", "0"),
+                    ("notify_clients", "false"),
+                ],
+            )
+            .await;
+        assert_eq!(done.expect(303).location(), "/moderation");
+        let news = |after: i64| {
+            let world = &world;
+            async move {
+                world
+                    .app
+                    .client
+                    .get(format!("/?after={after}"))
+                    .header("user-agent", "Mozilla/5.0 QGIS/33600/Linux")
+                    .send()
+                    .await
+                    .0
+                    .into_body()
+                    .into_string()
+                    .await
+                    .expect("body")
+            }
+        };
+        assert_eq!(news(fetched).await, "[]");
+        assert!(
+            world
+                .app
+                .get("/feed.rss", None)
+                .await
+                .text
+                .contains("Meeting")
+        );
+        // The same as an update.
+        world.app.clock.advance(100);
+        edit(json!({"content": "<p>New agenda</p>"})).await;
+        let page = browser.get(&format!("/moderation/{id}")).await;
+        let version = page.input_value("version").unwrap();
+        browser
+            .post(
+                &format!("/moderation/{id}/approve"),
+                &[
+                    ("version", &version),
+                    ("priority", "0"),
+                    ("notify_clients", "true"),
+                ],
+            )
+            .await
+            .expect(303);
+        assert!(news(fetched).await.contains(&format!("\"pk\":{id}")));
+        // A first approval offers no choice.
+        let pending = world.pending_entry("Fresh").await;
+        assert!(
+            !browser
+                .get(&format!("/moderation/{pending}"))
+                .await
+                .has("notify_clients")
+        );
+    }
+);
