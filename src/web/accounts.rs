@@ -13,6 +13,8 @@ use super::context::{Ctx, Layout, WebError, WebResult, respond, see_other};
 use super::forms::{FormState, safe_next};
 use crate::Config;
 use crate::domain::authz::Principal;
+use crate::domain::user::check_password;
+use crate::domain::validate::Checker;
 use crate::domain::{FieldError, TokenPurpose};
 use crate::error::{AppError, wait_in_words};
 use crate::service::accounts::{self, Invited};
@@ -182,10 +184,11 @@ pub async fn account(ctx: Ctx<'_>) -> WebResult {
 pub async fn change_password(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = ctx.require()?;
-    if let Some(error) = confirmation_error(&form) {
+    let errors = password_errors(&form);
+    if !errors.is_empty() {
         return account_page(
             &ctx,
-            FormState::with_errors(HashMap::new(), vec![error]),
+            FormState::with_errors(HashMap::new(), errors),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
@@ -215,14 +218,18 @@ pub async fn change_password(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
     }
 }
 
-/// Both password fields must say the same.
-fn confirmation_error(form: &super::forms::Form) -> Option<FieldError> {
-    (form.text("password") != form.text("password_confirmation")).then(|| {
-        FieldError::new(
+/// What is wrong with a new password, all at once: its length and whether
+/// both fields say the same (the service checks the length again).
+fn password_errors(form: &super::forms::Form) -> Vec<FieldError> {
+    let mut check = Checker::new();
+    check_password(&mut check, "password", form.text("password"));
+    if form.text("password") != form.text("password_confirmation") {
+        check.fail(
             "password_confirmation",
             "must be the same as the new password",
-        )
-    })
+        );
+    }
+    check.finish().err().unwrap_or_default()
 }
 
 #[derive(Template, WebTemplate)]
@@ -271,12 +278,13 @@ async fn set_password_page(
 
 async fn use_link(ctx: &Ctx<'_>, purpose: TokenPurpose, token: &str, body: &[u8]) -> WebResult {
     let form = ctx.form(body)?;
-    if let Some(error) = confirmation_error(&form) {
+    let errors = password_errors(&form);
+    if !errors.is_empty() {
         return set_password_page(
             ctx,
             purpose,
             token,
-            FormState::with_errors(HashMap::new(), vec![error]),
+            FormState::with_errors(HashMap::new(), errors),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;

@@ -112,20 +112,19 @@ impl Layout {
             .iter()
             .map(|error| SummaryError {
                 field: error.field.clone(),
-                label: super::display::field_label(&error.field),
-                message: error.message.clone(),
+                sentence: super::display::error_sentence(&error.field, &error.message),
             })
             .collect();
         self
     }
 }
 
-/// A field error in the summary: a link to the field, its label, why.
+/// A field error in the summary: a link to the field, and what is wrong
+/// in one sentence naming it.
 #[derive(Clone, Debug, Default)]
 pub struct SummaryError {
     pub field: String,
-    pub label: String,
-    pub message: String,
+    pub sentence: String,
 }
 
 /// Why a page cannot be shown as asked.

@@ -270,12 +270,19 @@ pub fn action_label(action: Action) -> &'static str {
 pub fn field_label(field: &str) -> String {
     let known = match field {
         "url" => Some("Link (URL)"),
+        "content" => Some("Text"),
         "image" => Some("Image URL"),
+        "image_alt" => Some("What the image shows"),
         "online_url" => Some("Online link"),
         "location_name" => Some("Venue"),
         "goal_amount" => Some("Goal"),
+        "raised_amount" => Some("Raised so far"),
         "starts_at" => Some("Starts"),
         "ends_at" => Some("Ends"),
+        "event_status" => Some("Status"),
+        "recurrence" => Some("Advanced: RRULE"),
+        "exdates" => Some("Cancelled meetings"),
+        "moved_occurrences" => Some("Moved meetings"),
         "publish_from" => Some("Publish from"),
         "publish_to" => Some("Publish until"),
         "target_area" => Some("Target area"),
@@ -284,6 +291,8 @@ pub fn field_label(field: &str) -> String {
         "group_name" => Some("Group name"),
         "contact_email" => Some("Contact email"),
         "current_password" => Some("Current password"),
+        "password" => Some("New password"),
+        "password_confirmation" => Some("New password again"),
         "display_name" => Some("Name"),
         _ => None,
     };
@@ -298,6 +307,54 @@ pub fn field_label(field: &str) -> String {
         },
         str::to_string,
     )
+}
+
+/// A field error as the form's reader says it: the other fields it names
+/// by their labels (`must be after publish_from` is the API's wording, for
+/// programs; "must be after Publish from" the page's).
+pub fn readable_message(field: &str, message: &str) -> String {
+    match (field, message) {
+        ("ends_at", "must not be before starts_at") => "must be after Starts".to_string(),
+        ("target_area_id", _) if message.contains("target_area") => {
+            "choose a saved area or draw one below, not both".to_string()
+        }
+        _ => message
+            .split(' ')
+            .map(|word| {
+                let name = word.trim_end_matches([',', '.', ':', ';']);
+                if is_field_name(name) {
+                    word.replacen(name, &field_label(name), 1)
+                } else {
+                    word.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// Whether `word` is a field's API name: `snake_case` with an underscore,
+/// or one of the single words that name coordinates.
+fn is_field_name(word: &str) -> bool {
+    let snake = word.contains('_')
+        && word.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        && !word.starts_with('_');
+    snake || matches!(word, "latitude" | "longitude")
+}
+
+/// A field error as one sentence naming the field by its label: "Ends must
+/// be after Starts". Messages that are not a predicate keep a colon.
+pub fn error_sentence(field: &str, message: &str) -> String {
+    let message = readable_message(field, message);
+    let predicate = ["must ", "is ", "has ", "only ", "cannot ", "should "]
+        .iter()
+        .any(|verb| message.starts_with(verb));
+    let label = field_label(field);
+    if predicate {
+        format!("{label} {message}")
+    } else {
+        format!("{label}: {message}")
+    }
 }
 
 /// A choice in a `<select>`.

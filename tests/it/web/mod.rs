@@ -9,6 +9,7 @@ mod admin;
 mod areas;
 mod calendar;
 mod hostile_numbers;
+mod messages;
 mod moderation;
 mod my_entries;
 mod public;
