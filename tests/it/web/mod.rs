@@ -13,3 +13,4 @@ mod messages;
 mod moderation;
 mod my_entries;
 mod public;
+mod where_it_appears;
