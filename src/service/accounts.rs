@@ -170,7 +170,7 @@ pub async fn invite(
         &txn,
         services,
         &issued.user.email,
-        &issued.link,
+        (&issued.link, issued.expires_at),
         &principal.display_name(),
         group_name.as_deref(),
     )
@@ -365,7 +365,13 @@ pub async fn request_reset(
     };
     let txn = services.db.begin().await?;
     let issued = issue(&txn, services, user, TokenPurpose::PasswordReset, None).await?;
-    outbox::enqueue_password_reset(&txn, services, &issued.user.email, &issued.link).await?;
+    outbox::enqueue_password_reset(
+        &txn,
+        services,
+        &issued.user.email,
+        (&issued.link, issued.expires_at),
+    )
+    .await?;
     txn.commit().await?;
     Ok(Some(issued))
 }

@@ -3,4 +3,5 @@
 mod access;
 mod delivery;
 mod queue;
+mod site;
 mod smtp;
