@@ -13,4 +13,5 @@ mod messages;
 mod moderation;
 mod my_entries;
 mod public;
+mod signed_in;
 mod where_it_appears;
