@@ -268,6 +268,27 @@ impl Mail for PasswordReset {
     }
 }
 
+/// A link that confirms a new address for an account (sent to that address).
+#[derive(Template, Clone, Debug, Serialize, Deserialize)]
+#[template(path = "mail/email_change.txt")]
+pub struct EmailChange {
+    pub name: String,
+    pub link: String,
+    pub site: String,
+    /// When the link stops working, in words ([`valid_until`]).
+    pub expires: String,
+}
+html_alternative!(EmailChange, EmailChangeHtml, "mail/email_change.html");
+
+impl Mail for EmailChange {
+    fn subject(&self) -> String {
+        "Confirm your new email address".to_string()
+    }
+    fn bodies(&self) -> askama::Result<(String, String)> {
+        self.both()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use crate::domain::validate::Checker;
 use crate::domain::{FieldError, TokenPurpose};
 use crate::error::{AppError, wait_in_words};
 use crate::service::accounts::{self, Invited};
-use crate::service::auth;
+use crate::service::{auth, notifications};
 
 /// Where a person lands after signing in: their work.
 pub fn landing(principal: &Principal) -> &'static str {
@@ -148,10 +148,25 @@ struct AccountPage {
     email: String,
     role: String,
     memberships: Vec<(String, String)>,
+    /// The kinds of mail one may turn off: `(field, label, wanted)`.
+    mail: Vec<(&'static str, &'static str, bool)>,
 }
 
-fn account_page(ctx: &Ctx<'_>, form: FormState, status: StatusCode) -> WebResult {
+/// The account page: name and address, mail wanted, password; `form` has
+/// what was sent and its errors (the name and address fields default to
+/// the current ones).
+pub(super) async fn account_page(
+    ctx: &Ctx<'_>,
+    mut form: FormState,
+    status: StatusCode,
+) -> WebResult {
     let viewer = ctx.require()?;
+    let wanted = notifications::get(ctx.services(), &viewer.principal).await?;
+    for (field, current) in [("display_name", &viewer.name), ("email", &viewer.email)] {
+        form.values
+            .entry(field.to_string())
+            .or_insert_with(|| current.clone());
+    }
     let page = ctx
         .layout("Your account", "account")
         .with_errors(&form.errors);
@@ -170,6 +185,7 @@ fn account_page(ctx: &Ctx<'_>, form: FormState, status: StatusCode) -> WebResult
                 .iter()
                 .map(|(slug, role)| (slug.clone(), role.as_str().to_string()))
                 .collect(),
+            mail: super::profile::mail_choices(wanted),
         },
         status,
     ))
@@ -177,7 +193,7 @@ fn account_page(ctx: &Ctx<'_>, form: FormState, status: StatusCode) -> WebResult
 
 #[handler]
 pub async fn account(ctx: Ctx<'_>) -> WebResult {
-    account_page(&ctx, FormState::default(), StatusCode::OK)
+    account_page(&ctx, FormState::default(), StatusCode::OK).await
 }
 
 #[handler]
@@ -190,7 +206,8 @@ pub async fn change_password(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
             &ctx,
             FormState::with_errors(HashMap::new(), errors),
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+        .await;
     }
     let result = accounts::change_password(
         ctx.services(),
@@ -209,11 +226,14 @@ pub async fn change_password(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
             );
             Ok(see_other("/account"))
         }
-        Err(AppError::Validation(errors)) => account_page(
-            &ctx,
-            FormState::with_errors(HashMap::new(), errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(AppError::Validation(errors)) => {
+            account_page(
+                &ctx,
+                FormState::with_errors(HashMap::new(), errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -242,13 +262,6 @@ struct SetPasswordPage {
     welcome: bool,
 }
 
-fn path_of(purpose: TokenPurpose) -> &'static str {
-    match purpose {
-        TokenPurpose::Invitation => "invite",
-        TokenPurpose::PasswordReset => "reset",
-    }
-}
-
 async fn set_password_page(
     ctx: &Ctx<'_>,
     purpose: TokenPurpose,
@@ -269,7 +282,7 @@ async fn set_password_page(
             page,
             form,
             email: user.email,
-            action: format!("/{}/{token}", path_of(purpose)),
+            action: format!("/{}/{token}", purpose.path()),
             welcome,
         },
         status,
@@ -300,7 +313,7 @@ async fn use_link(ctx: &Ctx<'_>, purpose: TokenPurpose, token: &str, body: &[u8]
                     "Welcome, {}! Your password is set and you are signed in.",
                     user.display_name
                 ),
-                TokenPurpose::PasswordReset => {
+                TokenPurpose::PasswordReset | TokenPurpose::EmailChange => {
                     "Your new password is set and you are signed in; other sign-ins have ended."
                         .into()
                 }

@@ -16,6 +16,7 @@ mod display;
 mod entries;
 mod forms;
 mod moderation;
+mod profile;
 pub mod public;
 mod query;
 mod recurrence_form;
@@ -123,6 +124,12 @@ pub fn mount(route: Route, state: &AppState) -> Route {
         .at(
             "/account",
             page(get(accounts::account).post(accounts::change_password)),
+        )
+        .at("/account/profile", page(post(profile::update)))
+        .at("/account/mail", page(post(profile::mail)))
+        .at(
+            "/account/email/:token",
+            page(get(profile::confirm_form).post(profile::confirm)),
         )
         .at(
             "/invite/:token",

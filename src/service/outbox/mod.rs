@@ -335,6 +335,27 @@ pub async fn enqueue_password_reset(
     immediate(db, services, MailKind::PasswordReset, to, None, &mail).await
 }
 
+/// The link that confirms `to` as the new address of `name`'s account;
+/// inside the transaction that stores its token. Always sent (asked for).
+pub async fn enqueue_email_change(
+    db: &impl ConnectionTrait,
+    services: &Services,
+    to: &str,
+    name: &str,
+    (link, expires_at): (&str, i64),
+) -> AppResult<()> {
+    let mail = render(
+        services,
+        &templates::EmailChange {
+            name: name.into(),
+            link: link.into(),
+            site: site(services),
+            expires: templates::valid_until(expires_at),
+        },
+    )?;
+    immediate(db, services, MailKind::EmailChange, to, None, &mail).await
+}
+
 /// Mail of each status, for admins and metrics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OutboxCounts {

@@ -1,7 +1,7 @@
 //! The web pages through the real router, as a browser without JavaScript
 //! uses them: cookies, forms with their CSRF token, redirects.
 
-mod support;
+pub mod support;
 
 mod account_links;
 mod accounts;
