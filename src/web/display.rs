@@ -268,7 +268,23 @@ pub fn action_label(action: Action) -> &'static str {
 
 /// How a form labels a field named as in the API.
 pub fn field_label(field: &str) -> String {
-    let known = match field {
+    known_label(field).map_or_else(
+        || {
+            let text = field.replace('_', " ");
+            let mut chars = text.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        },
+        str::to_string,
+    )
+}
+
+/// The label of a field whose API name is not its label in plain words.
+fn known_label(field: &str) -> Option<&'static str> {
+    match field {
+        "call_to_action" => Some("Call to action"),
         "url" => Some("Link (URL)"),
         "content" => Some("Text"),
         "image" => Some("Image URL"),
@@ -295,23 +311,13 @@ pub fn field_label(field: &str) -> String {
         "password_confirmation" => Some("New password again"),
         "display_name" => Some("Name"),
         _ => None,
-    };
-    known.map_or_else(
-        || {
-            let text = field.replace('_', " ");
-            let mut chars = text.chars();
-            chars
-                .next()
-                .map(|first| first.to_uppercase().chain(chars).collect())
-                .unwrap_or_default()
-        },
-        str::to_string,
-    )
+    }
 }
 
 /// A field error as the form's reader says it: the other fields it names
 /// by their labels (`must be after publish_from` is the API's wording, for
-/// programs; "must be after Publish from" the page's).
+/// programs; "must be after Publish from" the page's). Values that look
+/// like names (`in_person`) stay as they are.
 pub fn readable_message(field: &str, message: &str) -> String {
     match (field, message) {
         ("ends_at", "must not be before starts_at") => "must be after Starts".to_string(),
@@ -322,7 +328,10 @@ pub fn readable_message(field: &str, message: &str) -> String {
             .split(' ')
             .map(|word| {
                 let name = word.trim_end_matches([',', '.', ':', ';']);
-                if is_field_name(name) {
+                // A name with an underscore or a coordinate, not a word of prose.
+                let named = (name.contains('_') && known_label(name).is_some())
+                    || matches!(name, "latitude" | "longitude");
+                if named {
                     word.replacen(name, &field_label(name), 1)
                 } else {
                     word.to_string()
@@ -331,15 +340,6 @@ pub fn readable_message(field: &str, message: &str) -> String {
             .collect::<Vec<_>>()
             .join(" "),
     }
-}
-
-/// Whether `word` is a field's API name: `snake_case` with an underscore,
-/// or one of the single words that name coordinates.
-fn is_field_name(word: &str) -> bool {
-    let snake = word.contains('_')
-        && word.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-        && !word.starts_with('_');
-    snake || matches!(word, "latitude" | "longitude")
 }
 
 /// A field error as one sentence naming the field by its label: "Ends must
@@ -565,6 +565,31 @@ impl Pager {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_fields_as_the_form_does() {
+        assert_eq!(
+            error_sentence("ends_at", "must not be before starts_at"),
+            "Ends must be after Starts"
+        );
+        assert_eq!(
+            error_sentence("publish_to", "must be after publish_from"),
+            "Publish until must be after Publish from"
+        );
+        assert_eq!(
+            readable_message("latitude", "must be given with longitude"),
+            "must be given with Longitude"
+        );
+        // Values are not field names; prose that is not a predicate keeps a colon.
+        assert_eq!(
+            readable_message("attendance", "must be in_person, online or hybrid"),
+            "must be in_person, online or hybrid"
+        );
+        assert_eq!(
+            error_sentence("comment", "a reason is required to reject"),
+            "Comment: a reason is required to reject"
+        );
+    }
 
     #[test]
     fn a_groups_zones_come_first() {
