@@ -34,6 +34,11 @@ pub struct Config {
     #[arg(long, env = "NEWSFEED_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// The site's name, in page titles' stead of the host and in every
+    /// mail's subject and signature (default: the host of `--public-url`).
+    #[arg(long, env = "NEWSFEED_SITE_NAME")]
+    pub site_name: Option<String>,
+
     /// Lifetime of a login token, in seconds.
     #[arg(long, env = "NEWSFEED_TOKEN_TTL", default_value_t = 12 * 3600)]
     pub token_ttl: u64,
@@ -220,6 +225,15 @@ impl Config {
         url::Url::parse(&self.public_base_url())
             .ok()
             .and_then(|url| url.host_str().map(str::to_string))
+    }
+
+    /// What the site calls itself: `--site-name`, or the public host.
+    pub fn site_name(&self) -> String {
+        self.site_name
+            .clone()
+            .filter(|name| !name.trim().is_empty())
+            .or_else(|| self.public_host())
+            .unwrap_or_else(|| self.public_base_url())
     }
 }
 

@@ -56,6 +56,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         json: state.config.max_body_bytes,
         upload: state.config.image_max_bytes + domain::limits::MULTIPART_OVERHEAD_BYTES,
     };
+    let not_found_page = Arc::new(web::not_found_page(&state));
     let everything_else = web::mount(Route::new(), &state)
         // Beside the page `/entries/:id` (the pattern takes digits only).
         .at(
@@ -69,6 +70,9 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         .around(move |endpoint, request| middleware::limit_body(endpoint, request, limits))
         .around(move |endpoint, request| {
             api::problem::render_errors(endpoint, request, problems.clone())
+        })
+        .around(move |endpoint, request| {
+            web::pages_for_browsers(endpoint, request, not_found_page.clone())
         })
         .around(web::security::page_headers)
         .around({

@@ -37,6 +37,8 @@ pub const ACCESS_REQUEST_WINDOW_SECS: i64 = 3600;
 pub const INVITATION_SECS: i64 = 7 * 86_400;
 /// How long a password-reset link works.
 pub const PASSWORD_RESET_SECS: i64 = 3600;
+/// How long the link that confirms a new email address works.
+pub const EMAIL_CHANGE_SECS: i64 = 86_400;
 /// Password-reset links one client address may ask for one account per window (each sends mail).
 pub const PASSWORD_RESETS_PER_WINDOW: u32 = 5;
 /// Password-reset links one client address may ask for, whatever the accounts.

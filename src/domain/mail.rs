@@ -26,7 +26,8 @@ impl MailKind {
             MailKind::AccessRequestDecided
             | MailKind::Invitation
             | MailKind::Membership
-            | MailKind::PasswordReset => None,
+            | MailKind::PasswordReset
+            | MailKind::EmailChange => None,
         }
     }
 }

@@ -161,7 +161,11 @@ text_enum! {
 
 text_enum! {
     /// What a one-time account link is for.
-    TokenPurpose { Invitation = "invitation", PasswordReset = "password_reset" }
+    TokenPurpose {
+        Invitation = "invitation",
+        PasswordReset = "password_reset",
+        EmailChange = "email_change",
+    }
 }
 
 text_enum! {
@@ -174,6 +178,7 @@ text_enum! {
         Invitation = "invitation",
         Membership = "membership",
         PasswordReset = "password_reset",
+        EmailChange = "email_change",
     }
 }
 

@@ -5,6 +5,8 @@
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::sanitize::escape_html;
+
 /// A rendered mail.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Composed {
@@ -13,19 +15,49 @@ pub struct Composed {
     pub html: String,
 }
 
+/// Who sends every mail: the site's name and address, in each subject and
+/// signature so that people know where a mail comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Site {
+    pub name: String,
+    pub url: String,
+}
+
 /// A kind of mail: its subject line, and both bodies from its templates.
 pub trait Mail {
     fn subject(&self) -> String;
     fn bodies(&self) -> askama::Result<(String, String)>;
 
-    fn compose(&self) -> askama::Result<Composed> {
-        let (text, html) = self.bodies()?;
+    /// The mail as `site` sends it: its name heads the subject and signs
+    /// both bodies.
+    fn compose(&self, site: &Site) -> askama::Result<Composed> {
+        let (mut text, html) = self.bodies()?;
+        let Site { name, url } = site;
+        // The plain signature goes under the mail's own "-- " block, if any.
+        if !text.contains("\n-- \n") {
+            text.push_str("\n-- ");
+        }
+        text = format!("{}\n{name}\n{url}\n", text.trim_end());
+        let signature = format!(
+            "<p style=\"color: #555; font-size: small;\">{}<br><a href=\"{}\">{}</a></p>\n</body>",
+            escape_html(name),
+            escape_html(url),
+            escape_html(url)
+        );
         Ok(Composed {
-            subject: self.subject(),
+            subject: format!("[{name}] {}", self.subject()),
             text,
-            html,
+            html: html.replacen("</body>", &signature, 1),
         })
     }
+}
+
+/// When a link stops working, as mails say it: `Sat 12 Dec, 15:17 UTC`.
+pub fn valid_until(instant: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(instant, 0)
+        .unwrap_or_default()
+        .format("%a %-d %b, %H:%M UTC")
+        .to_string()
 }
 
 /// Derives the HTML template of `$mail` on a wrapper that derefs to it.
@@ -175,6 +207,9 @@ pub struct Invitation {
     pub group: Option<String>,
     pub link: String,
     pub site: String,
+    /// When the link stops working, in words ([`valid_until`]).
+    #[serde(default)]
+    pub expires: String,
 }
 html_alternative!(Invitation, InvitationHtml, "mail/invitation.html");
 
@@ -218,12 +253,36 @@ impl Mail for Membership {
 pub struct PasswordReset {
     pub link: String,
     pub site: String,
+    /// When the link stops working, in words ([`valid_until`]).
+    #[serde(default)]
+    pub expires: String,
 }
 html_alternative!(PasswordReset, PasswordResetHtml, "mail/password_reset.html");
 
 impl Mail for PasswordReset {
     fn subject(&self) -> String {
-        format!("Reset your password on {}", self.site)
+        "Reset your password".to_string()
+    }
+    fn bodies(&self) -> askama::Result<(String, String)> {
+        self.both()
+    }
+}
+
+/// A link that confirms a new address for an account (sent to that address).
+#[derive(Template, Clone, Debug, Serialize, Deserialize)]
+#[template(path = "mail/email_change.txt")]
+pub struct EmailChange {
+    pub name: String,
+    pub link: String,
+    pub site: String,
+    /// When the link stops working, in words ([`valid_until`]).
+    pub expires: String,
+}
+html_alternative!(EmailChange, EmailChangeHtml, "mail/email_change.html");
+
+impl Mail for EmailChange {
+    fn subject(&self) -> String {
+        "Confirm your new email address".to_string()
     }
     fn bodies(&self) -> askama::Result<(String, String)> {
         self.both()
@@ -233,6 +292,36 @@ impl Mail for PasswordReset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn site() -> Site {
+        Site {
+            name: "QGIS News".into(),
+            url: "https://news.example.org".into(),
+        }
+    }
+
+    #[test]
+    fn the_site_signs_every_mail_once() {
+        let mail = PasswordReset {
+            link: "https://news.example.org/reset/x".into(),
+            site: "QGIS News".into(),
+            expires: valid_until(1_797_088_620),
+        };
+        let rendered = mail.compose(&site()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rendered.subject, "[QGIS News] Reset your password");
+        assert!(rendered.text.contains("valid until Sat 12 Dec, 15:17 UTC"));
+        assert!(
+            rendered
+                .text
+                .ends_with("stays as it is.\nQGIS News\nhttps://news.example.org\n")
+        );
+        assert_eq!(rendered.text.matches("\n-- \n").count(), 1);
+        assert!(
+            rendered
+                .html
+                .contains("QGIS News<br><a href=\"https://news.example.org\">")
+        );
+    }
 
     #[test]
     fn html_is_escaped_and_text_is_not() {
@@ -245,8 +334,8 @@ mod tests {
             link: "https://news.example.org/my/entries/1".into(),
             preferences_link: "https://news.example.org/account".into(),
         };
-        let rendered = mail.compose().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(rendered.subject, "Rejected: <b>Bold</b> & co");
+        let rendered = mail.compose(&site()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rendered.subject, "[QGIS News] Rejected: <b>Bold</b> & co");
         assert!(rendered.text.contains("\"<b>Bold</b> & co\""));
         assert!(
             rendered.html.contains("&#60;b&#62;Bold") || rendered.html.contains("&lt;b&gt;Bold")
@@ -275,8 +364,8 @@ mod tests {
             items: vec![notice(1), notice(2), notice(3)],
             ..one
         };
-        let rendered = digest.compose().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(rendered.subject, "3 entries to review");
+        let rendered = digest.compose(&site()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rendered.subject, "[QGIS News] 3 entries to review");
         assert!(rendered.text.contains("https://x.org/moderation/3"));
     }
 }

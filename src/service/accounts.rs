@@ -44,14 +44,16 @@ impl TokenPurpose {
         match self {
             TokenPurpose::Invitation => limits::INVITATION_SECS,
             TokenPurpose::PasswordReset => limits::PASSWORD_RESET_SECS,
+            TokenPurpose::EmailChange => limits::EMAIL_CHANGE_SECS,
         }
     }
 
-    /// The first segment of the link's path.
-    fn path(self) -> &'static str {
+    /// The link's path before its secret.
+    pub fn path(self) -> &'static str {
         match self {
             TokenPurpose::Invitation => "invite",
             TokenPurpose::PasswordReset => "reset",
+            TokenPurpose::EmailChange => "account/email",
         }
     }
 }
@@ -170,7 +172,7 @@ pub async fn invite(
         &txn,
         services,
         &issued.user.email,
-        &issued.link,
+        (&issued.link, issued.expires_at),
         &principal.display_name(),
         group_name.as_deref(),
     )
@@ -217,6 +219,28 @@ async fn issue(
     purpose: TokenPurpose,
     created_by: Option<i64>,
 ) -> AppResult<Issued> {
+    issue_bound(db, services, user, (purpose, ""), created_by).await
+}
+
+/// What is stored of a link's secret: its sha256, over `binding` too when
+/// the link carries one (the new address of an email change), so that the
+/// link works for that value only.
+pub(super) fn token_key(secret: &str, binding: &str) -> String {
+    if binding.is_empty() {
+        sha256_hex(secret)
+    } else {
+        sha256_hex(&format!("{secret}\n{binding}"))
+    }
+}
+
+/// [`issue`] for a link bound to `binding` ([`token_key`]).
+pub(super) async fn issue_bound(
+    db: &impl ConnectionTrait,
+    services: &Services,
+    user: user::Model,
+    (purpose, binding): (TokenPurpose, &str),
+    created_by: Option<i64>,
+) -> AppResult<Issued> {
     let now = services.now();
     if purpose == TokenPurpose::Invitation {
         spend_links(db, user.id, Some(purpose), now).await?;
@@ -230,7 +254,7 @@ async fn issue(
     );
     account_token::ActiveModel {
         purpose: Set(purpose),
-        secret_sha256: Set(sha256_hex(&secret)),
+        secret_sha256: Set(token_key(&secret, binding)),
         user_id: Set(user.id),
         created_by: Set(created_by),
         created_at: Set(now),
@@ -248,22 +272,22 @@ async fn issue(
     })
 }
 
-fn link_gone() -> AppError {
+pub(super) fn link_gone() -> AppError {
     AppError::NotFound(
         "this link does not work any more: it was used already or it expired; ask for a new one"
             .into(),
     )
 }
 
-/// The unused, unexpired token behind `secret`.
-async fn usable(
+/// The unused, unexpired token stored as `key` ([`token_key`]).
+pub(super) async fn usable(
     db: &impl ConnectionTrait,
     services: &Services,
     purpose: TokenPurpose,
-    secret: &str,
+    key: &str,
 ) -> AppResult<account_token::Model> {
     account_token::Entity::find()
-        .filter(account_token::Column::SecretSha256.eq(sha256_hex(secret)))
+        .filter(account_token::Column::SecretSha256.eq(key))
         .filter(account_token::Column::Purpose.eq(purpose))
         .one(db)
         .await?
@@ -277,7 +301,7 @@ pub async fn link_owner(
     purpose: TokenPurpose,
     secret: &str,
 ) -> AppResult<user::Model> {
-    let token = usable(&services.db, services, purpose, secret).await?;
+    let token = usable(&services.db, services, purpose, &sha256_hex(secret)).await?;
     let user = lookup::user_by_id(&services.db, token.user_id).await?;
     if user.disabled {
         return Err(link_gone());
@@ -365,7 +389,13 @@ pub async fn request_reset(
     };
     let txn = services.db.begin().await?;
     let issued = issue(&txn, services, user, TokenPurpose::PasswordReset, None).await?;
-    outbox::enqueue_password_reset(&txn, services, &issued.user.email, &issued.link).await?;
+    outbox::enqueue_password_reset(
+        &txn,
+        services,
+        &issued.user.email,
+        (&issued.link, issued.expires_at),
+    )
+    .await?;
     txn.commit().await?;
     Ok(Some(issued))
 }

@@ -17,6 +17,7 @@ pub mod media;
 pub mod notifications;
 pub mod outbox;
 pub mod passwords;
+pub mod profile;
 pub mod qgisfeed_import;
 pub mod rate_limit;
 pub mod reviewers;

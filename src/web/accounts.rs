@@ -13,10 +13,12 @@ use super::context::{Ctx, Layout, WebError, WebResult, respond, see_other};
 use super::forms::{FormState, safe_next};
 use crate::Config;
 use crate::domain::authz::Principal;
+use crate::domain::user::check_password;
+use crate::domain::validate::Checker;
 use crate::domain::{FieldError, TokenPurpose};
 use crate::error::{AppError, wait_in_words};
 use crate::service::accounts::{self, Invited};
-use crate::service::auth;
+use crate::service::{auth, notifications};
 
 /// Where a person lands after signing in: their work.
 pub fn landing(principal: &Principal) -> &'static str {
@@ -146,10 +148,25 @@ struct AccountPage {
     email: String,
     role: String,
     memberships: Vec<(String, String)>,
+    /// The kinds of mail one may turn off: `(field, label, wanted)`.
+    mail: Vec<(&'static str, &'static str, bool)>,
 }
 
-fn account_page(ctx: &Ctx<'_>, form: FormState, status: StatusCode) -> WebResult {
+/// The account page: name and address, mail wanted, password; `form` has
+/// what was sent and its errors (the name and address fields default to
+/// the current ones).
+pub(super) async fn account_page(
+    ctx: &Ctx<'_>,
+    mut form: FormState,
+    status: StatusCode,
+) -> WebResult {
     let viewer = ctx.require()?;
+    let wanted = notifications::get(ctx.services(), &viewer.principal).await?;
+    for (field, current) in [("display_name", &viewer.name), ("email", &viewer.email)] {
+        form.values
+            .entry(field.to_string())
+            .or_insert_with(|| current.clone());
+    }
     let page = ctx
         .layout("Your account", "account")
         .with_errors(&form.errors);
@@ -168,6 +185,7 @@ fn account_page(ctx: &Ctx<'_>, form: FormState, status: StatusCode) -> WebResult
                 .iter()
                 .map(|(slug, role)| (slug.clone(), role.as_str().to_string()))
                 .collect(),
+            mail: super::profile::mail_choices(wanted),
         },
         status,
     ))
@@ -175,19 +193,21 @@ fn account_page(ctx: &Ctx<'_>, form: FormState, status: StatusCode) -> WebResult
 
 #[handler]
 pub async fn account(ctx: Ctx<'_>) -> WebResult {
-    account_page(&ctx, FormState::default(), StatusCode::OK)
+    account_page(&ctx, FormState::default(), StatusCode::OK).await
 }
 
 #[handler]
 pub async fn change_password(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = ctx.require()?;
-    if let Some(error) = confirmation_error(&form) {
+    let errors = password_errors(&form);
+    if !errors.is_empty() {
         return account_page(
             &ctx,
-            FormState::with_errors(HashMap::new(), vec![error]),
+            FormState::with_errors(HashMap::new(), errors),
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+        .await;
     }
     let result = accounts::change_password(
         ctx.services(),
@@ -206,23 +226,30 @@ pub async fn change_password(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
             );
             Ok(see_other("/account"))
         }
-        Err(AppError::Validation(errors)) => account_page(
-            &ctx,
-            FormState::with_errors(HashMap::new(), errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(AppError::Validation(errors)) => {
+            account_page(
+                &ctx,
+                FormState::with_errors(HashMap::new(), errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(other) => Err(other.into()),
     }
 }
 
-/// Both password fields must say the same.
-fn confirmation_error(form: &super::forms::Form) -> Option<FieldError> {
-    (form.text("password") != form.text("password_confirmation")).then(|| {
-        FieldError::new(
+/// What is wrong with a new password, all at once: its length and whether
+/// both fields say the same (the service checks the length again).
+fn password_errors(form: &super::forms::Form) -> Vec<FieldError> {
+    let mut check = Checker::new();
+    check_password(&mut check, "password", form.text("password"));
+    if form.text("password") != form.text("password_confirmation") {
+        check.fail(
             "password_confirmation",
             "must be the same as the new password",
-        )
-    })
+        );
+    }
+    check.finish().err().unwrap_or_default()
 }
 
 #[derive(Template, WebTemplate)]
@@ -233,13 +260,6 @@ struct SetPasswordPage {
     email: String,
     action: String,
     welcome: bool,
-}
-
-fn path_of(purpose: TokenPurpose) -> &'static str {
-    match purpose {
-        TokenPurpose::Invitation => "invite",
-        TokenPurpose::PasswordReset => "reset",
-    }
 }
 
 async fn set_password_page(
@@ -262,7 +282,7 @@ async fn set_password_page(
             page,
             form,
             email: user.email,
-            action: format!("/{}/{token}", path_of(purpose)),
+            action: format!("/{}/{token}", purpose.path()),
             welcome,
         },
         status,
@@ -271,12 +291,13 @@ async fn set_password_page(
 
 async fn use_link(ctx: &Ctx<'_>, purpose: TokenPurpose, token: &str, body: &[u8]) -> WebResult {
     let form = ctx.form(body)?;
-    if let Some(error) = confirmation_error(&form) {
+    let errors = password_errors(&form);
+    if !errors.is_empty() {
         return set_password_page(
             ctx,
             purpose,
             token,
-            FormState::with_errors(HashMap::new(), vec![error]),
+            FormState::with_errors(HashMap::new(), errors),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -292,7 +313,7 @@ async fn use_link(ctx: &Ctx<'_>, purpose: TokenPurpose, token: &str, body: &[u8]
                     "Welcome, {}! Your password is set and you are signed in.",
                     user.display_name
                 ),
-                TokenPurpose::PasswordReset => {
+                TokenPurpose::PasswordReset | TokenPurpose::EmailChange => {
                     "Your new password is set and you are signed in; other sign-ins have ended."
                         .into()
                 }

@@ -112,30 +112,32 @@ impl Layout {
             .iter()
             .map(|error| SummaryError {
                 field: error.field.clone(),
-                label: super::display::field_label(&error.field),
-                message: error.message.clone(),
+                sentence: super::display::error_sentence(&error.field, &error.message),
             })
             .collect();
         self
     }
 }
 
-/// A field error in the summary: a link to the field, its label, why.
+/// A field error in the summary: a link to the field, and what is wrong
+/// in one sentence naming it.
 #[derive(Clone, Debug, Default)]
 pub struct SummaryError {
     pub field: String,
-    pub label: String,
-    pub message: String,
+    pub sentence: String,
 }
 
 /// Why a page cannot be shown as asked.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum WebError {
     /// A service refused or failed: shown as a page with its status.
+    #[error(transparent)]
     App(AppError),
     /// Sign in first, then come back to this path.
+    #[error("sign in to see {0}")]
     SignIn(String),
     /// The form came without a valid CSRF token.
+    #[error("the form's security token is missing or too old")]
     Csrf,
 }
 
@@ -159,23 +161,12 @@ struct ErrorPage {
     detail: String,
 }
 
-/// The page for an error, with its status.
-pub fn error_page(status: StatusCode, title: &str, detail: String) -> Response {
-    let page = ErrorPage {
-        page: Layout::public(title, ""),
-        status: status.as_u16(),
-        detail,
-    };
-    respond(page, status)
-}
-
-impl IntoResponse for WebError {
-    fn into_response(self) -> Response {
+impl WebError {
+    /// Its status, title and what the page says.
+    fn explained(&self) -> (StatusCode, &'static str, String) {
         match self {
-            WebError::SignIn(next) => {
-                see_other(&format!("/login?next={}", super::forms::encode(&next)))
-            }
-            WebError::Csrf => error_page(
+            WebError::SignIn(_) => (StatusCode::SEE_OTHER, "Sign in", String::new()),
+            WebError::Csrf => (
                 StatusCode::FORBIDDEN,
                 "Form expired",
                 "This form was not sent from this site's current page (its security token \
@@ -183,28 +174,71 @@ impl IntoResponse for WebError {
                     .into(),
             ),
             WebError::App(error) => {
-                let kind = ProblemType::of(&error);
+                let kind = ProblemType::of(error);
                 let detail = if error.is_internal() {
                     tracing::error!(%error, "page failed");
                     "Something failed on our side; it has been logged. Try again later.".into()
                 } else {
                     sentence(&error.to_string())
                 };
-                error_page(
-                    StatusCode::from_u16(kind.status())
-                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                    kind.title(),
-                    detail,
-                )
+                let status = StatusCode::from_u16(kind.status())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                (status, kind.title(), detail)
             }
         }
     }
+
+    /// The page for this error in `layout` (whose title it sets): the
+    /// viewer's own header when `layout` is theirs.
+    pub fn page(&self, mut layout: Layout) -> Response {
+        if let WebError::SignIn(next) = self {
+            return see_other(&format!("/login?next={}", super::forms::encode(next)));
+        }
+        let (status, title, detail) = self.explained();
+        layout.title = title.to_string();
+        layout.section = "";
+        let page = ErrorPage {
+            page: layout,
+            status: status.as_u16(),
+            detail,
+        };
+        respond(page, status)
+    }
 }
 
-impl From<WebError> for poem::Error {
-    fn from(error: WebError) -> Self {
-        poem::Error::from_response(error.into_response())
+/// Pages render their errors with the viewer ([`show_errors`]); this is the
+/// page of an error that reaches no page layer.
+impl poem::error::ResponseError for WebError {
+    fn status(&self) -> StatusCode {
+        self.explained().0
     }
+
+    fn as_response(&self) -> Response {
+        self.page(Layout::public("", ""))
+    }
+}
+
+/// Around every page, inside its session: an error (a refusal, a missing
+/// entry, an expired form) becomes its page with the signed-in header.
+pub async fn show_errors<E: poem::Endpoint>(
+    endpoint: std::sync::Arc<E>,
+    request: Request,
+) -> poem::Result<Response> {
+    let state = request.data::<AppState>().cloned();
+    let session = request.extensions().get::<Session>().cloned();
+    let csrf = request.extensions().get::<CsrfToken>().cloned();
+    let error = match endpoint.call(request).await {
+        Ok(response) => return Ok(response.into_response()),
+        Err(error) => error,
+    };
+    let (Some(web), Some(state), Some(session), Some(csrf)) =
+        (error.downcast_ref::<WebError>(), state, session, csrf)
+    else {
+        return Err(error);
+    };
+    // A viewer who cannot be loaded sees the page without their header.
+    let viewer = load_viewer(&state.services, &session).await.ok().flatten();
+    Ok(web.page(viewer_layout("", "", &session, &csrf, viewer.as_ref())))
 }
 
 /// `text` with a capital letter and a full stop, as the pages write.
@@ -314,6 +348,33 @@ async fn load_viewer(services: &Services, session: &Session) -> crate::AppResult
     }))
 }
 
+/// The layout of a page for `viewer` in `session`; takes the flash message.
+fn viewer_layout(
+    title: impl Into<String>,
+    section: &'static str,
+    session: &Session,
+    csrf: &CsrfToken,
+    viewer: Option<&Viewer>,
+) -> Layout {
+    let flash = session.get::<Flash>(FLASH_KEY);
+    if flash.is_some() {
+        session.remove(FLASH_KEY);
+    }
+    let mut layout = Layout::public(title, section);
+    layout.csrf = csrf.0.clone();
+    layout.flash = flash;
+    if let Some(viewer) = viewer {
+        layout.signed_in = true;
+        layout.name = viewer.name.clone();
+        layout.is_admin = viewer.is_admin();
+        layout.is_moderator = viewer.is_moderator();
+        layout.writes = viewer.is_admin() || !viewer.memberships.is_empty();
+        layout.owned = viewer.owned();
+        layout.pending = viewer.pending.unwrap_or(0);
+    }
+    layout
+}
+
 impl Ctx<'_> {
     pub fn services(&self) -> &Services {
         &self.state.services
@@ -332,23 +393,13 @@ impl Ctx<'_> {
 
     /// The layout of this page for this viewer; takes the flash message.
     pub fn layout(&self, title: impl Into<String>, section: &'static str) -> Layout {
-        let flash = self.session.get::<Flash>(FLASH_KEY);
-        if flash.is_some() {
-            self.session.remove(FLASH_KEY);
-        }
-        let mut layout = Layout::public(title, section);
-        layout.csrf = self.csrf.0.clone();
-        layout.flash = flash;
-        if let Some(viewer) = &self.viewer {
-            layout.signed_in = true;
-            layout.name = viewer.name.clone();
-            layout.is_admin = viewer.is_admin();
-            layout.is_moderator = viewer.is_moderator();
-            layout.writes = viewer.is_admin() || !viewer.memberships.is_empty();
-            layout.owned = viewer.owned();
-            layout.pending = viewer.pending.unwrap_or(0);
-        }
-        layout
+        viewer_layout(
+            title,
+            section,
+            self.session,
+            self.csrf,
+            self.viewer.as_ref(),
+        )
     }
 
     /// The fields of a POSTed form, once its CSRF token checks out.

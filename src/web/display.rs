@@ -268,26 +268,7 @@ pub fn action_label(action: Action) -> &'static str {
 
 /// How a form labels a field named as in the API.
 pub fn field_label(field: &str) -> String {
-    let known = match field {
-        "url" => Some("Link (URL)"),
-        "image" => Some("Image URL"),
-        "online_url" => Some("Online link"),
-        "location_name" => Some("Venue"),
-        "goal_amount" => Some("Goal"),
-        "starts_at" => Some("Starts"),
-        "ends_at" => Some("Ends"),
-        "publish_from" => Some("Publish from"),
-        "publish_to" => Some("Publish until"),
-        "target_area" => Some("Target area"),
-        "target_area_id" => Some("Saved area"),
-        "timezone" => Some("Time zone"),
-        "group_name" => Some("Group name"),
-        "contact_email" => Some("Contact email"),
-        "current_password" => Some("Current password"),
-        "display_name" => Some("Name"),
-        _ => None,
-    };
-    known.map_or_else(
+    known_label(field).map_or_else(
         || {
             let text = field.replace('_', " ");
             let mut chars = text.chars();
@@ -298,6 +279,82 @@ pub fn field_label(field: &str) -> String {
         },
         str::to_string,
     )
+}
+
+/// The label of a field whose API name is not its label in plain words.
+fn known_label(field: &str) -> Option<&'static str> {
+    match field {
+        "call_to_action" => Some("Call to action"),
+        "url" => Some("Link (URL)"),
+        "content" => Some("Text"),
+        "image" => Some("Image URL"),
+        "image_alt" => Some("What the image shows"),
+        "online_url" => Some("Online link"),
+        "location_name" => Some("Venue"),
+        "goal_amount" => Some("Goal"),
+        "raised_amount" => Some("Raised so far"),
+        "starts_at" => Some("Starts"),
+        "ends_at" => Some("Ends"),
+        "event_status" => Some("Status"),
+        "recurrence" => Some("Advanced: RRULE"),
+        "exdates" => Some("Cancelled meetings"),
+        "moved_occurrences" => Some("Moved meetings"),
+        "publish_from" => Some("Publish from"),
+        "publish_to" => Some("Publish until"),
+        "target_area" => Some("Target area"),
+        "target_area_id" => Some("Saved area"),
+        "timezone" => Some("Time zone"),
+        "group_name" => Some("Group name"),
+        "contact_email" => Some("Contact email"),
+        "current_password" => Some("Current password"),
+        "password" => Some("New password"),
+        "password_confirmation" => Some("New password again"),
+        "display_name" => Some("Name"),
+        _ => None,
+    }
+}
+
+/// A field error as the form's reader says it: the other fields it names
+/// by their labels (`must be after publish_from` is the API's wording, for
+/// programs; "must be after Publish from" the page's). Values that look
+/// like names (`in_person`) stay as they are.
+pub fn readable_message(field: &str, message: &str) -> String {
+    match (field, message) {
+        ("ends_at", "must not be before starts_at") => "must be after Starts".to_string(),
+        ("target_area_id", _) if message.contains("target_area") => {
+            "choose a saved area or draw one below, not both".to_string()
+        }
+        _ => message
+            .split(' ')
+            .map(|word| {
+                let name = word.trim_end_matches([',', '.', ':', ';']);
+                // A name with an underscore or a coordinate, not a word of prose.
+                let named = (name.contains('_') && known_label(name).is_some())
+                    || matches!(name, "latitude" | "longitude");
+                if named {
+                    word.replacen(name, &field_label(name), 1)
+                } else {
+                    word.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// A field error as one sentence naming the field by its label: "Ends must
+/// be after Starts". Messages that are not a predicate keep a colon.
+pub fn error_sentence(field: &str, message: &str) -> String {
+    let message = readable_message(field, message);
+    let predicate = ["must ", "is ", "has ", "only ", "cannot ", "should "]
+        .iter()
+        .any(|verb| message.starts_with(verb));
+    let label = field_label(field);
+    if predicate {
+        format!("{label} {message}")
+    } else {
+        format!("{label}: {message}")
+    }
 }
 
 /// A choice in a `<select>`.
@@ -508,6 +565,31 @@ impl Pager {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_fields_as_the_form_does() {
+        assert_eq!(
+            error_sentence("ends_at", "must not be before starts_at"),
+            "Ends must be after Starts"
+        );
+        assert_eq!(
+            error_sentence("publish_to", "must be after publish_from"),
+            "Publish until must be after Publish from"
+        );
+        assert_eq!(
+            readable_message("latitude", "must be given with longitude"),
+            "must be given with Longitude"
+        );
+        // Values are not field names; prose that is not a predicate keeps a colon.
+        assert_eq!(
+            readable_message("attendance", "must be in_person, online or hybrid"),
+            "must be in_person, online or hybrid"
+        );
+        assert_eq!(
+            error_sentence("comment", "a reason is required to reject"),
+            "Comment: a reason is required to reject"
+        );
+    }
 
     #[test]
     fn a_groups_zones_come_first() {

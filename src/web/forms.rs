@@ -102,11 +102,12 @@ impl FormState {
         self.values.get(name).map_or("", String::as_str)
     }
 
-    pub fn error(&self, name: &str) -> Option<&str> {
+    /// The error shown next to field `name`, in the reader's words.
+    pub fn error(&self, name: &str) -> Option<String> {
         self.errors
             .iter()
             .find(|error| error.field == name)
-            .map(|error| error.message.as_str())
+            .map(|error| super::display::readable_message(name, &error.message))
     }
 
     pub fn is(&self, name: &str, value: &str) -> bool {
@@ -156,6 +157,15 @@ pub fn parse_form_instant(text: &str, zone: Option<Tz>) -> Option<i64> {
             .earliest()
             .map(|at| at.timestamp()),
         None => Some(naive.and_utc().timestamp()),
+    }
+}
+
+/// A number that fits field `name`, for its error.
+fn number_example(name: &str) -> &'static str {
+    match name {
+        "latitude" => "50.7339",
+        "longitude" => "7.0982",
+        _ => "5000 or 1250.50",
     }
 }
 
@@ -237,7 +247,10 @@ macro_rules! parse_field {
             Some(text) => match text.replace(',', ".").parse::<f64>() {
                 Ok(number) if number.is_finite() => Some(Some(number)),
                 _ => {
-                    $check.fail($name, "must be a number such as 50.73");
+                    $check.fail(
+                        $name,
+                        format!("must be a number such as {}", number_example($name)),
+                    );
                     None
                 }
             },
@@ -379,6 +392,53 @@ macro_rules! entry_form {
 
 with_entry_fields!(entry_form);
 
+/// The entry form's fields from top to bottom (templates/my/form.html).
+const ENTRY_FORM_ORDER: &[&str] = &[
+    "group",
+    "title",
+    "content",
+    "url",
+    "call_to_action",
+    "image",
+    "image_alt",
+    "timezone",
+    "starts_at",
+    "ends_at",
+    "location_name",
+    "latitude",
+    "longitude",
+    "attendance",
+    "online_url",
+    "event_status",
+    "repeat",
+    "repeat_interval",
+    "repeat_count",
+    "repeat_until",
+    "recurrence",
+    "exdates",
+    "moved_occurrences",
+    "goal_amount",
+    "currency",
+    "deadline",
+    "raised_amount",
+    "language",
+    "target_area_id",
+    "target_area",
+    "publish_from",
+    "publish_to",
+];
+
+/// Entry form errors as the form shows its fields, top to bottom, so the
+/// summary reads like the page; fields it does not show come last.
+pub fn in_entry_form_order(errors: &mut [FieldError]) {
+    errors.sort_by_key(|error| {
+        ENTRY_FORM_ORDER
+            .iter()
+            .position(|field| *field == error.field)
+            .unwrap_or(ENTRY_FORM_ORDER.len())
+    });
+}
+
 /// Field errors of a form that could not be fully read, completed with the
 /// domain's own verdict on the rest (so every error shows at once).
 pub fn all_errors(
@@ -434,6 +494,33 @@ mod tests {
             Some(at + 3600)
         );
         assert_eq!(parse_form_instant("soon", None), None);
+    }
+
+    #[test]
+    fn the_entry_form_order_is_the_templates() {
+        let template = include_str!("../../templates/my/form.html");
+        // Fields are named by the macros' `(form, "name"` and by `error("name")`.
+        let mut shown: Vec<&str> = Vec::new();
+        for rest in template
+            .split("(form, \"")
+            .flat_map(|part| part.split("error(\""))
+            .skip(1)
+        {
+            let name = rest.split('"').next().unwrap_or_default();
+            if !shown.contains(&name) {
+                shown.push(name);
+            }
+        }
+        assert_eq!(shown, ENTRY_FORM_ORDER);
+        let mut errors = vec![
+            FieldError::new("publish_to", "x"),
+            FieldError::new("ends_at", "x"),
+            FieldError::new("version", "x"),
+            FieldError::new("title", "x"),
+        ];
+        in_entry_form_order(&mut errors);
+        let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
+        assert_eq!(fields, ["title", "ends_at", "publish_to", "version"]);
     }
 
     #[test]

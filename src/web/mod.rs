@@ -16,6 +16,7 @@ mod display;
 mod entries;
 mod forms;
 mod moderation;
+mod profile;
 pub mod public;
 mod query;
 mod recurrence_form;
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::Csrf;
 use poem::session::ServerSession;
-use poem::{EndpointExt, IntoEndpoint, Middleware, Route, get, post};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Middleware, Route, get, post};
 
 use crate::AppState;
 
@@ -39,24 +40,79 @@ struct PageLayer {
 }
 
 impl PageLayer {
+    fn new(state: &AppState) -> Self {
+        Self {
+            session: session::session_layer(&state.config, Arc::clone(&state.services)),
+            csrf: session::csrf_layer(&state.config),
+        }
+    }
+
     fn wrap<E>(&self, endpoint: E) -> BoxEndpoint<'static>
     where
         E: IntoEndpoint,
         E::Endpoint: 'static,
     {
+        let shown = endpoint.into_endpoint().around(context::show_errors);
         self.csrf
-            .transform(self.session.transform(endpoint.into_endpoint()))
+            .transform(self.session.transform(shown))
             .map_to_response()
             .boxed()
     }
 }
 
+/// The site's "not found" page, with the viewer's header: what a browser
+/// gets for an address nothing answers ([`pages_for_browsers`]).
+pub fn not_found_page(state: &AppState) -> BoxEndpoint<'static> {
+    PageLayer::new(state)
+        .wrap(not_found)
+        .data(state.clone())
+        .boxed()
+}
+
+#[poem::handler]
+async fn not_found() -> Result<poem::Response, context::WebError> {
+    Err(context::WebError::App(crate::AppError::NotFound(
+        "nothing is at this address; check it for typos, or start from the news".into(),
+    )))
+}
+
+/// A browser (`Accept: text/html`) asking for an address nothing answers
+/// gets the site's page instead of a problem document; programs (and
+/// everything under `/api/`) keep the problem document.
+pub async fn pages_for_browsers<E: poem::Endpoint>(
+    endpoint: Arc<E>,
+    request: poem::Request,
+    page: Arc<BoxEndpoint<'static>>,
+) -> poem::Result<poem::Response> {
+    let browser = request
+        .header(poem::http::header::ACCEPT)
+        .is_some_and(|accept| accept.contains("text/html"))
+        && !request.uri().path().starts_with("/api/");
+    if !browser {
+        return endpoint
+            .call(request)
+            .await
+            .map(IntoResponse::into_response);
+    }
+    let mut again = poem::Request::builder()
+        .method(request.method().clone())
+        .uri(request.uri().clone())
+        .finish();
+    *again.headers_mut() = request.headers().clone();
+    let response = endpoint.call(request).await?.into_response();
+    let problem = response
+        .content_type()
+        .is_some_and(|kind| kind.starts_with("application/problem+json"));
+    if response.status() == poem::http::StatusCode::NOT_FOUND && problem {
+        page.call(again).await
+    } else {
+        Ok(response)
+    }
+}
+
 /// Adds every page to `route`.
 pub fn mount(route: Route, state: &AppState) -> Route {
-    let layer = PageLayer {
-        session: session::session_layer(&state.config, Arc::clone(&state.services)),
-        csrf: session::csrf_layer(&state.config),
-    };
+    let layer = PageLayer::new(state);
     let page = |endpoint| layer.wrap(endpoint);
     route
         .at("/assets/:name", get(assets::serve))
@@ -68,6 +124,12 @@ pub fn mount(route: Route, state: &AppState) -> Route {
         .at(
             "/account",
             page(get(accounts::account).post(accounts::change_password)),
+        )
+        .at("/account/profile", page(post(profile::update)))
+        .at("/account/mail", page(post(profile::mail)))
+        .at(
+            "/account/email/:token",
+            page(get(profile::confirm_form).post(profile::confirm)),
         )
         .at(
             "/invite/:token",

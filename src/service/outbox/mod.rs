@@ -31,9 +31,17 @@ struct Letter<'a> {
     rendered: Composed,
 }
 
-fn render<M: Mail + Serialize>(mail: &M) -> AppResult<(String, Composed)> {
+/// The site as its mails name it.
+pub fn sender(services: &Services) -> templates::Site {
+    templates::Site {
+        name: site(services),
+        url: services.config.public_base_url(),
+    }
+}
+
+fn render<M: Mail + Serialize>(services: &Services, mail: &M) -> AppResult<(String, Composed)> {
     let rendered = mail
-        .compose()
+        .compose(&sender(services))
         .map_err(|error| AppError::internal("cannot render a mail", error))?;
     let data = serde_json::to_string(mail)
         .map_err(|error| AppError::internal("cannot store a mail", error))?;
@@ -96,10 +104,7 @@ fn link(services: &Services, path: &str) -> String {
 }
 
 fn site(services: &Services) -> String {
-    services
-        .config
-        .public_host()
-        .unwrap_or_else(|| services.config.public_base_url())
+    services.config.site_name()
 }
 
 /// Active users with one of `roles` who want mail on `topic`.
@@ -150,11 +155,14 @@ pub async fn entry_changed(
                 note: mail::submission_note(action, from).into(),
                 link: link(services, &format!("/moderation/{}", entry.id)),
             };
-            let (data, rendered) = render(&templates::Submissions {
-                items: vec![notice],
-                queue_link: link(services, "/moderation"),
-                preferences_link,
-            })?;
+            let (data, rendered) = render(
+                services,
+                &templates::Submissions {
+                    items: vec![notice],
+                    queue_link: link(services, "/moderation"),
+                    preferences_link,
+                },
+            )?;
             let due = services.now() + MAIL_DIGEST_SECS;
             // An entry with assigned reviewers is theirs: only they hear of it.
             let reviewers = super::reviewers::ids(db, entry.id).await?;
@@ -188,15 +196,18 @@ pub async fn entry_changed(
             if !notifications::wants(db, author.id, Topic::Decisions).await? {
                 return Ok(());
             }
-            let mail = render(&templates::Decision {
-                moderator: principal.display_name(),
-                outcome: mail::outcome(action, entry.status).into(),
-                title: entry.title.clone(),
-                group,
-                comment: comment.map(str::to_string),
-                link: link(services, &format!("/my/entries/{}", entry.id)),
-                preferences_link,
-            })?;
+            let mail = render(
+                services,
+                &templates::Decision {
+                    moderator: principal.display_name(),
+                    outcome: mail::outcome(action, entry.status).into(),
+                    title: entry.title.clone(),
+                    group,
+                    comment: comment.map(str::to_string),
+                    link: link(services, &format!("/my/entries/{}", entry.id)),
+                    preferences_link,
+                },
+            )?;
             let (kind, to) = (MailKind::Decision, &author.email);
             immediate(db, services, kind, to, Some(author.id), &mail).await?;
         }
@@ -210,15 +221,18 @@ pub async fn access_request_received(
     services: &Services,
     request: &access_request::Model,
 ) -> AppResult<()> {
-    let mail = render(&templates::AccessRequest {
-        group_name: request.group_name.clone(),
-        contact: request.contact_email.clone(),
-        country: request.country.clone(),
-        website: request.website.clone(),
-        message: request.message.clone(),
-        link: link(services, "/admin/access-requests"),
-        preferences_link: link(services, "/account"),
-    })?;
+    let mail = render(
+        services,
+        &templates::AccessRequest {
+            group_name: request.group_name.clone(),
+            contact: request.contact_email.clone(),
+            country: request.country.clone(),
+            website: request.website.clone(),
+            message: request.message.clone(),
+            link: link(services, "/admin/access-requests"),
+            preferences_link: link(services, "/account"),
+        },
+    )?;
     for admin in people(db, &[Role::Admin], Topic::AccessRequests).await? {
         let kind = MailKind::AccessRequest;
         immediate(db, services, kind, &admin.email, Some(admin.id), &mail).await?;
@@ -234,13 +248,16 @@ pub async fn access_request_decided(
     approved: bool,
     comment: Option<&str>,
 ) -> AppResult<()> {
-    let mail = render(&templates::AccessDecision {
-        group_name: request.group_name.clone(),
-        approved,
-        comment: comment.map(str::to_string),
-        link: link(services, &format!("/groups/{}", request.slug)),
-        site: site(services),
-    })?;
+    let mail = render(
+        services,
+        &templates::AccessDecision {
+            group_name: request.group_name.clone(),
+            approved,
+            comment: comment.map(str::to_string),
+            link: link(services, &format!("/groups/{}", request.slug)),
+            site: site(services),
+        },
+    )?;
     immediate(
         db,
         services,
@@ -258,16 +275,20 @@ pub async fn enqueue_invitation(
     db: &impl ConnectionTrait,
     services: &Services,
     to: &str,
-    link: &str,
+    (link, expires_at): (&str, i64),
     inviter: &str,
     group: Option<&str>,
 ) -> AppResult<()> {
-    let mail = render(&templates::Invitation {
-        inviter: inviter.into(),
-        group: group.map(str::to_string),
-        link: link.into(),
-        site: site(services),
-    })?;
+    let mail = render(
+        services,
+        &templates::Invitation {
+            inviter: inviter.into(),
+            group: group.map(str::to_string),
+            link: link.into(),
+            site: site(services),
+            expires: templates::valid_until(expires_at),
+        },
+    )?;
     immediate(db, services, MailKind::Invitation, to, None, &mail).await
 }
 
@@ -281,14 +302,17 @@ pub async fn enqueue_membership(
     group: &str,
     role: GroupRole,
 ) -> AppResult<()> {
-    let mail = render(&templates::Membership {
-        inviter: inviter.into(),
-        group: group.into(),
-        role: role.to_string(),
-        login: link(services, "/login"),
-        reset: link(services, "/reset"),
-        site: site(services),
-    })?;
+    let mail = render(
+        services,
+        &templates::Membership {
+            inviter: inviter.into(),
+            group: group.into(),
+            role: role.to_string(),
+            login: link(services, "/login"),
+            reset: link(services, "/reset"),
+            site: site(services),
+        },
+    )?;
     immediate(db, services, MailKind::Membership, to, None, &mail).await
 }
 
@@ -298,13 +322,38 @@ pub async fn enqueue_password_reset(
     db: &impl ConnectionTrait,
     services: &Services,
     to: &str,
-    link: &str,
+    (link, expires_at): (&str, i64),
 ) -> AppResult<()> {
-    let mail = render(&templates::PasswordReset {
-        link: link.into(),
-        site: site(services),
-    })?;
+    let mail = render(
+        services,
+        &templates::PasswordReset {
+            link: link.into(),
+            site: site(services),
+            expires: templates::valid_until(expires_at),
+        },
+    )?;
     immediate(db, services, MailKind::PasswordReset, to, None, &mail).await
+}
+
+/// The link that confirms `to` as the new address of `name`'s account;
+/// inside the transaction that stores its token. Always sent (asked for).
+pub async fn enqueue_email_change(
+    db: &impl ConnectionTrait,
+    services: &Services,
+    to: &str,
+    name: &str,
+    (link, expires_at): (&str, i64),
+) -> AppResult<()> {
+    let mail = render(
+        services,
+        &templates::EmailChange {
+            name: name.into(),
+            link: link.into(),
+            site: site(services),
+            expires: templates::valid_until(expires_at),
+        },
+    )?;
+    immediate(db, services, MailKind::EmailChange, to, None, &mail).await
 }
 
 /// Mail of each status, for admins and metrics.

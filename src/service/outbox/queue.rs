@@ -118,13 +118,13 @@ pub async fn claim_due(services: &Services) -> AppResult<Vec<Outgoing>> {
     }
     for (_, mut rows) in digests {
         rows.sort_by_key(|row| row.id);
-        messages.push(digest(rows)?);
+        messages.push(digest(&super::sender(services), rows)?);
     }
     Ok(messages)
 }
 
 /// One message for rows collected under one digest key.
-fn digest(rows: Vec<outbox::Model>) -> AppResult<Outgoing> {
+fn digest(site: &templates::Site, rows: Vec<outbox::Model>) -> AppResult<Outgoing> {
     let ids = rows.iter().map(|row| row.id).collect();
     let mut merged: Option<templates::Submissions> = None;
     for row in &rows {
@@ -148,7 +148,7 @@ fn digest(rows: Vec<outbox::Model>) -> AppResult<Outgoing> {
     }
     let rendered = match merged {
         Some(all) if all.items.len() > 1 => all
-            .compose()
+            .compose(site)
             .map_err(|error| AppError::internal("cannot render a digest", error))?,
         _ => Composed {
             subject: first.subject,

@@ -102,7 +102,8 @@ impl FormSetup {
         })
     }
 
-    fn page(self, ctx: &Ctx<'_>, title: String, form: FormState) -> FormPage {
+    fn page(self, ctx: &Ctx<'_>, title: String, mut form: FormState) -> FormPage {
+        forms::in_entry_form_order(&mut form.errors);
         let page = ctx.layout(title, "my").with_errors(&form.errors);
         let mut shown = EntryFields::default();
         shown.apply(forms::entry_patch(&Form::from_values(&form.values)).0);

@@ -10,8 +10,8 @@ use super::{Summary, load};
 use crate::domain::lifecycle::{is_deletable, next_status};
 use crate::domain::recurrence;
 use crate::domain::schedule::{self, Timing};
-use crate::domain::{Action, EntryStatus, GroupStatus};
-use crate::entities::entry;
+use crate::domain::{Action, EntryStatus, GroupStatus, Phase};
+use crate::entities::{entry, entry_event};
 use crate::service::entries;
 use crate::web::context::{Ctx, Layout, Notice, Viewer, WebResult, page_status, respond};
 use crate::web::display::{self, Choice, HistoryLine};
@@ -32,6 +32,78 @@ struct MyEntryPage {
     history: Vec<HistoryLine>,
     /// A published event the group may change without review.
     live_event: Option<LiveEvent>,
+    /// Where the published revision shows, once there is one.
+    appears: Option<Appearance>,
+}
+
+/// Where a published entry shows and since when: "Live since … until …",
+/// its public page, the feeds and calendars that carry it, QGIS's answer.
+pub struct Appearance {
+    pub when: String,
+    /// `(label, href)`, the public page first.
+    pub links: Vec<(String, String)>,
+}
+
+/// When the entry was first approved since it was last taken offline.
+fn first_approval(events: &[entry_event::Model]) -> Option<i64> {
+    events.iter().fold(None, |since, event| match event.action {
+        Action::Approve => since.or(Some(event.created_at)),
+        Action::Unpublish => None,
+        _ => since,
+    })
+}
+
+impl Appearance {
+    fn of(loaded: &super::EditorEntry, events: &[entry_event::Model]) -> Option<Self> {
+        let entry = &loaded.view.entry;
+        let (phase, _) = loaded.view.schedule();
+        let live = entries::live_revision_of(entry).ok().flatten()?;
+        // Its window opens at `publish_from`, or at the approval that made it live.
+        let from = live
+            .fields
+            .publish_from
+            .max(first_approval(events))
+            .map(display::utc);
+        let until = entry.live_publish_to.map(display::utc);
+        let until_text = until
+            .map(|until| format!(" until {until}"))
+            .unwrap_or_default();
+        let when = match (phase?, from) {
+            (Phase::Upcoming, Some(from)) => format!("Goes live on {from}{until_text}"),
+            (Phase::Live, Some(from)) => format!("Live since {from}{until_text}"),
+            (Phase::Live, None) => format!("Live{until_text}"),
+            (Phase::Ended, _) => format!("Was live{until_text}; now in the archive"),
+            (Phase::Upcoming, None) => "Goes live soon".to_string(),
+        };
+        let slug = &loaded.group.slug;
+        let group = &loaded.group.name;
+        let mut links = vec![
+            ("Public page".to_string(), format!("/entries/{}", entry.id)),
+            (
+                "How QGIS receives it (QGIS news JSON)".to_string(),
+                format!("/?json=1&group={slug}"),
+            ),
+        ];
+        for (format, extension) in [("RSS", "rss"), ("Atom", "atom"), ("JSON Feed", "json")] {
+            links.push((
+                format!("{group}'s {format} feed"),
+                format!("/groups/{slug}/feed.{extension}"),
+            ));
+        }
+        links.push(("Everything's RSS feed".to_string(), "/feed.rss".to_string()));
+        if live.kind.is_dated() {
+            links.push((
+                "This event's calendar (.ics)".to_string(),
+                format!("/entries/{}.ics", entry.id),
+            ));
+            links.push((
+                format!("{group}'s calendar"),
+                format!("/groups/{slug}/feed.ics"),
+            ));
+            links.push(("Everything's calendar".to_string(), "/feed.ics".to_string()));
+        }
+        Some(Self { when, links })
+    }
 }
 
 /// What the group may change on its published event at once: the status,
@@ -96,6 +168,7 @@ pub async fn entry_page(
         can_clone: writes && loaded.group.status == GroupStatus::Active,
         history: display::history(&events),
         live_event: LiveEvent::of(entry, &ctx.services().timing()).filter(|_| writes),
+        appears: Appearance::of(&loaded, &events),
     };
     Ok(respond(body, status))
 }

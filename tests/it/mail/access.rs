@@ -27,7 +27,7 @@ db_test!(
             .json();
         let received = sink.wait_for(1).await;
         assert_eq!(received[0].to, ["admin@example.org"]);
-        assert_eq!(received[0].subject(), "Access request: QGIS Lyon");
+        assert_eq!(received[0].topic(), "Access request: QGIS Lyon");
         assert!(received[0].data.contains("/admin/access-requests"));
         assert!(received[0].data.contains("We meet monthly."));
         world
@@ -42,7 +42,7 @@ db_test!(
         let received = sink.wait_for(2).await;
         assert_eq!(received[1].to, ["lyon@example.org"]);
         assert_eq!(
-            received[1].subject(),
+            received[1].topic(),
             "Your access request for QGIS Lyon was not approved"
         );
         assert!(received[1].data.contains("Please apply as QGIS France."));
@@ -71,24 +71,22 @@ db_test!(
             .expect(200);
         let mut received = sink.wait_for(5).await.split_off(3);
         // The invitation first.
-        received.sort_by_key(|mail| !mail.subject().contains("invites you"));
+        received.sort_by_key(|mail| !mail.topic().contains("invites you"));
         assert!(
             received
                 .iter()
                 .all(|mail| mail.to == ["france@example.org"])
         );
         assert!(
-            received[0]
-                .subject()
-                .ends_with("invites you to QGIS France"),
+            received[0].topic().ends_with("invites you to QGIS France"),
             "{}",
-            received[0].subject()
+            received[0].topic()
         );
         assert!(received[0].data.contains("/invite/"));
         assert!(
-            received[1].subject().contains("approved"),
+            received[1].topic().contains("approved"),
             "{}",
-            received[1].subject()
+            received[1].topic()
         );
         let members = world
             .app
@@ -137,7 +135,7 @@ db_test!(
         assert_eq!(received[0].to, ["editor@example.org"]);
         assert_eq!(
             received[0].subject(),
-            format!("Reset your password on {host}")
+            format!("[{host}] Reset your password")
         );
         assert!(
             received[0].data.contains(&reset.link),
@@ -146,11 +144,9 @@ db_test!(
         );
         assert_eq!(received[1].to, ["new@example.org"]);
         assert!(
-            received[1]
-                .subject()
-                .ends_with("invites you to Group alpha"),
+            received[1].topic().ends_with("invites you to Group alpha"),
             "{}",
-            received[1].subject()
+            received[1].topic()
         );
         assert!(
             received[1].data.contains(&invited.link),

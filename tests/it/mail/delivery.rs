@@ -78,7 +78,7 @@ async fn a_decision_reaches_the_author_with_the_comment_and_a_link() {
     let received = sink.wait_for(1).await;
     let mail = &received[0];
     assert_eq!(mail.to, ["editor@example.org"]);
-    assert_eq!(mail.subject(), "Asked for changes to: Spring meetup");
+    assert_eq!(mail.topic(), "Asked for changes to: Spring meetup");
     assert!(mail.data.contains("Please add the venue."), "{}", mail.data);
     let link = format!(
         "{}/my/entries/{id}",
@@ -135,7 +135,7 @@ db_test!(
         );
         let digest = &received[0];
         assert_eq!(digest.to, ["mod@example.org"]);
-        assert_eq!(digest.subject(), "3 entries to review");
+        assert_eq!(digest.topic(), "3 entries to review");
         for id in ids {
             let link = format!("/moderation/{id}");
             assert!(digest.data.contains(&link), "{link} in {}", digest.data);
@@ -180,7 +180,7 @@ db_test!(
         world.app.clock.advance(60);
         let received = sink.wait_for(1).await;
         assert_eq!(received[0].to, ["editor@example.org"]);
-        assert_eq!(received[0].subject(), "Rejected: Down");
+        assert_eq!(received[0].topic(), "Rejected: Down");
         let page = outbox_when(&world.app, &world.admin, |page| {
             decision(page)["status"] == "sent"
         })
@@ -213,7 +213,7 @@ db_test!(
         // The next process finds it and sends it.
         let restarted = world.app.restart(|c| c.mail_worker = true).await;
         let received = sink.wait_for(1).await;
-        assert_eq!(received[0].subject(), "Approved: Crash");
+        assert_eq!(received[0].topic(), "Approved: Crash");
         outbox_when(&restarted, &admin, |page| page["counts"]["sent"] == 1).await;
         // Another restart sends nothing twice; the digests of the submission
         // (moderator, admin) go when their window closes.
@@ -243,7 +243,7 @@ async fn credentials_in_the_url_authenticate() {
     let id = world.pending_entry("Auth").await;
     moderate(&world, id, "comment", Some("Looks good so far.")).await;
     let received = sink.wait_for(1).await;
-    assert_eq!(received[0].subject(), "Commented on: Auth");
+    assert_eq!(received[0].topic(), "Commented on: Auth");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,7 +256,10 @@ async fn without_an_smtp_server_mail_is_logged_and_kept() {
     })
     .await;
     let row = &page["items"][0];
-    assert_eq!(row["subject"], "Approved: Logged");
+    assert_eq!(
+        row["subject"], "[127.0.0.1] Approved: Logged",
+        "the site, by its host"
+    );
     assert_eq!(row["status"], "logged");
     // Only admins read the outbox.
     world

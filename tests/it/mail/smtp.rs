@@ -22,6 +22,18 @@ impl Received {
             .unwrap_or_default()
             .to_string()
     }
+
+    /// The subject without the site's name in brackets before it.
+    pub fn topic(&self) -> String {
+        let subject = self.subject();
+        match subject
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once("] "))
+        {
+            Some((_, topic)) => topic.to_string(),
+            None => subject,
+        }
+    }
 }
 
 pub struct SmtpSink {

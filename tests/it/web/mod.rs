@@ -1,7 +1,7 @@
 //! The web pages through the real router, as a browser without JavaScript
 //! uses them: cookies, forms with their CSRF token, redirects.
 
-mod support;
+pub mod support;
 
 mod account_links;
 mod accounts;
@@ -9,6 +9,9 @@ mod admin;
 mod areas;
 mod calendar;
 mod hostile_numbers;
+mod messages;
 mod moderation;
 mod my_entries;
 mod public;
+mod signed_in;
+mod where_it_appears;

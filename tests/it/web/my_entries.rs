@@ -133,7 +133,7 @@ db_test!(
         );
         assert_eq!(
             page.field_error("latitude").as_deref(),
-            Some("must be a number such as 50.73")
+            Some("must be a number such as 50.7339")
         );
         assert!(
             page.has("aria-describedby=\"title-error"),
