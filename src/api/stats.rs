@@ -58,6 +58,7 @@ struct FeedStats {
     from: NaiveDate,
     to: NaiveDate,
     /// What the rows are summed by; absent for daily totals.
+    #[oai(skip_serializing_if_is_none)]
     by: Option<StatsBy>,
     /// Days in order, the most frequent value first.
     rows: Vec<DayCount>,
