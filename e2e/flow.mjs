@@ -99,8 +99,8 @@ async function invite(admin, email, name, role, group) {
 
 async function setPassword(page, link, password) {
   await page.goto(link);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByLabel("Password again").fill(password);
+  await page.getByLabel("New password", { exact: true }).fill(password);
+  await page.getByLabel("New password again").fill(password);
   await page.getByRole("button", { name: "Set password and sign in" }).click();
   await page.waitForLoadState();
 }
