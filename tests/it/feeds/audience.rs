@@ -126,7 +126,10 @@ db_test!(
         let totals = app.get("/api/v1/stats/feed", Some(&moderator)).await;
         totals.expect(200);
         let totals = totals.json();
-        assert!(totals.get("by").is_none(), "`by` is absent, not null: {totals}");
+        assert!(
+            totals.get("by").is_none(),
+            "`by` is absent, not null: {totals}"
+        );
         assert_eq!(
             totals["rows"],
             json!([{"day": today(), "value": "total", "requests": 10}])
