@@ -130,6 +130,26 @@ impl StatsDimension {
     pub const ALL_DIMENSIONS: [Self; 4] = [Self::Version, Self::Os, Self::Country, Self::Lang];
 }
 
+/// The value a raw QGIS-Feed count is kept under here: its version
+/// (`33600` -> `3.36`), platform (`Windows 10` -> `windows`) or country
+/// (ISO code), classified as a request of ours would be.
+pub fn label_of(dimension: StatsDimension, raw: &str) -> String {
+    let raw = raw.trim();
+    let key = match dimension {
+        StatsDimension::Version => Key::of(&format!("QGIS/{raw}"), None, None),
+        StatsDimension::Os => Key::of(&format!("QGIS/0/{raw}"), None, None),
+        StatsDimension::Country => Key::of("QGIS", Some(raw), None),
+        StatsDimension::Lang => Key::of("QGIS", None, Some(raw)),
+    };
+    let index = StatsDimension::ALL_DIMENSIONS
+        .iter()
+        .position(|candidate| *candidate == dimension)
+        .unwrap_or(0);
+    key.and_then(|key| describe(key.slots[index]))
+        .map(|(_, label)| label)
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn os_slot(name: &str) -> usize {
     let name = name.to_ascii_lowercase();
     let family = if name.contains("windows") {
@@ -249,6 +269,22 @@ mod tests {
             .iter()
             .map(|slot| describe(*slot).map(|(_, label)| label).unwrap_or_default())
             .collect()
+    }
+
+    #[test]
+    fn raw_qgis_feed_values_get_our_labels() {
+        assert_eq!(label_of(StatsDimension::Version, "33600"), "3.36");
+        assert_eq!(label_of(StatsDimension::Version, "40002"), "4.0");
+        assert_eq!(label_of(StatsDimension::Version, "21800"), "other");
+        assert_eq!(label_of(StatsDimension::Version, ""), "unknown");
+        assert_eq!(label_of(StatsDimension::Os, "Windows 10"), "windows");
+        assert_eq!(
+            label_of(StatsDimension::Os, "Fedora Linux (Workstation Edition)"),
+            "linux"
+        );
+        assert_eq!(label_of(StatsDimension::Os, ""), "unknown");
+        assert_eq!(label_of(StatsDimension::Country, "id"), "ID");
+        assert_eq!(label_of(StatsDimension::Country, "Indonesia"), "unknown");
     }
 
     #[test]

@@ -48,7 +48,7 @@ macro_rules! text_enum {
     ($(#[doc = $doc:literal])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[doc = $doc])*
         #[derive(
-            Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+            Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
         )]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+

@@ -130,6 +130,55 @@ fn polygon_column(polygon: &[Point]) -> AppResult<String> {
         .map_err(|error| AppError::internal("cannot store the area", error))
 }
 
+/// What storing an imported area did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stored {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Stores a validated area brought by an import: the area of that name
+/// here is the same area (updated when it differs), else a new one.
+pub async fn store_imported(
+    db: &impl ConnectionTrait,
+    fields: &AreaFields,
+    created_by: i64,
+    at: i64,
+) -> AppResult<Stored> {
+    let polygon = polygon_column(&fields.polygon)?;
+    let existing = area::Entity::find()
+        .filter(area::Column::Name.eq(fields.name.as_str()))
+        .one(db)
+        .await?;
+    let Some(existing) = existing else {
+        area::ActiveModel {
+            name: Set(fields.name.clone()),
+            description: Set(fields.description.clone()),
+            polygon: Set(polygon),
+            version: Set(1),
+            created_by: Set(Some(created_by)),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        return Ok(Stored::Created);
+    };
+    if existing.description == fields.description && polygon_of(&existing)? == fields.polygon {
+        return Ok(Stored::Unchanged);
+    }
+    let version = existing.version + 1;
+    let mut active: area::ActiveModel = existing.into();
+    active.description = Set(fields.description.clone());
+    active.polygon = Set(polygon);
+    active.version = Set(version);
+    active.updated_at = Set(at);
+    active.update(db).await?;
+    Ok(Stored::Updated)
+}
+
 pub async fn create(
     services: &Services,
     principal: &Principal,

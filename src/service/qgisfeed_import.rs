@@ -15,11 +15,12 @@ use sea_orm::{
 };
 
 use super::entries::set_fields;
-use super::{Services, archive, groups, lookup, media, users};
+use super::{Services, archive, areas, groups, lookup, media, stats, users};
 use crate::domain::entry::{LiveRevision, search_text};
 use crate::domain::group::{GroupFields, check_slug};
 use crate::domain::qgisfeed::{
-    self, DumpEntry, DumpReview, DumpUser, ENTRY_MODEL, REVIEW_MODEL, USER_MODEL, UserRef,
+    self, AREA_MODEL, DAILY_MODEL, DumpEntry, DumpUser, ENTRY_MODEL, REVIEW_MODEL, REVISION_MODEL,
+    USER_MODEL, UserRef,
 };
 use crate::domain::user::email_skeleton;
 use crate::domain::validate::Checker;
@@ -72,6 +73,13 @@ pub struct QgisFeedReport {
     pub users_without_email: u64,
     pub entries: Outcomes,
     pub reviews: Outcomes,
+    /// `qgisfeed.feedentryrevision`, as edits in the entries' history.
+    pub revisions: Outcomes,
+    /// `qgisfeed.savedspatialfilter`, as saved areas.
+    pub areas: Outcomes,
+    /// Days and counts of `qgisfeed.dailyqgisuservisit` written to the statistics.
+    pub daily_days: u64,
+    pub daily_counts: u64,
     pub images_stored: u64,
     /// Entries whose picture file is not in the media directory.
     pub images_missing: Vec<i64>,
@@ -94,6 +102,12 @@ impl QgisFeedReport {
             ),
             format!("{ENTRY_MODEL}: {}", self.entries),
             format!("{REVIEW_MODEL}: {}", self.reviews),
+            format!("{REVISION_MODEL}: {}", self.revisions),
+            format!("{AREA_MODEL}: {}", self.areas),
+            format!(
+                "{DAILY_MODEL}: {} days, {} counts (each replaces what was counted for its day and value)",
+                self.daily_days, self.daily_counts
+            ),
             format!(
                 "images: {} stored, {} missing{}, {} refused{}",
                 self.images_stored,
@@ -142,10 +156,13 @@ pub async fn import(
     check.finish()?;
     let dump = qgisfeed::parse_dump(dump).map_err(bad)?;
     progress(&format!(
-        "read {} users, {} entries, {} reviews",
+        "read {} users, {} entries, {} reviews, {} revisions, {} areas, {} daily counts",
         dump.users.len(),
         dump.entries.len(),
-        dump.reviews.len()
+        dump.reviews.len(),
+        dump.revisions.len(),
+        dump.areas.len(),
+        dump.daily.len(),
     ));
     check_references(&dump)?;
     let mut report = QgisFeedReport {
@@ -185,8 +202,44 @@ pub async fn import(
     .await?;
     archive::move_sequence(&txn, "entries").await?;
 
-    let reviewed = import_reviews(&txn, &dump, &user_of, &mut report).await?;
+    let reviews = dump.reviews.iter().map(|review| HistoryItem {
+        entry: review.entry,
+        actor: &review.reviewer,
+        action: review.action,
+        comment: &review.comment,
+        changes: None,
+        at: review.created_at,
+    });
+    let reviewed = import_history(&txn, &dump, reviews, &user_of, &mut report.reviews).await?;
     events.extend(reviewed);
+    let revisions = dump.revisions.iter().map(|revision| HistoryItem {
+        entry: revision.entry,
+        actor: &revision.user,
+        action: Action::Edit,
+        comment: &revision.comment,
+        changes: revision.changes.as_deref(),
+        at: revision.changed_at,
+    });
+    let revised = import_history(&txn, &dump, revisions, &user_of, &mut report.revisions).await?;
+    events.extend(revised);
+    for area in &dump.areas {
+        let (owner, _) = user_of(&area.user)?;
+        let stored = areas::store_imported(&txn, &area.fields, *owner, area.created_at).await?;
+        let outcomes = &mut report.areas;
+        match stored {
+            areas::Stored::Created => outcomes.created += 1,
+            areas::Stored::Updated => outcomes.updated += 1,
+            areas::Stored::Unchanged => outcomes.unchanged += 1,
+        }
+    }
+    stats::replace(&txn, &dump.daily).await?;
+    report.daily_counts = dump.daily.len() as u64;
+    report.daily_days = dump
+        .daily
+        .iter()
+        .map(|count| &count.day)
+        .collect::<HashSet<_>>()
+        .len() as u64;
     for chunk in events.chunks(BATCH) {
         entry_event::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
@@ -316,7 +369,10 @@ fn row_notes(dump: &qgisfeed::Dump) -> Vec<String> {
             review.pk, review.action
         ))
     });
-    entries.chain(reviews).collect()
+    entries
+        .chain(reviews)
+        .chain(dump.notes.iter().cloned())
+        .collect()
 }
 
 fn entry_line(entry: &DumpEntry, reason: &str) -> String {
@@ -351,6 +407,26 @@ fn check_references(dump: &qgisfeed::Dump) -> AppResult<()> {
                 review.pk, review.reviewer
             )));
         }
+    }
+    for revision in &dump.revisions {
+        if !entries.contains(&revision.entry) {
+            return Err(bad(format!(
+                "{REVISION_MODEL} pk {}: entry {} is not in the dump",
+                revision.pk, revision.entry
+            )));
+        }
+        if !known(&revision.user) {
+            return Err(bad(format!(
+                "{REVISION_MODEL} pk {}: user {:?} is not in the dump",
+                revision.pk, revision.user
+            )));
+        }
+    }
+    if let Some(area) = dump.areas.iter().find(|area| !known(&area.user)) {
+        return Err(bad(format!(
+            "{AREA_MODEL} pk {}: user {:?} is not in the dump",
+            area.pk, area.user
+        )));
     }
     Ok(())
 }
@@ -482,7 +558,7 @@ async fn import_users(
                 if let Some(into) = into {
                     report.rows.push(format!(
                         "{USER_MODEL} {}: merged into {into} because {looks}",
-                        user_label(user)
+                        user.label()
                     ));
                 }
                 existing
@@ -513,9 +589,7 @@ async fn import_users(
                 }
             }
         };
-        first_of
-            .entry(account.id)
-            .or_insert_with(|| user_label(user));
+        first_of.entry(account.id).or_insert_with(|| user.label());
         let authored = authors.iter().any(|author| user.is(author));
         if authored && !members.contains(&account.id) && joined.insert(account.id) {
             groups::insert_membership(db, account.id, group_id, GroupRole::Editor, now).await?;
@@ -523,12 +597,6 @@ async fn import_users(
         people.push((account.id, account.display_name));
     }
     Ok(people)
-}
-
-/// `pk N`, or the username of a user dumped without pks.
-fn user_label(user: &DumpUser) -> String {
-    user.pk
-        .map_or_else(|| user.username.clone(), |pk| format!("pk {pk}"))
 }
 
 /// The account with `email`, or with one that looks the same.
@@ -640,17 +708,29 @@ fn event(
     }
 }
 
-/// History lines for the reviews not imported before (same entry, time,
+/// A line of an entry's history from QGIS-Feed: a review or a revision.
+struct HistoryItem<'a> {
+    entry: i64,
+    actor: &'a UserRef,
+    action: Action,
+    comment: &'a str,
+    changes: Option<&'a str>,
+    at: i64,
+}
+
+/// History lines for the items not imported before (same entry, time,
 /// action and comment).
-async fn import_reviews<'a>(
+async fn import_history<'a>(
     db: &impl ConnectionTrait,
     dump: &'a qgisfeed::Dump,
+    items: impl Iterator<Item = HistoryItem<'a>>,
     user_of: &impl Fn(&UserRef) -> AppResult<&'a (i64, String)>,
-    report: &mut QgisFeedReport,
+    outcomes: &mut Outcomes,
 ) -> AppResult<Vec<entry_event::ActiveModel>> {
+    let items: Vec<HistoryItem> = items.collect();
     let mut seen = HashSet::new();
-    let reviewed: Vec<i64> = dump.reviews.iter().map(|review| review.entry).collect();
-    for chunk in reviewed.chunks(BATCH) {
+    let touched: Vec<i64> = items.iter().map(|item| item.entry).collect();
+    for chunk in touched.chunks(BATCH) {
         let rows = entry_event::Entity::find()
             .filter(entry_event::Column::EntryId.is_in(chunk.iter().copied()))
             .all(db)
@@ -670,29 +750,27 @@ async fn import_reviews<'a>(
         .map(|entry| (entry.pk, entry.status))
         .collect();
     let mut events = Vec::new();
-    for review in &dump.reviews {
-        let DumpReview {
-            entry,
-            action,
-            comment,
-            created_at,
-            ..
-        } = review;
-        if !seen.insert((*entry, *created_at, *action, comment.clone())) {
-            report.reviews.unchanged += 1;
+    for item in items {
+        if !seen.insert((item.entry, item.at, item.action, item.comment.to_string())) {
+            outcomes.unchanged += 1;
             continue;
         }
-        report.reviews.created += 1;
-        let (actor_id, actor_name) = user_of(&review.reviewer)?;
-        let to = status.get(entry).copied().unwrap_or(EntryStatus::Pending);
-        events.push(event(
-            *entry,
+        outcomes.created += 1;
+        let (actor_id, actor_name) = user_of(item.actor)?;
+        let to = status
+            .get(&item.entry)
+            .copied()
+            .unwrap_or(EntryStatus::Pending);
+        let mut line = event(
+            item.entry,
             (*actor_id, actor_name),
-            *action,
+            item.action,
             to,
-            comment,
-            *created_at,
-        ));
+            item.comment,
+            item.at,
+        );
+        line.changes = Set(item.changes.map(str::to_string));
+        events.push(line);
     }
     Ok(events)
 }

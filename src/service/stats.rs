@@ -3,12 +3,15 @@
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 
 use super::Services;
 use crate::domain::StatsDimension;
 use crate::domain::audience::{DailyCount, day_label, day_of, describe};
 use crate::domain::authz::Principal;
+use crate::domain::qgisfeed::DailyCount as ImportedCount;
 use crate::domain::validate::FieldError;
 use crate::entities::feed_daily_stat::{self as stat, Column, Entity};
 use crate::error::{AppError, AppResult};
@@ -57,6 +60,28 @@ pub async fn add(services: &Services, counts: &[DailyCount]) -> AppResult<usize>
     }
     txn.commit().await?;
     Ok(written)
+}
+
+/// Writes counts brought by an import: each replaces what is stored for its
+/// day, dimension and value (so importing again counts nothing twice).
+pub async fn replace(db: &impl ConnectionTrait, counts: &[ImportedCount]) -> AppResult<()> {
+    for chunk in counts.chunks(ROWS_PER_STATEMENT) {
+        let rows = chunk.iter().map(|count| stat::ActiveModel {
+            day: Set(count.day.clone()),
+            dimension: Set(count.dimension.as_str().to_string()),
+            value: Set(count.value.clone()),
+            requests: Set(count.requests),
+        });
+        Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([Column::Day, Column::Dimension, Column::Value])
+                    .update_column(Column::Requests)
+                    .to_owned(),
+            )
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Requests per day and value of `by` from `from` to `to` (inclusive, UTC

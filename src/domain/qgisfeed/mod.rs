@@ -19,8 +19,12 @@ use super::{Action, Role, limits};
 
 mod entry;
 pub mod ewkt;
+mod records;
 
 pub use entry::{DumpEntry, life_cycle};
+pub use records::{
+    AREA_MODEL, DAILY_MODEL, DailyCount, DumpArea, DumpRevision, GROUP_MODEL, REVISION_MODEL,
+};
 
 pub const USER_MODEL: &str = "auth.user";
 pub const ENTRY_MODEL: &str = "qgisfeed.qgisfeedentry";
@@ -57,9 +61,17 @@ pub struct DumpUser {
     pub display_name: String,
     pub role: Role,
     pub disabled: bool,
+    /// Its groups and own permissions (who approves).
+    grants: records::Grants,
 }
 
 impl DumpUser {
+    /// `pk N`, or the username of a user dumped without pks.
+    pub fn label(&self) -> String {
+        self.pk
+            .map_or_else(|| self.username.clone(), |pk| format!("pk {pk}"))
+    }
+
     /// Whether `user` names this account.
     pub fn is(&self, user: &UserRef) -> bool {
         match user {
@@ -88,8 +100,14 @@ pub struct Dump {
     pub users: Vec<DumpUser>,
     pub entries: Vec<DumpEntry>,
     pub reviews: Vec<DumpReview>,
+    pub revisions: Vec<DumpRevision>,
+    pub areas: Vec<DumpArea>,
+    /// QGIS-Feed's daily visit counts, summed by day, dimension and our value.
+    pub daily: Vec<DailyCount>,
     /// Records of other models, counted by model.
     pub skipped: BTreeMap<String, u64>,
+    /// Report lines of records around the entries not imported as held.
+    pub notes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +139,8 @@ struct RawUser {
     is_superuser: bool,
     #[serde(default = "yes")]
     is_active: bool,
+    #[serde(flatten)]
+    grants: records::Grants,
 }
 
 fn yes() -> bool {
@@ -145,6 +165,7 @@ pub fn parse_dump(bytes: &[u8]) -> Result<Dump, RecordError> {
         reason: format!("not a JSON array of {{model, pk, fields}}: {error}"),
     })?;
     let mut dump = Dump::default();
+    let mut reading = Reading::default();
     let mut seen = HashSet::new();
     for record in records {
         let fail = |reason: String| RecordError {
@@ -152,7 +173,7 @@ pub fn parse_dump(bytes: &[u8]) -> Result<Dump, RecordError> {
             pk: record.pk.to_string(),
             reason,
         };
-        if [USER_MODEL, ENTRY_MODEL, REVIEW_MODEL].contains(&record.model.as_str()) {
+        if KEYED_MODELS.contains(&record.model.as_str()) {
             // With --natural-primary, users have no pk: their username is their key.
             let key = match (&record.pk, record.fields.get("username")) {
                 (Value::Null, Some(username)) => username.to_string(),
@@ -164,20 +185,53 @@ pub fn parse_dump(bytes: &[u8]) -> Result<Dump, RecordError> {
                 ));
             }
         }
-        add_record(&mut dump, &record).map_err(fail)?;
+        add_record(&mut dump, &mut reading, &record).map_err(fail)?;
     }
-    // Reviewers are the moderators of QGIS-Feed.
+    dump.daily = records::daily_counts(reading.days);
+    // Reviewers and approvers are the moderators of QGIS-Feed.
     let reviewers: Vec<UserRef> = dump.reviews.iter().map(|r| r.reviewer.clone()).collect();
     for user in &mut dump.users {
-        if user.role == Role::Member && reviewers.iter().any(|r| user.is(r)) {
+        let approver = match reading.groups.approver(&user.grants) {
+            Ok(approver) => approver,
+            Err(unknown) => {
+                let unknown: Vec<String> = unknown.iter().map(i64::to_string).collect();
+                dump.notes.push(format!(
+                    "{USER_MODEL} {}: not known as an approver because its auth.group {} is not in \
+                     the dump (dump auth.group too)",
+                    user.label(),
+                    unknown.join(", ")
+                ));
+                false
+            }
+        };
+        if user.role == Role::Member && (approver || reviewers.iter().any(|r| user.is(r))) {
             user.role = Role::Moderator;
         }
     }
     Ok(dump)
 }
 
+/// Records with a key of their own: twice is a broken dump.
+const KEYED_MODELS: [&str; 7] = [
+    USER_MODEL,
+    ENTRY_MODEL,
+    REVIEW_MODEL,
+    GROUP_MODEL,
+    REVISION_MODEL,
+    AREA_MODEL,
+    DAILY_MODEL,
+];
+
+/// What is gathered while reading and settled at the end.
+#[derive(Default)]
+struct Reading {
+    groups: records::Groups,
+    days: BTreeMap<(String, crate::domain::StatsDimension, String), i64>,
+}
+
 /// `record` read into `dump`.
-fn add_record(dump: &mut Dump, record: &RawRecord) -> Result<(), String> {
+fn add_record(dump: &mut Dump, reading: &mut Reading, record: &RawRecord) -> Result<(), String> {
+    let pk = || record.pk.as_i64().ok_or("pk is not a number");
     match record.model.as_str() {
         USER_MODEL => dump
             .users
@@ -187,11 +241,25 @@ fn add_record(dump: &mut Dump, record: &RawRecord) -> Result<(), String> {
             dump.entries
                 .push(entry::entry(pk, fields(record.fields.clone())?)?);
         }
-        REVIEW_MODEL => {
-            let pk = record.pk.as_i64().ok_or("pk is not a number")?;
-            dump.reviews
-                .push(review(pk, fields(record.fields.clone())?)?);
+        REVIEW_MODEL => dump
+            .reviews
+            .push(review(pk()?, fields(record.fields.clone())?)?),
+        GROUP_MODEL => reading.groups.add(pk()?, fields(record.fields.clone())?),
+        REVISION_MODEL => dump
+            .revisions
+            .push(records::revision(pk()?, fields(record.fields.clone())?)?),
+        AREA_MODEL => {
+            let raw = fields(record.fields.clone())?;
+            if let Some(area) = records::area(pk()?, raw, &mut dump.notes)? {
+                dump.areas.push(area);
+            }
         }
+        DAILY_MODEL => records::add_daily(
+            pk()?,
+            fields(record.fields.clone())?,
+            &mut reading.days,
+            &mut dump.notes,
+        )?,
         other => *dump.skipped.entry(other.to_string()).or_default() += 1,
     }
     Ok(())
@@ -271,6 +339,7 @@ fn user(pk: Option<i64>, raw: RawUser) -> DumpUser {
             Role::Member
         },
         disabled: !raw.is_active,
+        grants: raw.grants,
     }
 }
 

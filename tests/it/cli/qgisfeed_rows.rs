@@ -569,7 +569,37 @@ fn users() -> Vec<Value> {
             "last_name": "", "email": email, "is_staff": staff, "is_active": active,
             "date_joined": "2019-05-01T00:00:00", "groups": [], "user_permissions": []}})
     };
+    let in_groups = |mut user: Value, groups: Value| {
+        user["fields"]["groups"] = groups;
+        user
+    };
     vec![
+        // QGIS-Feed's permission groups (signals.py): approvers become moderators.
+        json!({"model": "auth.group", "pk": 10, "fields": {"name": "qgisfeedentry_approver",
+            "permissions": [31, 32]}}),
+        json!({"model": "auth.group", "pk": 11, "fields": {"name": "qgisfeedentry_authors",
+            "permissions": [31]}}),
+        in_groups(
+            user(8, "approver", "approver@qgis.org", "", true, false, true),
+            json!([11, 10]),
+        ),
+        in_groups(
+            user(9, "author", "author@qgis.org", "", true, false, true),
+            json!([11]),
+        ),
+        // A group the dump does not hold: nobody can tell, the report says so.
+        in_groups(
+            user(
+                12,
+                "unknown-group",
+                "unknown@qgis.org",
+                "",
+                true,
+                false,
+                true,
+            ),
+            json!([99]),
+        ),
         user(
             1,
             "admin",
@@ -625,13 +655,28 @@ fn other_records() -> Vec<Value> {
         json!({"model": "qgisfeed.feedentryrevision", "pk": 2, "fields": {"entry": 101, "user": 1,
             "title": "Older", "content": "x", "url": "", "changed_at": "2019-05-04T00:00:00",
             "change_summary": "", "field_changes": []}}),
+        json!({"model": "qgisfeed.feedentryrevision", "pk": 3, "fields": {"entry": 102, "user": 8,
+            "title": "Typo", "content": "x", "url": null, "changed_at": "2026-03-01T10:00:00.123456",
+            "change_summary": "Fixed the title",
+            "field_changes": [{"label": "Title", "old": "Tpyo", "new": "Typo"}]}}),
         json!({"model": "qgisfeed.savedspatialfilter", "pk": 1, "fields": {"user": 1, "name": "EU",
             "description": "", "geometry": "SRID=4326;POLYGON ((0 0, 1 0, 1 1, 0 0))",
             "created_at": "2026-06-09T00:00:00"}}),
+        json!({"model": "qgisfeed.savedspatialfilter", "pk": 2, "fields": {"user": 8,
+            "name": "Mercator", "description": "two\nlines",
+            "geometry": "SRID=3857;MULTIPOLYGON (((0 0, 1113194.9 0, 1113194.9 1118889.97, 0 0)))",
+            "created_at": "2026-06-10T00:00:00Z"}}),
+        json!({"model": "qgisfeed.savedspatialfilter", "pk": 3, "fields": {"user": 8,
+            "name": "Holed", "description": "",
+            "geometry": "SRID=4326;POLYGON ((0 0, 9 0, 9 9, 0 0), (1 1, 2 1, 2 2, 1 1))",
+            "created_at": "2026-06-10"}}),
         json!({"model": "qgisfeed.characterlimitconfiguration", "pk": 1,
             "fields": {"field_name": "content", "max_characters": 500}}),
         json!({"model": "qgisfeed.dailyqgisuservisit", "pk": 1, "fields": {"date": "2024-01-01",
-            "qgis_version": {"33600": 3}, "platform": {"Windows": 3}, "country": {"ID": 2}}}),
+            "qgis_version": {"33600": 3, "33601": 1}, "platform": {"Windows": 3, "Ubuntu": 2},
+            "country": {"ID": 2}}}),
+        json!({"model": "qgisfeed.dailyqgisuservisit", "pk": 2, "fields": {"date": "2024-01-02",
+            "qgis_version": {}, "platform": {}, "country": []}}),
     ]
 }
 
@@ -677,11 +722,15 @@ async fn every_row_qgis_feed_can_store_imports_and_the_report_names_each_differe
         for line in [
             format!("qgisfeed.qgisfeedentry: {} created, 0 updated, 0 unchanged", cases.len()),
             "qgisfeed.feedentryreview: 4 created, 0 updated, 0 unchanged".into(),
-            "auth.user: 5 created, 0 updated, 2 unchanged (3 without an email address)".into(),
+            "auth.user: 8 created, 0 updated, 2 unchanged (3 without an email address)".into(),
             "images: 1 stored, 2 missing (pk 139, 142), 2 refused (pk 140, 141)".into(),
-            "qgisfeed.feedentryrevision: 2 skipped".into(),
-            "qgisfeed.savedspatialfilter: 1 skipped".into(),
-            "qgisfeed.dailyqgisuservisit: 1 skipped".into(),
+            "qgisfeed.feedentryrevision: 3 created, 0 updated, 0 unchanged".into(),
+            "qgisfeed.savedspatialfilter: 2 created, 0 updated, 0 unchanged".into(),
+            "qgisfeed.dailyqgisuservisit: 1 days, 5 counts (each replaces what was counted for its day and value)".into(),
+            "qgisfeed.characterlimitconfiguration: 1 skipped".into(),
+            "qgisfeed.savedspatialfilter pk 2: imported, geometry a MULTIPOLYGON of one polygon in SRID 3857, taken as that polygon in lon/lat".into(),
+            "qgisfeed.dailyqgisuservisit pk 2: country not counted because it is not an object of counts".into(),
+            "auth.user pk 12: not known as an approver because its auth.group 99 is not in the dump (dump auth.group too)".into(),
             "auth.user pk 5: merged into auth.user pk 2 because an address that looks the same as ace@qgis.org".into(),
             "auth.user pk 6: merged into auth.user pk 3 because the same address qgis_user@qgisfeed.invalid".into(),
             "qgisfeed.feedentryreview pk 2: imported as comment because action \"escalate\" is unknown: recorded as a comment".into(),
@@ -740,6 +789,7 @@ async fn every_row_qgis_feed_can_store_imports_and_the_report_names_each_differe
             .json()
             .to_string();
         assert!(history.contains("Needs a look"), "{history}");
+        assert_around_the_entries(&app, &admin, &stdout).await;
 
         // Again: nothing changes, and the report says the same.
         let again = import(&url, &file, &media, &store);
@@ -759,6 +809,92 @@ async fn every_row_qgis_feed_can_store_imports_and_the_report_names_each_differe
         };
         assert_eq!(notes(&again), notes(&stdout));
     }
+}
+
+/// Revisions in the history, saved areas, daily statistics and approvers.
+async fn assert_around_the_entries(app: &common::TestApp, admin: &str, report: &str) {
+    let history = app
+        .get("/api/v1/entries/102/history", Some(admin))
+        .await
+        .expect(200)
+        .json();
+    let edit = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|line| line["comment"] == "Fixed the title")
+        .unwrap_or_else(|| panic!("the revision in {history}"));
+    assert_eq!(edit["action"], "edit", "{edit}");
+    assert_eq!(edit["changes"]["Title"], json!(["Tpyo", "Typo"]), "{edit}");
+    assert_eq!(edit["actor"], "approver", "{edit}");
+
+    let areas = app
+        .get("/api/v1/areas", Some(admin))
+        .await
+        .expect(200)
+        .json();
+    let names: Vec<&str> = areas["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|area| area["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{areas}");
+    assert!(
+        names.contains(&"EU") && names.contains(&"Mercator"),
+        "{areas}"
+    );
+    assert!(
+        report.contains("qgisfeed.savedspatialfilter pk 3: not imported because its geometry"),
+        "{report}"
+    );
+
+    let stats = |by: &str| {
+        let path = format!("/api/v1/stats/feed?from=2024-01-01&to=2024-01-02{by}");
+        async move { app.get(&path, Some(admin)).await.expect(200).json() }
+    };
+    let rows = |answer: Value| -> Vec<(String, String, i64)> {
+        answer["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                (
+                    row["day"].as_str().unwrap().to_string(),
+                    row["value"].as_str().unwrap().to_string(),
+                    row["requests"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let day = |value: &str, requests: i64| ("2024-01-01".to_string(), value.to_string(), requests);
+    assert_eq!(
+        rows(stats("&by=version").await),
+        [day("3.36", 4), day("unknown", 1)]
+    );
+    assert_eq!(
+        rows(stats("&by=platform").await),
+        [day("windows", 3), day("linux", 2)]
+    );
+    assert_eq!(rows(stats("&by=country").await), [day("ID", 2)]);
+    assert_eq!(rows(stats("").await), [day("total", 5)]);
+
+    let people = app
+        .get("/api/v1/users", Some(admin))
+        .await
+        .expect(200)
+        .json();
+    let role = |email: &str| {
+        people
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|person| person["email"] == email)
+            .map(|person| person["role"].as_str().unwrap().to_string())
+    };
+    assert_eq!(role("approver@qgis.org").as_deref(), Some("moderator"));
+    assert_eq!(role("author@qgis.org").as_deref(), Some("member"));
+    assert_eq!(role("unknown@qgis.org").as_deref(), Some("member"));
 }
 
 /// What the rows hold here, field by field, where it is not plain.
@@ -838,7 +974,7 @@ async fn assert_people(app: &common::TestApp, admin: &str) {
     ] {
         assert!(emails.contains(&email), "{email} in {emails:?}");
     }
-    assert_eq!(emails.len(), 6, "{emails:?}");
+    assert_eq!(emails.len(), 9, "{emails:?}");
     let gone = people
         .as_array()
         .unwrap()
@@ -859,7 +995,10 @@ async fn assert_people(app: &common::TestApp, admin: &str) {
 async fn a_malformed_dump_names_what_is_wrong_and_writes_nothing() {
     let dir = temp_dir();
     let media = media(&dir);
-    let admin = users().remove(0);
+    let admin = users()
+        .into_iter()
+        .find(|record| record["fields"]["username"] == "admin")
+        .unwrap();
     let review = |entry: i64, reviewer: i64| {
         json!({"model": "qgisfeed.feedentryreview", "pk": 1, "fields": {"entry": entry,
             "reviewer": reviewer, "comment": "", "action": "approve",
@@ -889,6 +1028,32 @@ async fn a_malformed_dump_names_what_is_wrong_and_writes_nothing() {
         (
             vec![admin.clone(), entry(5, json!({})), review(5, 9)],
             "qgisfeed.feedentryreview pk 1: reviewer Pk(9) is not in the dump",
+        ),
+        (
+            vec![
+                admin.clone(),
+                entry(5, json!({})),
+                json!({"model": "qgisfeed.feedentryrevision", "pk": 4, "fields": {"entry": 6,
+                    "user": 1, "title": "", "content": "", "changed_at": "2026-01-01"}}),
+            ],
+            "qgisfeed.feedentryrevision pk 4: entry 6 is not in the dump",
+        ),
+        (
+            vec![
+                admin.clone(),
+                json!({"model": "qgisfeed.savedspatialfilter", "pk": 2, "fields": {"user": 5,
+                    "name": "X", "geometry": "POLYGON ((0 0, 1 0, 1 1, 0 0))",
+                    "created_at": "2026-01-01"}}),
+            ],
+            "qgisfeed.savedspatialfilter pk 2: user Pk(5) is not in the dump",
+        ),
+        (
+            vec![
+                admin.clone(),
+                json!({"model": "qgisfeed.dailyqgisuservisit", "pk": 1, "fields": {
+                    "date": "yesterday", "qgis_version": {}, "platform": {}, "country": {}}}),
+            ],
+            "qgisfeed.dailyqgisuservisit pk 1: date: \"yesterday\" is not a date",
         ),
         (
             vec![
