@@ -34,3 +34,22 @@ for (const source of document.querySelectorAll("[data-live-source]")) {
 // Errors: move focus to their summary so screen readers hear it first.
 const summary = document.getElementById("error-summary");
 if (summary) summary.focus();
+
+// The moderation page's map: OpenStreetMap tiles beneath the drawn area and
+// venue (positions in percent of the 384 x 256 frame, so it scales).
+for (const frame of document.querySelectorAll(".map-frame[data-tiles]")) {
+  const svg = frame.querySelector("svg");
+  for (const spec of frame.dataset.tiles.split(",")) {
+    const [url, left, top] = spec.trim().split(" ");
+    if (!url) continue;
+    const tile = document.createElement("img");
+    tile.src = url;
+    tile.alt = "";
+    tile.loading = "lazy";
+    tile.referrerPolicy = "strict-origin";
+    tile.style.left = (Number(left) / 384 * 100) + "%";
+    tile.style.top = (Number(top) / 256 * 100) + "%";
+    frame.insertBefore(tile, svg);
+  }
+  frame.classList.add("with-tiles");
+}

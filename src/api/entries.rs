@@ -400,6 +400,8 @@ impl EntriesApi {
 
     /// Change an entry; send the `version` you edited. Editing a live entry
     /// sends the edit to review while the approved revision stays live.
+    /// Moderators may edit an entry in review or published (a typo fix):
+    /// the edit is theirs in the history and the author is told by mail.
     #[oai(path = "/entries/:id", method = "patch")]
     async fn update(
         &self,

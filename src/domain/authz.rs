@@ -96,6 +96,18 @@ impl Principal {
         self.is_admin() || self.group_role(group_id).is_some()
     }
 
+    /// Edit an entry: its group, and moderators what is in review or
+    /// published (fixing a typo themselves, as QGIS-Feed's reviewers can);
+    /// a group's drafts stay its own.
+    pub fn can_edit_entry(&self, group_id: i64, status: EntryStatus) -> bool {
+        self.can_write_entries(group_id)
+            || (self.is_moderator()
+                && matches!(
+                    status,
+                    EntryStatus::Pending | EntryStatus::ChangesRequested | EntryStatus::Approved
+                ))
+    }
+
     /// See an entry: its group sees everything, moderators everything but drafts.
     pub fn can_view_entry(&self, group_id: i64, status: EntryStatus) -> bool {
         self.can_write_entries(group_id) || (self.is_moderator() && status != EntryStatus::Draft)
@@ -137,6 +149,29 @@ mod tests {
         assert!(moderator.can_view_entry(5, EntryStatus::Pending));
         assert!(!moderator.can_view_entry(5, EntryStatus::Draft));
         assert!(!moderator.can_write_entries(5));
+    }
+
+    #[test]
+    fn moderators_edit_what_is_in_review_or_published() {
+        let moderator = user(Role::Moderator, &[]);
+        for status in [
+            EntryStatus::Pending,
+            EntryStatus::ChangesRequested,
+            EntryStatus::Approved,
+        ] {
+            assert!(moderator.can_edit_entry(5, status), "{status}");
+        }
+        for status in [
+            EntryStatus::Draft,
+            EntryStatus::Rejected,
+            EntryStatus::Withdrawn,
+            EntryStatus::Unpublished,
+        ] {
+            assert!(!moderator.can_edit_entry(5, status), "{status}");
+        }
+        let editor = user(Role::Member, &[(1, GroupRole::Editor)]);
+        assert!(editor.can_edit_entry(1, EntryStatus::Draft));
+        assert!(!editor.can_edit_entry(2, EntryStatus::Pending));
     }
 
     #[test]

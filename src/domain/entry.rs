@@ -112,6 +112,10 @@ macro_rules! declare_entry_fields {
         }
 
         impl EntryFields {
+            /// The fields' names, in the order of the form.
+            pub const NAMES: &'static [&'static str] =
+                &[$(stringify!($common),)* $(stringify!($kind),)*];
+
             /// Applies the fields present in `patch`; validation comes after.
             pub fn apply(&mut self, patch: EntryPatch) {
                 $(if let Some(value) = patch.$common { self.$common = value; })*
@@ -457,9 +461,31 @@ pub fn diff<T: Serialize>(old: &T, new: &T) -> serde_json::Map<String, serde_jso
         .collect()
 }
 
+/// What an edit changed, in a sentence for its author: `What changed:
+/// title, call to action.`
+pub fn changed_sentence(changes: &serde_json::Map<String, serde_json::Value>) -> String {
+    let names: Vec<String> = changes
+        .keys()
+        .map(|field| field.replace('_', " "))
+        .collect();
+    format!("What changed: {}.", names.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edit_is_told_in_words() {
+        let old = announcement();
+        let mut new = announcement();
+        new.title = "QGIS 4.0 released".into();
+        new.call_to_action = Some("Download".into());
+        assert_eq!(
+            changed_sentence(&diff(&old, &new)),
+            "What changed: call to action, title."
+        );
+    }
 
     fn announcement() -> EntryFields {
         EntryFields {

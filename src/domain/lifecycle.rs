@@ -475,9 +475,10 @@ pub fn plan_edit(
     content_max_chars: usize,
 ) -> Result<Option<EditPlan>, Refusal> {
     let version = required_version(request.version)?;
-    if !principal.can_write_entries(entry.group_id) {
+    if !principal.can_edit_entry(entry.group_id, entry.status) {
         return Err(Refusal::Forbidden(
-            "only the entry's group may edit it".into(),
+            "only the entry's group may edit it (moderators: once it is in review or published)"
+                .into(),
         ));
     }
     if request

@@ -48,8 +48,11 @@ pub fn audience(
     from: EntryStatus,
     to: EntryStatus,
     by_moderator: bool,
+    of_group: bool,
 ) -> Option<Recipients> {
     match action {
+        // A moderator fixed the group's entry: its author hears who and what.
+        Action::Edit if by_moderator && !of_group => Some(Recipients::Author),
         Action::Submit => Some(Recipients::Moderators),
         // An edit that sends the entry (back) to review is a submission.
         Action::Edit if to == EntryStatus::Pending && from != EntryStatus::Pending => {
@@ -81,6 +84,7 @@ pub fn outcome(action: Action, to: EntryStatus) -> &'static str {
         (Action::Reject, _) => "rejected",
         (Action::RequestChanges, _) => "asked for changes to",
         (Action::Unpublish, _) => "unpublished",
+        (Action::Edit, _) => "edited",
         _ => "commented on",
     }
 }
@@ -123,20 +127,35 @@ mod tests {
     fn who_hears_what() {
         use EntryStatus::*;
         assert_eq!(
-            audience(Action::Submit, Draft, Pending, false),
+            audience(Action::Submit, Draft, Pending, false, true),
             Some(Recipients::Moderators)
         );
         assert_eq!(
-            audience(Action::Edit, Approved, Pending, false),
+            audience(Action::Edit, Approved, Pending, false, true),
             Some(Recipients::Moderators)
         );
-        assert_eq!(audience(Action::Edit, Pending, Pending, false), None);
+        assert_eq!(audience(Action::Edit, Pending, Pending, false, true), None);
         assert_eq!(
-            audience(Action::Reject, Pending, Rejected, true),
+            audience(Action::Edit, Pending, Pending, true, false),
             Some(Recipients::Author)
         );
-        assert_eq!(audience(Action::Comment, Pending, Pending, false), None);
-        assert_eq!(audience(Action::Withdraw, Pending, Withdrawn, false), None);
+        assert_eq!(
+            audience(Action::Edit, Approved, Pending, true, false),
+            Some(Recipients::Author)
+        );
+        assert_eq!(outcome(Action::Edit, Pending), "edited");
+        assert_eq!(
+            audience(Action::Reject, Pending, Rejected, true, true),
+            Some(Recipients::Author)
+        );
+        assert_eq!(
+            audience(Action::Comment, Pending, Pending, false, true),
+            None
+        );
+        assert_eq!(
+            audience(Action::Withdraw, Pending, Withdrawn, false, true),
+            None
+        );
         assert_eq!(outcome(Action::Reject, Approved), "declined the edit of");
         assert_eq!(MailKind::Invitation.topic(), None);
     }

@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 use super::{Services, areas, lookup, outbox};
 use crate::domain::authz::Principal;
 use crate::domain::entry::{
-    EntryFields, EntryPatch, LiveRevision, PublishedRevision, search_text, validate,
-    with_entry_fields,
+    EntryFields, EntryPatch, LiveRevision, PublishedRevision, changed_sentence, search_text,
+    validate, with_entry_fields,
 };
 use crate::domain::lifecycle::{
     self, ActionRequest, EditPlan, EditRequest, Effect, EntryState, LiveChange, Plan, is_deletable,
@@ -478,6 +478,7 @@ async fn store_edit(
         changes: &plan.changes,
     };
     record(db, services, id, principal, edited).await?;
+    let what = changed_sentence(&plan.changes);
     outbox::entry_changed(
         db,
         services,
@@ -485,7 +486,7 @@ async fn store_edit(
         &saved,
         Action::Edit,
         plan.from,
-        None,
+        Some(&what),
     )
     .await?;
     Ok(LoadedEntry {

@@ -202,44 +202,7 @@ pub async fn import(
     .await?;
     archive::move_sequence(&txn, "entries").await?;
 
-    let reviews = dump.reviews.iter().map(|review| HistoryItem {
-        entry: review.entry,
-        actor: &review.reviewer,
-        action: review.action,
-        comment: &review.comment,
-        changes: None,
-        at: review.created_at,
-    });
-    let reviewed = import_history(&txn, &dump, reviews, &user_of, &mut report.reviews).await?;
-    events.extend(reviewed);
-    let revisions = dump.revisions.iter().map(|revision| HistoryItem {
-        entry: revision.entry,
-        actor: &revision.user,
-        action: Action::Edit,
-        comment: &revision.comment,
-        changes: revision.changes.as_deref(),
-        at: revision.changed_at,
-    });
-    let revised = import_history(&txn, &dump, revisions, &user_of, &mut report.revisions).await?;
-    events.extend(revised);
-    for area in &dump.areas {
-        let (owner, _) = user_of(&area.user)?;
-        let stored = areas::store_imported(&txn, &area.fields, *owner, area.created_at).await?;
-        let outcomes = &mut report.areas;
-        match stored {
-            areas::Stored::Created => outcomes.created += 1,
-            areas::Stored::Updated => outcomes.updated += 1,
-            areas::Stored::Unchanged => outcomes.unchanged += 1,
-        }
-    }
-    stats::replace(&txn, &dump.daily).await?;
-    report.daily_counts = dump.daily.len() as u64;
-    report.daily_days = dump
-        .daily
-        .iter()
-        .map(|count| &count.day)
-        .collect::<HashSet<_>>()
-        .len() as u64;
+    events.extend(import_around_entries(&txn, &dump, &user_of, &mut report).await?);
     for chunk in events.chunks(BATCH) {
         entry_event::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
@@ -249,6 +212,54 @@ pub async fn import(
     progress("committed; telling the feeds");
     services.live.changed().await;
     Ok(report)
+}
+
+/// What surrounds the entries: reviews and revisions as history lines
+/// (returned), saved areas and daily statistics (stored).
+async fn import_around_entries<'a>(
+    txn: &impl ConnectionTrait,
+    dump: &'a qgisfeed::Dump,
+    user_of: &impl Fn(&UserRef) -> AppResult<&'a (i64, String)>,
+    report: &mut QgisFeedReport,
+) -> AppResult<Vec<entry_event::ActiveModel>> {
+    let reviews = dump.reviews.iter().map(|review| HistoryItem {
+        entry: review.entry,
+        actor: &review.reviewer,
+        action: review.action,
+        comment: &review.comment,
+        changes: None,
+        at: review.created_at,
+    });
+    let mut events = import_history(txn, dump, reviews, user_of, &mut report.reviews).await?;
+    let revisions = dump.revisions.iter().map(|revision| HistoryItem {
+        entry: revision.entry,
+        actor: &revision.user,
+        action: Action::Edit,
+        comment: &revision.comment,
+        changes: revision.changes.as_deref(),
+        at: revision.changed_at,
+    });
+    let revised = import_history(txn, dump, revisions, user_of, &mut report.revisions).await?;
+    events.extend(revised);
+    for area in &dump.areas {
+        let (owner, _) = user_of(&area.user)?;
+        let stored = areas::store_imported(txn, &area.fields, *owner, area.created_at).await?;
+        let outcomes = &mut report.areas;
+        match stored {
+            areas::Stored::Created => outcomes.created += 1,
+            areas::Stored::Updated => outcomes.updated += 1,
+            areas::Stored::Unchanged => outcomes.unchanged += 1,
+        }
+    }
+    stats::replace(txn, &dump.daily).await?;
+    report.daily_counts = dump.daily.len() as u64;
+    report.daily_days = dump
+        .daily
+        .iter()
+        .map(|count| &count.day)
+        .collect::<HashSet<_>>()
+        .len() as u64;
+    Ok(events)
 }
 
 /// The group the entries go to, created when it does not exist yet.

@@ -205,6 +205,44 @@ fn shown(field: &str, value: &Value) -> String {
     }
 }
 
+/// Every field an entry publishes, in the form's order, as label and
+/// text (links and coordinates spelled out); empty fields are left out.
+pub fn published_fields(fields: &EntryFields) -> Vec<(String, String)> {
+    let Ok(Value::Object(values)) = serde_json::to_value(fields) else {
+        return Vec::new();
+    };
+    EntryFields::NAMES
+        .iter()
+        .filter_map(|name| {
+            let value = values.get(*name)?;
+            let empty = match value {
+                Value::Null => true,
+                Value::String(text) => text.is_empty(),
+                Value::Array(items) => items.is_empty(),
+                Value::Object(map) => map.is_empty(),
+                _ => false,
+            };
+            if empty {
+                return None;
+            }
+            let text = match (*name, value) {
+                ("target_area", Value::Array(points)) => {
+                    let corners: Vec<String> = points
+                        .iter()
+                        .map(|point| match (point.get(0), point.get(1)) {
+                            (Some(lon), Some(lat)) => format!("lat {lat}, lon {lon}"),
+                            _ => point.to_string(),
+                        })
+                        .collect();
+                    format!("{} corners: {}", corners.len(), corners.join("; "))
+                }
+                _ => shown(name, value),
+            };
+            Some((field_label(name), text))
+        })
+        .collect()
+}
+
 /// `{field: [old, new]}` as rows.
 pub fn changes(map: &serde_json::Map<String, Value>) -> Vec<Change> {
     map.iter()

@@ -15,6 +15,7 @@ mod context;
 mod display;
 mod entries;
 mod forms;
+mod map;
 mod moderation;
 mod profile;
 pub mod public;

@@ -17,13 +17,14 @@ use super::display::{self, Change, Choice, HistoryLine, Pager, with_blank};
 use super::entries::actions::{Command, action_request, done_text};
 use super::entries::{Row, Summary, load};
 use super::forms::{Form, FormState, local_value, parse_form_instant};
+use super::map::MapView;
 use super::query::{id_of, offset, parse_filter, query_string, text};
 use crate::domain::entry::diff;
 use crate::domain::lifecycle::{ActionRequest, next_status, notifies_by_default};
 use crate::domain::{Action, EntryStatus, FieldError};
 use crate::error::AppError;
 use crate::service::entries::{self, EntryFilter, live_revision_of};
-use crate::service::groups;
+use crate::service::{areas, groups};
 
 const PAGE_SIZE: u64 = 25;
 
@@ -122,6 +123,12 @@ struct DecisionPage {
     author_group: String,
     /// The window approval gives, in words.
     window: String,
+    /// Every field it will publish, as label and text.
+    published: Vec<(String, String)>,
+    /// Its venue and target area, drawn.
+    map: Option<MapView>,
+    /// Whether the moderator may fix it themselves.
+    editable: bool,
 }
 
 async fn decision_page(
@@ -156,6 +163,29 @@ async fn decision_page(
         }
         FormState::new(values)
     });
+    let mut published = display::published_fields(&loaded.fields);
+    let saved_area = match loaded.fields.target_area_id {
+        // Saved areas in use cannot be deleted; should one be gone, the text says its id.
+        Some(area) => areas::get(ctx.services(), area).await.ok(),
+        None => None,
+    };
+    if let Some(saved) = &saved_area {
+        let label = display::field_label("target_area_id");
+        for (field, value) in &mut published {
+            if *field == label {
+                *value = format!("{} ({} corners)", saved.area.name, saved.polygon.len());
+            }
+        }
+    }
+    let outline = saved_area
+        .as_ref()
+        .map(|saved| saved.polygon.as_slice())
+        .or(loaded.fields.target_area.as_deref());
+    let venue = loaded
+        .fields
+        .latitude
+        .zip(loaded.fields.longitude)
+        .map(|(lat, lon)| [lon, lat]);
     let status = page_status(notice.is_some(), &form.errors);
     let mut page = ctx
         .layout(format!("Review “{}”", entry.title), "moderation")
@@ -171,6 +201,11 @@ async fn decision_page(
         history: display::history(&events),
         author_group: loaded.group.slug.clone(),
         window: display::window_sentence(entry.kind, &loaded.fields, &ctx.services().timing()),
+        published,
+        map: MapView::of(outline, venue),
+        editable: viewer
+            .principal
+            .can_edit_entry(entry.group_id, entry.status),
         form,
     };
     Ok(respond(body, status))

@@ -133,8 +133,9 @@ pub async fn entry_changed(
     from: EntryStatus,
     comment: Option<&str>,
 ) -> AppResult<()> {
-    let Some(audience) = mail::audience(action, from, entry.status, principal.is_moderator())
-    else {
+    let of_group = principal.can_write_entries(entry.group_id);
+    let by_moderator = principal.is_moderator();
+    let Some(audience) = mail::audience(action, from, entry.status, by_moderator, of_group) else {
         return Ok(());
     };
     let actor = principal.attributed_user_id();

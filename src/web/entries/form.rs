@@ -50,6 +50,9 @@ struct FormPage {
     request: Option<(String, String)>,
     /// Editing what is live: the approved revision stays online meanwhile.
     live: bool,
+    /// A moderator fixing another group's entry: the group decides when to
+    /// submit, the author is told.
+    moderating: Option<String>,
     /// Where "Cancel" goes.
     back: String,
     /// The publication window in words.
@@ -131,6 +134,7 @@ impl FormSetup {
             preview: None,
             request: None,
             live: false,
+            moderating: None,
             back: "/my/entries".into(),
             form,
         }
@@ -339,9 +343,13 @@ async fn form_for_edit(
     notice: Option<Notice>,
 ) -> WebResult {
     let entry = &loaded.view.entry;
-    if !viewer.principal.can_write_entries(entry.group_id) {
+    if !viewer
+        .principal
+        .can_edit_entry(entry.group_id, entry.status)
+    {
         return Err(WebError::App(AppError::Forbidden(
-            "only the entry's group may edit it".into(),
+            "only the entry's group may edit it (moderators: once it is in review or published)"
+                .into(),
         )));
     }
     if next_status(entry.status, Action::Edit, entry.in_feed).is_none() {
@@ -368,8 +376,24 @@ async fn form_for_edit(
     page.preview = preview;
     page.request = open_request(entry, &events);
     page.live = entry.in_feed;
-    page.back = format!("/my/entries/{}", entry.id);
+    page.back = format!("{}/{}", entry_home(viewer, entry), entry.id);
+    page.moderating = moderating(viewer, entry).then(|| loaded.group.name.clone());
     Ok(respond(page, status))
+}
+
+/// A moderator editing an entry of a group they do not write for.
+fn moderating(viewer: &Viewer, entry: &entry::Model) -> bool {
+    !viewer.principal.can_write_entries(entry.group_id)
+}
+
+/// Where the viewer's page of the entry lives: the group's entry page, or
+/// the moderation page for a moderator from outside the group.
+fn entry_home(viewer: &Viewer, entry: &entry::Model) -> &'static str {
+    if moderating(viewer, entry) {
+        "/moderation"
+    } else {
+        "/my/entries"
+    }
 }
 
 /// "Someone else changed this entry": the edit form again with what was
@@ -419,6 +443,13 @@ pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebR
         entries::update(services, principal, entry.id, request).await
     };
     match updated {
+        Ok(updated) if moderating(viewer, entry) => {
+            ctx.flash(
+                "Your changes are saved and recorded as yours; the entry's author is told.",
+                None,
+            );
+            Ok(see_other(&format!("/moderation/{}", updated.entry.id)))
+        }
         Ok(updated) => {
             let could_submit = next_status(entry.status, Action::Submit, entry.in_feed).is_some();
             Ok(saved(

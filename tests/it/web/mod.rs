@@ -11,6 +11,7 @@ mod calendar;
 mod hostile_numbers;
 mod messages;
 mod moderation;
+mod moderator_edits;
 mod my_entries;
 mod public;
 mod signed_in;
