@@ -5,7 +5,7 @@ use super::json::JsonBody;
 use super::{ApiTags, BearerAuth, Created, Deleted, instant};
 use crate::AppState;
 use crate::domain::authz::Principal;
-use crate::domain::group::GroupPatch;
+use crate::domain::group::{GroupPatch, languages_from_column, languages_of};
 use crate::domain::{GroupRole, GroupStatus};
 use crate::entities::{api_token, group, membership, user};
 use crate::error::AppResult;
@@ -33,6 +33,10 @@ pub struct GroupInput {
     /// Contact person or address.
     #[oai(nullable)]
     pub contact: MaybeUndefined<String>,
+    /// The languages the group writes in (ISO 639-1, main one first): new
+    /// entries default to the first. `[]` goes back to its country's.
+    #[oai(nullable)]
+    pub languages: MaybeUndefined<Vec<String>>,
     /// Active groups publish; suspended ones cannot submit; removed ones are hidden.
     #[oai(nullable)]
     pub status: MaybeUndefined<GroupStatus>,
@@ -48,6 +52,7 @@ impl GroupInput {
             country: super::not_null("country", self.country, &mut errors),
             website: super::not_null("website", self.website, &mut errors),
             contact: super::not_null("contact", self.contact, &mut errors),
+            languages: super::not_null("languages", self.languages, &mut errors),
             status: super::not_null("status", self.status, &mut errors),
         };
         super::checked(patch, errors)
@@ -64,6 +69,10 @@ struct GroupOut {
     /// The contact, often a person's address: only for admins and the group's owners.
     #[oai(skip_serializing_if_is_none)]
     contact: Option<String>,
+    /// The languages it writes in, main one first: its own, else its country's.
+    languages: Vec<String>,
+    /// Whether `languages` are the group's own choice (else its country's).
+    languages_set: bool,
     status: GroupStatus,
 }
 
@@ -72,6 +81,8 @@ impl GroupOut {
     fn seen_by(group: group::Model, viewer: Option<&Principal>) -> Self {
         let contact_shown = viewer.is_some_and(|viewer| viewer.can_manage_group(group.id));
         Self {
+            languages: languages_of(&languages_from_column(&group.languages), &group.country),
+            languages_set: !group.languages.is_empty(),
             status: group.status,
             slug: group.slug,
             name: group.name,

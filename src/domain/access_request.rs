@@ -41,6 +41,7 @@ impl AccessRequestForm {
             country: self.country.clone(),
             website: self.website.clone(),
             contact: String::new(),
+            languages: Vec::new(),
         };
         check_identity(&mut check, &mut group, "group_name");
         let contact_email = normalize_email("contact_email", &self.contact_email)

@@ -1,7 +1,10 @@
 //! Groups: their fields, a partial update, and validation.
 
-use super::validate::{Checker, FieldError};
-use super::{GroupStatus, codes, limits};
+use super::validate::{Checker, FieldError, quoted};
+use super::{GroupStatus, codes, country, limits};
+
+/// The most languages a group lists.
+pub const MAX_LANGUAGES: usize = 12;
 
 /// The validated fields of a group.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -11,6 +14,8 @@ pub struct GroupFields {
     pub country: String,
     pub website: String,
     pub contact: String,
+    /// ISO 639-1, main one first; empty: the country's (see [`languages_of`]).
+    pub languages: Vec<String>,
 }
 
 /// A group as an admin creates or updates it: `None` keeps a field.
@@ -21,7 +26,72 @@ pub struct GroupPatch {
     pub country: Option<String>,
     pub website: Option<String>,
     pub contact: Option<String>,
+    pub languages: Option<Vec<String>>,
     pub status: Option<GroupStatus>,
+}
+
+/// The languages a group writes in: its own list, else its country's (none
+/// for an international group).
+pub fn languages_of(stored: &[String], country_code: &str) -> Vec<String> {
+    if !stored.is_empty() {
+        return stored.to_vec();
+    }
+    country::find(country_code)
+        .map(|country| {
+            country
+                .languages
+                .iter()
+                .map(|code| code.to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The currency a group's campaigns default to: its country's.
+pub fn currency_of(country_code: &str) -> Option<&'static str> {
+    country::find(country_code).and_then(|country| country.currency)
+}
+
+/// `de,fr` as stored, from a list.
+pub fn languages_column(languages: &[String]) -> String {
+    languages.join(",")
+}
+
+/// The list stored in `column`.
+pub fn languages_from_column(column: &str) -> Vec<String> {
+    column
+        .split(',')
+        .filter(|code| !code.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Lower-cased, deduplicated, each an ISO 639-1 code, at most [`MAX_LANGUAGES`].
+fn check_languages(check: &mut Checker, languages: &mut Vec<String>) {
+    let mut seen = Vec::new();
+    for code in languages.iter() {
+        let code = code.trim().to_ascii_lowercase();
+        if code.is_empty() || seen.contains(&code) {
+            continue;
+        }
+        if !codes::is_language(&code) {
+            check.fail(
+                "languages",
+                format!(
+                    "{} is not an ISO 639-1 language code such as `de`",
+                    quoted(&code)
+                ),
+            );
+        }
+        seen.push(code);
+    }
+    if seen.len() > MAX_LANGUAGES {
+        check.fail(
+            "languages",
+            format!("may list at most {MAX_LANGUAGES} languages"),
+        );
+    }
+    *languages = seen;
 }
 
 pub fn check_slug(check: &mut Checker, field: &str, slug: &str) {
@@ -71,6 +141,9 @@ impl GroupFields {
                 target.clone_from(value);
             }
         }
+        if let Some(languages) = &patch.languages {
+            self.languages.clone_from(languages);
+        }
     }
 
     pub fn validate(&mut self) -> Result<(), Vec<FieldError>> {
@@ -79,6 +152,7 @@ impl GroupFields {
         check_slug(&mut check, "slug", &self.slug);
         check_identity(&mut check, self, "name");
         self.contact = check.line("contact", &self.contact, limits::SHORT_TEXT_CHARS, false);
+        check_languages(&mut check, &mut self.languages);
         check.finish()
     }
 }
@@ -113,6 +187,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn languages_come_from_the_country_unless_set() {
+        assert_eq!(languages_of(&[], "CH"), ["de", "fr", "it", "rm"]);
+        assert_eq!(languages_of(&["fr".into()], "CH"), ["fr"]);
+        assert!(languages_of(&[], "").is_empty());
+        assert_eq!(currency_of("CH"), Some("CHF"));
+        assert_eq!(currency_of(""), None);
+        assert_eq!(languages_from_column("de,fr"), ["de", "fr"]);
+        assert!(languages_from_column("").is_empty());
+        let mut check = Checker::new();
+        let mut bad = vec!["xx".to_string(), "deu".into()];
+        check_languages(&mut check, &mut bad);
+        assert_eq!(check.finish().err().map(|errors| errors.len()), Some(2));
+    }
+
+    #[test]
     fn slugs() {
         assert_eq!(slugify("QGIS UK (England)"), "qgis-uk-england");
         let mut check = Checker::new();
@@ -130,9 +219,11 @@ mod tests {
             country: "de".into(),
             website: "https://qgis.de/".into(),
             contact: String::new(),
+            languages: vec![" DE".into(), "de".into(), "fr".into(), String::new()],
         };
         assert_eq!(fields.validate(), Ok(()));
         assert_eq!(fields.country, "DE");
+        assert_eq!(fields.languages, ["de", "fr"]);
         assert_eq!(fields.name, "QGIS DE");
         fields.country = "XX".into();
         fields.website = "javascript:x".into();

@@ -9,6 +9,7 @@ pub mod area;
 pub mod audience;
 pub mod authz;
 pub mod codes;
+pub mod country;
 pub mod entry;
 pub mod geo;
 pub mod group;

@@ -10,6 +10,8 @@ pub struct Model {
     pub slug: String,
     pub name: String,
     pub country: String,
+    /// ISO 639-1 codes, comma-separated, main one first; empty: the country's.
+    pub languages: String,
     pub website: String,
     pub contact: String,
     pub status: GroupStatus,

@@ -115,6 +115,7 @@ pub async fn decide(
             country: request.country.clone(),
             website: request.website.clone(),
             contact: request.contact_email.clone(),
+            languages: Vec::new(),
         };
         // No member yet: the contact address came from a public form, so
         // owning the group needs proof of it (an invitation), not a match.

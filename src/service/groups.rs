@@ -7,7 +7,9 @@ use sea_orm::{
 
 use super::{Services, entries, is_unique_violation, lookup, tokens};
 use crate::domain::authz::Principal;
-use crate::domain::group::{GroupFields, GroupPatch, parse_directory_status};
+use crate::domain::group::{
+    GroupFields, GroupPatch, languages_column, languages_from_column, parse_directory_status,
+};
 use crate::domain::validate::Checker;
 use crate::domain::{GroupRole, GroupStatus, limits};
 use crate::entities::{api_token, group, membership, user};
@@ -62,6 +64,7 @@ pub async fn insert(
         country: Set(fields.country),
         website: Set(fields.website),
         contact: Set(fields.contact),
+        languages: Set(languages_column(&fields.languages)),
         status: Set(status),
         created_at: Set(now),
         updated_at: Set(now),
@@ -145,6 +148,7 @@ fn fields_of(group: &group::Model) -> GroupFields {
         country: group.country.clone(),
         website: group.website.clone(),
         contact: group.contact.clone(),
+        languages: languages_from_column(&group.languages),
     }
 }
 
@@ -154,6 +158,7 @@ fn set_fields(active: &mut group::ActiveModel, fields: GroupFields) {
     active.country = Set(fields.country);
     active.website = Set(fields.website);
     active.contact = Set(fields.contact);
+    active.languages = Set(languages_column(&fields.languages));
 }
 
 /// A group the principal may manage (admins, owners).
@@ -397,6 +402,7 @@ pub async fn import_csv(
             country: value(2),
             website: value(3),
             contact: value(4),
+            languages: Vec::new(),
         };
         let status_text = value(5);
         let Some(status) = parse_directory_status(&status_text) else {

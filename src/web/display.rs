@@ -11,7 +11,7 @@ use crate::domain::Phase;
 use crate::domain::entry::EntryFields;
 use crate::domain::sanitize::clean_html;
 use crate::domain::schedule::{Timing, phase, publish_until, zone_of};
-use crate::domain::{Action, Attendance, EntryKind, EntryStatus, EventStatus, codes};
+use crate::domain::{Action, Attendance, EntryKind, EntryStatus, EventStatus, codes, country};
 use crate::entities::{entry, entry_event, group};
 
 /// A status as text (never colour alone) and the class that colours it.
@@ -529,15 +529,27 @@ pub fn timezones(country: &str) -> Vec<Choice> {
         .collect()
 }
 
-/// ISO 3166-1 codes; the empty choice is an international group.
+/// Countries by name (`Switzerland (CH)`); the empty choice is an
+/// international group.
 pub fn countries() -> Vec<Choice> {
+    let mut named: Vec<&country::Country> = country::all().iter().collect();
+    named.sort_by(|a, b| a.name.cmp(b.name));
     std::iter::once(Choice::new("", "International / none"))
         .chain(
-            codes::COUNTRIES
-                .iter()
-                .map(|code| Choice::new(*code, *code)),
+            named
+                .into_iter()
+                .map(|known| Choice::new(known.code, format!("{} ({})", known.name, known.code))),
         )
         .collect()
+}
+
+/// A country's name for a code (`Switzerland`), or `International` for none.
+pub fn country_name(code: &str) -> &str {
+    if code.is_empty() {
+        "International"
+    } else {
+        country::name(code)
+    }
 }
 
 /// ISO 4217 codes, the most used first.

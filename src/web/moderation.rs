@@ -129,6 +129,8 @@ struct DecisionPage {
     map: Option<MapView>,
     /// Whether the moderator may fix it themselves.
     editable: bool,
+    /// Whether it goes to every QGIS user: every language and no area.
+    worldwide: bool,
 }
 
 async fn decision_page(
@@ -206,6 +208,7 @@ async fn decision_page(
         editable: viewer
             .principal
             .can_edit_entry(entry.group_id, entry.status),
+        worldwide: loaded.fields.language.is_none() && outline.is_none(),
         form,
     };
     Ok(respond(body, status))

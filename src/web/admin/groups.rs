@@ -11,7 +11,7 @@ use poem::http::StatusCode;
 use poem::web::Path;
 
 use super::{choices, field_errors, require_admin};
-use crate::domain::group::GroupPatch;
+use crate::domain::group::{GroupPatch, languages_of};
 use crate::domain::{FieldError, GroupRole, GroupStatus, Role};
 use crate::entities::group;
 use crate::error::AppError;
@@ -33,6 +33,12 @@ fn group_patch(form: &Form) -> GroupPatch {
         country: text("country"),
         website: text("website"),
         contact: text("contact"),
+        languages: Some(
+            form.text("languages")
+                .split([',', ' '])
+                .map(str::to_string)
+                .collect(),
+        ),
         status: None,
     }
 }
@@ -86,6 +92,18 @@ pub async fn create(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
     }
 }
 
+/// The languages a group of `country` writes in unless it says otherwise.
+fn languages_in_words(country: &str) -> String {
+    match languages_of(&[], country).as_slice() {
+        [] => "none, so new entries default to every language".into(),
+        codes => format!(
+            "{}’s: {}",
+            crate::domain::country::name(country),
+            codes.join(", ")
+        ),
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/group.html")]
 struct GroupPage {
@@ -97,6 +115,8 @@ struct GroupPage {
     token: FormState,
     danger: FormState,
     countries: Vec<Choice>,
+    /// What an empty language list means for this group, in words.
+    country_languages: String,
     group_roles: Vec<Choice>,
     statuses: Vec<Choice>,
     members: Vec<(i64, String, String, String)>,
@@ -135,6 +155,7 @@ async fn group_page(
         ] {
             values.insert(key.to_string(), value.clone());
         }
+        values.insert("languages".into(), group.languages.replace(',', ", "));
         values.insert("status".into(), group.status.as_str().into());
         FormState::new(values)
     });
@@ -156,6 +177,7 @@ async fn group_page(
         token: forms.token.unwrap_or_default(),
         danger: forms.danger.unwrap_or_default(),
         countries: display::countries(),
+        country_languages: languages_in_words(&group.country),
         group_roles: choices::<GroupRole>(),
         statuses: choices::<GroupStatus>(),
         members: members

@@ -13,6 +13,7 @@ use poem::web::{Path, Query};
 use super::actions::done_text;
 use super::{EditorEntry, load, open_request, writable_groups};
 use crate::domain::entry::{EntryFields, EntryPatch};
+use crate::domain::group::{currency_of, languages_from_column, languages_of};
 use crate::domain::lifecycle::{EditRequest, next_status};
 use crate::domain::{Action, Attendance, EntryKind, FieldError, GroupStatus, TextEnum};
 use crate::entities::{entry, group};
@@ -194,10 +195,21 @@ pub async fn new_form(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>
     };
     let country = country_of(&groups, &slug);
     let now = ctx.now();
+    let group_languages = groups
+        .iter()
+        .find(|group| group.slug == slug)
+        .map(|group| languages_of(&languages_from_column(&group.languages), &group.country))
+        .unwrap_or_default();
+    // A local group writes for its own readers: "every language" is a choice
+    // to make, not a default.
     let mut fields = EntryFields {
         publish_from: Some(now - now % 60),
+        language: group_languages.first().cloned(),
         ..EntryFields::default()
     };
+    if kind == EntryKind::Crowdfunding {
+        fields.currency = currency_of(&country).map(str::to_string);
+    }
     if kind.is_dated() {
         fields.timezone = display::timezones(&country)
             .first()
