@@ -53,3 +53,53 @@ for (const frame of document.querySelectorAll(".map-frame[data-tiles]")) {
   }
   frame.classList.add("with-tiles");
 }
+
+// Never lose a draft: a form with unsaved changes asks before the page is
+// left; meanwhile what is typed is kept on the server every 30 seconds and
+// when the page is hidden, and the form brings it back next time.
+for (const form of document.querySelectorAll("form[data-autosave]")) {
+  const status = document.getElementById("autosave-status");
+  let unsaved = false;   // typed since the page opened, not yet submitted
+  let unkept = false;    // typed since the last kept draft
+  let leaving = false;   // the form itself is being submitted
+  const mark = () => { unsaved = true; unkept = true; };
+  form.addEventListener("input", mark);
+  form.addEventListener("change", mark);
+  form.addEventListener("submit", () => { leaving = true; });
+  const body = () => {
+    const data = new URLSearchParams();
+    for (const [name, value] of new FormData(form)) {
+      if (typeof value === "string" && name !== "intent") data.append(name, value);
+    }
+    return data;
+  };
+  const keep = async () => {
+    if (!unkept || leaving) return;
+    unkept = false;
+    try {
+      const response = await fetch(form.dataset.autosave, { method: "POST", body: body(), credentials: "same-origin" });
+      if (response.ok) {
+        status.textContent = await response.text();
+        if (!unkept) unsaved = false;
+      } else {
+        unkept = true;
+        status.textContent = "Could not keep a draft just now; it is tried again shortly.";
+      }
+    } catch (error) {
+      unkept = true;
+    }
+  };
+  setInterval(keep, 30000);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden" && unkept && !leaving) {
+      navigator.sendBeacon(form.dataset.autosave, body());
+      unkept = false;
+    }
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (unsaved && !leaving) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+}

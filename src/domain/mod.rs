@@ -10,6 +10,7 @@ pub mod audience;
 pub mod authz;
 pub mod codes;
 pub mod country;
+pub mod draft;
 pub mod entry;
 pub mod geo;
 pub mod group;

@@ -8,6 +8,7 @@ pub mod entry;
 pub mod entry_event;
 pub mod entry_reviewer;
 pub mod feed_daily_stat;
+pub mod form_draft;
 pub mod group;
 pub mod mail_preference;
 pub mod media;

@@ -9,6 +9,7 @@ pub mod archive;
 pub mod areas;
 pub mod auth;
 pub mod calendar;
+pub mod drafts;
 pub mod entries;
 pub mod feed_rows;
 pub mod groups;

@@ -393,7 +393,7 @@ macro_rules! entry_form {
 with_entry_fields!(entry_form);
 
 /// The entry form's fields from top to bottom (templates/my/form.html).
-const ENTRY_FORM_ORDER: &[&str] = &[
+pub const ENTRY_FORM_ORDER: &[&str] = &[
     "group",
     "title",
     "content",

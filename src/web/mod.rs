@@ -155,6 +155,8 @@ pub fn mount(route: Route, state: &AppState) -> Route {
             page(get(entries::form::edit_form).post(entries::form::update)),
         )
         .at("/my/entries/:id/:action", page(post(entries::actions::act)))
+        .at("/my/drafts", page(post(entries::drafts::save)))
+        .at("/my/drafts/discard", page(post(entries::drafts::discard)))
         .at("/moderation", page(get(moderation::queue)))
         .at(
             "/moderation/areas",

@@ -11,7 +11,8 @@ use poem::http::StatusCode;
 use poem::web::{Path, Query};
 
 use super::actions::done_text;
-use super::{EditorEntry, load, open_request, writable_groups};
+use super::{EditorEntry, drafts, load, open_request, writable_groups};
+use crate::domain::draft::DraftKey;
 use crate::domain::entry::{EntryFields, EntryPatch};
 use crate::domain::group::{currency_of, languages_from_column, languages_of};
 use crate::domain::lifecycle::{EditRequest, next_status};
@@ -56,6 +57,10 @@ struct FormPage {
     moderating: Option<String>,
     /// Where "Cancel" goes.
     back: String,
+    /// Which form this is, for its autosaved draft.
+    draft_key: String,
+    /// Whether a kept draft fills the form (it offers to discard it).
+    draft_restored: bool,
     /// The publication window in words.
     window: String,
     event_statuses: Vec<Choice>,
@@ -137,6 +142,8 @@ impl FormSetup {
             live: false,
             moderating: None,
             back: "/my/entries".into(),
+            draft_key: DraftKey::New(self.kind).to_string(),
+            draft_restored: false,
             form,
         }
     }
@@ -217,8 +224,11 @@ pub async fn new_form(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>
     }
     let mut values = forms::entry_values(&fields);
     values.insert("group".into(), slug);
+    let restored = drafts::restore(&ctx, viewer, DraftKey::New(kind), &mut values, None).await?;
     let setup = FormSetup::new(&ctx, kind, groups, country).await?;
-    let page = setup.new_entry(&ctx, FormState::new(values));
+    let mut page = setup.new_entry(&ctx, FormState::new(values));
+    page.draft_restored = restored.is_some();
+    page.page.notice = restored;
     Ok(respond(page, StatusCode::OK))
 }
 
@@ -329,7 +339,10 @@ pub async fn create(
         entries::create(services, principal, new).await
     };
     match created {
-        Ok(created) => Ok(saved(&ctx, &created.entry, intent, true, "Draft saved.")),
+        Ok(created) => {
+            drafts::saved(&ctx, viewer, DraftKey::New(kind)).await?;
+            Ok(saved(&ctx, &created.entry, intent, true, "Draft saved."))
+        }
         Err(AppError::Validation(errors)) => {
             new_entry_again(&ctx, kind, groups, &form, errors, None).await
         }
@@ -341,9 +354,21 @@ pub async fn create(
 pub async fn edit_form(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     let viewer = ctx.require()?;
     let loaded = load(&ctx, viewer, &id).await?;
+    let entry = &loaded.view.entry;
     let mut values = forms::entry_values(&loaded.fields);
-    values.insert("version".into(), loaded.view.entry.version.to_string());
-    form_for_edit(&ctx, viewer, &loaded, FormState::new(values), None, None).await
+    let key = DraftKey::Entry(entry.id);
+    let changed = Some(entry.updated_at);
+    let restored = drafts::restore(&ctx, viewer, key, &mut values, changed).await?;
+    values.insert("version".into(), entry.version.to_string());
+    form_for_edit(
+        &ctx,
+        viewer,
+        &loaded,
+        FormState::new(values),
+        None,
+        restored,
+    )
+    .await
 }
 
 async fn form_for_edit(
@@ -377,7 +402,11 @@ async fn form_for_edit(
         ))));
     }
     let events = entries::history(ctx.services(), &viewer.principal, entry.id).await?;
-    let status = page_status(notice.is_some(), &form.errors);
+    // A kept draft is good news; any other notice is a conflict.
+    let restored = notice
+        .as_ref()
+        .is_some_and(|notice| notice.heading == drafts::RESTORED);
+    let status = page_status(notice.is_some() && !restored, &form.errors);
     let group = loaded.group.clone();
     let country = group.country.clone();
     let setup = FormSetup::new(ctx, entry.kind, vec![group], country).await?;
@@ -390,6 +419,8 @@ async fn form_for_edit(
     page.live = entry.in_feed;
     page.back = format!("{}/{}", entry_home(viewer, entry), entry.id);
     page.moderating = moderating(viewer, entry).then(|| loaded.group.name.clone());
+    page.draft_key = DraftKey::Entry(entry.id).to_string();
+    page.draft_restored = restored;
     Ok(respond(page, status))
 }
 
@@ -456,6 +487,7 @@ pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebR
     };
     match updated {
         Ok(updated) if moderating(viewer, entry) => {
+            drafts::saved(&ctx, viewer, DraftKey::Entry(entry.id)).await?;
             ctx.flash(
                 "Your changes are saved and recorded as yours; the entry's author is told.",
                 None,
@@ -463,6 +495,7 @@ pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebR
             Ok(see_other(&format!("/moderation/{}", updated.entry.id)))
         }
         Ok(updated) => {
+            drafts::saved(&ctx, viewer, DraftKey::Entry(entry.id)).await?;
             let could_submit = next_status(entry.status, Action::Submit, entry.in_feed).is_some();
             Ok(saved(
                 &ctx,

@@ -4,6 +4,7 @@
 //! show of an entry too (a list row, the summary, loading) is here.
 
 pub mod actions;
+pub mod drafts;
 pub mod form;
 pub mod list;
 pub mod page;

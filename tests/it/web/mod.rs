@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod areas;
 mod calendar;
+mod drafts;
 mod group_defaults;
 mod hostile_numbers;
 mod messages;
