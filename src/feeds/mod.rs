@@ -77,6 +77,8 @@ pub struct Settings {
     pub public_url: String,
     /// Host of the public URL, for `tag:` ids and iCalendar UIDs.
     pub host: String,
+    /// What the site calls itself (`--site-name`), for its pages.
+    pub site_name: String,
     pub max_items: usize,
     pub max_age: u32,
     /// Headers of `/feed.*` and `/groups/{slug}/feed.*`.
@@ -202,6 +204,7 @@ impl FeedHub {
             settings: Settings {
                 public_url,
                 host,
+                site_name: config.site_name(),
                 max_items: config.feed_max_items,
                 max_age: config.feed_max_age,
                 feed_caching: Caching::new(config.feed_max_age, false),

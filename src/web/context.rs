@@ -74,6 +74,8 @@ pub struct Notice {
 #[derive(Clone, Debug, Default)]
 pub struct Layout {
     pub title: String,
+    /// What the site calls itself (`--site-name`): the header and `<title>`.
+    pub site: String,
     /// The part of the site, to mark the current navigation link.
     pub section: &'static str,
     pub signed_in: bool,
@@ -99,6 +101,7 @@ impl Layout {
     pub fn public(title: impl Into<String>, section: &'static str) -> Self {
         Self {
             title: title.into(),
+            site: "newsfeed".into(),
             section,
             css: assets::url("style.css"),
             js: assets::url("app.js"),
@@ -238,7 +241,9 @@ pub async fn show_errors<E: poem::Endpoint>(
     };
     // A viewer who cannot be loaded sees the page without their header.
     let viewer = load_viewer(&state.services, &session).await.ok().flatten();
-    Ok(web.page(viewer_layout("", "", &session, &csrf, viewer.as_ref())))
+    let mut layout = viewer_layout("", "", &session, &csrf, viewer.as_ref());
+    layout.site = state.services.config.site_name();
+    Ok(web.page(layout))
 }
 
 /// `text` with a capital letter and a full stop, as the pages write.
@@ -393,13 +398,15 @@ impl Ctx<'_> {
 
     /// The layout of this page for this viewer; takes the flash message.
     pub fn layout(&self, title: impl Into<String>, section: &'static str) -> Layout {
-        viewer_layout(
+        let mut layout = viewer_layout(
             title,
             section,
             self.session,
             self.csrf,
             self.viewer.as_ref(),
-        )
+        );
+        layout.site = self.state.services.config.site_name();
+        layout
     }
 
     /// The fields of a POSTed form, once its CSRF token checks out.

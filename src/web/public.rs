@@ -176,6 +176,7 @@ pub fn home_page(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
                     .map(Card::of)
                     .collect();
                 let mut page = Layout::public("News from the user groups", "news");
+                page.site.clone_from(&hub.settings().site_name);
                 page.alternates = feed_links("", "All news");
                 let body = HomePage {
                     page,

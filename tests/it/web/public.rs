@@ -181,3 +181,27 @@ db_test!(
         assert_ne!(before.header("etag"), after.header("etag"));
     }
 );
+
+db_test!(
+    pages_carry_the_sites_name,
+    World::builder().config(|c| c.site_name = Some("QGIS <News>".into())),
+    |app: TestApp| async move {
+        let world = World::new(app).await;
+        world
+            .app
+            .published(&world.editor, &world.moderator, "alpha", "Hello")
+            .await;
+        let browser = Browser::new(&world.app).with_header("accept", "text/html");
+        for path in ["/", "/groups", "/no/such/page"] {
+            let page = browser.get(path).await;
+            page.expect_text(" · QGIS &#60;News&#62;</title>")
+                .expect_text("class=\"brand\" href=\"/\">QGIS &#60;News&#62;</a>");
+        }
+        Browser::signed_in(&world.app, "editor@example.org")
+            .await
+            .get("/my/entries")
+            .await
+            .expect(200)
+            .expect_text("<title>My entries · QGIS &#60;News&#62;</title>");
+    }
+);
