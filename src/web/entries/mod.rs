@@ -13,7 +13,7 @@ use super::context::{Ctx, Viewer, WebError};
 use super::display::{self, Badge, Preview};
 use super::query::id_of;
 use crate::domain::entry::EntryFields;
-use crate::domain::{Action, EntryStatus};
+use crate::domain::{Action, EntryKind, EntryStatus};
 use crate::entities::{entry, entry_event, group};
 use crate::error::AppResult;
 use crate::service::entries::{self, EntryView, fields_of};
@@ -142,9 +142,19 @@ fn facts(loaded: &EditorEntry) -> Vec<(&'static str, String)> {
         ),
         (
             "Publish until",
-            fields
-                .publish_to
-                .map_or_else(|| "no end".into(), display::utc),
+            fields.publish_to.map_or_else(
+                || {
+                    match entry.kind {
+                        EntryKind::Event | EntryKind::Meetup => {
+                            "the end of the event (its last meeting for a series)"
+                        }
+                        EntryKind::Crowdfunding => "the campaign's deadline",
+                        EntryKind::Announcement => "the usual number of days after it starts",
+                    }
+                    .into()
+                },
+                display::utc,
+            ),
         ),
     ];
     if let Some(dates) = display::event_dates(fields) {
