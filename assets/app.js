@@ -90,12 +90,16 @@ for (const form of document.querySelectorAll("form[data-autosave]")) {
     }
   };
   setInterval(keep, 30000);
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden" && unkept && !leaving) {
+  const keepNow = () => {
+    if (unkept && !leaving) {
       navigator.sendBeacon(form.dataset.autosave, body());
       unkept = false;
     }
+  };
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") keepNow();
   });
+  window.addEventListener("pagehide", keepNow);
   window.addEventListener("beforeunload", (event) => {
     if (unsaved && !leaving) {
       event.preventDefault();

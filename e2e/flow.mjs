@@ -18,6 +18,9 @@ const ADMIN = { email: "admin@example.org", password: "e2e admin password" };
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const started = Date.now();
+// A 1 x 1 grey PNG.
+const BLANK_TILE = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGP4DwABAQEAWk1v8QAAAABJRU5ErkJggg==", "base64");
 const profiles = [];
 const contexts = [];
 
@@ -41,6 +44,9 @@ async function person() {
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   contexts.push(context);
+  // Map tiles come from OpenStreetMap; here a blank tile stands in (no network in CI).
+  await context.route(/^https:\/\/tile\.openstreetmap\.org\//, (route) =>
+    route.fulfill({ status: 200, contentType: "image/png", body: BLANK_TILE }));
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15000);
   // A page error or a refused script (CSP) fails the run.
@@ -288,7 +294,52 @@ async function main() {
   await go(visitor.page, "/");
   await shot(visitor.page, "home-long-title");
 
+  await moderatorFixesATypo(moderator.page, editor.page, id);
+  await aDraftSurvivesLeaving(editor.page);
+
   step("done");
+}
+
+/** The moderator fixes a typo in the live entry themselves and publishes it as a correction. */
+async function moderatorFixesATypo(moderator, editor, id) {
+  step("the moderator fixes a typo themselves; the history says it was them");
+  await go(moderator, `/moderation/${id}`);
+  await moderator.getByText("Everything it will publish").waitFor();
+  check(await moderator.locator(".map-frame svg .venue").count() === 1, "the map marks the venue");
+  await moderator.getByRole("link", { name: "Fix it yourself" }).click();
+  await moderator.getByText("as a moderator").waitFor();
+  await moderator.getByLabel("Call to action", { exact: true }).fill("Sign up at qgis.de");
+  await moderator.getByRole("button", { name: "Save", exact: true }).click();
+  await moderator.getByText("recorded as yours").waitFor();
+  await shot(moderator, "moderation-fixed-by-moderator");
+  check(await moderator.getByLabel(/^Correction/).isChecked(), "a typo fix is a correction by default");
+  await moderator.getByRole("button", { name: "Approve and publish" }).click();
+  await moderator.getByText("Approved: it is published").waitFor();
+  await go(editor, `/my/entries/${id}`);
+  await editor.getByText("Sign up at qgis.de").first().waitFor();
+  await editor.getByText("Mo Moderator").first().waitFor();
+}
+
+/** Typed text is kept when the editor leaves the form, and comes back. */
+async function aDraftSurvivesLeaving(editor) {
+  step("a half-written entry is kept when the editor leaves, and comes back");
+  await go(editor, "/my/entries/new?kind=announcement");
+  await editor.getByLabel("Title", { exact: true }).fill("Half-written news");
+  let warned = "";
+  editor.once("dialog", (dialog) => { warned = dialog.type(); dialog.accept(); });
+  await editor.goto(base + "/my/entries");
+  check(warned === "beforeunload", `leaving with unsaved changes asks first (${warned || "no dialog"})`);
+  for (let tries = 0; tries < 20; tries++) {
+    await go(editor, "/my/entries/new?kind=announcement");
+    if (await editor.getByText("Your unsaved changes are back").count()) break;
+    await editor.waitForTimeout(250);
+  }
+  await editor.getByText("Your unsaved changes are back").waitFor();
+  check(await editor.getByLabel("Title", { exact: true }).inputValue() === "Half-written news", "the title is back");
+  await shot(editor, "entry-form-draft-restored");
+  editor.once("dialog", (dialog) => dialog.accept());
+  await editor.getByRole("button", { name: "Discard the unsaved changes" }).click();
+  await editor.getByText("The unsaved changes are discarded").waitFor();
 }
 
 try {
