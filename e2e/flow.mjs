@@ -8,7 +8,8 @@
 //
 //   node flow.mjs BASE_URL [SCREENSHOT_DIR]
 import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -18,6 +19,9 @@ const ADMIN = { email: "admin@example.org", password: "e2e admin password" };
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const started = Date.now();
+// axe-core, run in every page the flow looks at (evaluated through the
+// DevTools protocol, which the pages' CSP does not apply to).
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 // A 1 x 1 grey PNG.
 const BLANK_TILE = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGP4DwABAQEAWk1v8QAAAABJRU5ErkJggg==", "base64");
@@ -63,7 +67,17 @@ async function go(page, path) {
   return response;
 }
 
+/** Fails on any accessibility violation axe-core finds on the page as it is. */
+async function accessible(page, name) {
+  await page.evaluate(`${AXE}\n;true`);
+  const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const problems = violations.map((violation) => `${violation.id} (${violation.impact}): ${violation.help}: ` +
+    violation.nodes.slice(0, 3).map((node) => node.target.join(" ")).join("; "));
+  check(problems.length === 0, `axe-core on ${name} (${page.url()}):\n  ${problems.join("\n  ")}`);
+}
+
 async function shot(page, name) {
+  await accessible(page, name);
   if (!shots) return;
   await page.screenshot({ path: join(shots, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize(PHONE);
@@ -293,6 +307,14 @@ async function main() {
   }
   await go(visitor.page, "/");
   await shot(visitor.page, "home-long-title");
+
+  step("error pages are accessible too, and show who is signed in");
+  await visitor.page.goto(base + "/no/such/page");
+  await visitor.page.getByRole("heading", { name: /not found/i }).waitFor();
+  await shot(visitor.page, "error-not-found");
+  const refused = await editor.page.goto(base + "/moderation");
+  check(refused.status() === 403, `an editor gets 403 on /moderation, not ${refused.status()}`);
+  await shot(editor.page, "error-forbidden");
 
   await moderatorFixesATypo(moderator.page, editor.page, id);
   await aDraftSurvivesLeaving(editor.page);
