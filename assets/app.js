@@ -34,3 +34,20 @@ for (const source of document.querySelectorAll("[data-live-source]")) {
 // Errors: move focus to their summary so screen readers hear it first.
 const summary = document.getElementById("error-summary");
 if (summary) summary.focus();
+
+// Copy buttons next to links to pass on (the link stays selectable text
+// in its read-only field without this).
+for (const button of document.querySelectorAll("button.copy[data-copy]")) {
+  const field = document.getElementById(button.dataset.copy);
+  if (!field) continue;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Selected: press Ctrl+C";
+    }
+  });
+}
