@@ -117,6 +117,7 @@ async function tabTo(page, selector) {
 /** Without a mail server, approving a request shows the admin the new
  *  owner's invitation link, in the message and in the person's row. */
 async function approveWithoutMail(admin, group, contact) {
+  step("without a mail server, the admin approves a request and passes its link on");
   await go(admin, "/admin/access-requests");
   await admin.getByLabel(`Create the group ${group}`).check();
   await admin.getByRole("button", { name: "Approve" }).click();

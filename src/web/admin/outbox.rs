@@ -77,7 +77,8 @@ fn kind_label(kind: MailKind) -> &'static str {
 impl Row {
     fn of(row: mail::Model) -> Self {
         let when = match (row.status, row.sent_at) {
-            (_, Some(sent)) => format!("done {}", display::utc(sent)),
+            (OutboxStatus::Logged, Some(at)) => format!("to the log {}", display::utc(at)),
+            (_, Some(sent)) => format!("sent {}", display::utc(sent)),
             (OutboxStatus::Pending, None) => {
                 format!("next try {}", display::utc(row.next_attempt_at))
             }
