@@ -107,3 +107,20 @@ for (const form of document.querySelectorAll("form[data-autosave]")) {
     }
   });
 }
+
+// Copy buttons next to links to pass on (the link stays selectable text
+// in its read-only field without this).
+for (const button of document.querySelectorAll("button.copy[data-copy]")) {
+  const field = document.getElementById(button.dataset.copy);
+  if (!field) continue;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Selected: press Ctrl+C";
+    }
+  });
+}

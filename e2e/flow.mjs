@@ -112,7 +112,7 @@ async function invite(admin, email, name, role, group) {
   await admin.getByLabel("Role", { exact: true }).selectOption(role);
   await admin.getByLabel("Group (optional)").selectOption(group);
   await admin.getByRole("button", { name: "Invite" }).click();
-  const link = await admin.locator(".flash a.share").getAttribute("href");
+  const link = await admin.locator(".flash input.share").inputValue();
   check(link && link.includes("/invite/"), "the invitation link is shown");
   return link;
 }
@@ -132,6 +132,28 @@ async function tabTo(page, selector) {
     await page.keyboard.press("Tab");
   }
   throw new Error(`${selector} cannot be reached with Tab`);
+}
+
+/** Without a mail server, approving a request shows the admin the new
+ *  owner's invitation link, in the message and in the person's row. */
+async function approveWithoutMail(admin, group, contact) {
+  step("without a mail server, the admin approves a request and passes its link on");
+  await go(admin, "/admin/access-requests");
+  await admin.getByLabel(`Create the group ${group}`).check();
+  await admin.getByRole("button", { name: "Approve" }).click();
+  await admin.getByText(`${contact} is invited to own it`).waitFor();
+  const link = await admin.locator(".flash input.share").inputValue();
+  check(link.includes("/invite/"), "the approval shows the invitation link");
+  await go(admin, "/admin/users");
+  const row = admin.locator("tr", { hasText: contact });
+  check((await row.locator("input.share").inputValue()) === link, "the row shows the same link");
+  await row.getByRole("button", { name: "Copy link" }).click();
+  await row.getByRole("button", { name: /^(Copied|Selected)/ }).waitFor();
+  await shot(admin, "admin-users-links");
+  await noSidewaysScroll(admin, "/admin/users");
+  await go(admin, "/admin/outbox");
+  await shot(admin, "admin-outbox");
+  await noSidewaysScroll(admin, "/admin/outbox");
 }
 
 async function main() {
@@ -168,6 +190,7 @@ async function main() {
   const moderatorLink = await invite(admin.page, "mo@example.org", "Mo Moderator", "moderator", "");
   await go(admin.page, "/admin/access-requests");
   await shot(admin.page, "admin-access-requests");
+  await approveWithoutMail(admin.page, "qgis-chile", "chile@example.org");
 
   step("the editor sets a password and submits an event");
   const editor = await person();

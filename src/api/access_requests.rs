@@ -131,7 +131,7 @@ impl AccessRequestsApi {
         let request =
             access_requests::decide(&state.services, &auth.0, *id, true, body.comment.as_deref())
                 .await?;
-        Ok(Json(request.into()))
+        Ok(Json(request.request.into()))
     }
 
     /// Reject, with a reason.
@@ -151,6 +151,6 @@ impl AccessRequestsApi {
             body.comment.as_deref(),
         )
         .await?;
-        Ok(Json(request.into()))
+        Ok(Json(request.request.into()))
     }
 }

@@ -1,10 +1,12 @@
 //! Requests from new groups for access; an admin approves (creating the group) or rejects.
 
+use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Set, TransactionTrait,
 };
 
-use super::accounts::{self, Invitation};
+use super::accounts::{self, Invitation, Invited};
 use super::rate_limit::Reserved;
 use super::{Counters, Services, groups, lookup, outbox};
 use crate::domain::access_request::AccessRequestForm;
@@ -60,6 +62,16 @@ async fn store(services: &Services, form: &AccessRequestForm) -> AppResult<acces
     Ok(request)
 }
 
+/// `SELECT COUNT(*)` of the requests waiting for a decision, to run inside
+/// another statement (one index range of `status`).
+pub fn pending_count_query() -> SelectStatement {
+    access_request::Entity::find()
+        .select_only()
+        .expr(Expr::col(Asterisk).count())
+        .filter(access_request::Column::Status.eq(AccessRequestStatus::Pending))
+        .into_query()
+}
+
 pub async fn list(
     services: &Services,
     principal: &Principal,
@@ -73,6 +85,14 @@ pub async fn list(
     Ok(query.all(&services.db).await?)
 }
 
+/// A decided request, and the invitation of its contact to own the new group.
+#[derive(Clone, Debug)]
+pub struct Decided {
+    pub request: access_request::Model,
+    /// Approved, and the contact (who had no account) was invited.
+    pub invited: Option<Invited>,
+}
+
 /// Approves (creating the group) or rejects (with a reason) a pending request.
 pub async fn decide(
     services: &Services,
@@ -80,7 +100,7 @@ pub async fn decide(
     id: i64,
     approve: bool,
     comment: Option<&str>,
-) -> AppResult<access_request::Model> {
+) -> AppResult<Decided> {
     principal.require_admin("handle access requests")?;
     let mut check = Checker::new();
     let comment = comment
@@ -142,19 +162,24 @@ pub async fn decide(
     }
     outbox::access_request_decided(&txn, services, &request, approve, comment.as_deref()).await?;
     txn.commit().await?;
+    let mut invited = None;
     if approve {
         // The new group's feeds exist from now on.
         services.live.changed().await;
         // The decision stands even if the invitation fails; an admin can
         // invite from the group's page.
-        if let Err(error) = invite_contact(services, principal, &request).await {
-            tracing::warn!(%error, request = id, "could not invite the contact of an approved request");
+        match invite_contact(services, principal, &request).await {
+            Ok(invitation) => invited = invitation,
+            Err(error) => {
+                tracing::warn!(%error, request = id, "could not invite the contact of an approved request");
+            }
         }
     }
-    access_request::Entity::find_by_id(id)
+    let request = access_request::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::not_found("access request"))
+        .ok_or_else(|| AppError::not_found("access request"))?;
+    Ok(Decided { request, invited })
 }
 
 /// Invites the contact of an approved request to own the new group, when
@@ -165,12 +190,12 @@ async fn invite_contact(
     services: &Services,
     principal: &Principal,
     request: &access_request::Model,
-) -> AppResult<()> {
+) -> AppResult<Option<Invited>> {
     if lookup::user_by_email(&services.db, &request.contact_email)
         .await?
         .is_some()
     {
-        return Ok(());
+        return Ok(None);
     }
     let invitation = Invitation {
         email: request.contact_email.clone(),
@@ -178,6 +203,7 @@ async fn invite_contact(
         role: Role::Member,
         group: Some((request.slug.clone(), GroupRole::Owner)),
     };
-    accounts::invite(services, principal, invitation).await?;
-    Ok(())
+    Ok(Some(
+        accounts::invite(services, principal, invitation).await?,
+    ))
 }

@@ -3,6 +3,8 @@
 //! links carry a random secret of which only the sha256 is stored; each
 //! works once and expires.
 
+use std::collections::HashMap;
+
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
@@ -14,7 +16,7 @@ use super::{Counters, Services, groups, lookup, outbox, sessions};
 use crate::domain::authz::Principal;
 use crate::domain::user::{check_display_name, check_password, email_key, normalize_email};
 use crate::domain::validate::{Checker, Refusal};
-use crate::domain::{GroupRole, Role, TokenPurpose, limits};
+use crate::domain::{GroupRole, MailKind, Role, TokenPurpose, limits};
 use crate::entities::{account_token, membership, user};
 use crate::error::{AppError, AppResult};
 
@@ -37,6 +39,9 @@ pub struct Issued {
     /// `<public url>/invite/<secret>` or `<public url>/reset/<secret>`.
     pub link: String,
     pub expires_at: i64,
+    /// Earlier links of the same purpose stopped working (a new invitation
+    /// replaces the unanswered one).
+    pub replaced: bool,
 }
 
 impl TokenPurpose {
@@ -190,13 +195,14 @@ async fn is_member(db: &impl ConnectionTrait, user_id: i64, group_id: i64) -> Ap
         .is_some())
 }
 
-/// Spends every unused link of `user_id` (of `purpose`, or of any).
+/// Spends every unused link of `user_id` (of `purpose`, or of any); says
+/// whether there was one.
 async fn spend_links(
     db: &impl ConnectionTrait,
     user_id: i64,
     purpose: Option<TokenPurpose>,
     now: i64,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let mut update = account_token::Entity::update_many()
         .col_expr(account_token::Column::UsedAt, now.into())
         .filter(account_token::Column::UserId.eq(user_id))
@@ -204,8 +210,7 @@ async fn spend_links(
     if let Some(purpose) = purpose {
         update = update.filter(account_token::Column::Purpose.eq(purpose));
     }
-    update.exec(db).await?;
-    Ok(())
+    Ok(update.exec(db).await?.rows_affected > 0)
 }
 
 /// A new link secret for `user`. A new invitation (only ever an admin's, or
@@ -242,9 +247,8 @@ pub(super) async fn issue_bound(
     created_by: Option<i64>,
 ) -> AppResult<Issued> {
     let now = services.now();
-    if purpose == TokenPurpose::Invitation {
-        spend_links(db, user.id, Some(purpose), now).await?;
-    }
+    let replaced =
+        purpose == TokenPurpose::Invitation && spend_links(db, user.id, Some(purpose), now).await?;
     let secret = random_hex(32);
     let expires_at = now + purpose.lifetime();
     let link = format!(
@@ -269,12 +273,13 @@ pub(super) async fn issue_bound(
         purpose,
         link,
         expires_at,
+        replaced,
     })
 }
 
 pub(super) fn link_gone() -> AppError {
     AppError::NotFound(
-        "this link does not work any more: it was used already or it expired; ask for a new one"
+        "this link is no longer valid: it was used already, replaced by a newer one, withdrawn or it expired; ask for a new one"
             .into(),
     )
 }
@@ -387,8 +392,24 @@ pub async fn request_reset(
     else {
         return Ok(None);
     };
+    Ok(Some(mail_reset(services, user, None).await?))
+}
+
+/// Issues a password-reset link for `user` and mails it, in one transaction.
+async fn mail_reset(
+    services: &Services,
+    user: user::Model,
+    created_by: Option<i64>,
+) -> AppResult<Issued> {
     let txn = services.db.begin().await?;
-    let issued = issue(&txn, services, user, TokenPurpose::PasswordReset, None).await?;
+    let issued = issue(
+        &txn,
+        services,
+        user,
+        TokenPurpose::PasswordReset,
+        created_by,
+    )
+    .await?;
     outbox::enqueue_password_reset(
         &txn,
         services,
@@ -397,7 +418,143 @@ pub async fn request_reset(
     )
     .await?;
     txn.commit().await?;
-    Ok(Some(issued))
+    Ok(issued)
+}
+
+/// A password-reset link an admin sends `user_id`, who has a password and
+/// an enabled account (earlier reset links keep working, as with
+/// [`request_reset`]).
+pub async fn send_reset(
+    services: &Services,
+    principal: &Principal,
+    user_id: i64,
+) -> AppResult<Issued> {
+    principal.require_admin("send password resets")?;
+    let user = lookup::user_by_id(&services.db, user_id).await?;
+    if user.disabled {
+        return Err(AppError::Conflict(
+            "this account is disabled: enable it first".into(),
+        ));
+    }
+    if user.password_hash.is_empty() {
+        return Err(AppError::Conflict(
+            "this person has no password yet: send a new invitation instead".into(),
+        ));
+    }
+    mail_reset(services, user, Some(principal.attributed_user_id())).await
+}
+
+/// A new invitation link for `user_id`, who never chose a password; the
+/// earlier link stops working. Admins only.
+pub async fn resend_invitation(
+    services: &Services,
+    principal: &Principal,
+    user_id: i64,
+) -> AppResult<Issued> {
+    principal.require_admin("send invitations again")?;
+    let person = users::person(services, user_id).await?;
+    let chosen = || {
+        AppError::Conflict(
+            "this person has chosen a password already: send a password reset instead".into(),
+        )
+    };
+    if !person.user.password_hash.is_empty() {
+        return Err(chosen());
+    }
+    if person.user.disabled {
+        return Err(AppError::Conflict(
+            "this account is disabled: enable it first".into(),
+        ));
+    }
+    let invitation = Invitation {
+        email: person.user.email,
+        display_name: person.user.display_name,
+        role: person.user.role,
+        // The mail names the group they were first invited to.
+        group: person.memberships.into_iter().next(),
+    };
+    match invite(services, principal, invitation).await? {
+        Invited::Link(issued) => Ok(issued),
+        // They chose a password meanwhile.
+        Invited::Added => Err(chosen()),
+    }
+}
+
+/// Withdraws the invitation of `user_id`: its link stops working at once.
+/// Admins only.
+pub async fn revoke_invitation(
+    services: &Services,
+    principal: &Principal,
+    user_id: i64,
+) -> AppResult<user::Model> {
+    principal.require_admin("withdraw invitations")?;
+    let user = lookup::user_by_id(&services.db, user_id).await?;
+    let purpose = Some(TokenPurpose::Invitation);
+    if !spend_links(&services.db, user.id, purpose, services.now()).await? {
+        return Err(AppError::Conflict(
+            "there is no unused invitation link to withdraw".into(),
+        ));
+    }
+    Ok(user)
+}
+
+/// A link issued for someone by someone else that still works.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenLink {
+    pub purpose: TokenPurpose,
+    pub link: String,
+    pub expires_at: i64,
+}
+
+/// The working links issued for people by someone else (invitations, and
+/// resets an admin sent), by person, when no mail server is configured:
+/// the admin passes them on. Only the secret's hash is stored, so the links
+/// are read back from their mails in the outbox, and one is shown only
+/// while its hash matches an unused, unexpired token: a replaced, withdrawn
+/// or used link never is. Admins only; none with a mail server (the mail
+/// carries the link to its owner).
+pub async fn open_links(
+    services: &Services,
+    principal: &Principal,
+) -> AppResult<HashMap<i64, OpenLink>> {
+    principal.require_admin("see links issued for other people")?;
+    if services.config.smtp_url.is_some() {
+        return Ok(HashMap::new());
+    }
+    let now = services.now();
+    let purposes = [TokenPurpose::Invitation, TokenPurpose::PasswordReset];
+    let tokens: HashMap<String, account_token::Model> = account_token::Entity::find()
+        .filter(account_token::Column::UsedAt.is_null())
+        .filter(account_token::Column::ExpiresAt.gt(now))
+        .filter(account_token::Column::CreatedBy.is_not_null())
+        .filter(account_token::Column::Purpose.is_in(purposes))
+        .all(&services.db)
+        .await?
+        .into_iter()
+        .map(|token| (token.secret_sha256.clone(), token))
+        .collect();
+    let Some(since) = tokens.values().map(|token| token.created_at).min() else {
+        return Ok(HashMap::new());
+    };
+    let kinds = [MailKind::Invitation, MailKind::PasswordReset];
+    let mut open: HashMap<i64, OpenLink> = HashMap::new();
+    for link in outbox::mailed_links(&services.db, &kinds, since).await? {
+        let secret = link.rsplit('/').next().unwrap_or_default();
+        let Some(token) = tokens.get(&sha256_hex(secret)) else {
+            continue;
+        };
+        let candidate = OpenLink {
+            purpose: token.purpose,
+            link,
+            expires_at: token.expires_at,
+        };
+        // Of several working resets, the one that lasts longest.
+        let known = open.get(&token.user_id);
+        if known.is_none_or(|known| known.expires_at < candidate.expires_at) {
+            open.insert(token.user_id, candidate);
+        }
+    }
+    Ok(open)
 }
 
 /// Changes a signed-in person's password after checking the current one

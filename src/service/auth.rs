@@ -11,7 +11,7 @@ use sea_orm::{
 use super::rate_limit::Reserved;
 use super::tokens::{API_TOKEN_PREFIX, sha256_hex};
 use super::users::Person;
-use super::{Counters, Services, entries, lookup};
+use super::{Counters, Services, access_requests, entries, lookup};
 use crate::domain::GroupStatus;
 use crate::domain::authz::Principal;
 use crate::domain::user::email_key;
@@ -48,6 +48,8 @@ struct PersonRows {
     memberships: Vec<(membership::Model, String)>,
     /// The moderation queue's length, when asked for.
     pending: Option<u64>,
+    /// Access requests waiting for an admin, when asked for.
+    access_requests: Option<u64>,
 }
 
 impl PersonRows {
@@ -68,8 +70,9 @@ impl PersonRows {
 /// The alias prefix of the membership columns in [`load_person`].
 const MEMBERSHIP: &str = "membership_";
 
-/// The enabled person `user_id` with their groups (and the moderation
-/// queue's length with `count_pending`), in one statement: the person's
+/// The enabled person `user_id` with their groups (and the lengths of the
+/// moderation queue and of the waiting access requests with
+/// `count_pending`), in one statement: the person's
 /// columns repeat on each membership row, and a person in no group still
 /// has one row (`LEFT JOIN`).
 async fn load_person(
@@ -110,6 +113,13 @@ async fn load_person(
             Expr::SubQuery(None, Box::new(entries::pending_count_query().into())),
             Alias::new("pending"),
         );
+        query.expr_as(
+            Expr::SubQuery(
+                None,
+                Box::new(access_requests::pending_count_query().into()),
+            ),
+            Alias::new("access_requests"),
+        );
     }
     let rows = db
         .query_all_raw(db.get_database_backend().build(&query))
@@ -121,12 +131,14 @@ async fn load_person(
     if user.disabled {
         return Ok(None);
     }
-    let pending = if count_pending {
-        let count: i64 = first.try_get("", "pending")?;
-        Some(u64::try_from(count).unwrap_or(0))
-    } else {
-        None
+    let count = |column: &str| -> AppResult<Option<u64>> {
+        if !count_pending {
+            return Ok(None);
+        }
+        let count: i64 = first.try_get("", column)?;
+        Ok(Some(u64::try_from(count).unwrap_or(0)))
     };
+    let (pending, access_requests) = (count("pending")?, count("access_requests")?);
     let mut memberships = Vec::new();
     for row in &rows {
         if let Some(membership) = membership::Model::from_query_result_optional(row, MEMBERSHIP)? {
@@ -137,6 +149,7 @@ async fn load_person(
         user,
         memberships,
         pending,
+        access_requests,
     }))
 }
 
@@ -327,6 +340,8 @@ pub struct SignedIn {
     pub person: Person,
     /// Entries waiting for a moderator; for moderators only.
     pub pending: Option<u64>,
+    /// Access requests waiting for a decision; for admins only.
+    pub access_requests: Option<u64>,
 }
 
 /// The signed-in person `user_id` as every page shows them, in one
@@ -342,6 +357,7 @@ pub async fn signed_in(services: &Services, user_id: i64) -> AppResult<Option<Si
     };
     let principal = rows.principal();
     let pending = rows.pending.filter(|_| principal.is_moderator());
+    let access_requests = rows.access_requests.filter(|_| principal.is_admin());
     let person = Person {
         memberships: rows
             .memberships
@@ -354,5 +370,6 @@ pub async fn signed_in(services: &Services, user_id: i64) -> AppResult<Option<Si
         principal,
         person,
         pending,
+        access_requests,
     }))
 }

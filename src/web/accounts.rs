@@ -17,7 +17,8 @@ use crate::domain::user::check_password;
 use crate::domain::validate::Checker;
 use crate::domain::{FieldError, TokenPurpose};
 use crate::error::{AppError, wait_in_words};
-use crate::service::accounts::{self, Invited};
+use crate::mail::templates::valid_until;
+use crate::service::accounts::{self, Invited, Issued};
 use crate::service::{auth, notifications};
 
 /// Where a person lands after signing in: their work.
@@ -31,28 +32,69 @@ pub fn landing(principal: &Principal) -> &'static str {
     }
 }
 
+/// What an admin is told about a link just issued for someone else: with
+/// a mail server, that the mail carries it; without one (mail only goes to
+/// the log), the link itself to pass on, and until when it works (it also
+/// stays on the People page while it does). A new invitation says that the
+/// earlier link stopped working.
+pub fn link_notice(config: &Config, done: &str, issued: &Issued) -> (String, Option<String>) {
+    let until = valid_until(issued.expires_at);
+    let replaced = replaced_note(issued);
+    match config.smtp_url {
+        Some(_) => (
+            format!(
+                "{done}: a mail with the link is on its way (it works once and is valid until {until}).{replaced}"
+            ),
+            None,
+        ),
+        None => (
+            format!(
+                "{done}. No mail server is configured: give them this link; it works once and is valid until {until}.{replaced}"
+            ),
+            Some(issued.link.clone()),
+        ),
+    }
+}
+
+fn replaced_note(issued: &Issued) -> &'static str {
+    if issued.replaced {
+        " It replaces the earlier invitation link, which no longer works."
+    } else {
+        ""
+    }
+}
+
 /// What the inviter is told about an invitation just sent: with a mail
-/// server, that the mail is on its way; without one (mail only goes to the
-/// log), the link itself, to pass on.
+/// server, that the mail is on its way; without one, an admin gets the
+/// link ([`link_notice`]) and anyone else (a group's owner) is told that an
+/// admin has it: only admins ever see a link meant for someone else.
 pub fn invitation_notice(
     config: &Config,
+    admin: bool,
     invited: &str,
     outcome: &Invited,
 ) -> (String, Option<String>) {
     match (outcome, &config.smtp_url) {
         // Said alike whether the mail holds a link or only the news, so the
         // page does not tell who has an account.
-        (_, Some(_)) => (
+        (_, Some(_)) => {
+            let replaced = match outcome {
+                Invited::Link(issued) => replaced_note(issued),
+                Invited::Added => "",
+            };
+            (
+                format!(
+                    "{invited}: a mail tells them how to start (an invitation link works once within 7 days).{replaced}"
+                ),
+                None,
+            )
+        }
+        (Invited::Link(issued), None) if admin => link_notice(config, invited, issued),
+        (Invited::Link(_), None) => (
             format!(
-                "{invited}: a mail tells them how to start (an invitation link works once within 7 days)."
+                "{invited}. No mail server is configured: an admin can give them their invitation link (on the People page)."
             ),
             None,
-        ),
-        (Invited::Link(issued), None) => (
-            format!(
-                "{invited}. No mail server is configured: give them this link, it works once within 7 days."
-            ),
-            Some(issued.link.clone()),
         ),
         (Invited::Added, None) => (
             format!(

@@ -32,6 +32,8 @@ pub struct Viewer {
     pub memberships: Vec<(String, GroupRole)>,
     /// Entries waiting for moderation, for moderators.
     pub pending: Option<u64>,
+    /// Access requests waiting for a decision, for admins.
+    pub access_requests: Option<u64>,
 }
 
 impl Viewer {
@@ -85,6 +87,8 @@ pub struct Layout {
     pub writes: bool,
     pub owned: Vec<String>,
     pub pending: u64,
+    /// Access requests waiting (admins).
+    pub access_requests: u64,
     pub csrf: String,
     pub flash: Option<Flash>,
     pub notice: Option<Notice>,
@@ -350,6 +354,7 @@ async fn load_viewer(services: &Services, session: &Session) -> crate::AppResult
         email: person.user.email,
         memberships: person.memberships,
         pending: signed_in.pending,
+        access_requests: signed_in.access_requests,
     }))
 }
 
@@ -376,6 +381,7 @@ fn viewer_layout(
         layout.writes = viewer.is_admin() || !viewer.memberships.is_empty();
         layout.owned = viewer.owned();
         layout.pending = viewer.pending.unwrap_or(0);
+        layout.access_requests = viewer.access_requests.unwrap_or(0);
     }
     layout
 }

@@ -187,6 +187,8 @@ pub fn mount(route: Route, state: &AppState) -> Route {
         )
         .at("/admin/users/:id", page(post(admin::people::update)))
         .at("/admin/access-requests", page(get(admin::requests::list)))
+        .at("/admin/outbox", page(get(admin::outbox::list)))
+        .at("/admin/outbox/:id/retry", page(post(admin::outbox::retry)))
         .at(
             "/admin/access-requests/:id/:action",
             page(post(admin::requests::decide)),

@@ -357,6 +357,71 @@ pub async fn enqueue_email_change(
     immediate(db, services, MailKind::EmailChange, to, None, &mail).await
 }
 
+/// The links in mails of `kinds` written since `since`, newest first: what
+/// an admin passes on when no mail server sends them (the mail's data keeps
+/// its `link`).
+pub async fn mailed_links(
+    db: &impl ConnectionTrait,
+    kinds: &[MailKind],
+    since: i64,
+) -> AppResult<Vec<String>> {
+    let rows: Vec<String> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Data)
+        .filter(outbox::Column::Kind.is_in(kinds.iter().copied()))
+        .filter(outbox::Column::CreatedAt.gte(since))
+        .order_by_desc(outbox::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|data| {
+            let data: serde_json::Value = serde_json::from_str(data).ok()?;
+            data.get("link")?.as_str().map(str::to_string)
+        })
+        .collect())
+}
+
+/// Puts a mail that failed for good back in line, due now, for one more
+/// attempt (admins only); mail in any other state is left alone.
+pub async fn retry(
+    services: &Services,
+    principal: &Principal,
+    id: i64,
+) -> AppResult<outbox::Model> {
+    principal.require_admin("retry mail")?;
+    let row = outbox::Entity::find_by_id(id)
+        .one(&services.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("mail"))?;
+    if row.status != OutboxStatus::Failed {
+        return Err(AppError::InvalidTransition(format!(
+            "only failed mail can be retried; this one is {}",
+            row.status
+        )));
+    }
+    let now = services.now();
+    // Only a still-failed row changes, so two admins retry it once.
+    let changed = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, OutboxStatus::Pending.into())
+        .col_expr(outbox::Column::NextAttemptAt, now.into())
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Failed))
+        .exec(&services.db)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(AppError::InvalidTransition(
+            "this mail was retried meanwhile".into(),
+        ));
+    }
+    Ok(outbox::Model {
+        status: OutboxStatus::Pending,
+        next_attempt_at: now,
+        ..row
+    })
+}
+
 /// Mail of each status, for admins and metrics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OutboxCounts {

@@ -308,6 +308,7 @@ pub async fn act(
                 Ok(invited) => {
                     let (notice, link) = invitation_notice(
                         &ctx.state.config,
+                        principal.is_admin(),
                         &format!("{} is {role} of the group", email.trim()),
                         &invited,
                     );

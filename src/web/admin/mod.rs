@@ -1,9 +1,11 @@
 //! Administration: groups with their members and API tokens (`groups`,
 //! for admins and the group's owners), people (`people`: invite, role,
-//! disable) and requests for new groups (`requests`). Irreversible steps
+//! disable, the links that set a password), requests for new groups
+//! (`requests`) and the mail the site sends (`outbox`). Irreversible steps
 //! are confirmed.
 
 pub mod groups;
+pub mod outbox;
 pub mod people;
 pub mod requests;
 

@@ -12,7 +12,8 @@ use super::require_admin;
 use crate::domain::AccessRequestStatus;
 use crate::entities::access_request;
 use crate::error::AppError;
-use crate::service::access_requests;
+use crate::service::access_requests::{self, Decided};
+use crate::web::accounts::invitation_notice;
 use crate::web::context::{
     Ctx, Layout, Notice, Viewer, WebError, WebResult, page_status, respond, see_other, sentence,
 };
@@ -87,13 +88,33 @@ pub async fn decide(
     )
     .await
     {
-        Ok(request) => {
-            let text = if approve {
-                format!("Approved: group {} exists now.", request.slug)
-            } else {
-                "Rejected; the reason is kept with the request.".into()
+        Ok(Decided { request, invited }) => {
+            let approved = format!("Approved: group {} exists now", request.slug);
+            let (text, link) = match (approve, invited) {
+                (false, _) => (
+                    "Rejected; the reason is kept with the request.".into(),
+                    None,
+                ),
+                (true, Some(invited)) => invitation_notice(
+                    &ctx.state.config,
+                    true,
+                    &format!(
+                        "{approved}, and {} is invited to own it",
+                        request.contact_email
+                    ),
+                    &invited,
+                ),
+                // The contact has an account already (or could not be
+                // invited): an admin adds them on the group's page.
+                (true, None) => (
+                    format!(
+                        "{approved}. Add {} as its owner on the group's page.",
+                        request.contact_email
+                    ),
+                    None,
+                ),
             };
-            ctx.flash(text, None);
+            ctx.flash(text, link);
             Ok(see_other("/admin/access-requests"))
         }
         Err(AppError::Validation(errors)) => {

@@ -5,4 +5,4 @@ mod account;
 mod delivery;
 mod queue;
 mod site;
-mod smtp;
+pub mod smtp;

@@ -170,7 +170,8 @@ db_test!(
         owner.get("/admin/groups/beta").await.expect(403);
         owner.get("/admin/groups").await.expect(403);
         owner.get("/admin/users").await.expect(403);
-        // An existing account joins; a new address is invited with a link.
+        // An existing account joins; a new address is invited (the link is
+        // for admins to pass on: only they see links meant for someone else).
         owner
             .post(
                 "/admin/groups/alpha/people",
@@ -190,8 +191,9 @@ db_test!(
             .await;
         let page = owner.follow(&invited).await;
         page.expect_text("new@example.org is editor of the group")
-            .expect_text("/invite/")
+            .expect_text("an admin can give them their invitation link")
             .expect_text("invited, no password yet");
+        assert!(!page.has("/invite/"));
         let members = world
             .app
             .get("/api/v1/groups/alpha/members", Some(&world.owner))

@@ -6,6 +6,7 @@ pub mod support;
 mod account_links;
 mod accounts;
 mod admin;
+mod admin_links;
 mod areas;
 mod calendar;
 mod drafts;
