@@ -12,6 +12,7 @@ mod hostile_numbers;
 mod messages;
 mod moderation;
 mod my_entries;
+mod pictures;
 mod public;
 mod signed_in;
 mod where_it_appears;
