@@ -314,3 +314,21 @@ db_test!(
         page.expect(200).expect_text("id=\"image_alt-missing\"");
     }
 );
+
+db_test!(
+    the_forms_text_stays_within_the_body_limit,
+    World::builder(),
+    |app: TestApp| async move {
+        let world = World::new(app).await;
+        let browser = Browser::signed_in(&world.app, EDITOR).await;
+        // The file may be large; the text fields together may not.
+        let long = "x".repeat(world.app.state.config.max_body_bytes + 1);
+        let mut fields = announcement("Long", "save");
+        fields.push(("call_to_action", &long));
+        post_new(&browser, &fields, Some(("x.jpg", photo(600, 400))))
+            .await
+            .expect(413);
+        let mine = world.app.get("/api/v1/entries", Some(&world.editor)).await;
+        assert_eq!(mine.json()["total"], 0);
+    }
+);
