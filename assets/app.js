@@ -124,3 +124,26 @@ for (const button of document.querySelectorAll("button.copy[data-copy]")) {
     }
   });
 }
+
+// The entry form's picture: a chosen file shows at once, cropped as the
+// feeds crop it (CSS object-fit), before anything is sent. Preview then
+// shows the stored result.
+for (const input of document.querySelectorAll("input[type=file][data-picture-input]")) {
+  const figure = document.getElementById("picture-now");
+  const image = figure && figure.querySelector("img");
+  if (!image) continue;
+  let shown = null;
+  input.addEventListener("change", () => {
+    const file = input.files && input.files[0];
+    if (shown) URL.revokeObjectURL(shown);
+    shown = null;
+    if (!file || !file.type.startsWith("image/")) return;
+    shown = URL.createObjectURL(file);
+    image.src = shown;
+    figure.hidden = false;
+    const caption = figure.querySelector("figcaption");
+    if (caption) caption.textContent = "The file you chose, cropped as QGIS and the feeds will show it; Preview or Save sends it.";
+    const remove = document.getElementById("image_remove");
+    if (remove) remove.checked = false;
+  });
+}

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deflateSync } from "node:zlib";
 
 const [base, shots] = process.argv.slice(2);
 if (!base) throw new Error("usage: node flow.mjs BASE_URL [SCREENSHOT_DIR]");
@@ -154,6 +155,75 @@ async function approveWithoutMail(admin, group, contact) {
   await go(admin, "/admin/outbox");
   await shot(admin, "admin-outbox");
   await noSidewaysScroll(admin, "/admin/outbox");
+}
+
+/** A PNG made here: `width` x `height`, green above, white below. */
+function png(width, height) {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const byte of bytes) c = table[(c ^ byte) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const colour = y < height / 2 ? [88, 150, 49] : [250, 250, 245];
+    for (let x = 0; x < width; x++) rows.set(colour, y * (width * 3 + 1) + 1 + x * 3);
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", header),
+    chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
+}
+
+/** The editor uploads a picture with the form (seen at once, then as the
+ * stored 500x354 crop in the preview), submits, the moderator approves,
+ * and the picture is on the start page and in the JSON feed. */
+async function picture(editor, moderator, visitor) {
+  step("the editor adds a picture to an announcement; it is on / and in /feed.json once approved");
+  const alt = "The QGIS logo colours in two bands";
+  await go(editor, "/my/entries/new?kind=announcement");
+  await editor.getByLabel("Title", { exact: true }).fill("Map night with a picture");
+  await editor.getByLabel("Text", { exact: true }).fill("Bring your maps; we print the best one.");
+  await editor.getByLabel("Picture", { exact: true }).setInputFiles({ name: "bands.png", mimeType: "image/png", buffer: png(900, 600) });
+  const chosen = editor.locator("#picture-now img");
+  await chosen.waitFor();
+  check((await chosen.getAttribute("src")).startsWith("blob:"), "the chosen file shows before it is sent");
+  await editor.getByLabel("What the image shows", { exact: true }).fill(alt);
+  await shot(editor, "entry-picture-chosen");
+  await editor.getByRole("button", { name: "Preview" }).click();
+  await editor.getByText("QGIS 3 welcome page").waitFor();
+  const previewed = await editor.locator(".q4-image img").getAttribute("src");
+  check(previewed.startsWith("/media/"), `the preview shows the stored picture, not ${previewed}`);
+  await shot(editor, "entry-picture-preview");
+  await editor.getByRole("button", { name: "Save and submit for review" }).click();
+  await editor.getByText("Submitted for review").waitFor();
+  const id = editor.url().split("/").pop();
+  await go(moderator, `/moderation/${id}`);
+  await moderator.getByRole("button", { name: "Approve and publish" }).click();
+  await moderator.getByText("Approved: it is published").waitFor();
+  await go(visitor, "/");
+  const card = visitor.locator(`img[alt="${alt}"]`).first();
+  await card.waitFor();
+  check((await card.getAttribute("src")).endsWith(previewed), "the start page shows the picture");
+  const feed = await (await visitor.request.get(`${base}/feed.json`)).json();
+  const item = feed.items.find((one) => one.url.endsWith(`/entries/${id}`) || one.id.endsWith(`/${id}`));
+  check(item && item.image.endsWith(previewed), "the JSON feed has the picture");
+  check(item._newsfeed.image_alt === alt, "the JSON feed says what it shows");
 }
 
 async function main() {
@@ -307,6 +377,8 @@ async function main() {
   await moderator.page.getByText("Approved: it is published").waitFor();
   const again = await (await visitor.page.request.get(`${base}/?json=1`)).json();
   check(again.some((item) => String(item.pk) === keyboardId), "the keyboard entry is published");
+
+  await picture(editor.page, moderator.page, visitor.page);
 
   step("the longest unbroken values make no page scroll sideways, at phone or desktop width");
   const longWord = "Ü".repeat(100) + "x".repeat(155);

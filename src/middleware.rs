@@ -15,8 +15,20 @@ pub struct BodyLimits {
 }
 
 impl BodyLimits {
-    fn for_path(self, path: &str) -> usize {
-        if path.starts_with("/api/v1/entries/") && path.ends_with("/image") {
+    /// Uploads: the API's picture path, and the entry form (a picture field)
+    /// sent as `multipart/form-data`.
+    fn for_request(self, request: &Request) -> usize {
+        let path = request.uri().path();
+        let multipart = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("multipart/form-data"));
+        let entry_form = path == "/my/entries/new"
+            || (path.starts_with("/my/entries/") && path.ends_with("/edit"));
+        if (path.starts_with("/api/v1/entries/") && path.ends_with("/image"))
+            || (multipart && entry_form)
+        {
             self.upload
         } else {
             self.json
@@ -31,7 +43,7 @@ pub async fn limit_body<E: Endpoint>(
     mut request: Request,
     limits: BodyLimits,
 ) -> poem::Result<Response> {
-    let max = limits.for_path(request.uri().path());
+    let max = limits.for_request(&request);
     let too_large = || {
         poem::Error::from_string(
             format!("request body larger than {max} bytes"),

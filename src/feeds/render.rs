@@ -299,6 +299,10 @@ impl View<'_> {
                 });
                 if !item.image.is_empty() {
                     object["image"] = json!(item.image);
+                    // JSON Feed has no place for it: the extension says what it shows.
+                    if let Some(alt) = image_alt(item) {
+                        object["_newsfeed"]["image_alt"] = json!(alt);
+                    }
                 }
                 if !item.summary.is_empty() {
                     object["summary"] = json!(item.summary);
@@ -333,7 +337,7 @@ impl View<'_> {
                     length: "0".into(),
                     mime_type: image_type(&item.image).into(),
                 }),
-                extensions: media_content(&item.image),
+                extensions: media_content(&item.image, image_alt(item)),
                 guid: Some(rss::Guid {
                     value: item.tag.clone(),
                     permalink: false,
@@ -398,6 +402,7 @@ impl View<'_> {
                     href: item.image.clone(),
                     rel: "enclosure".into(),
                     mime_type: Some(image_type(&item.image).into()),
+                    title: image_alt(item).map(str::to_string),
                     ..Default::default()
                 }))
                 .collect(),
@@ -460,13 +465,32 @@ impl View<'_> {
 /// The Media RSS namespace, whose `media:content` QField reads pictures from.
 const MEDIA_RSS_NAMESPACE: &str = "http://search.yahoo.com/mrss/";
 
-/// `<media:content url=… medium="image"/>` of a picture, if there is one.
-fn media_content(image: &str) -> rss::extension::ExtensionMap {
+/// What the picture of `item` shows, when its group said.
+fn image_alt(item: &Item) -> Option<&str> {
+    item.fields
+        .image_alt
+        .as_deref()
+        .map(str::trim)
+        .filter(|alt| !alt.is_empty())
+}
+
+/// `<media:content url=… medium="image"/>` of a picture, if there is one,
+/// with `<media:description>` saying what it shows.
+fn media_content(image: &str, alt: Option<&str>) -> rss::extension::ExtensionMap {
     use rss::extension::Extension;
     if image.is_empty() {
         return rss::extension::ExtensionMap::new();
     }
+    let description = alt.map(|alt| Extension {
+        name: "media:description".into(),
+        value: Some(alt.to_string()),
+        attrs: [("type".to_string(), "plain".to_string())].into(),
+        ..Default::default()
+    });
     let content = Extension {
+        children: description
+            .map(|description| [("description".to_string(), vec![description])].into())
+            .unwrap_or_default(),
         name: "media:content".into(),
         attrs: [
             ("url".to_string(), image.to_string()),

@@ -116,14 +116,9 @@ pub async fn upload(
     id: i64,
     version: Option<i32>,
     size: usize,
-    mut file: std::fs::File,
+    file: std::fs::File,
 ) -> AppResult<EntryView> {
-    let max = services.config.image_max_bytes;
-    if size > max {
-        return Err(AppError::TooLarge(format!(
-            "the image has {size} bytes; at most {max} are accepted"
-        )));
-    }
+    refuse_too_large(services, size)?;
     // Who may edit is known before any pixel is decoded.
     let view = entries::get(services, principal, id).await?;
     if !principal.can_write_entries(view.entry.group_id) {
@@ -131,22 +126,42 @@ pub async fn upload(
             "only the entry's group may change its picture".into(),
         ));
     }
+    let path = accept(services, principal, "file", size, file).await?;
+    set_image(services, principal, id, version, path).await
+}
+
+/// 413 for a file over `--image-max-bytes`, before any of it is read.
+fn refuse_too_large(services: &Services, size: usize) -> AppResult<()> {
+    let max = services.config.image_max_bytes;
+    if size > max {
+        return Err(AppError::TooLarge(format!(
+            "the image has {size} bytes; at most {max} are accepted"
+        )));
+    }
+    Ok(())
+}
+
+/// Processes the uploaded `file` (of `size` bytes) into a stored picture,
+/// recorded as `principal`'s, without attaching it to any entry: its path
+/// (`/media/<hash>.jpg`). A refusal is an error of form field `field`. The
+/// sweep removes it within a day unless some entry uses it by then.
+pub async fn accept(
+    services: &Services,
+    principal: &Principal,
+    field: &str,
+    size: usize,
+    mut file: std::fs::File,
+) -> AppResult<String> {
+    refuse_too_large(services, size)?;
     let read = move || {
         let mut bytes = Vec::with_capacity(size);
         std::io::Read::read_to_end(&mut file, &mut bytes).map(|_| bytes)
     };
     let picture = process(read)
         .await?
-        .map_err(|refusal| AppError::field("file", refusal.to_string()))?;
+        .map_err(|refusal| AppError::field(field, refusal.to_string()))?;
     store(services, principal, &picture).await?;
-    set_image(
-        services,
-        principal,
-        id,
-        version,
-        media::media_path(&picture.hash),
-    )
-    .await
+    Ok(media::media_path(&picture.hash))
 }
 
 /// Removes the picture of entry `id` (an edit based on `version`); the file

@@ -417,12 +417,21 @@ impl Ctx<'_> {
 
     /// The fields of a POSTed form, once its CSRF token checks out.
     pub fn form(&self, body: &[u8]) -> Result<Form, WebError> {
-        let form = Form::parse(body);
+        self.checked(Form::parse(body))
+    }
+
+    /// `form`, however it was read, once its CSRF token checks out.
+    pub fn checked(&self, form: Form) -> Result<Form, WebError> {
         if self.verifier.is_valid(form.text(CSRF_FIELD)) {
             Ok(form)
         } else {
             Err(WebError::Csrf)
         }
+    }
+
+    /// The session, for what a page keeps from one request to the next.
+    pub fn session(&self) -> &Session {
+        self.session
     }
 
     /// Shows `text` (and `link`) on the next page.

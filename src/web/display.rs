@@ -151,6 +151,8 @@ pub struct Preview {
     /// Sanitized HTML, safe to insert.
     pub content: String,
     pub image: String,
+    /// What the image shows (empty: none given).
+    pub image_alt: String,
     pub url: String,
     pub call_to_action: String,
     pub sticky: bool,
@@ -166,6 +168,7 @@ impl Preview {
             title: fields.title.clone(),
             content: clean_html(&fields.content),
             image: fields.image.clone(),
+            image_alt: fields.image_alt.clone().unwrap_or_default(),
             url: fields.url.clone(),
             call_to_action: fields.call_to_action.clone().unwrap_or_default(),
             sticky,
@@ -326,6 +329,7 @@ fn known_label(field: &str) -> Option<&'static str> {
         "url" => Some("Link (URL)"),
         "content" => Some("Text"),
         "image" => Some("Image URL"),
+        "image_file" => Some("Picture"),
         "image_alt" => Some("What the image shows"),
         "online_url" => Some("Online link"),
         "location_name" => Some("Venue"),

@@ -29,6 +29,17 @@ impl Form {
         }
     }
 
+    /// A form from its fields, as a multipart body sent them.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self { pairs }
+    }
+
+    /// Sets field `name` to `value` alone.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.pairs.retain(|(key, _)| key != name);
+        self.pairs.push((name.to_string(), value.to_string()));
+    }
+
     /// A form as it was shown (its values), to read again.
     pub fn from_values(values: &HashMap<String, String>) -> Self {
         Self {
@@ -399,6 +410,8 @@ pub const ENTRY_FORM_ORDER: &[&str] = &[
     "content",
     "url",
     "call_to_action",
+    "image_file",
+    "image_remove",
     "image",
     "image_alt",
     "timezone",

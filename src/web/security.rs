@@ -7,8 +7,9 @@ use poem::http::{HeaderValue, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
 /// Scripts and styles only from our own assets (no inline code), images
-/// from anywhere on https (entries link them), forms only to ourselves.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
+/// from anywhere on https (entries link them) and `blob:` (a picture chosen
+/// in the entry form, shown before it is sent), forms only to ourselves.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data: blob:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /// Swagger UI (`/api/docs`) is a third-party page that inlines its bundle.

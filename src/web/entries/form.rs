@@ -11,6 +11,7 @@ use poem::http::StatusCode;
 use poem::web::{Path, Query};
 
 use super::actions::done_text;
+use super::picture::{self, EntryFormBody};
 use super::{EditorEntry, drafts, load, open_request, writable_groups};
 use crate::domain::draft::DraftKey;
 use crate::domain::entry::{EntryFields, EntryPatch};
@@ -66,6 +67,10 @@ struct FormPage {
     event_statuses: Vec<Choice>,
     attendances: Vec<Choice>,
     repeats: Vec<Choice>,
+    /// Moderators may also link an image by URL.
+    moderator: bool,
+    /// The largest picture file accepted, in MiB.
+    image_max_mib: usize,
 }
 
 #[derive(Template, WebTemplate)]
@@ -112,6 +117,8 @@ impl FormSetup {
     }
 
     fn page(self, ctx: &Ctx<'_>, title: String, mut form: FormState) -> FormPage {
+        let moderator = ctx.viewer.as_ref().is_some_and(Viewer::is_moderator);
+        picture::shown_errors(&mut form.errors, moderator);
         forms::in_entry_form_order(&mut form.errors);
         let page = ctx.layout(title, "my").with_errors(&form.errors);
         let mut shown = EntryFields::default();
@@ -124,6 +131,8 @@ impl FormSetup {
                 .map(|way| Choice::new(way.as_str(), display::attendance_label(*way)))
                 .collect(),
             repeats: crate::web::recurrence_form::choices(),
+            moderator,
+            image_max_mib: ctx.state.config.image_max_bytes.div_ceil(1024 * 1024),
             page,
             action: String::new(),
             creating: true,
@@ -158,6 +167,16 @@ impl FormSetup {
     }
 }
 
+/// Entries are written for a group the viewer edits for.
+fn require_some(groups: &[group::Model]) -> Result<(), WebError> {
+    if groups.is_empty() {
+        return Err(WebError::App(AppError::Forbidden(
+            "you are not an editor of any active group; ask its owner to add you".into(),
+        )));
+    }
+    Ok(())
+}
+
 /// The country whose time zones come first: the chosen group's.
 fn country_of(groups: &[group::Model], slug: &str) -> String {
     groups
@@ -172,11 +191,7 @@ fn country_of(groups: &[group::Model], slug: &str) -> String {
 pub async fn new_form(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -> WebResult {
     let viewer = ctx.require()?;
     let groups = writable_groups(ctx.services(), viewer).await?;
-    if groups.is_empty() {
-        return Err(WebError::App(AppError::Forbidden(
-            "you are not an editor of any active group; ask its owner to add you".into(),
-        )));
-    }
+    require_some(&groups)?;
     let group = query.get("group").cloned().unwrap_or_default();
     let Some(kind) = parse_filter::<EntryKind>(&query, "kind") else {
         let page = ChoosePage {
@@ -304,15 +319,18 @@ async fn new_entry_again(
 pub async fn create(
     ctx: Ctx<'_>,
     Query(query): Query<HashMap<String, String>>,
-    body: Vec<u8>,
+    body: EntryFormBody,
 ) -> WebResult {
-    let form = ctx.form(&body)?;
+    let mut form = ctx.checked(body.form)?;
     let viewer = ctx.require()?;
     let kind = EntryKind::parse(form.text("kind"))
         .or_else(|| parse_filter(&query, "kind"))
         .ok_or_else(|| WebError::App(AppError::field("kind", "is required")))?;
     let groups = writable_groups(ctx.services(), viewer).await?;
-    let (patch, parse_errors) = forms::entry_patch(&form);
+    require_some(&groups)?;
+    let picture = picture::settle(&ctx, viewer, &mut form, body.upload, "").await?;
+    let (patch, mut parse_errors) = forms::entry_patch(&form);
+    parse_errors.extend(picture.errors.iter().cloned());
     let intent = Intent::of(&form);
     if intent == Intent::Preview || !parse_errors.is_empty() {
         let group_name = groups
@@ -324,7 +342,8 @@ pub async fn create(
         let base = EntryFields::default();
         let (preview, errors) = previewed(kind, &base, patch, &group_name, max, parse_errors);
         let shown = (intent == Intent::Preview).then_some(preview);
-        return new_entry_again(&ctx, kind, groups, &form, errors, shown).await;
+        let page = new_entry_again(&ctx, kind, groups, &form, errors, shown).await;
+        return picture::answer(&picture, page);
     }
     let new = NewEntry {
         group: Some(form.text("group").to_string()),
@@ -371,6 +390,21 @@ pub async fn edit_form(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     .await
 }
 
+/// Only the entry's group edits it, and moderators once it is in review or published.
+fn require_writer(viewer: &Viewer, entry: &entry::Model) -> Result<(), WebError> {
+    if viewer
+        .principal
+        .can_edit_entry(entry.group_id, entry.status)
+    {
+        Ok(())
+    } else {
+        Err(WebError::App(AppError::Forbidden(
+            "only the entry's group may edit it (moderators: once it is in review or published)"
+                .into(),
+        )))
+    }
+}
+
 async fn form_for_edit(
     ctx: &Ctx<'_>,
     viewer: &Viewer,
@@ -380,15 +414,7 @@ async fn form_for_edit(
     notice: Option<Notice>,
 ) -> WebResult {
     let entry = &loaded.view.entry;
-    if !viewer
-        .principal
-        .can_edit_entry(entry.group_id, entry.status)
-    {
-        return Err(WebError::App(AppError::Forbidden(
-            "only the entry's group may edit it (moderators: once it is in review or published)"
-                .into(),
-        )));
-    }
+    require_writer(viewer, entry)?;
     if next_status(entry.status, Action::Edit, entry.in_feed).is_none() {
         return Err(WebError::App(AppError::InvalidTransition(format!(
             "an entry that is {} cannot be edited; clone it to start again",
@@ -455,12 +481,16 @@ fn stale_edit(form: &Form, current_version: i32) -> (FormState, Notice) {
 }
 
 #[handler]
-pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebResult {
-    let form = ctx.form(&body)?;
+pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: EntryFormBody) -> WebResult {
+    let mut form = ctx.checked(body.form)?;
     let viewer = ctx.require()?;
     let loaded = load(&ctx, viewer, &id).await?;
     let entry = &loaded.view.entry;
-    let (patch, parse_errors) = forms::entry_patch(&form);
+    require_writer(viewer, entry)?;
+    let picture =
+        picture::settle(&ctx, viewer, &mut form, body.upload, &loaded.fields.image).await?;
+    let (patch, mut parse_errors) = forms::entry_patch(&form);
+    parse_errors.extend(picture.errors.iter().cloned());
     let intent = Intent::of(&form);
     let again = |errors, preview, notice| {
         let state = FormState::with_errors(form.values(), errors);
@@ -471,7 +501,8 @@ pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: Vec<u8>) -> WebR
         let group = &loaded.group.name;
         let (preview, errors) =
             previewed(entry.kind, &loaded.fields, patch, group, max, parse_errors);
-        return again(errors, (intent == Intent::Preview).then_some(preview), None).await;
+        let shown = (intent == Intent::Preview).then_some(preview);
+        return picture::answer(&picture, again(errors, shown, None).await);
     }
     let request = EditRequest {
         group: None,

@@ -8,6 +8,7 @@ pub mod drafts;
 pub mod form;
 pub mod list;
 pub mod page;
+pub mod picture;
 
 use super::context::{Ctx, Viewer, WebError};
 use super::display::{self, Badge, Preview};

@@ -19,6 +19,6 @@ mod roles;
 mod sanitize;
 mod smoke;
 mod snapshots;
-mod support;
+pub mod support;
 mod tokens;
 mod validation;

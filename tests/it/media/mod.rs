@@ -2,5 +2,5 @@
 //! here, the refusals, serving, and the sweep.
 
 mod bounds;
-mod images;
+pub mod images;
 mod pictures;

@@ -16,6 +16,7 @@ mod messages;
 mod moderation;
 mod moderator_edits;
 mod my_entries;
+mod pictures;
 mod public;
 mod signed_in;
 mod where_it_appears;

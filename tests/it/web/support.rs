@@ -74,6 +74,12 @@ impl Page {
     }
 }
 
+/// What a browser posts.
+enum Body {
+    Form(String),
+    Multipart(poem::test::TestForm),
+}
+
 fn form_body(fields: &[(&str, &str)]) -> String {
     let mut serializer = url::form_urlencoded::Serializer::new(String::new());
     for (key, value) in fields {
@@ -116,7 +122,7 @@ impl<'a> Browser<'a> {
             .insert(name.into(), value.into());
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<String>) -> Page {
+    async fn send(&self, method: Method, path: &str, body: Option<Body>) -> Page {
         let mut request = self.app.client.request(method, path);
         let cookies = self
             .cookies
@@ -132,10 +138,14 @@ impl<'a> Browser<'a> {
         for (name, value) in &self.headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        if let Some(body) = body {
-            request = request
-                .content_type("application/x-www-form-urlencoded")
-                .body(body);
+        match body {
+            Some(Body::Form(body)) => {
+                request = request
+                    .content_type("application/x-www-form-urlencoded")
+                    .body(body);
+            }
+            Some(Body::Multipart(form)) => request = request.multipart(form),
+            None => {}
         }
         let reply = Reply::from(request.send().await.0).await;
         for value in reply.headers.get_all("set-cookie") {
@@ -170,12 +180,41 @@ impl<'a> Browser<'a> {
         let token = self.csrf.lock().unwrap().clone();
         let mut all = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
-        self.send(Method::POST, path, Some(form_body(&all))).await
+        self.send(Method::POST, path, Some(Body::Form(form_body(&all))))
+            .await
+    }
+
+    /// Posts a form as `multipart/form-data` (with the CSRF token of the
+    /// last page seen), with `file` (its name and bytes) in field `file_field`.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_field: &str,
+        file: Option<(&str, Vec<u8>)>,
+    ) -> Page {
+        use poem::test::{TestForm, TestFormField};
+        let token = self.csrf.lock().unwrap().clone();
+        let mut form = TestForm::new().text("csrf_token", token);
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        // A file input with no file chosen still sends an empty part.
+        let (name, bytes) = file.unwrap_or(("", Vec::new()));
+        form = form.field(
+            TestFormField::bytes(bytes)
+                .name(file_field.to_string())
+                .filename(name.to_string())
+                .content_type("application/octet-stream"),
+        );
+        self.send(Method::POST, path, Some(Body::Multipart(form)))
+            .await
     }
 
     /// Posts a form exactly as given (no CSRF token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        self.send(Method::POST, path, Some(form_body(fields))).await
+        self.send(Method::POST, path, Some(Body::Form(form_body(fields))))
+            .await
     }
 
     /// Opens the page a form is on, then posts the form from it.
