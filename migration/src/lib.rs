@@ -14,6 +14,7 @@ mod m0008_areas;
 mod m0009_email_skeleton;
 mod m0010_events;
 mod m0011_corrections;
+mod m0012_search;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_email_skeleton::Migration),
             Box::new(m0010_events::Migration),
             Box::new(m0011_corrections::Migration),
+            Box::new(m0012_search::Migration),
         ]
     }
 }

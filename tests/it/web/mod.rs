@@ -13,5 +13,6 @@ mod messages;
 mod moderation;
 mod my_entries;
 mod public;
+mod search;
 mod signed_in;
 mod where_it_appears;
