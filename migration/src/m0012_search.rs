@@ -5,10 +5,14 @@
 //! The entries' words are stored by the service (`live_search`, new
 //! `working_search`: lower case, letters and digits, single spaces; the
 //! markup is gone before the database sees them); existing rows get theirs
-//! here. SQLite indexes with FTS5 tables over the rows (external content,
-//! kept in step by triggers, filled at once with `rebuild`); PostgreSQL
-//! with GIN indexes of `to_tsvector('simple', …)`: entries are written in
-//! every language, so words are not stemmed by one language's rules.
+//! here. PostgreSQL indexes with GIN indexes of `to_tsvector('simple', …)`:
+//! entries are written in every language, so words are not stemmed by one
+//! language's rules. SQLite with FTS5 tables (filled here), which triggers
+//! do not write themselves: a statement that writes an FTS5 table inside a
+//! transaction does not wait for another writer's lock but fails at once
+//! ("database is locked"). The triggers only note the rows written
+//! (`search_dirty`); the service indexes them again before it searches,
+//! in a transaction of its own (`service::search::refresh`).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::text_null;
@@ -80,6 +84,11 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         match db.get_database_backend() {
             DbBackend::Sqlite => {
+                db.execute_unprepared(
+                    "CREATE TABLE search_dirty (tbl TEXT NOT NULL, id INTEGER NOT NULL, \
+                     PRIMARY KEY (tbl, id))",
+                )
+                .await?;
                 for indexed in &INDEXED {
                     for statement in indexed.create() {
                         db.execute_unprepared(&statement).await?;
@@ -103,7 +112,7 @@ impl MigrationTrait for Migration {
         match db.get_database_backend() {
             DbBackend::Sqlite => {
                 for indexed in &INDEXED {
-                    for event in ["ai", "ad", "au"] {
+                    for event in ["ix", "ux", "dx"] {
                         db.execute_unprepared(&format!(
                             "DROP TRIGGER IF EXISTS {}_fts_{event}",
                             indexed.table
@@ -113,6 +122,8 @@ impl MigrationTrait for Migration {
                     db.execute_unprepared(&format!("DROP TABLE IF EXISTS {}_fts", indexed.table))
                         .await?;
                 }
+                db.execute_unprepared("DROP TABLE IF EXISTS search_dirty")
+                    .await?;
             }
             _ => {
                 for (name, _, _) in POSTGRES_INDEXES {
@@ -133,37 +144,23 @@ impl MigrationTrait for Migration {
 }
 
 impl Indexed {
-    /// The FTS5 table, the triggers that keep it in step with the rows,
-    /// and its filling with the rows there are.
+    /// The FTS5 table filled with the rows there are, and the triggers
+    /// that mark a written row for the service to index again.
     fn create(&self) -> Vec<String> {
         let (table, columns) = (self.table, self.columns.join(", "));
-        let values = |row: &str| {
-            self.columns
-                .iter()
-                .map(|column| format!("{row}.\"{column}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let (new, old) = (values("new"), values("old"));
         let fts = format!("{table}_fts");
+        let mark = |name: &str, event: &str, row: &str| {
+            format!(
+                "CREATE TRIGGER {fts}_{name} AFTER {event} ON \"{table}\" BEGIN \
+                 INSERT OR IGNORE INTO search_dirty (tbl, id) VALUES ('{table}', {row}.id); END"
+            )
+        };
         vec![
-            format!(
-                "CREATE VIRTUAL TABLE {fts} USING fts5({columns}, content='{table}', content_rowid='id')"
-            ),
-            format!(
-                "CREATE TRIGGER {fts}_ai AFTER INSERT ON \"{table}\" BEGIN \
-                 INSERT INTO {fts}(rowid, {columns}) VALUES (new.id, {new}); END"
-            ),
-            format!(
-                "CREATE TRIGGER {fts}_ad AFTER DELETE ON \"{table}\" BEGIN \
-                 INSERT INTO {fts}({fts}, rowid, {columns}) VALUES ('delete', old.id, {old}); END"
-            ),
-            format!(
-                "CREATE TRIGGER {fts}_au AFTER UPDATE OF {columns} ON \"{table}\" BEGIN \
-                 INSERT INTO {fts}({fts}, rowid, {columns}) VALUES ('delete', old.id, {old}); \
-                 INSERT INTO {fts}(rowid, {columns}) VALUES (new.id, {new}); END"
-            ),
-            format!("INSERT INTO {fts}({fts}) VALUES ('rebuild')"),
+            format!("CREATE VIRTUAL TABLE {fts} USING fts5({columns})"),
+            format!("INSERT INTO {fts} (rowid, {columns}) SELECT id, {columns} FROM \"{table}\""),
+            mark("ix", "INSERT", "new"),
+            mark("ux", &format!("UPDATE OF {columns}"), "new"),
+            mark("dx", "DELETE", "old"),
         ]
     }
 }

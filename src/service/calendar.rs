@@ -51,6 +51,7 @@ pub async fn archive(
     let (limit, offset) = limits::page_window(limit, offset);
     let mut condition = ended(db, services.now()).await?;
     if let Some(query) = query {
+        search::refresh(db).await?;
         condition = condition.add(search::entries_matching(
             db.get_database_backend(),
             query,

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 use serde_json::{Map, Value};
@@ -286,28 +286,12 @@ async fn save_versioned(
 ) -> AppResult<entry::Model> {
     active.version = Set(expected_version + 1);
     active.updated_at = Set(services.now());
-    // The search words go in a second statement: on SQLite their update
-    // writes the FTS5 index (by trigger), and a statement that touches it
-    // first cannot wait for the write lock another writer holds.
-    let mut words = entry::ActiveModel {
-        live_search: active.live_search.take().map_or(NotSet, Set),
-        working_search: active.working_search.take().map_or(NotSet, Set),
-        ..Default::default()
-    };
     let result = entry::Entity::update_many()
         .set(active)
         .filter(entry::Column::Id.eq(id))
         .filter(entry::Column::Version.eq(expected_version))
         .exec(db)
         .await?;
-    if result.rows_affected == 1 && words.is_changed() {
-        words.id = NotSet;
-        entry::Entity::update_many()
-            .set(words)
-            .filter(entry::Column::Id.eq(id))
-            .exec(db)
-            .await?;
-    }
     let current = entry::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -892,6 +876,7 @@ async fn filtered(
         condition = condition.add(entry::Column::Id.is_in(assigned));
     }
     if let Some(query) = &filter.query {
+        search::refresh(db).await?;
         condition = condition.add(search::entries_matching(
             db.get_database_backend(),
             query,

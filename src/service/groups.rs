@@ -36,6 +36,9 @@ pub async fn list_all(
 ) -> AppResult<Vec<group::Model>> {
     principal.require_admin("see every group")?;
     let db = &services.db;
+    if query.is_some() {
+        search::refresh(db).await?;
+    }
     Ok(group::Entity::find()
         .apply_if(query, |select, query| {
             select.filter(search::groups_matching(db.get_database_backend(), query))

@@ -11,12 +11,64 @@
 use std::collections::HashSet;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
+};
 
 use super::Services;
 use crate::domain::search::SearchQuery;
 use crate::entities::entry;
 use crate::error::AppResult;
+
+/// SQLite's FTS5 tables: each indexes these columns of a table, by id.
+const SQLITE_INDEXED: [(&str, &str); 3] = [
+    ("entries", "live_search, working_search"),
+    ("groups", "name, slug, country"),
+    ("users", "display_name, email"),
+];
+
+/// On SQLite, indexes again the rows written since the last search (which
+/// triggers note in `search_dirty`; see `m0012_search` for why they do not
+/// index them themselves), in one transaction that holds the write lock
+/// from its start. Nothing to do on PostgreSQL, whose indexes follow the rows.
+pub async fn refresh(db: &DatabaseConnection) -> AppResult<()> {
+    let backend = db.get_database_backend();
+    if backend != DbBackend::Sqlite {
+        return Ok(());
+    }
+    let dirty = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT 1 FROM search_dirty LIMIT 1",
+        ))
+        .await?;
+    if dirty.is_none() {
+        return Ok(());
+    }
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?;
+    for (table, columns) in SQLITE_INDEXED {
+        let written = format!("SELECT id FROM search_dirty WHERE tbl = '{table}'");
+        txn.execute_unprepared(&format!(
+            "DELETE FROM {table}_fts WHERE rowid IN ({written})"
+        ))
+        .await?;
+        txn.execute_unprepared(&format!(
+            "INSERT INTO {table}_fts (rowid, {columns}) SELECT id, {columns} FROM \"{table}\" \
+             WHERE id IN ({written})"
+        ))
+        .await?;
+    }
+    txn.execute_unprepared("DELETE FROM search_dirty").await?;
+    txn.commit().await?;
+    Ok(())
+}
 
 /// Which revision of an entry a search reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +168,7 @@ pub fn entries_matching(backend: DbBackend, query: &SearchQuery, revision: Revis
 /// the pages built from the feed snapshot keep those.
 pub async fn published_ids(services: &Services, query: &SearchQuery) -> AppResult<HashSet<i64>> {
     let db = &services.db;
+    refresh(db).await?;
     let ids: Vec<i64> = entry::Entity::find()
         .select_only()
         .column(entry::Column::Id)

@@ -193,6 +193,9 @@ pub async fn list(
 ) -> AppResult<Vec<Person>> {
     principal.require_admin("manage users")?;
     let db = &services.db;
+    if query.is_some() {
+        search::refresh(db).await?;
+    }
     let users = user::Entity::find()
         .apply_if(query, |select, query| {
             select.filter(search::users_matching(db.get_database_backend(), query))
