@@ -127,6 +127,22 @@ async function setPassword(page, link, password) {
 }
 
 /** Presses Tab until `selector` has the focus: proves it is reachable by keyboard. */
+/** Searches the start page with its search box, as a visitor does. */
+async function search(page, words, title) {
+  step(`searching "${words}" on the start page finds the entry`);
+  await go(page, "/");
+  await page.getByLabel("Search", { exact: true }).fill(words);
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await page.waitForLoadState();
+  await page.getByRole("link", { name: title }).waitFor();
+  await page.getByText(`1 result for “${words}”`).waitFor();
+  check(new URL(page.url()).searchParams.get("q") === words, "the query is in the address");
+  await shot(page, "home-search");
+  await page.getByLabel("Search", { exact: true }).fill("nothing like this");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await page.getByText("Nothing matches “nothing like this”.").waitFor();
+}
+
 async function tabTo(page, selector) {
   for (let presses = 0; presses < 80; presses++) {
     if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
@@ -339,6 +355,7 @@ async function main() {
   await go(visitor.page, "/");
   await visitor.page.getByRole("link", { name: title }).waitFor();
   await shot(visitor.page, "home");
+  await search(visitor.page, "treffen bonn", title);
   await go(visitor.page, "/groups");
   await shot(visitor.page, "groups");
   await go(visitor.page, "/groups/qgis-de");

@@ -80,7 +80,10 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
             move |endpoint, request| metrics::count_requests(endpoint, request, metrics.clone())
         })
         .data(state.clone())
-        .data(api::HomePage(web::public::home_page))
+        .data(api::HomePage(
+            web::public::home_page,
+            web::public::home_search,
+        ))
         .data(metrics.clone());
     // Boxed, so that the feeds' future does not carry (and copy) the much
     // larger one of everything else.

@@ -14,6 +14,7 @@ mod m0008_areas;
 mod m0009_email_skeleton;
 mod m0010_events;
 mod m0011_corrections;
+mod m0012_search;
 mod m0015_group_languages;
 mod m0016_form_drafts;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_email_skeleton::Migration),
             Box::new(m0010_events::Migration),
             Box::new(m0011_corrections::Migration),
+            Box::new(m0012_search::Migration),
             Box::new(m0015_group_languages::Migration),
             Box::new(m0016_form_drafts::Migration),
         ]

@@ -119,7 +119,7 @@ async fn fill_search(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 }
 
 /// `html` without its tags, with the entities sanitized HTML uses decoded.
-fn without_markup(html: &str) -> String {
+pub(crate) fn without_markup(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
     let mut in_tag = false;
     for character in html.chars() {

@@ -10,9 +10,10 @@ use super::{ApiTags, BearerAuth, Created, Deleted, instant, page};
 use crate::AppState;
 use crate::domain::entry::{EntryPatch, with_entry_fields};
 use crate::domain::lifecycle::{ActionRequest, EditRequest, LiveChange};
+use crate::domain::search::SearchQuery;
 use crate::domain::{Action, EntryKind, EntryStatus, Phase};
 use crate::entities::entry_event;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::service::entries::{self, EntryFilter, EntryView, NewEntry, fields_of};
 
 pub struct EntriesApi;
@@ -362,6 +363,9 @@ impl EntriesApi {
         group: Query<Option<String>>,
         status: Query<Option<EntryStatus>>,
         kind: Query<Option<EntryKind>>,
+        /// Words (at most 10, 200 characters) that the title, text, place or group name
+        /// must all hold, in any order and case; the last may be the start of a word.
+        q: Query<Option<String>>,
         /// Page size, 1 to 200 (default 50).
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u64>>,
@@ -377,6 +381,8 @@ impl EntriesApi {
             languages: Vec::new(),
             mine: false,
             assigned_to: None,
+            query: SearchQuery::parse(q.as_deref().unwrap_or_default())
+                .map_err(|bad| AppError::BadRequest(bad.0))?,
             limit,
             offset,
         };

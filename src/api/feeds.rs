@@ -156,7 +156,18 @@ impl<M: Media> ApiResponse for FeedReply<M> {
 #[derive(Clone, Copy)]
 pub struct HomePage(
     pub fn(&crate::feeds::FeedHub, &QgisQuery) -> std::sync::Arc<crate::feeds::Rendered>,
+    /// The page searched (`q`, with pages by `offset`), which is not cached.
+    pub HomeSearch,
 );
+
+/// The searched start page: state, query, `q`, `offset`.
+pub type HomeSearch =
+    for<'a> fn(
+        &'a AppState,
+        &'a QgisQuery,
+        &'a str,
+        Option<&'a str>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send + 'a>>;
 
 /// What `GET /` answers: the QGIS array (or a refusal) whole, or the page
 /// for a browser.
@@ -263,6 +274,11 @@ impl FeedsApi {
         lat: Query<Option<String>>,
         /// Longitude of the client, with `lat`.
         lon: Query<Option<String>>,
+        /// The page only: words (at most 10, 200 characters) that what is live must all
+        /// hold in its title, text, place or group name; the last may be the start of a word.
+        q: Query<Option<String>>,
+        /// The page only, with `q`: matches to skip (pages of 30).
+        offset: Query<Option<String>>,
         /// QGIS sends `Mozilla/5.0 QGIS/<version int>/<OS>`.
         #[oai(name = "User-Agent")]
         user_agent: Header<Option<String>>,
@@ -277,6 +293,15 @@ impl FeedsApi {
         );
         FeedReply::new(match home_answer(&state, request, query) {
             Home::Answer(response) => response,
+            Home::Page(query) if q.as_deref().is_some_and(|q| !q.trim().is_empty()) => {
+                (page.0.1)(
+                    &state,
+                    &query,
+                    q.as_deref().unwrap_or_default(),
+                    offset.as_deref(),
+                )
+                .await
+            }
             Home::Page(query) => (page.0.0)(&state.feeds, &query)
                 .respond(request.headers(), &state.feeds.settings().page_caching),
         })

@@ -45,6 +45,7 @@ impl ModerationApi {
             assigned_to: assigned_to_me
                 .unwrap_or(false)
                 .then(|| auth.0.attributed_user_id()),
+            query: None,
             limit,
             offset,
         };

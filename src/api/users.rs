@@ -98,7 +98,7 @@ impl UsersApi {
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> AppResult<Json<Vec<UserOut>>> {
-        let people = users::list(&state.services, &auth.0).await?;
+        let people = users::list(&state.services, &auth.0, None).await?;
         Ok(Json(people.into_iter().map(UserOut::from).collect()))
     }
 

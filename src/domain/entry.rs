@@ -434,16 +434,16 @@ pub fn check_series(check: &mut Checker, fields: &mut EntryFields) {
     }
 }
 
-/// What a search of published entries reads: title, text and place, in
-/// lower case (stored with the published revision, `entries.live_search`).
+/// What a search of an entry reads: the words of its title, text (without
+/// markup) and place (stored for the published revision in
+/// `entries.live_search`, for the working one in `entries.working_search`).
 pub fn search_text(fields: &EntryFields) -> String {
-    [
+    super::search::document(&[
         fields.title.as_str(),
-        &sanitize::plain_text(&fields.content),
+        // A tag separates words: `a</p><p>b` is two.
+        &sanitize::plain_text(&fields.content.replace('>', "> ")),
         fields.location_name.as_deref().unwrap_or_default(),
-    ]
-    .join("\n")
-    .to_lowercase()
+    ])
 }
 
 /// The fields that differ between two revisions, as `{field: [old, new]}`.

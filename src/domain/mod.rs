@@ -23,6 +23,7 @@ pub mod qgisfeed;
 pub mod recurrence;
 pub mod sanitize;
 pub mod schedule;
+pub mod search;
 pub mod user;
 pub mod validate;
 

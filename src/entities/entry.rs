@@ -54,8 +54,10 @@ pub struct Model {
     /// Whether `live_revision` is published (within its window).
     pub in_feed: bool,
     pub live_publish_to: Option<i64>,
-    /// The published revision's title, text and place in lower case, for search.
+    /// The words of the published revision's title, text and place, for search.
     pub live_search: Option<String>,
+    /// The same of the working revision (`domain::search::document`).
+    pub working_search: Option<String>,
     /// The saved area of the published revision, while there is one.
     pub live_target_area_id: Option<i64>,
     pub live_changed_at: Option<i64>,

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::Settings;
 use crate::domain::codes::Languages;
-use crate::domain::entry::{EntryFields, PublishedRevision, search_text, with_entry_fields};
+use crate::domain::entry::{EntryFields, PublishedRevision, with_entry_fields};
 use crate::domain::limits::{MAX_PK, TAG_URI_YEAR};
 use crate::domain::recurrence;
 use crate::domain::schedule::{self, Occurrence, phase};
@@ -72,8 +72,6 @@ pub struct Item {
     pub body_html: String,
     /// Published changes so far (iCalendar `SEQUENCE`).
     pub sequence: i32,
-    /// Title, text and place in lower case, for the pages' search.
-    pub search: String,
     /// Where it is delivered: its own polygon or its saved area's.
     pub area: Option<Arc<[geo::Point]>>,
     pub in_feed: bool,
@@ -126,7 +124,6 @@ impl Item {
             .or(occurrences.last())
             .cloned();
         let headline = headline(&fields.title, event_status);
-        let search = search_text(&fields);
         let summary = summary(&fields, live.kind, event_status, attendance, next.as_ref());
         let area = delivery_area(model.id, &fields, areas);
         let image = absolute(&settings.public_url, &fields.image);
@@ -193,7 +190,6 @@ impl Item {
             summary,
             body_html,
             sequence: model.live_sequence,
-            search,
         })
     }
 

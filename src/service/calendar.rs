@@ -3,11 +3,11 @@
 //! the approved revision is public: a search reads its title, never the
 //! working one; removed groups show nothing.
 
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use sea_orm::{ConnectionTrait, QuerySelect};
 
-use super::Services;
+use super::{Services, search};
+use crate::domain::search::SearchQuery;
 use crate::domain::{GroupStatus, limits};
 use crate::entities::{entry, group};
 use crate::error::AppResult;
@@ -38,19 +38,25 @@ async fn ended(db: &impl ConnectionTrait, now: i64) -> AppResult<Condition> {
 }
 
 /// One page of the archive, latest end first, with the total; `query`
-/// searches the published revision (title, text, place), in the database:
-/// the archive may hold a million rows, none is read to be filtered here.
+/// searches the published revision (title, text, place) and the group's
+/// name, in the database's index: the archive may hold a million rows,
+/// none is read to be filtered here.
 pub async fn archive(
     services: &Services,
-    query: Option<&str>,
+    query: Option<&SearchQuery>,
     offset: u64,
     limit: u64,
 ) -> AppResult<(Vec<Archived>, u64)> {
     let db = &services.db;
     let (limit, offset) = limits::page_window(limit, offset);
     let mut condition = ended(db, services.now()).await?;
-    if let Some(words) = query.map(str::trim).filter(|words| !words.is_empty()) {
-        condition = condition.add(published_text_contains(words));
+    if let Some(query) = query {
+        search::refresh(db).await?;
+        condition = condition.add(search::entries_matching(
+            db.get_database_backend(),
+            query,
+            search::Revision::Published,
+        ));
     }
     let select = entry::Entity::find()
         .filter(condition)
@@ -59,20 +65,6 @@ pub async fn archive(
     let total = select.clone().count(db).await?;
     let entries = select.offset(offset).limit(limit).all(db).await?;
     Ok((with_groups(db, entries).await?, total))
-}
-
-/// The published revision (its JSON, as stored) holds `words`, any case;
-/// `%`, `_` and `\` in them are matched as themselves.
-fn published_text_contains(words: &str) -> Expr {
-    let mut pattern = String::from("%");
-    for character in words.to_lowercase().chars() {
-        if matches!(character, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(character);
-    }
-    pattern.push('%');
-    Expr::col(entry::Column::LiveSearch).like(LikeExpr::new(pattern).escape('\\'))
 }
 
 /// Entry `id` if it is in the archive.

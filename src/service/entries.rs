@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use serde_json::{Map, Value};
 
-use super::{Services, areas, lookup, outbox};
+use super::{Services, areas, lookup, outbox, search};
 use crate::domain::authz::Principal;
 use crate::domain::entry::{
     EntryFields, EntryPatch, LiveRevision, PublishedRevision, changed_sentence, search_text,
@@ -26,6 +26,7 @@ use crate::domain::lifecycle::{
 };
 use crate::domain::media::may_set_image;
 use crate::domain::schedule::{self, Timing};
+use crate::domain::search::SearchQuery;
 use crate::domain::validate::Refusal;
 use crate::domain::{Action, EntryKind, EntryStatus, Phase, limits};
 use crate::entities::{entry, entry_event, entry_reviewer, group};
@@ -76,6 +77,8 @@ pub struct EntryFilter {
     pub mine: bool,
     /// Only entries this person is assigned to review.
     pub assigned_to: Option<i64>,
+    /// Only entries whose working revision (or group) matches these words.
+    pub query: Option<SearchQuery>,
     pub limit: u64,
     pub offset: u64,
 }
@@ -139,6 +142,7 @@ macro_rules! entry_columns {
         }
 
         pub(super) fn set_fields(active: &mut entry::ActiveModel, fields: EntryFields) {
+            active.working_search = Set(Some(search_text(&fields)));
             $(active.$common = Set(to_column!($common_kind, fields.$common));)*
             $(active.$kind = Set(to_column!($kind_kind, fields.$kind));)*
         }
@@ -871,6 +875,14 @@ async fn filtered(
             .map(|row| row.entry_id)
             .collect();
         condition = condition.add(entry::Column::Id.is_in(assigned));
+    }
+    if let Some(query) = &filter.query {
+        search::refresh(db).await?;
+        condition = condition.add(search::entries_matching(
+            db.get_database_backend(),
+            query,
+            search::Revision::Working,
+        ));
     }
     let query = entry::Entity::find().filter(condition);
     let total = query.clone().count(db).await?;

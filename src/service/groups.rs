@@ -1,15 +1,16 @@
 //! Groups, their members and their API tokens; CSV import of the directory.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QueryTrait, Set, TransactionTrait,
 };
 
-use super::{Services, entries, is_unique_violation, lookup, tokens};
+use super::{Services, entries, is_unique_violation, lookup, search, tokens};
 use crate::domain::authz::Principal;
 use crate::domain::group::{
     GroupFields, GroupPatch, languages_column, languages_from_column, parse_directory_status,
 };
+use crate::domain::search::SearchQuery;
 use crate::domain::validate::Checker;
 use crate::domain::{GroupRole, GroupStatus, limits};
 use crate::entities::{api_token, group, membership, user};
@@ -28,10 +29,22 @@ pub async fn list_public(services: &Services) -> AppResult<Vec<group::Model>> {
         .await?)
 }
 
-/// Every group, removed ones too, for admins.
-pub async fn list_all(services: &Services, principal: &Principal) -> AppResult<Vec<group::Model>> {
+/// Every group, removed ones too, for admins; or those whose name, slug
+/// or country holds the words of `query`.
+pub async fn list_all(
+    services: &Services,
+    principal: &Principal,
+    query: Option<&SearchQuery>,
+) -> AppResult<Vec<group::Model>> {
     principal.require_admin("see every group")?;
+    let db = &services.db;
+    if query.is_some() {
+        search::refresh(db).await?;
+    }
     Ok(group::Entity::find()
+        .apply_if(query, |select, query| {
+            select.filter(search::groups_matching(db.get_database_backend(), query))
+        })
         .order_by_asc(group::Column::Name)
         .all(&services.db)
         .await?)

@@ -22,6 +22,7 @@ pub mod profile;
 pub mod qgisfeed_import;
 pub mod rate_limit;
 pub mod reviewers;
+pub mod search;
 pub mod sessions;
 pub mod stats;
 pub mod tokens;

@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QueryTrait, Set,
 };
 
-use super::{Services, is_unique_violation, lookup, sessions};
+use super::{Services, is_unique_violation, lookup, search, sessions};
 use crate::domain::authz::Principal;
+use crate::domain::search::SearchQuery;
 use crate::domain::user::{NewUser, check_display_name, email_skeleton};
 use crate::domain::validate::Checker;
 use crate::domain::{GroupRole, Role};
@@ -183,9 +185,21 @@ pub async fn person(services: &Services, id: i64) -> AppResult<Person> {
 }
 
 /// Everyone, for admins.
-pub async fn list(services: &Services, principal: &Principal) -> AppResult<Vec<Person>> {
+/// Everyone, or those whose name or email holds the words of `query`.
+pub async fn list(
+    services: &Services,
+    principal: &Principal,
+    query: Option<&SearchQuery>,
+) -> AppResult<Vec<Person>> {
     principal.require_admin("manage users")?;
+    let db = &services.db;
+    if query.is_some() {
+        search::refresh(db).await?;
+    }
     let users = user::Entity::find()
+        .apply_if(query, |select, query| {
+            select.filter(search::users_matching(db.get_database_backend(), query))
+        })
         .order_by_asc(user::Column::Id)
         .all(&services.db)
         .await?;

@@ -18,11 +18,12 @@ use super::display::{self, Badge, Choice, Pager};
 use super::forms::FormState;
 use super::public::Card;
 use super::query::{offset, query_string, text};
+use super::search::{SearchBox, query_of};
 use crate::domain::codes::Languages;
 use crate::domain::{EntryKind, recurrence, schedule};
 use crate::error::AppError;
 use crate::feeds::{Areas, GroupInfo, Item};
-use crate::service::calendar;
+use crate::service::{calendar, search};
 
 /// How far ahead the calendar lists occurrences of a series.
 const HORIZON_SECS: i64 = 366 * 86_400;
@@ -67,6 +68,7 @@ struct EventsPage {
     pager: Pager,
     /// The calendar feed: `https://…` and `webcal://…`.
     feed: (String, String),
+    search: SearchBox,
 }
 
 /// `?limit=`: a page size from 1 to 100.
@@ -85,7 +87,8 @@ struct EventFilter {
     /// Ids of the groups of the country asked for.
     country: Option<HashSet<i64>>,
     languages: Languages,
-    words: String,
+    /// The published entries that match `?q=`, when there is one.
+    matching: Option<HashSet<i64>>,
 }
 
 impl EventFilter {
@@ -94,6 +97,7 @@ impl EventFilter {
         query: &HashMap<String, String>,
         group: Option<&GroupInfo>,
         groups: &[&GroupInfo],
+        matching: Option<HashSet<i64>>,
     ) -> Self {
         let country = text(query, "country");
         Self {
@@ -116,7 +120,7 @@ impl EventFilter {
             }),
             // The form offers known codes only; anything else filters nothing.
             languages: Languages::parse(Some(text(query, "lang"))).unwrap_or_default(),
-            words: text(query, "q").to_lowercase(),
+            matching,
         }
     }
 
@@ -129,7 +133,10 @@ impl EventFilter {
                 .as_ref()
                 .is_none_or(|ids| ids.contains(&item.group.id))
             && item.speaks(&self.languages)
-            && (self.words.is_empty() || item.search.contains(&self.words))
+            && self
+                .matching
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&item.id))
     }
 }
 
@@ -204,7 +211,11 @@ async fn events_page(
     let now = snapshot.built_at;
     // The snapshot's groups: the page reads no database.
     let all_groups: Vec<&GroupInfo> = snapshot.groups.values().map(Arc::as_ref).collect();
-    let filter = EventFilter::of(query, group.as_deref(), &all_groups);
+    let matching = match query_of(query)? {
+        Some(searched) => Some(search::published_ids(ctx.services(), &searched).await?),
+        None => None,
+    };
+    let filter = EventFilter::of(query, group.as_deref(), &all_groups, matching);
     let rows = upcoming(
         snapshot
             .items
@@ -260,6 +271,7 @@ async fn events_page(
         .map(|code| Choice::new(code.clone(), code))
         .collect();
     countries.insert(0, Choice::new("", "Any country"));
+    let search = SearchBox::new(action.as_str(), "Search events", text(query, "q"), total);
     Ok(respond(
         EventsPage {
             page,
@@ -276,6 +288,7 @@ async fn events_page(
             months: by_month(page_rows),
             pager,
             feed: calendar_feed(&settings.public_url, &prefix),
+            search,
         },
         StatusCode::OK,
     ))
@@ -324,6 +337,7 @@ pub struct ArchiveRow {
 #[template(path = "public/archive.html")]
 struct ArchivePage {
     page: Layout,
+    search: SearchBox,
     filters: FormState,
     rows: Vec<ArchiveRow>,
     pager: Pager,
@@ -332,8 +346,9 @@ struct ArchivePage {
 #[handler]
 pub async fn archive(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -> WebResult {
     let (offset, limit) = (offset(&query), limit(&query));
-    let words = Some(text(&query, "q")).filter(|words| !words.is_empty());
-    let (found, total) = calendar::archive(ctx.services(), words, offset, limit).await?;
+    let searched = query_of(&query)?;
+    let (found, total) =
+        calendar::archive(ctx.services(), searched.as_ref(), offset, limit).await?;
     let now = ctx.now();
     let rows: Vec<ArchiveRow> = found
         .into_iter()
@@ -349,6 +364,7 @@ pub async fn archive(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>)
     Ok(respond(
         ArchivePage {
             page: ctx.layout("Archive", "archive"),
+            search: SearchBox::new("/archive", "Search the archive", text(&query, "q"), total),
             filters: FormState::new(query.clone()),
             rows,
             pager,

@@ -21,6 +21,7 @@ mod profile;
 pub mod public;
 mod query;
 mod recurrence_form;
+mod search;
 pub mod security;
 pub mod session;
 

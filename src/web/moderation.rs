@@ -19,6 +19,7 @@ use super::entries::{Row, Summary, load};
 use super::forms::{Form, FormState, local_value, parse_form_instant};
 use super::map::MapView;
 use super::query::{id_of, offset, parse_filter, query_string, text};
+use super::search::{SearchBox, query_of};
 use crate::domain::entry::diff;
 use crate::domain::lifecycle::{ActionRequest, next_status, notifies_by_default};
 use crate::domain::{Action, EntryStatus, FieldError};
@@ -39,6 +40,7 @@ struct QueuePage {
     assigned: Vec<Choice>,
     rows: Vec<(Row, bool)>,
     pager: Pager,
+    search: SearchBox,
 }
 
 #[handler]
@@ -56,6 +58,7 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
             .to_vec(),
         mine: false,
         assigned_to: (param("assigned") == "me").then(|| viewer.principal.attributed_user_id()),
+        query: query_of(&query)?,
         limit: PAGE_SIZE,
         offset,
     };
@@ -77,6 +80,7 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
         })
         .collect();
     let base = query_string(&[
+        ("q", param("q")),
         ("kind", param("kind")),
         ("group", param("group")),
         ("lang", param("lang")),
@@ -100,6 +104,7 @@ pub async fn queue(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -
                 Choice::new("", "Anyone"),
                 Choice::new("me", "Assigned to me"),
             ],
+            search: SearchBox::new("/moderation", "Search the queue", param("q"), total),
             rows,
             pager,
         },

@@ -2,24 +2,30 @@
 //! group's page with its feeds, and the access request form. The start
 //! page and entry pages come from the feed snapshot, never the database.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use poem::handler;
 use poem::http::StatusCode;
-use poem::web::Path;
+use poem::web::{Html, Path};
+use poem::{IntoResponse, Response};
 
 use super::calendar_links;
 use super::context::{Ctx, Layout, WebError, WebResult, respond};
-use super::display::{self, Badge, Choice};
+use super::display::{self, Badge, Choice, Pager};
 use super::forms::FormState;
+use super::search::{self, SearchBox};
+use crate::AppState;
 use crate::domain::access_request::AccessRequestForm;
 use crate::domain::entry::EntryFields;
 use crate::domain::{EntryKind, recurrence, schedule};
 use crate::error::{AppError, wait_in_words};
 use crate::feeds::{self, FeedHub, Item, QgisQuery, Rendered};
-use crate::service::{access_requests, calendar, groups};
+use crate::service::{self, access_requests, calendar, groups};
 
 /// A live entry as the public pages show it.
 pub struct Card {
@@ -152,6 +158,104 @@ struct HomePage {
     languages: String,
     /// The site's calendar feed: `webcal://…` and `https://…`.
     calendar: (String, String),
+    search: SearchBox,
+    /// Pages of a search's results (everything live is on one page).
+    pager: Option<Pager>,
+}
+
+/// Matches on one page of the searched start page.
+const SEARCH_PAGE_SIZE: u64 = 30;
+
+impl HomePage {
+    fn new(hub: &FeedHub, query: &QgisQuery, cards: Vec<Card>) -> Self {
+        let mut page = Layout::public("News from the user groups", "news");
+        page.site.clone_from(&hub.settings().site_name);
+        page.alternates = feed_links("", "All news");
+        Self {
+            page,
+            cards,
+            languages: query.languages.to_vec().join(", "),
+            calendar: calendar_links::calendar_feed(&hub.settings().public_url, ""),
+            search: SearchBox::new("/", "Search the news", "", 0),
+            pager: None,
+        }
+    }
+
+    fn body(&self) -> String {
+        self.render().unwrap_or_else(|error| {
+            tracing::error!(%error, "start page failed to render");
+            String::new()
+        })
+    }
+}
+
+/// `GET /?q=` for browsers: what is live and matches, in feed order, by
+/// pages (`offset`); read from the database's index, so not cached.
+pub fn home_search<'a>(
+    state: &'a AppState,
+    query: &'a QgisQuery,
+    q: &'a str,
+    offset: Option<&'a str>,
+) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>> {
+    Box::pin(async move {
+        match searched_home(state, query, q, offset).await {
+            Ok(page) => Html(page.body()).into_response(),
+            Err(error) => {
+                let mut layout = Layout::public("News from the user groups", "news");
+                layout.site = state.services.config.site_name();
+                error.page(layout)
+            }
+        }
+    })
+}
+
+async fn searched_home(
+    state: &AppState,
+    query: &QgisQuery,
+    q: &str,
+    offset: Option<&str>,
+) -> Result<HomePage, WebError> {
+    let params = HashMap::from([
+        ("q".to_string(), q.to_string()),
+        ("offset".to_string(), offset.unwrap_or_default().to_string()),
+    ]);
+    let matching = match search::query_of(&params)? {
+        Some(searched) => Some(service::search::published_ids(&state.services, &searched).await?),
+        None => None,
+    };
+    let hub = &state.feeds;
+    let snapshot = hub.snapshot();
+    let now = snapshot.built_at;
+    let live: Vec<&Item> = snapshot
+        .items
+        .iter()
+        .filter(|item| {
+            item.is_live(now)
+                && item.speaks(&query.languages)
+                && matching.as_ref().is_none_or(|ids| ids.contains(&item.id))
+        })
+        .collect();
+    let offset = super::query::offset(&params);
+    let cards: Vec<Card> = live
+        .iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(SEARCH_PAGE_SIZE as usize)
+        .map(|item| Card::of(item))
+        .collect();
+    let total = live.len() as u64;
+    let mut page = HomePage::new(hub, query, Vec::new());
+    let languages = page.languages.replace(", ", ",");
+    let base = super::query::query_string(&[("q", q.trim()), ("lang", &languages)]);
+    page.pager = Some(Pager::new(
+        total,
+        offset,
+        SEARCH_PAGE_SIZE,
+        cards.len(),
+        &base,
+    ));
+    page.search = SearchBox::new("/", "Search the news", q, total);
+    page.cards = cards;
+    Ok(page)
 }
 
 /// `GET /` for browsers: what is live, in feed order, rendered once per
@@ -175,20 +279,7 @@ pub fn home_page(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
                     .filter(|item| item.is_live(now) && item.speaks(&query.languages))
                     .map(Card::of)
                     .collect();
-                let mut page = Layout::public("News from the user groups", "news");
-                page.site.clone_from(&hub.settings().site_name);
-                page.alternates = feed_links("", "All news");
-                let body = HomePage {
-                    page,
-                    cards,
-                    languages: query.languages.to_vec().join(", "),
-                    calendar: calendar_links::calendar_feed(&hub.settings().public_url, ""),
-                }
-                .render()
-                .unwrap_or_else(|error| {
-                    tracing::error!(%error, "start page failed to render");
-                    String::new()
-                });
+                let body = HomePage::new(hub, query, cards).body();
                 Rendered::new(body, "text/html; charset=utf-8", snapshot.modified_at)
             })
         },

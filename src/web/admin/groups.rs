@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use poem::handler;
 use poem::http::StatusCode;
-use poem::web::Path;
+use poem::web::{Path, Query};
 
 use super::{choices, field_errors, require_admin};
 use crate::domain::group::{GroupPatch, languages_of};
@@ -23,7 +23,8 @@ use crate::web::context::{
 };
 use crate::web::display::{self, Choice};
 use crate::web::forms::{Form, FormState};
-use crate::web::query::id_of;
+use crate::web::query::{id_of, text};
+use crate::web::search::{SearchBox, query_of};
 
 fn group_patch(form: &Form) -> GroupPatch {
     let text = |name: &str| Some(form.text(name).to_string());
@@ -50,10 +51,23 @@ struct GroupsPage {
     form: FormState,
     countries: Vec<Choice>,
     groups: Vec<group::Model>,
+    search: SearchBox,
 }
 
-async fn groups_page(ctx: &Ctx<'_>, viewer: &Viewer, form: FormState) -> WebResult {
-    let groups = groups::list_all(ctx.services(), &viewer.principal).await?;
+async fn groups_page(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    form: FormState,
+    query: &HashMap<String, String>,
+) -> WebResult {
+    let searched = query_of(query)?;
+    let groups = groups::list_all(ctx.services(), &viewer.principal, searched.as_ref()).await?;
+    let search = SearchBox::new(
+        "/admin/groups",
+        "Search groups",
+        text(query, "q"),
+        groups.len() as u64,
+    );
     let status = page_status(false, &form.errors);
     let page = ctx.layout("Groups", "admin").with_errors(&form.errors);
     Ok(respond(
@@ -62,15 +76,16 @@ async fn groups_page(ctx: &Ctx<'_>, viewer: &Viewer, form: FormState) -> WebResu
             form,
             countries: display::countries(),
             groups,
+            search,
         },
         status,
     ))
 }
 
 #[handler]
-pub async fn list(ctx: Ctx<'_>) -> WebResult {
+pub async fn list(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -> WebResult {
     let viewer = require_admin(&ctx)?;
-    groups_page(&ctx, viewer, FormState::default()).await
+    groups_page(&ctx, viewer, FormState::default(), &query).await
 }
 
 #[handler]
@@ -87,7 +102,8 @@ pub async fn create(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
         }
         Err(error) => {
             let errors = field_errors(error, "slug")?;
-            groups_page(&ctx, viewer, FormState::with_errors(form.values(), errors)).await
+            let state = FormState::with_errors(form.values(), errors);
+            groups_page(&ctx, viewer, state, &HashMap::new()).await
         }
     }
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use poem::handler;
-use poem::web::Path;
+use poem::web::{Path, Query};
 
 use super::{choices, field_errors, require_admin};
 use crate::domain::{FieldError, GroupRole, Role, TokenPurpose};
@@ -23,7 +23,8 @@ use crate::web::context::{
 };
 use crate::web::display::{self, Choice, with_blank};
 use crate::web::forms::FormState;
-use crate::web::query::id_of;
+use crate::web::query::{id_of, text};
+use crate::web::search::{SearchBox, query_of};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/users.html")]
@@ -35,6 +36,7 @@ struct UsersPage {
     groups: Vec<Choice>,
     people: Vec<PersonRow>,
     me: i64,
+    search: SearchBox,
 }
 
 /// One person's row.
@@ -78,7 +80,25 @@ async fn users_page(
     form: FormState,
     notice: Option<Notice>,
 ) -> WebResult {
-    let people = users::list(ctx.services(), &viewer.principal).await?;
+    users_found(ctx, viewer, form, notice, &HashMap::new()).await
+}
+
+/// The page with the people whose name or email matches `?q=`.
+async fn users_found(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    form: FormState,
+    notice: Option<Notice>,
+    query: &HashMap<String, String>,
+) -> WebResult {
+    let searched = query_of(query)?;
+    let people = users::list(ctx.services(), &viewer.principal, searched.as_ref()).await?;
+    let search = SearchBox::new(
+        "/admin/users",
+        "Search people",
+        text(query, "q"),
+        people.len() as u64,
+    );
     let mut links = accounts::open_links(ctx.services(), &viewer.principal).await?;
     let all_groups = groups::list_public(ctx.services()).await?;
     let status = page_status(notice.is_some(), &form.errors);
@@ -115,18 +135,19 @@ async fn users_page(
             .collect(),
         me: viewer.principal.attributed_user_id(),
         form,
+        search,
     };
     Ok(respond(body, status))
 }
 
 #[handler]
-pub async fn list(ctx: Ctx<'_>) -> WebResult {
+pub async fn list(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) -> WebResult {
     let viewer = require_admin(&ctx)?;
     let form = FormState::new(HashMap::from([
         ("role".to_string(), "member".to_string()),
         ("group_role".to_string(), "editor".to_string()),
     ]));
-    users_page(&ctx, viewer, form, None).await
+    users_found(&ctx, viewer, form, None, &query).await
 }
 
 #[handler]

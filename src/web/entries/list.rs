@@ -50,6 +50,7 @@ pub async fn list(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>) ->
         languages: Vec::new(),
         mine: true,
         assigned_to: None,
+        query: None,
         limit: PAGE_SIZE,
         offset,
     };

@@ -135,18 +135,19 @@ async fn defaulted_event_windows_end_with_their_event() {
         );
         assert_eq!(read(4).await, (None, None, None));
         assert_eq!(read(5).await, (Some(FROM + 10 * DAY), None, None));
-        // Published revisions get their search text (title, text without markup, place).
-        let search: Option<String> = db
+        // Published revisions get their search text (the words of title,
+        // text without markup and place), as do working revisions.
+        let row = db
             .query_one_raw(Statement::from_string(
                 db.get_database_backend(),
-                "SELECT live_search FROM entries WHERE id = 1",
+                "SELECT live_search, working_search FROM entries WHERE id = 1",
             ))
             .await
             .unwrap()
-            .unwrap()
-            .try_get("", "live_search")
             .unwrap();
-        assert_eq!(search.as_deref(), Some("t\nx\n"));
+        let search = |column: &str| row.try_get::<Option<String>>("", column).unwrap();
+        assert_eq!(search("live_search").as_deref(), Some("t x"));
+        assert_eq!(search("working_search").as_deref(), Some("t x"));
         db.close().await.ok();
     }
 }

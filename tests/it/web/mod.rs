@@ -18,5 +18,6 @@ mod moderator_edits;
 mod my_entries;
 mod pictures;
 mod public;
+mod search;
 mod signed_in;
 mod where_it_appears;
