@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use poem::http::StatusCode;
 use poem::{IntoResponse, handler};
 
-use super::load;
+use super::{load, require_writer};
 use crate::domain::draft::{DraftKey, kept_fields};
 use crate::error::AppError;
 use crate::service::drafts::{self, Draft};
@@ -34,17 +34,7 @@ async fn may_keep(ctx: &Ctx<'_>, viewer: &Viewer, key: DraftKey) -> Result<(), W
         DraftKey::New(_) => Ok(()),
         DraftKey::Entry(id) => {
             let loaded = load(ctx, viewer, &id.to_string()).await?;
-            let entry = &loaded.view.entry;
-            if viewer
-                .principal
-                .can_edit_entry(entry.group_id, entry.status)
-            {
-                Ok(())
-            } else {
-                Err(WebError::App(AppError::Forbidden(
-                    "only the entry's group may edit it".into(),
-                )))
-            }
+            require_writer(viewer, &loaded.view.entry)
         }
     }
 }

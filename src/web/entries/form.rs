@@ -12,7 +12,7 @@ use poem::web::{Path, Query};
 
 use super::actions::done_text;
 use super::picture::{self, EntryFormBody};
-use super::{EditorEntry, drafts, load, open_request, writable_groups};
+use super::{EditorEntry, drafts, load, open_request, require_writer, writable_groups};
 use crate::domain::draft::DraftKey;
 use crate::domain::entry::{EntryFields, EntryPatch};
 use crate::domain::group::{currency_of, languages_from_column, languages_of};
@@ -388,21 +388,6 @@ pub async fn edit_form(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
         restored,
     )
     .await
-}
-
-/// Only the entry's group edits it, and moderators once it is in review or published.
-fn require_writer(viewer: &Viewer, entry: &entry::Model) -> Result<(), WebError> {
-    if viewer
-        .principal
-        .can_edit_entry(entry.group_id, entry.status)
-    {
-        Ok(())
-    } else {
-        Err(WebError::App(AppError::Forbidden(
-            "only the entry's group may edit it (moderators: once it is in review or published)"
-                .into(),
-        )))
-    }
 }
 
 async fn form_for_edit(

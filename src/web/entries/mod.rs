@@ -16,7 +16,7 @@ use super::query::id_of;
 use crate::domain::entry::EntryFields;
 use crate::domain::{Action, EntryKind, EntryStatus};
 use crate::entities::{entry, entry_event, group};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::service::entries::{self, EntryView, fields_of};
 use crate::service::{Services, groups, lookup};
 
@@ -64,6 +64,21 @@ pub async fn load(ctx: &Ctx<'_>, viewer: &Viewer, id: &str) -> Result<EditorEntr
         group,
         fields,
     })
+}
+
+/// Only the entry's group edits it, and moderators once it is in review or published.
+pub fn require_writer(viewer: &Viewer, entry: &entry::Model) -> Result<(), WebError> {
+    if viewer
+        .principal
+        .can_edit_entry(entry.group_id, entry.status)
+    {
+        Ok(())
+    } else {
+        Err(WebError::App(AppError::Forbidden(
+            "only the entry's group may edit it (moderators: once it is in review or published)"
+                .into(),
+        )))
+    }
 }
 
 /// The active groups the viewer writes for (every active group for admins).
