@@ -28,6 +28,10 @@ MAIN = {
     "US": "en es", "UY": "es", "VE": "es", "VN": "vi", "XK": "sq sr", "ZA": "en af zu xh",
 }
 
+# Where glibc has a locale for a language the country does not write in
+# (fy_DE is North Frisian, not ISO 639-1 `fy`, West Frisian).
+EXACT = {"DE": "de"}
+
 names = {c["alpha_2"]: c.get("common_name", c["name"])
          for c in json.load(open("/usr/share/iso-codes/json/iso_3166-1.json"))["3166-1"]}
 names["XK"] = "Kosovo"
@@ -50,5 +54,5 @@ for code in sorted(names) + (["XK"] if "XK" not in names else []):
     found = languages.get(code, [])
     main = MAIN.get(code, "").split()
     own = [code.lower()] if code.lower() in found else []
-    ordered = list(dict.fromkeys(main + own + found))
+    ordered = EXACT[code].split() if code in EXACT else list(dict.fromkeys(main + own + found))
     print(f"{code}\t{names[code]}\t{currencies.get(code, '')}\t{','.join(ordered)}")
