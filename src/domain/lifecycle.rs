@@ -145,6 +145,9 @@ pub struct Plan {
     /// Changed fields as `{field: [old, new]}`, for the history.
     pub changes: Map<String, Value>,
     pub effect: Effect,
+    /// The instant it was judged at: what it stores is stamped with it, so
+    /// that a window computed from it stays whole across a clock tick.
+    pub at: i64,
 }
 
 impl Plan {
@@ -254,6 +257,7 @@ pub fn plan_action(
         comment,
         changes,
         effect,
+        at: entry.timing.now,
     })
 }
 

@@ -670,7 +670,7 @@ async fn store_plan(
     entry: &entry::Model,
     plan: &Plan,
 ) -> AppResult<entry::Model> {
-    let active = planned_row(services, entry, plan)?;
+    let active = planned_row(entry, plan)?;
     let saved = save_versioned(db, services, active, entry.id, entry.version).await?;
     record_plan(db, services, principal, &saved, plan).await?;
     Ok(saved)
@@ -700,12 +700,8 @@ async fn record_plan(
 }
 
 /// The row as `plan` leaves it (version and update time are set on saving).
-fn planned_row(
-    services: &Services,
-    entry: &entry::Model,
-    plan: &Plan,
-) -> AppResult<entry::ActiveModel> {
-    let now = services.now();
+fn planned_row(entry: &entry::Model, plan: &Plan) -> AppResult<entry::ActiveModel> {
+    let now = plan.at;
     let mut active: entry::ActiveModel = entry.clone().into();
     active.status = Set(plan.to);
     match &plan.effect {
@@ -804,8 +800,9 @@ pub async fn retract_group(
             comment: Some("the group was removed".into()),
             changes: Map::new(),
             effect: Effect::Retract,
+            at: services.now(),
         };
-        let active = planned_row(services, &entry, &plan)?;
+        let active = planned_row(&entry, &plan)?;
         save_versioned(db, services, active, entry.id, entry.version).await?;
         record(db, services, entry.id, principal, (&plan).into()).await?;
     }
