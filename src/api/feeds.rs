@@ -24,12 +24,16 @@ pub struct FeedsApi;
 /// (`string` for text formats) so the spec describes what clients parse.
 pub trait Media: Send {
     const TYPES: &'static [(&'static str, &'static str)];
+    /// How a refused request is answered.
+    const REFUSALS: &'static [&'static str] = &["text/plain"];
 }
 
 pub struct HomeMedia;
 impl Media for HomeMedia {
     const TYPES: &'static [(&'static str, &'static str)] =
         &[("application/json", "array"), ("text/html", "string")];
+    /// A browser's refused search (`q`) gets the site's error page.
+    const REFUSALS: &'static [&'static str] = &["text/plain", "text/html"];
 }
 pub struct JsonFeedMedia;
 impl Media for JsonFeedMedia {
@@ -80,15 +84,18 @@ fn optional_header(name: &str, description: &str) -> MetaHeader {
     }
 }
 
-fn plain(status: u16, description: &'static str) -> MetaResponse {
+fn refusal(status: u16, description: &'static str, types: &[&'static str]) -> MetaResponse {
     MetaResponse {
         description,
         status: Some(status),
         status_range: None,
-        content: vec![MetaMediaType {
-            content_type: "text/plain",
-            schema: String::schema_ref(),
-        }],
+        content: types
+            .iter()
+            .map(|content_type| MetaMediaType {
+                content_type,
+                schema: String::schema_ref(),
+            })
+            .collect(),
         headers: vec![],
     }
 }
@@ -142,8 +149,12 @@ impl<M: Media> ApiResponse for FeedReply<M> {
                     content: vec![],
                     headers: caching(),
                 },
-                plain(400, "A parameter is invalid; the body says which and why"),
-                plain(404, "Unknown group"),
+                refusal(
+                    400,
+                    "A parameter is invalid; the body says which and why",
+                    M::REFUSALS,
+                ),
+                refusal(404, "Unknown group", &["text/plain"]),
             ],
         }
     }
