@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use poem::Response;
 use poem::handler;
-use poem::http::StatusCode;
-use poem::web::{Html, Path};
-use poem::{IntoResponse, Response};
+use poem::http::{HeaderMap, StatusCode};
+use poem::web::Path;
 
 use super::calendar_links;
 use super::context::{Ctx, Layout, WebError, WebResult, respond};
@@ -199,7 +199,14 @@ pub fn home_search<'a>(
 ) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>> {
     Box::pin(async move {
         match searched_home(state, query, q, offset).await {
-            Ok(page) => Html(page.body()).into_response(),
+            // Headers as the cached page's (revalidated each visit), so
+            // clients and caches treat both alike.
+            Ok(page) => Rendered::new(
+                page.body(),
+                "text/html; charset=utf-8",
+                state.feeds.snapshot().modified_at,
+            )
+            .respond(&HeaderMap::new(), &state.feeds.settings().page_caching),
             Err(error) => {
                 let mut layout = Layout::public("News from the user groups", "news");
                 layout.site = state.services.config.site_name();
