@@ -213,8 +213,9 @@ const TIERS: [&[&str]; 8] = [
     // HTTP glue the handlers share.
     &["db", "entities", "media", "middleware"],
     // The snapshot the feeds are rendered from (its rows read by the
-    // services) and the mail worker (handed the outbox as a queue).
-    &["feeds", "mail"],
+    // services), the mail worker (handed the outbox as a queue) and the
+    // requests to other servers (handed the delivery queue).
+    &["feeds", "mail", "outbound"],
     &["service", "cluster"],
     // The composition of the running parts, and what is measured of them.
     &["state", "metrics"],

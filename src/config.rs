@@ -163,6 +163,32 @@ pub struct Config {
     /// Send queued mail from this instance (`false` on instances that only serve).
     #[arg(long, env = "NEWSFEED_MAIL_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
     pub mail_worker: bool,
+
+    /// The site's own fediverse actor (`@newsfeed@HOST`, relaying every
+    /// group): on by default; groups federate only when their owner turns it on.
+    #[arg(long, env = "NEWSFEED_FEDERATION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub federation: bool,
+
+    /// Let fediverse fetches and deliveries reach loopback and private
+    /// addresses, and plain http (only for tests on one machine).
+    #[arg(
+        long,
+        env = "NEWSFEED_FEDERATION_ALLOW_PRIVATE",
+        default_value_t = false
+    )]
+    pub federation_allow_private: bool,
+
+    /// WebSub hubs told when a feed changes (repeatable, or comma-separated).
+    #[arg(
+        long = "websub-hub",
+        env = "NEWSFEED_WEBSUB_HUB",
+        value_delimiter = ','
+    )]
+    pub websub_hubs: Vec<String>,
+
+    /// Send queued fediverse deliveries and WebSub pings from this instance.
+    #[arg(long, env = "NEWSFEED_DELIVERY_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub delivery_worker: bool,
 }
 
 impl Config {

@@ -22,6 +22,7 @@ pub mod mail;
 pub mod media;
 pub mod metrics;
 pub(crate) mod middleware;
+pub mod outbound;
 pub mod routes;
 pub mod server;
 pub mod service;

@@ -31,6 +31,12 @@ struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    kind: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MajorLabels {
     major: &'static str,
 }
@@ -143,10 +149,12 @@ impl Metrics {
     pub async fn render(&self, services: &Services) -> crate::AppResult<String> {
         let pending = crate::service::entries::pending_count(services).await?;
         let outbox = crate::service::outbox::counts(services).await?;
+        let deliveries = crate::service::federation::queue::backlog(services).await?;
         if let Ok(mut scraped) = self.scraped.lock() {
             *scraped = Scraped {
                 pending: i64::try_from(pending).unwrap_or(i64::MAX),
                 outbox,
+                deliveries,
             };
         }
         let mut text = String::new();
@@ -162,6 +170,8 @@ struct Scraped {
     /// Entries waiting for a moderator.
     pending: i64,
     outbox: OutboxCounts,
+    /// Deliveries waiting, and when the oldest of them was queued.
+    deliveries: (u64, Option<i64>),
 }
 
 /// Values that live elsewhere, read at each scrape.
@@ -215,6 +225,7 @@ fn labelled_counter<L: EncodeLabelSet>(
 impl Collector for ServiceCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
         self.encode_work(&mut encoder)?;
+        self.encode_deliveries(&mut encoder)?;
         self.encode_feeds(&mut encoder)?;
         self.encode_connections(&mut encoder)
     }
@@ -261,6 +272,55 @@ impl ServiceCollector {
             "newsfeed_mail_worker_rounds",
             "Rounds of the mail worker (each looks for due mail and sends it)",
             read(&self.services.counters.mail_rounds),
+        )
+    }
+
+    /// Requests to other servers: fediverse deliveries and WebSub pings.
+    fn encode_deliveries(&self, encoder: &mut DescriptorEncoder) -> std::fmt::Result {
+        let (waiting, oldest) = match self.scraped.lock() {
+            Ok(scraped) => scraped.deliveries,
+            Err(_) => (0, None),
+        };
+        let deliveries = &self.services.deliveries;
+        let outcomes = ["done", "retried", "failed", "dropped"];
+        let values = ["activitypub", "websub"]
+            .into_iter()
+            .zip(&deliveries.outcomes)
+            .flat_map(|(kind, counts)| {
+                outcomes
+                    .into_iter()
+                    .zip(counts)
+                    .map(move |(outcome, count)| (DeliveryLabels { kind, outcome }, read(count)))
+            });
+        labelled_counter(
+            encoder,
+            "newsfeed_deliveries",
+            "Attempts to deliver to other servers, by kind and outcome",
+            values,
+        )?;
+        gauge(
+            encoder,
+            "newsfeed_deliveries_waiting",
+            "Deliveries queued and not yet done",
+            i64::try_from(waiting).unwrap_or(i64::MAX),
+        )?;
+        gauge(
+            encoder,
+            "newsfeed_deliveries_oldest_age_seconds",
+            "Seconds since the oldest waiting delivery was queued (0 when none waits)",
+            oldest.map_or(0, |queued| self.services.now() - queued),
+        )?;
+        counter(
+            encoder,
+            "newsfeed_fediverse_followers_dropped",
+            "Followers dropped because their inbox failed for days",
+            read(&deliveries.followers_dropped),
+        )?;
+        counter(
+            encoder,
+            "newsfeed_delivery_worker_rounds",
+            "Rounds of the delivery worker",
+            read(&deliveries.rounds),
         )
     }
 

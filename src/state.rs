@@ -7,11 +7,12 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::limits;
 use crate::error::StartupError;
+use crate::feeds::Snapshot;
 use crate::feeds::{FeedHub, GeoIp};
 use crate::mail::transport::Transport;
 use crate::server::ConnectionStats;
 use crate::service::{LiveSignal, Services};
-use crate::{cluster, db, mail, service};
+use crate::{cluster, db, mail, outbound, service};
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
@@ -53,6 +54,47 @@ fn spawn_media_sweep(services: Arc<Services>) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// Tells the fediverse and WebSub hubs what the feeds publish: after each
+/// change (`wake`), and when an entry's window opens or closes.
+fn spawn_publisher(
+    services: Arc<Services>,
+    feeds: Arc<FeedHub>,
+    wake: Arc<tokio::sync::Notify>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut reconciled: Option<(Arc<Snapshot>, i64)> = None;
+        loop {
+            let snapshot = feeds.snapshot();
+            let now = services.now();
+            // Nothing to do when neither the snapshot nor an entry's window changed since.
+            let current = reconciled.as_ref().is_some_and(|(last, at)| {
+                Arc::ptr_eq(last, &snapshot)
+                    && snapshot
+                        .next_change
+                        .is_none_or(|next| next <= *at || next > now)
+            });
+            if !current {
+                match service::federation::publish::reconcile(&services, &snapshot).await {
+                    Ok(_) => reconciled = Some((snapshot.clone(), now)),
+                    Err(error) => tracing::error!(%error, "fediverse and WebSub publishing failed"),
+                }
+            }
+            let clock = services.clock.clone();
+            let boundary = snapshot.next_change.filter(|next| *next > now);
+            tokio::select! {
+                () = wake.notified() => {}
+                () = async {
+                    match boundary {
+                        Some(next) => clock.sleep_until(next).await,
+                        None => std::future::pending().await,
+                    }
+                } => {}
+                () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            }
+        }
+    })
+}
+
 impl AppState {
     /// Connects to the database, applies migrations and loads the feed snapshot.
     pub async fn new(config: Config) -> Result<Self, StartupError> {
@@ -75,12 +117,16 @@ impl AppState {
         let feeds = Arc::new(FeedHub::new(&config, source, clock.clone(), geoip));
         // Tells this instance's change notices from those of other instances.
         let instance: Arc<str> = service::tokens::random_hex(16).into();
+        let publish = Arc::new(tokio::sync::Notify::new());
         let live = LiveSignal::new().on_change({
             let (feeds, db, instance) = (feeds.clone(), db.clone(), instance.clone());
+            let publish = publish.clone();
             move || {
                 let (feeds, db, instance) = (feeds.clone(), db.clone(), instance.clone());
+                let publish = publish.clone();
                 async move {
                     feeds.changed().await;
+                    publish.notify_one();
                     cluster::announce(&db, &instance).await;
                 }
             }
@@ -96,10 +142,17 @@ impl AppState {
             FeedHub::spawn_scheduler(feeds.clone()),
             FeedHub::spawn_refresher(feeds.clone()),
             spawn_media_sweep(services.clone()),
+            spawn_publisher(services.clone(), feeds.clone(), publish),
         ];
         tasks.extend(cluster::spawn_listener(feeds.clone(), db, instance));
         if config.mail_worker {
             tasks.push(mail::worker::spawn(services.clone(), transport));
+        }
+        if config.delivery_worker {
+            tasks.push(outbound::worker::spawn(
+                services.clone(),
+                services.outbound.clone(),
+            ));
         }
         if config.stats_flush_secs > 0 {
             tasks.push(spawn_stats_flush(

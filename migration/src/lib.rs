@@ -17,6 +17,7 @@ mod m0011_corrections;
 mod m0012_search;
 mod m0015_group_languages;
 mod m0016_form_drafts;
+mod m0017_federation;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_search::Migration),
             Box::new(m0015_group_languages::Migration),
             Box::new(m0016_form_drafts::Migration),
+            Box::new(m0017_federation::Migration),
         ]
     }
 }

@@ -40,6 +40,10 @@ pub struct GroupInput {
     /// Active groups publish; suspended ones cannot submit; removed ones are hidden.
     #[oai(nullable)]
     pub status: MaybeUndefined<GroupStatus>,
+    /// Followable from the fediverse as `@slug@host`, its entries sent to
+    /// its followers (off until turned on; owners may change this field alone).
+    #[oai(nullable)]
+    pub federated: MaybeUndefined<bool>,
 }
 
 impl GroupInput {
@@ -54,6 +58,7 @@ impl GroupInput {
             contact: super::not_null("contact", self.contact, &mut errors),
             languages: super::not_null("languages", self.languages, &mut errors),
             status: super::not_null("status", self.status, &mut errors),
+            federated: super::not_null("federated", self.federated, &mut errors),
         };
         super::checked(patch, errors)
     }
@@ -74,6 +79,8 @@ struct GroupOut {
     /// Whether `languages` are the group's own choice (else its country's).
     languages_set: bool,
     status: GroupStatus,
+    /// Followable from the fediverse (`acct:{slug}@{host}`).
+    federated: bool,
 }
 
 impl GroupOut {
@@ -84,6 +91,7 @@ impl GroupOut {
             languages: languages_of(&languages_from_column(&group.languages), &group.country),
             languages_set: !group.languages.is_empty(),
             status: group.status,
+            federated: group.federated,
             slug: group.slug,
             name: group.name,
             country: group.country,
@@ -211,6 +219,7 @@ impl GroupsApi {
     }
 
     /// Update a group; suspend or remove it through `status` (admins only).
+    /// Owners may change `federated` alone.
     #[oai(path = "/groups/:slug", method = "patch")]
     async fn update(
         &self,

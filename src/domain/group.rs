@@ -28,6 +28,19 @@ pub struct GroupPatch {
     pub contact: Option<String>,
     pub languages: Option<Vec<String>>,
     pub status: Option<GroupStatus>,
+    /// Followable from the fediverse: the one field owners may change too.
+    pub federated: Option<bool>,
+}
+
+impl GroupPatch {
+    /// Whether it changes nothing but `federated` (which owners may do).
+    pub fn only_federation(&self) -> bool {
+        *self
+            == Self {
+                federated: self.federated,
+                ..Self::default()
+            }
+    }
 }
 
 /// The languages a group writes in: its own list, else its country's (none

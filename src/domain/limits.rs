@@ -109,3 +109,20 @@ pub const MAIL_CLAIM_SECS: i64 = 5 * 60;
 pub const MAIL_POLL_MILLIS: u64 = 1000;
 /// Mails sent per worker round.
 pub const MAIL_BATCH: u64 = 20;
+
+/// Deliveries (fediverse, WebSub) sent at once per worker round.
+pub const DELIVERY_BATCH: u64 = 50;
+/// How often the delivery worker looks for due work (it is also woken when work is queued).
+pub const DELIVERY_POLL_MILLIS: u64 = 1000;
+/// How long a worker holds a delivery it is sending (each request takes at most 15 s).
+pub const DELIVERY_CLAIM_SECS: i64 = 2 * 60;
+/// First retry delay of a delivery; doubled after each failure, up to `DELIVERY_RETRY_MAX_SECS`.
+pub const DELIVERY_RETRY_BASE_SECS: i64 = 30;
+pub const DELIVERY_RETRY_MAX_SECS: i64 = 6 * 3600;
+/// A delivery still failing this long after it was queued is given up, and
+/// the followers behind its inbox are dropped (a server gone for days).
+pub const DELIVERY_GIVE_UP_SECS: i64 = 3 * 86_400;
+/// Largest actor document or activity read from another server.
+pub const FEDERATION_MAX_BYTES: usize = 256 * 1024;
+/// How long a fetched remote actor (its key, its inbox) is trusted before it is fetched again.
+pub const REMOTE_ACTOR_TTL_SECS: i64 = 24 * 3600;

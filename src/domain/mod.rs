@@ -10,8 +10,10 @@ pub mod audience;
 pub mod authz;
 pub mod codes;
 pub mod country;
+pub mod delivery;
 pub mod draft;
 pub mod entry;
+pub mod federation;
 pub mod geo;
 pub mod group;
 pub mod lifecycle;
@@ -188,6 +190,17 @@ text_enum! {
 text_enum! {
     /// Where a mail in the outbox stands: `logged` went to the log because no SMTP server is configured.
     OutboxStatus { Pending = "pending", Sent = "sent", Logged = "logged", Failed = "failed" }
+}
+
+text_enum! {
+    /// What a queued delivery to another server is: an ActivityPub activity
+    /// for an inbox, or a WebSub ping for a hub.
+    DeliveryKind { ActivityPub = "activitypub", WebSub = "websub" }
+}
+
+text_enum! {
+    /// Where a delivery stands: `dropped` when its target kept failing and was given up.
+    DeliveryStatus { Pending = "pending", Done = "done", Failed = "failed", Dropped = "dropped" }
 }
 
 impl EntryKind {

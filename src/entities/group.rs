@@ -15,6 +15,8 @@ pub struct Model {
     pub website: String,
     pub contact: String,
     pub status: GroupStatus,
+    /// Followable from the fediverse (set by owners and admins).
+    pub federated: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -2,12 +2,16 @@
 
 pub mod access_request;
 pub mod account_token;
+pub mod actor_key;
 pub mod api_token;
 pub mod area;
+pub mod delivery;
 pub mod entry;
 pub mod entry_event;
 pub mod entry_reviewer;
+pub mod federated_post;
 pub mod feed_daily_stat;
+pub mod follower;
 pub mod form_draft;
 pub mod group;
 pub mod mail_preference;
@@ -15,6 +19,7 @@ pub mod media;
 pub mod membership;
 pub mod outbox;
 pub mod rate_limit;
+pub mod remote_actor;
 mod text;
 pub mod user;
 pub mod web_session;

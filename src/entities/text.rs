@@ -7,8 +7,9 @@ use sea_orm::sea_query::{
 use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable};
 
 use crate::domain::{
-    AccessRequestStatus, Action, Attendance, EntryKind, EntryStatus, EventStatus, GroupRole,
-    GroupStatus, MailKind, OutboxStatus, Phase, Role, StatsDimension, TextEnum, TokenPurpose,
+    AccessRequestStatus, Action, Attendance, DeliveryKind, DeliveryStatus, EntryKind, EntryStatus,
+    EventStatus, GroupRole, GroupStatus, MailKind, OutboxStatus, Phase, Role, StatsDimension,
+    TextEnum, TokenPurpose,
 };
 
 fn read<T: TextEnum>(text: &str, type_name: &str) -> Result<T, DbErr> {
@@ -62,6 +63,8 @@ stored_as_text!(
     AccessRequestStatus,
     Action,
     Attendance,
+    DeliveryKind,
+    DeliveryStatus,
     EntryKind,
     EntryStatus,
     EventStatus,

@@ -26,6 +26,8 @@ pub struct Rendered {
     /// The body gzip-compressed once, with its own ETag; `None` for small
     /// bodies and for variants rendered for one request only.
     pub gzip: Option<Encoded>,
+    /// `Link` to the WebSub hubs and the feed itself (RSS and Atom, when hubs are set).
+    pub link: Option<HeaderValue>,
 }
 
 /// A content-coded copy of a rendered body.
@@ -77,7 +79,22 @@ impl Rendered {
             content_type: HeaderValue::from_static(content_type),
             last_modified: (ascii_value(&httpdate::fmt_http_date(time)), time),
             gzip: None,
+            link: None,
         }
+    }
+
+    /// Adds a `Link` header naming `hubs` and the feed's own URL (WebSub discovery).
+    #[must_use]
+    pub fn with_hubs(mut self, hubs: &[String], self_url: &str) -> Self {
+        if !hubs.is_empty() {
+            let mut links: Vec<String> = hubs
+                .iter()
+                .map(|hub| format!("<{hub}>; rel=\"hub\""))
+                .collect();
+            links.push(format!("<{self_url}>; rel=\"self\""));
+            self.link = HeaderValue::from_str(&links.join(", ")).ok();
+        }
+        self
     }
 
     /// Adds the gzip copy (done once, when the variant is cached). The gzip
@@ -143,6 +160,9 @@ impl Rendered {
             HeaderValue::from_static("*"),
         );
         headers.insert(header::VARY, caching.vary.clone());
+        if let Some(link) = &self.link {
+            headers.insert(header::LINK, link.clone());
+        }
         if fresh {
             // A 304 carries the validators, not representation metadata
             // (RFC 9110 15.4.5).

@@ -24,6 +24,8 @@ pub struct GroupInfo {
     pub country: String,
     /// A removed group publishes nothing; its entries only go out as retractions.
     pub removed: bool,
+    /// Its followers in the fediverse receive its entries.
+    pub federated: bool,
 }
 
 impl From<group::Model> for GroupInfo {
@@ -34,6 +36,7 @@ impl From<group::Model> for GroupInfo {
             slug: group.slug,
             country: group.country,
             removed: group.status == GroupStatus::Removed,
+            federated: group.federated,
         }
     }
 }

@@ -91,6 +91,8 @@ pub struct Settings {
     pub retraction_secs: i64,
     /// Length of an event or meetup without an end.
     pub event_default_secs: i64,
+    /// WebSub hubs the RSS and Atom feeds name (`--websub-hub`).
+    pub websub_hubs: Vec<String>,
 }
 
 /// Entries that are live, scheduled, or recently expired or retracted, in
@@ -212,6 +214,7 @@ impl FeedHub {
                 page_caching: Caching::new(0, true),
                 retraction_secs: i64::from(config.retraction_days) * 86_400,
                 event_default_secs: i64::from(config.event_default_hours) * 3600,
+                websub_hubs: config.websub_hubs.clone(),
             },
             source,
             clock,

@@ -111,7 +111,13 @@ pub fn feed(
                 FeedFormat::Atom => view.atom(),
                 FeedFormat::Ics => view.ics(),
             };
-            Rendered::new(body, format.content_type(), snapshot.modified_at)
+            let rendered = Rendered::new(body, format.content_type(), snapshot.modified_at);
+            match format {
+                FeedFormat::Rss | FeedFormat::Atom => {
+                    rendered.with_hubs(&hub.settings.websub_hubs, self_url)
+                }
+                FeedFormat::Json | FeedFormat::Ics => rendered,
+            }
         })
     }))
 }
@@ -323,6 +329,18 @@ impl View<'_> {
         .to_string()
     }
 
+    /// The WebSub hubs as links of the feed's own kind.
+    fn hub_links<'b, L: 'b>(
+        &'b self,
+        link: impl Fn(String) -> L + 'b,
+    ) -> impl Iterator<Item = L> + 'b {
+        self.hub
+            .settings
+            .websub_hubs
+            .iter()
+            .map(move |hub| link(hub.clone()))
+    }
+
     fn rss(&self) -> String {
         use rss::extension::atom::{AtomExtension, Link};
         let items = self
@@ -365,12 +383,19 @@ impl View<'_> {
             last_build_date: Some(date(self.snapshot.modified_at).to_rfc2822()),
             ttl: Some((self.hub.settings.max_age / 60).max(1).to_string()),
             atom_ext: Some(AtomExtension {
-                links: vec![Link {
+                links: [Link {
                     href: self.self_url.into(),
                     rel: "self".into(),
                     mime_type: Some("application/rss+xml".into()),
                     ..Default::default()
-                }],
+                }]
+                .into_iter()
+                .chain(self.hub_links(|href| Link {
+                    href,
+                    rel: "hub".into(),
+                    ..Default::default()
+                }))
+                .collect(),
             }),
             items,
             namespaces: [("media".to_string(), MEDIA_RSS_NAMESPACE.to_string())].into(),
@@ -442,7 +467,14 @@ impl View<'_> {
                     rel: "alternate".into(),
                     ..Default::default()
                 },
-            ],
+            ]
+            .into_iter()
+            .chain(self.hub_links(|href| Link {
+                href,
+                rel: "hub".into(),
+                ..Default::default()
+            }))
+            .collect(),
             entries,
             ..Default::default()
         }

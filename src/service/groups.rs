@@ -119,8 +119,10 @@ pub async fn update(
     slug: &str,
     patch: &GroupPatch,
 ) -> AppResult<group::Model> {
-    principal.require_admin("change groups")?;
     let existing = lookup::group_by_slug(&services.db, slug).await?;
+    if !(patch.only_federation() && principal.can_manage_group(existing.id)) {
+        principal.require_admin("change groups")?;
+    }
     if patch
         .slug
         .as_deref()
@@ -141,6 +143,9 @@ pub async fn update(
     set_fields(&mut active, fields);
     if let Some(status) = patch.status {
         active.status = Set(status);
+    }
+    if let Some(federated) = patch.federated {
+        active.federated = Set(federated);
     }
     active.updated_at = Set(services.now());
     let txn = services.db.begin().await?;

@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::domain::media;
 use crate::domain::user::email_key;
-use crate::entities::{group, media as media_row, user};
+use crate::entities::{entry, group, media as media_row, user};
 use crate::error::{AppError, AppResult};
 
 /// PostgreSQL refuses NUL in a query parameter, and no stored name holds one.
@@ -23,6 +23,17 @@ pub async fn group_by_slug(db: &impl ConnectionTrait, slug: &str) -> AppResult<g
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("group"))
+}
+
+/// The group an entry belongs to, if the entry exists.
+pub async fn group_of_entry(
+    db: &impl ConnectionTrait,
+    entry_id: i64,
+) -> AppResult<Option<group::Model>> {
+    let Some(entry) = entry::Entity::find_by_id(entry_id).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(group::Entity::find_by_id(entry.group_id).one(db).await?)
 }
 
 /// The person with `email` (compared in its normalized form), if any.

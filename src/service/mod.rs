@@ -11,6 +11,7 @@ pub mod auth;
 pub mod calendar;
 pub mod drafts;
 pub mod entries;
+pub mod federation;
 pub mod feed_rows;
 pub mod groups;
 pub mod lookup;
@@ -56,6 +57,10 @@ pub struct Services {
     pub counters: Counters,
     /// Stored pictures, under `--media-dir`.
     pub media: MediaStore,
+    /// Requests to other servers (fediverse, WebSub), guarded.
+    pub outbound: crate::outbound::client::Client,
+    /// The delivery queue's bell and counts.
+    pub deliveries: federation::queue::Deliveries,
 }
 
 /// Events counted for monitoring (read by `/metrics`).
@@ -151,6 +156,16 @@ impl Services {
             },
             counters: Counters::default(),
             media: MediaStore::new(config.media_dir()),
+            outbound: crate::outbound::client::Client::new(
+                config.federation_allow_private,
+                &format!(
+                    "newsfeed/{} (+{})",
+                    env!("CARGO_PKG_VERSION"),
+                    config.public_base_url()
+                ),
+            )
+            .map_err(StartupError::Config)?,
+            deliveries: federation::queue::Deliveries::default(),
             db,
             clock,
             config,

@@ -14,6 +14,7 @@ mod calendar_links;
 mod context;
 mod display;
 mod entries;
+mod federation;
 mod forms;
 mod map;
 mod moderation;
@@ -116,94 +117,97 @@ pub async fn pages_for_browsers<E: poem::Endpoint>(
 pub fn mount(route: Route, state: &AppState) -> Route {
     let layer = PageLayer::new(state);
     let page = |endpoint| layer.wrap(endpoint);
-    route
-        .at("/assets/:name", get(assets::serve))
-        .at(
-            "/login",
-            page(get(accounts::login_form).post(accounts::login)),
-        )
-        .at("/logout", page(post(accounts::logout)))
-        .at(
-            "/account",
-            page(get(accounts::account).post(accounts::change_password)),
-        )
-        .at("/account/profile", page(post(profile::update)))
-        .at("/account/mail", page(post(profile::mail)))
-        .at(
-            "/account/email/:token",
-            page(get(profile::confirm_form).post(profile::confirm)),
-        )
-        .at(
-            "/invite/:token",
-            page(get(accounts::invitation).post(accounts::accept_invitation)),
-        )
-        .at(
-            "/reset",
-            page(get(accounts::reset_form).post(accounts::request_reset)),
-        )
-        .at(
-            "/reset/:token",
-            page(get(accounts::reset_link).post(accounts::reset_password)),
-        )
-        .at("/my/entries", page(get(entries::list::list)))
-        .at(
-            "/my/entries/new",
-            page(get(entries::form::new_form).post(entries::form::create)),
-        )
-        .at("/my/entries/:id", page(get(entries::page::show)))
-        .at(
-            "/my/entries/:id/edit",
-            page(get(entries::form::edit_form).post(entries::form::update)),
-        )
-        .at("/my/entries/:id/:action", page(post(entries::actions::act)))
-        .at("/my/drafts", page(post(entries::drafts::save)))
-        .at("/my/drafts/discard", page(post(entries::drafts::discard)))
-        .at("/moderation", page(get(moderation::queue)))
-        .at(
-            "/moderation/areas",
-            page(get(areas::list).post(areas::create)),
-        )
-        .at(
-            "/moderation/areas/:id",
-            page(get(areas::show).post(areas::update)),
-        )
-        .at("/moderation/areas/:id/delete", page(post(areas::delete)))
-        .at("/moderation/:id", page(get(moderation::show)))
-        .at("/moderation/:id/:action", page(post(moderation::decide)))
-        .at(
-            "/admin/groups",
-            page(get(admin::groups::list).post(admin::groups::create)),
-        )
-        .at(
-            "/admin/groups/:slug",
-            page(get(admin::groups::show).post(admin::groups::update)),
-        )
-        .at(
-            "/admin/groups/:slug/:action",
-            page(post(admin::groups::act)),
-        )
-        .at(
-            "/admin/users",
-            page(get(admin::people::list).post(admin::people::invite)),
-        )
-        .at("/admin/users/:id", page(post(admin::people::update)))
-        .at("/admin/access-requests", page(get(admin::requests::list)))
-        .at("/admin/outbox", page(get(admin::outbox::list)))
-        .at("/admin/outbox/:id/retry", page(post(admin::outbox::retry)))
-        .at(
-            "/admin/access-requests/:id/:action",
-            page(post(admin::requests::decide)),
-        )
-        .at("/entries/:id", page(get(public::entry_page)))
-        .at("/:pk/", get(public::qgis_feed_entry))
-        .at("/groups", page(get(public::directory)))
-        // The public calendar.
-        .at("/events", page(get(calendar::events)))
-        .at("/groups/:slug/events", page(get(calendar::group_events)))
-        .at("/archive", page(get(calendar::archive)))
-        .at("/groups/:slug", page(get(public::group_page)))
-        .at(
-            "/request-access",
-            page(get(public::request_access_form).post(public::request_access)),
-        )
+    // A group's and an entry's page are also its actor and its note.
+    federation::mount(
+        route,
+        page(get(public::group_page)),
+        page(get(public::entry_page)),
+    )
+    .at("/assets/:name", get(assets::serve))
+    .at(
+        "/login",
+        page(get(accounts::login_form).post(accounts::login)),
+    )
+    .at("/logout", page(post(accounts::logout)))
+    .at(
+        "/account",
+        page(get(accounts::account).post(accounts::change_password)),
+    )
+    .at("/account/profile", page(post(profile::update)))
+    .at("/account/mail", page(post(profile::mail)))
+    .at(
+        "/account/email/:token",
+        page(get(profile::confirm_form).post(profile::confirm)),
+    )
+    .at(
+        "/invite/:token",
+        page(get(accounts::invitation).post(accounts::accept_invitation)),
+    )
+    .at(
+        "/reset",
+        page(get(accounts::reset_form).post(accounts::request_reset)),
+    )
+    .at(
+        "/reset/:token",
+        page(get(accounts::reset_link).post(accounts::reset_password)),
+    )
+    .at("/my/entries", page(get(entries::list::list)))
+    .at(
+        "/my/entries/new",
+        page(get(entries::form::new_form).post(entries::form::create)),
+    )
+    .at("/my/entries/:id", page(get(entries::page::show)))
+    .at(
+        "/my/entries/:id/edit",
+        page(get(entries::form::edit_form).post(entries::form::update)),
+    )
+    .at("/my/entries/:id/:action", page(post(entries::actions::act)))
+    .at("/my/drafts", page(post(entries::drafts::save)))
+    .at("/my/drafts/discard", page(post(entries::drafts::discard)))
+    .at("/moderation", page(get(moderation::queue)))
+    .at(
+        "/moderation/areas",
+        page(get(areas::list).post(areas::create)),
+    )
+    .at(
+        "/moderation/areas/:id",
+        page(get(areas::show).post(areas::update)),
+    )
+    .at("/moderation/areas/:id/delete", page(post(areas::delete)))
+    .at("/moderation/:id", page(get(moderation::show)))
+    .at("/moderation/:id/:action", page(post(moderation::decide)))
+    .at(
+        "/admin/groups",
+        page(get(admin::groups::list).post(admin::groups::create)),
+    )
+    .at(
+        "/admin/groups/:slug",
+        page(get(admin::groups::show).post(admin::groups::update)),
+    )
+    .at(
+        "/admin/groups/:slug/:action",
+        page(post(admin::groups::act)),
+    )
+    .at(
+        "/admin/users",
+        page(get(admin::people::list).post(admin::people::invite)),
+    )
+    .at("/admin/users/:id", page(post(admin::people::update)))
+    .at("/admin/access-requests", page(get(admin::requests::list)))
+    .at("/admin/outbox", page(get(admin::outbox::list)))
+    .at("/admin/outbox/:id/retry", page(post(admin::outbox::retry)))
+    .at(
+        "/admin/access-requests/:id/:action",
+        page(post(admin::requests::decide)),
+    )
+    .at("/:pk/", get(public::qgis_feed_entry))
+    .at("/groups", page(get(public::directory)))
+    // The public calendar.
+    .at("/events", page(get(calendar::events)))
+    .at("/groups/:slug/events", page(get(calendar::group_events)))
+    .at("/archive", page(get(calendar::archive)))
+    .at(
+        "/request-access",
+        page(get(public::request_access_form).post(public::request_access)),
+    )
 }

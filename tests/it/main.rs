@@ -8,6 +8,7 @@ mod common;
 
 mod api;
 mod cli;
+mod federation;
 mod feeds;
 mod mail;
 mod media;

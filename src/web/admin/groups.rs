@@ -41,6 +41,7 @@ fn group_patch(form: &Form) -> GroupPatch {
                 .collect(),
         ),
         status: None,
+        federated: None,
     }
 }
 

@@ -4,6 +4,7 @@
 //! (`requests`) and the mail the site sends (`outbox`). Irreversible steps
 //! are confirmed.
 
+pub mod fediverse;
 pub mod groups;
 pub mod outbox;
 pub mod people;
