@@ -196,6 +196,11 @@ pub fn mount(route: Route, state: &AppState) -> Route {
     .at("/admin/access-requests", page(get(admin::requests::list)))
     .at("/admin/outbox", page(get(admin::outbox::list)))
     .at("/admin/outbox/:id/retry", page(post(admin::outbox::retry)))
+    .at("/admin/fediverse", page(get(admin::fediverse::show)))
+    .at(
+        "/admin/fediverse/deliveries/:id/retry",
+        page(post(admin::fediverse::retry)),
+    )
     .at(
         "/admin/access-requests/:id/:action",
         page(post(admin::requests::decide)),

@@ -3,6 +3,7 @@
 //! signing stand-in we control (`inbox.rs`, for the hostile cases), and
 //! read as documents (`documents.rs`).
 
+mod admin;
 mod documents;
 mod fedify;
 mod inbox;
