@@ -118,6 +118,7 @@ pub fn mount(route: Route, state: &AppState) -> Route {
     let layer = PageLayer::new(state);
     let page = |endpoint| layer.wrap(endpoint);
     // A group's and an entry's page are also its actor and its note.
+    let route = admin::mount(route, &page);
     federation::mount(
         route,
         page(get(public::group_page)),
@@ -176,35 +177,6 @@ pub fn mount(route: Route, state: &AppState) -> Route {
     .at("/moderation/areas/:id/delete", page(post(areas::delete)))
     .at("/moderation/:id", page(get(moderation::show)))
     .at("/moderation/:id/:action", page(post(moderation::decide)))
-    .at(
-        "/admin/groups",
-        page(get(admin::groups::list).post(admin::groups::create)),
-    )
-    .at(
-        "/admin/groups/:slug",
-        page(get(admin::groups::show).post(admin::groups::update)),
-    )
-    .at(
-        "/admin/groups/:slug/:action",
-        page(post(admin::groups::act)),
-    )
-    .at(
-        "/admin/users",
-        page(get(admin::people::list).post(admin::people::invite)),
-    )
-    .at("/admin/users/:id", page(post(admin::people::update)))
-    .at("/admin/access-requests", page(get(admin::requests::list)))
-    .at("/admin/outbox", page(get(admin::outbox::list)))
-    .at("/admin/outbox/:id/retry", page(post(admin::outbox::retry)))
-    .at("/admin/fediverse", page(get(admin::fediverse::show)))
-    .at(
-        "/admin/fediverse/deliveries/:id/retry",
-        page(post(admin::fediverse::retry)),
-    )
-    .at(
-        "/admin/access-requests/:id/:action",
-        page(post(admin::requests::decide)),
-    )
     .at("/:pk/", get(public::qgis_feed_entry))
     .at("/groups", page(get(public::directory)))
     // The public calendar.

@@ -37,3 +37,35 @@ fn choices<T: TextEnum>() -> Vec<Choice> {
         .map(|value| Choice::new(value.as_str(), value.as_str()))
         .collect()
 }
+
+/// Adds the administration pages to `route`, each wrapped by `page`.
+pub fn mount(
+    route: poem::Route,
+    page: &dyn Fn(poem::RouteMethod) -> poem::endpoint::BoxEndpoint<'static>,
+) -> poem::Route {
+    use poem::{get, post};
+    route
+        .at(
+            "/admin/groups",
+            page(get(groups::list).post(groups::create)),
+        )
+        .at(
+            "/admin/groups/:slug",
+            page(get(groups::show).post(groups::update)),
+        )
+        .at("/admin/groups/:slug/:action", page(post(groups::act)))
+        .at("/admin/users", page(get(people::list).post(people::invite)))
+        .at("/admin/users/:id", page(post(people::update)))
+        .at("/admin/access-requests", page(get(requests::list)))
+        .at("/admin/outbox", page(get(outbox::list)))
+        .at("/admin/outbox/:id/retry", page(post(outbox::retry)))
+        .at("/admin/fediverse", page(get(fediverse::show)))
+        .at(
+            "/admin/fediverse/deliveries/:id/retry",
+            page(post(fediverse::retry)),
+        )
+        .at(
+            "/admin/access-requests/:id/:action",
+            page(post(requests::decide)),
+        )
+}
