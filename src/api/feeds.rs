@@ -195,11 +195,11 @@ pub(crate) enum Home {
     Page(QgisQuery),
 }
 
-/// Answers `GET /` for QGIS and `json=1` from the snapshot: the QGIS array,
-/// whatever else is asked, to QGIS and to `json=1` with only the array's
-/// parameters (`lang`, `after`, `lat`, `lon`, as on feed.qgis.org); the
-/// JSON Feed of `/feed.json` to another client asking for what only the
-/// feeds offer (`feed.asks_for_feed`).
+/// Answers `GET /` for QGIS and `json=1` from the snapshot: the QGIS array
+/// to QGIS agents (whatever else they send) and to `json=1` without a feed
+/// parameter (as on feed.qgis.org, which qgis.org's news bar polls); the
+/// JSON Feed of `/feed.json` to another client that asks for what only the
+/// feeds offer (see [`FeedParams::asks_for_feed`]).
 pub(crate) async fn home_answer(
     state: &AppState,
     request: &Request,
@@ -269,7 +269,7 @@ pub(crate) async fn feed_answer(
 
 /// The parameters of a documented feed operation, as [`FeedParams`].
 fn params<'a>(
-    group: &'a [String],
+    group: Option<&'a [String]>,
     kind: &'a [String],
     country: &'a [String],
     lang: &'a Option<String>,
@@ -278,7 +278,7 @@ fn params<'a>(
 ) -> FeedParams<'a> {
     let strs = |values: &'a [String]| values.iter().map(String::as_str).collect();
     FeedParams {
-        group: strs(group),
+        group: strs(group.unwrap_or_default()),
         kind: strs(kind),
         country: strs(country),
         lang: lang.as_deref(),
@@ -320,15 +320,19 @@ macro_rules! feeds_api {
             limit: $limit_doc:tt,
             before: $before_doc:tt $(,)?
         }
-        all: [$($(#[doc = $all_doc:tt])* $all:ident $all_path:tt $all_format:ident $all_media:ident;)*]
-        group: [$($(#[doc = $one_doc:tt])* $one:ident $one_path:tt $one_format:ident $one_media:ident;)*]
+        // Each route: its operation, path, format and media; `by group` for
+        // the `group` parameter, `of slug` for a group's own path.
+        routes: [$(
+            $(#[doc = $doc:tt])*
+            $name:ident $path:tt $format:ident $media:ident $(by $group:ident)? $(of $slug:ident)?;
+        )*]
     ) => {
         #[OpenApi(tag = "ApiTags::Feeds")]
         impl FeedsApi {
             /// The QGIS news feed, a JSON Feed for sites, or a page of what is published.
             ///
-            /// With a User-Agent containing `QGIS`, or with `json=1` and no other
-            /// parameters than `lang`, `after`, `lat` and `lon`: a JSON array of at
+            /// With a User-Agent containing `QGIS`, or with `json=1` and none of
+            /// `group`, `kind`, `country`, `limit` and `before`: a JSON array of at
             /// most 20 (configurable) entries, sticky first, then by priority, then
             /// newest: `{pk, publish_from, publish_to, title, image, content, url, sticky}`.
             /// With `after`, QGIS 3.36 and later (`QGIS/33600` or more in the
@@ -394,7 +398,7 @@ macro_rules! feeds_api {
                     lon.as_deref(),
                     user_agent.as_deref(),
                 );
-                let feed = params(&group, &kind, &country, &lang, &limit, &before);
+                let feed = params(Some(&group), &kind, &country, &lang, &limit, &before);
                 FeedReply::new(match home_answer(&state, request, query, &feed).await {
                     Home::Answer(response) => response,
                     Home::Page(query) if q.as_deref().is_some_and(|q| !q.trim().is_empty()) => {
@@ -412,16 +416,22 @@ macro_rules! feeds_api {
             }
 
             $(
-                $(#[doc = $all_doc])*
-                #[oai(path = $all_path, method = "get")]
+                $(#[doc = $doc])*
+                #[oai(path = $path, method = "get")]
                 #[allow(clippy::too_many_arguments)]
-                async fn $all(
+                async fn $name(
                     &self,
                     state: Data<&AppState>,
                     request: &Request,
-                    #[doc = $group_doc]
-                    #[oai(default)]
-                    group: Query<Vec<String>>,
+                    $(
+                        /// The group's slug; an unknown one gets 404.
+                        $slug: Path<String>,
+                    )?
+                    $(
+                        #[doc = $group_doc]
+                        #[oai(default)]
+                        $group: Query<Vec<String>>,
+                    )?
                     #[doc = $kind_doc]
                     #[oai(default)]
                     kind: Query<Vec<String>>,
@@ -434,37 +444,11 @@ macro_rules! feeds_api {
                     limit: Query<Option<String>>,
                     #[doc = $before_doc]
                     before: Query<Option<String>>,
-                ) -> FeedReply<$all_media> {
-                    let params = params(&group, &kind, &country, &lang, &limit, &before);
-                    other_feed(&state, request, FeedFormat::$all_format, None, params).await
-                }
-            )*
-
-            $(
-                $(#[doc = $one_doc])*
-                #[oai(path = $one_path, method = "get")]
-                #[allow(clippy::too_many_arguments)]
-                async fn $one(
-                    &self,
-                    state: Data<&AppState>,
-                    request: &Request,
-                    /// The group's slug; an unknown one gets 404.
-                    slug: Path<String>,
-                    #[doc = $kind_doc]
-                    #[oai(default)]
-                    kind: Query<Vec<String>>,
-                    #[doc = $lang_doc]
-                    lang: Query<Option<String>>,
-                    #[doc = $country_doc]
-                    #[oai(default)]
-                    country: Query<Vec<String>>,
-                    #[doc = $limit_doc]
-                    limit: Query<Option<String>>,
-                    #[doc = $before_doc]
-                    before: Query<Option<String>>,
-                ) -> FeedReply<$one_media> {
-                    let params = params(&[], &kind, &country, &lang, &limit, &before);
-                    other_feed(&state, request, FeedFormat::$one_format, Some(&slug), params).await
+                ) -> FeedReply<$media> {
+                    let group_path = None $(.or(Some($slug.as_str())))?;
+                    let groups = None $(.or(Some($group.as_slice())))?;
+                    let params = params(groups, &kind, &country, &lang, &limit, &before);
+                    other_feed(&state, request, FeedFormat::$format, group_path, params).await
                 }
             )*
         }
@@ -480,26 +464,24 @@ feeds_api! {
         limit: "Most entries on a page, 1 to 100. Default: `--feed-max-items` (20) for JSON Feed, RSS and Atom, all for iCalendar.",
         before: "Paging: the cursor of the previous page's `next_url` (JSON Feed) or `<link rel=\"next\">` (RSS and Atom, RFC 5005), for the entries that follow that one in feed order (sticky first, then higher priority, then newest `publish_from`, then newest id). Written `{sticky 0|1}_{priority}_{publish_from}_{id}` (such as `0_0_1763900000_42`); it stays valid while entries come and go. iCalendar takes it too but links no next page.",
     }
-    all: [
+    routes: [
         /// JSON Feed 1.1 of what is live, with `_newsfeed` fields (kind, group, event dates, place).
         ///
         /// A page of `limit` entries carries `next_url` when more follow.
-        json_feed "/feed.json" Json JsonFeedMedia;
+        json_feed "/feed.json" Json JsonFeedMedia by group;
         /// RSS 2.0 of what is live; `<atom:link rel="next">` when more follow.
-        rss "/feed.rss" Rss RssMedia;
+        rss "/feed.rss" Rss RssMedia by group;
         /// Atom 1.0 of what is live; `<link rel="next">` (RFC 5005) when more follow.
-        atom "/feed.atom" Atom AtomMedia;
+        atom "/feed.atom" Atom AtomMedia by group;
         /// iCalendar of upcoming events and meetups; withdrawn ones stay as cancelled until they pass.
-        ics "/feed.ics" Ics IcsMedia;
-    ]
-    group: [
+        ics "/feed.ics" Ics IcsMedia by group;
         /// JSON Feed 1.1 of one group; `next_url` when more follow.
-        group_json_feed "/groups/:slug/feed.json" Json JsonFeedMedia;
+        group_json_feed "/groups/:slug/feed.json" Json JsonFeedMedia of slug;
         /// RSS 2.0 of one group; `<atom:link rel="next">` when more follow.
-        group_rss "/groups/:slug/feed.rss" Rss RssMedia;
+        group_rss "/groups/:slug/feed.rss" Rss RssMedia of slug;
         /// Atom 1.0 of one group; `<link rel="next">` when more follow.
-        group_atom "/groups/:slug/feed.atom" Atom AtomMedia;
+        group_atom "/groups/:slug/feed.atom" Atom AtomMedia of slug;
         /// iCalendar of one group's upcoming events and meetups.
-        group_ics "/groups/:slug/feed.ics" Ics IcsMedia;
+        group_ics "/groups/:slug/feed.ics" Ics IcsMedia of slug;
     ]
 }

@@ -429,82 +429,54 @@ mod tests {
         assert_eq!(out, "kind=event&lang=de,en&country=CH,DE&limit=5");
     }
 
+    /// Parameters with just `name` set to `value`.
+    fn only(name: &str, value: &'static str) -> FeedParams<'static> {
+        let mut params = FeedParams::default();
+        match name {
+            "group" => params.group = vec![value],
+            "kind" => params.kind = vec![value],
+            "country" => params.country = vec![value],
+            "lang" => params.lang = Some(value),
+            "limit" => params.limit = Some(value),
+            _ => params.before = Some(value),
+        }
+        params
+    }
+
     #[test]
     fn only_feed_parameters_ask_for_a_feed() {
-        let lang = FeedParams {
-            lang: Some("de"),
-            group: vec![" , "],
-            limit: Some(" "),
-            ..FeedParams::default()
-        };
-        assert!(!lang.asks_for_feed());
-        for params in [
-            FeedParams {
-                group: vec!["a"],
-                ..FeedParams::default()
-            },
-            FeedParams {
-                country: vec!["ch"],
-                ..FeedParams::default()
-            },
-            FeedParams {
-                limit: Some("3"),
-                ..FeedParams::default()
-            },
+        for (name, value, asks) in [
+            ("lang", "de", false),
+            ("group", " , ", false),
+            ("limit", " ", false),
+            ("group", "a", true),
+            ("country", "ch", true),
+            ("limit", "3", true),
+            ("before", "0_0_1_1", true),
         ] {
-            assert!(params.asks_for_feed(), "{params:?}");
+            assert_eq!(only(name, value).asks_for_feed(), asks, "{name}={value}");
         }
     }
 
     #[test]
     fn bad_feed_values_are_refused() {
-        for params in [
-            FeedParams {
-                kind: vec!["party"],
-                ..FeedParams::default()
-            },
-            FeedParams {
-                country: vec!["Germany"],
-                ..FeedParams::default()
-            },
-            FeedParams {
-                country: vec!["ZZ"],
-                ..FeedParams::default()
-            },
-            FeedParams {
-                limit: Some("0"),
-                ..FeedParams::default()
-            },
-            FeedParams {
-                limit: Some("101"),
-                ..FeedParams::default()
-            },
-            FeedParams {
-                limit: Some("-1"),
-                ..FeedParams::default()
-            },
-            FeedParams {
-                before: Some("2026-01-01T00:00:00Z"),
-                ..FeedParams::default()
-            },
-            FeedParams {
-                before: Some("2_0_1_1"),
-                ..FeedParams::default()
-            },
-            FeedParams {
-                before: Some("0_0_1_1_1"),
-                ..FeedParams::default()
-            },
+        for (name, value) in [
+            ("kind", "party"),
+            ("country", "Germany"),
+            ("country", "ZZ"),
+            ("limit", "0"),
+            ("limit", "101"),
+            ("limit", "-1"),
+            ("before", "2026-01-01T00:00:00Z"),
+            ("before", "2_0_1_1"),
+            ("before", "0_0_1_1_1"),
         ] {
-            assert!(FeedQuery::parse(&params).is_err(), "{params:?}");
+            assert!(
+                FeedQuery::parse(&only(name, value)).is_err(),
+                "{name}={value}"
+            );
         }
-        let most = FeedParams {
-            limit: Some("100"),
-            ..FeedParams::default()
-        };
-        assert_eq!(
-            FeedQuery::parse(&most).unwrap_or_default().limit,
-            Some(MAX_FEED_LIMIT)
-        );
+        let most = FeedQuery::parse(&only("limit", "100")).unwrap_or_default();
+        assert_eq!(most.limit, Some(MAX_FEED_LIMIT));
     }
 }

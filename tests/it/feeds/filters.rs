@@ -576,6 +576,11 @@ db_test!(
             assert_eq!(again.header("cache-control"), Some(SWR));
             let since = fetch_raw(app, "GET", route, &[("if-modified-since", &modified)]).await;
             assert_eq!(since.status, 304, "{route}");
+            // HEAD takes the documented route, which reads the same parameters.
+            let head = fetch_raw(app, "HEAD", route, &[GZIP]).await;
+            assert_eq!(head.status, 200, "HEAD {route}");
+            assert_eq!(head.header("etag"), Some(etag.as_str()), "HEAD {route}");
+            assert!(head.body.is_empty());
         }
         let embed = page(
             app,
