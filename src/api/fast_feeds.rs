@@ -18,7 +18,7 @@ use url::form_urlencoded;
 
 use super::feeds::{Home, feed_answer, home_answer};
 use crate::AppState;
-use crate::feeds::{FeedFormat, QgisQuery};
+use crate::feeds::{FeedFormat, FeedParams, QgisQuery};
 use crate::metrics::Metrics;
 
 const FORMATS: [FeedFormat; 4] = [
@@ -125,69 +125,100 @@ impl<E: Endpoint> Endpoint for FastFeeds<E> {
 impl<E> FastFeeds<E> {
     /// The answer, or `None` for what the documented route should answer.
     async fn answer(&self, request: &Request, route: FeedRoute<'_>) -> Option<Response> {
-        let pairs = form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes());
+        let raw = RawQuery::of(request.uri().query().unwrap_or_default());
         let headers = request.headers();
+        let mut params = raw.feed_params();
         match route {
             FeedRoute::Home => {
-                let [mut json, mut lang, mut after, mut lat, mut lon] = [const { None }; 5];
-                for (name, value) in pairs {
-                    let slot = match &*name {
-                        "json" => &mut json,
-                        "lang" => &mut lang,
-                        "after" => &mut after,
-                        "lat" => &mut lat,
-                        "lon" => &mut lon,
-                        _ => continue,
-                    };
-                    // The first of a repeated parameter counts, as on the documented route.
-                    slot.get_or_insert(value);
-                }
                 let user_agent = match headers.get(header::USER_AGENT) {
                     Some(value) => Some(value.to_str().ok()?),
                     None => None,
                 };
                 let query = QgisQuery::parse(
-                    json.as_deref(),
-                    lang.as_deref(),
-                    after.as_deref(),
-                    lat.as_deref(),
-                    lon.as_deref(),
+                    raw.json.as_deref(),
+                    raw.lang.as_deref(),
+                    raw.after.as_deref(),
+                    raw.lat.as_deref(),
+                    raw.lon.as_deref(),
                     user_agent,
                 );
-                match home_answer(&self.state, request, query) {
+                match home_answer(&self.state, request, query, &params).await {
                     Home::Answer(response) => Some(response),
                     Home::Page(_) => None,
                 }
             }
             FeedRoute::All(format) | FeedRoute::Group(_, format) => {
-                let (mut group, mut kind, mut lang) = (Vec::new(), Vec::new(), None);
-                for (name, value) in pairs {
-                    match &*name {
-                        "group" => group.push(value),
-                        "kind" => kind.push(value),
-                        "lang" => {
-                            lang.get_or_insert(value);
-                        }
-                        _ => {}
+                let group_path = match route {
+                    FeedRoute::Group(slug, _) => {
+                        // The path names the group.
+                        params.group.clear();
+                        Some(slug)
                     }
-                }
-                let (group_path, group) = match route {
-                    FeedRoute::Group(slug, _) => (Some(slug), Vec::new()),
-                    _ => (None, group),
+                    _ => None,
                 };
-                Some(
-                    feed_answer(
-                        &self.state,
-                        headers,
-                        format,
-                        group_path,
-                        group.iter().map(|value: &Cow<'_, str>| &**value),
-                        kind.iter().map(|value: &Cow<'_, str>| &**value),
-                        lang.as_deref(),
-                    )
-                    .await,
-                )
+                let caching = &self.state.feeds.settings().feed_caching;
+                Some(feed_answer(&self.state, headers, format, group_path, &params, caching).await)
             }
+        }
+    }
+}
+
+/// The parameters of the feed routes in a query string, decoded (borrowed
+/// unless percent-encoded); of one given more than once the first counts,
+/// as on the documented routes, but `group`, `kind` and `country` add up.
+#[derive(Default)]
+struct RawQuery<'a> {
+    json: Option<Cow<'a, str>>,
+    lang: Option<Cow<'a, str>>,
+    after: Option<Cow<'a, str>>,
+    lat: Option<Cow<'a, str>>,
+    lon: Option<Cow<'a, str>>,
+    limit: Option<Cow<'a, str>>,
+    before: Option<Cow<'a, str>>,
+    group: Vec<Cow<'a, str>>,
+    kind: Vec<Cow<'a, str>>,
+    country: Vec<Cow<'a, str>>,
+}
+
+impl<'a> RawQuery<'a> {
+    fn of(query: &'a str) -> Self {
+        let mut raw = Self::default();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let list = match &*name {
+                "group" => &mut raw.group,
+                "kind" => &mut raw.kind,
+                "country" => &mut raw.country,
+                _ => {
+                    let slot = match &*name {
+                        "json" => &mut raw.json,
+                        "lang" => &mut raw.lang,
+                        "after" => &mut raw.after,
+                        "lat" => &mut raw.lat,
+                        "lon" => &mut raw.lon,
+                        "limit" => &mut raw.limit,
+                        "before" => &mut raw.before,
+                        _ => continue,
+                    };
+                    slot.get_or_insert(value);
+                    continue;
+                }
+            };
+            list.push(value);
+        }
+        raw
+    }
+
+    fn feed_params(&self) -> FeedParams<'_> {
+        fn strs<'b>(values: &'b [Cow<'_, str>]) -> Vec<&'b str> {
+            values.iter().map(|value| &**value).collect()
+        }
+        FeedParams {
+            group: strs(&self.group),
+            kind: strs(&self.kind),
+            country: strs(&self.country),
+            lang: self.lang.as_deref(),
+            limit: self.limit.as_deref(),
+            before: self.before.as_deref(),
         }
     }
 }

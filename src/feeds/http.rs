@@ -38,10 +38,16 @@ pub struct Encoded {
     pub etag: HeaderValue,
 }
 
+/// How long a shared cache (a CDN) may serve a feed past its `max-age`
+/// while it fetches a fresh copy (RFC 5861).
+pub const STALE_WHILE_REVALIDATE_SECS: u32 = 600;
+/// How long it may serve one while the service answers with errors or not at all.
+pub const STALE_IF_ERROR_SECS: u32 = 86_400;
+
 /// How a feed is cached by clients, prepared once per setting.
 #[derive(Clone, Debug)]
 pub struct Caching {
-    /// `public, max-age=N`.
+    /// `public, max-age=N`, and for feeds how long stale copies may serve.
     pub cache_control: HeaderValue,
     /// `Vary`: `/` answers QGIS with JSON and browsers with HTML; every
     /// feed may be gzip-coded.
@@ -49,9 +55,25 @@ pub struct Caching {
 }
 
 impl Caching {
-    pub fn new(max_age: u32, vary_agent: bool) -> Self {
+    /// A feed's: fresh for `max_age` seconds, then served stale by shared
+    /// caches while they revalidate or while the service is down.
+    pub fn feed(max_age: u32, vary_agent: bool) -> Self {
+        Self::new(
+            format!(
+                "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE_SECS}, stale-if-error={STALE_IF_ERROR_SECS}"
+            ),
+            vary_agent,
+        )
+    }
+
+    /// The start page's: revalidated on every visit.
+    pub fn page() -> Self {
+        Self::new("public, max-age=0".into(), true)
+    }
+
+    fn new(cache_control: String, vary_agent: bool) -> Self {
         Self {
-            cache_control: HeaderValue::from_str(&format!("public, max-age={max_age}"))
+            cache_control: HeaderValue::from_str(&cache_control)
                 .unwrap_or(HeaderValue::from_static("no-cache")),
             vary: HeaderValue::from_static(if vary_agent {
                 "User-Agent, Accept-Encoding"

@@ -1,6 +1,6 @@
 //! One published (or recently retracted) entry, decoded once per snapshot.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -37,6 +37,57 @@ impl From<group::Model> for GroupInfo {
             country: group.country,
             removed: group.status == GroupStatus::Removed,
             federated: group.federated,
+        }
+    }
+}
+
+/// Where an entry stands in feed order, compared field by field (sticky
+/// first, then higher priority, then newest `publish_from`, then newest
+/// id): what the `before` cursor of a paged feed names, written
+/// `{sticky 0|1}_{priority}_{publish_from}_{id}`. It stays valid while
+/// entries come and go, so paging through a changing feed repeats and
+/// skips nothing that kept its place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    sticky: Reverse<bool>,
+    priority: Reverse<i32>,
+    published: Reverse<i64>,
+    id: Reverse<i64>,
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}_{}_{}_{}",
+            u8::from(self.sticky.0),
+            self.priority.0,
+            self.published.0,
+            self.id.0
+        )
+    }
+}
+
+impl std::str::FromStr for Position {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        let mut parts = text.split('_');
+        let mut next = || parts.next().ok_or(());
+        let sticky = match next()? {
+            "0" => false,
+            "1" => true,
+            _ => return Err(()),
+        };
+        let position = Self {
+            sticky: Reverse(sticky),
+            priority: Reverse(next()?.parse().map_err(drop)?),
+            published: Reverse(next()?.parse().map_err(drop)?),
+            id: Reverse(next()?.parse().map_err(drop)?),
+        };
+        match parts.next() {
+            None => Ok(position),
+            Some(_) => Err(()),
         }
     }
 }
@@ -235,13 +286,17 @@ impl Item {
     /// Sticky first, then higher priority, then newest `publish_from`
     /// (none first, as on feed.qgis.org), then newest id.
     pub fn feed_order(&self, other: &Self) -> Ordering {
-        let newest = |item: &Self| item.publish_from.unwrap_or(i64::MAX);
-        other
-            .sticky
-            .cmp(&self.sticky)
-            .then(other.priority.cmp(&self.priority))
-            .then(newest(other).cmp(&newest(self)))
-            .then(other.id.cmp(&self.id))
+        self.position().cmp(&other.position())
+    }
+
+    /// Where it stands in feed order.
+    pub fn position(&self) -> Position {
+        Position {
+            sticky: Reverse(self.sticky),
+            priority: Reverse(self.priority),
+            published: Reverse(self.publish_from.unwrap_or(i64::MAX)),
+            id: Reverse(self.id),
+        }
     }
 
     /// Whether QGIS clients asking for what is new since `after` get it

@@ -25,8 +25,8 @@ pub use audience::Audience;
 pub use calendar::EntryCalendar;
 pub use geoip::GeoIp;
 pub use http::{Caching, Encoded, MIN_GZIP_BYTES, Rendered, plain_error};
-pub use item::{Areas, CALENDAR_PAST_SECS, GroupInfo, Item};
-pub use params::{FeedFormat, FeedQuery, QgisQuery};
+pub use item::{Areas, CALENDAR_PAST_SECS, GroupInfo, Item, Position};
+pub use params::{FeedFormat, FeedParams, FeedQuery, MAX_FEED_LIMIT, QgisQuery};
 pub use render::{FeedRefusal, qgis_home};
 
 use crate::Config;
@@ -43,6 +43,9 @@ const MAX_SLEEP_SECS: i64 = 300;
 const MISS_REFRESH_SECS: i64 = 5;
 /// Rendered variants kept per snapshot; more are rendered on every request.
 const MAX_CACHED_VARIANTS: usize = 256;
+/// Later pages of the feeds (`before`) kept per snapshot, apart from the
+/// other variants; each holds up to [`MAX_FEED_LIMIT`] entries.
+const MAX_CACHED_PAGES: usize = 64;
 
 /// The rows a snapshot is built from, as stored.
 pub struct FeedRows {
@@ -112,31 +115,55 @@ pub struct Snapshot {
     /// Whether some live entry has a target area (only then is a client
     /// without `lat`/`lon` located by its address).
     pub has_areas: bool,
-    cache: ArcSwap<HashMap<String, Arc<Rendered>>>,
+    cache: Variants,
+    pages: Variants,
 }
 
 impl Snapshot {
     /// The variant cached under `key`, rendering (and gzip-compressing) it on
-    /// a miss. Reads take no lock: the map is replaced, not changed, on the
-    /// rare insert (at most [`MAX_CACHED_VARIANTS`] per snapshot).
+    /// a miss (at most [`MAX_CACHED_VARIANTS`] per snapshot).
     pub fn cached(&self, key: &str, render: impl FnOnce() -> Rendered) -> Arc<Rendered> {
-        let room = {
-            let cache = self.cache.load();
+        self.cache.get_or_render(key, MAX_CACHED_VARIANTS, render)
+    }
+
+    /// The same for later pages of the feeds (`before`), kept apart and
+    /// fewer, so that walking the pages cannot crowd out the first ones.
+    pub fn cached_page(&self, key: &str, render: impl FnOnce() -> Rendered) -> Arc<Rendered> {
+        self.pages.get_or_render(key, MAX_CACHED_PAGES, render)
+    }
+}
+
+/// Rendered variants by key. Reads take no lock: the map is replaced, not
+/// changed, on the rare insert.
+#[derive(Debug, Default)]
+struct Variants(ArcSwap<HashMap<String, Arc<Rendered>>>);
+
+impl Variants {
+    /// The variant under `key`, rendered on a miss and kept while fewer
+    /// than `room` are (else rendered again on every request).
+    fn get_or_render(
+        &self,
+        key: &str,
+        room: usize,
+        render: impl FnOnce() -> Rendered,
+    ) -> Arc<Rendered> {
+        let has_room = {
+            let cache = self.0.load();
             match cache.get(key) {
                 Some(hit) => return hit.clone(),
-                None => cache.len() < MAX_CACHED_VARIANTS,
+                None => cache.len() < room,
             }
         };
-        if !room {
+        if !has_room {
             return Arc::new(render());
         }
         // Rendered and compressed outside the update; a concurrent miss of the
         // same key renders it too, and the first one stored wins.
         let rendered = Arc::new(render().with_gzip());
         let mut stored = rendered.clone();
-        self.cache.rcu(|cache| {
+        self.0.rcu(|cache| {
             let mut cache = HashMap::clone(cache);
-            if cache.len() < MAX_CACHED_VARIANTS {
+            if cache.len() < room {
                 stored = cache
                     .entry(key.to_string())
                     .or_insert_with(|| rendered.clone())
@@ -209,9 +236,9 @@ impl FeedHub {
                 site_name: config.site_name(),
                 max_items: config.feed_max_items,
                 max_age: config.feed_max_age,
-                feed_caching: Caching::new(config.feed_max_age, false),
-                home_caching: Caching::new(config.feed_max_age, true),
-                page_caching: Caching::new(0, true),
+                feed_caching: Caching::feed(config.feed_max_age, false),
+                home_caching: Caching::feed(config.feed_max_age, true),
+                page_caching: Caching::page(),
                 retraction_secs: i64::from(config.retraction_days) * 86_400,
                 event_default_secs: i64::from(config.event_default_hours) * 3600,
                 websub_hubs: config.websub_hubs.clone(),
@@ -463,6 +490,7 @@ fn build(
             .collect(),
         has_areas,
         next_change,
-        cache: ArcSwap::default(),
+        cache: Variants::default(),
+        pages: Variants::default(),
     }
 }

@@ -4,7 +4,8 @@
 
 use std::fmt::Write as _;
 
-use crate::domain::codes::Languages;
+use super::item::Position;
+use crate::domain::codes::{self, Languages};
 use crate::domain::geo::Point;
 use crate::domain::validate::quoted;
 use crate::domain::{EntryKind, TextEnum};
@@ -52,6 +53,8 @@ impl FeedFormat {
 pub struct QgisQuery {
     /// A JSON array (QGIS agent or `json=1`) rather than the HTML page.
     pub json: bool,
+    /// Whether the User-Agent says QGIS (which always gets the array).
+    pub qgis_agent: bool,
     /// Two-letter languages; empty means all.
     pub languages: Languages,
     pub after: Option<f64>,
@@ -98,6 +101,7 @@ impl QgisQuery {
         let version = qgis_version(agent).filter(|_| is_qgis);
         Ok(Self {
             json: is_qgis || json_flag,
+            qgis_agent: is_qgis,
             languages: Languages::parse(lang)?,
             after,
             point,
@@ -121,7 +125,41 @@ impl QgisQuery {
     }
 }
 
-/// Filters of `/feed.*` and `/groups/{slug}/feed.*`.
+/// Most entries one page of a feed holds (`limit`).
+pub const MAX_FEED_LIMIT: usize = 100;
+
+/// The feed parameters as a client sent them: `group`, `kind` and
+/// `country` repeated or comma lists, the others once.
+#[derive(Debug, Default)]
+pub struct FeedParams<'a> {
+    pub group: Vec<&'a str>,
+    pub kind: Vec<&'a str>,
+    pub country: Vec<&'a str>,
+    pub lang: Option<&'a str>,
+    pub limit: Option<&'a str>,
+    pub before: Option<&'a str>,
+}
+
+impl FeedParams<'_> {
+    /// Whether a site asked for what only the feeds offer (`lang` alone is
+    /// the QGIS array's too): then `?json=1` answers with a JSON Feed.
+    pub fn asks_for_feed(&self) -> bool {
+        split(
+            self.group
+                .iter()
+                .chain(&self.kind)
+                .chain(&self.country)
+                .copied(),
+        )
+        .next()
+        .is_some()
+            || nonempty(self.limit).is_some()
+            || nonempty(self.before).is_some()
+    }
+}
+
+/// Filters and page of `/feed.*` and `/groups/{slug}/feed.*`, normalized so
+/// that requests for the same answer share one cached variant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FeedQuery {
     /// Group slugs, sorted; empty means all.
@@ -130,22 +168,26 @@ pub struct FeedQuery {
     pub kinds: Vec<EntryKind>,
     /// Two-letter languages; empty means all.
     pub languages: Languages,
+    /// Countries of the groups (ISO 3166-1 alpha-2), sorted; empty means all.
+    pub countries: Vec<&'static str>,
+    /// Most entries on the page; `None`: `--feed-max-items` (the calendars: all).
+    pub limit: Option<usize>,
+    /// Only what comes after this entry in feed order (the previous page's last).
+    pub before: Option<Position>,
 }
 
 impl FeedQuery {
-    /// Parses repeatable or comma-separated `group` and `kind`, and `lang`.
-    /// Whether the groups exist is checked against the snapshot.
-    pub fn parse<'a>(
-        groups: impl IntoIterator<Item = &'a str>,
-        kinds: impl IntoIterator<Item = &'a str>,
-        lang: Option<&str>,
-    ) -> Result<Self, String> {
-        let mut slugs: Vec<String> = split(groups).map(str::to_ascii_lowercase).collect();
+    /// Parses what a client sent. Whether the groups exist is checked
+    /// against the snapshot.
+    pub fn parse(params: &FeedParams<'_>) -> Result<Self, String> {
+        let mut slugs: Vec<String> = split(params.group.iter().copied())
+            .map(str::to_ascii_lowercase)
+            .collect();
         slugs.sort();
         slugs.dedup();
-        let mut parsed = Vec::new();
-        for kind in split(kinds) {
-            let kind = EntryKind::parse(&kind.to_ascii_lowercase()).ok_or_else(|| {
+        let mut kinds = Vec::new();
+        for kind in split(params.kind.iter().copied()) {
+            kinds.push(EntryKind::parse(&kind.to_ascii_lowercase()).ok_or_else(|| {
                 format!(
                     "unknown kind {}; use one of {}",
                     quoted(kind),
@@ -155,21 +197,62 @@ impl FeedQuery {
                         .collect::<Vec<_>>()
                         .join(", ")
                 )
-            })?;
-            parsed.push(kind);
+            })?);
         }
-        parsed.sort_by_key(|kind| kind.as_str());
-        parsed.dedup();
+        kinds.sort_by_key(|kind| kind.as_str());
+        kinds.dedup();
+        let mut countries = Vec::new();
+        for code in split(params.country.iter().copied()) {
+            let known = codes::COUNTRIES
+                .binary_search(&code.to_ascii_uppercase().as_str())
+                .ok()
+                .and_then(|index| codes::COUNTRIES.get(index));
+            countries.push(*known.ok_or_else(|| {
+                format!(
+                    "unknown country {}; use ISO 3166-1 alpha-2 codes such as DE or CH",
+                    quoted(code)
+                )
+            })?);
+        }
+        countries.sort_unstable();
+        countries.dedup();
+        let limit = nonempty(params.limit)
+            .map(|text| match text.parse::<usize>() {
+                Ok(limit) if (1..=MAX_FEED_LIMIT).contains(&limit) => Ok(limit),
+                _ => Err(format!(
+                    "limit must be a whole number from 1 to {MAX_FEED_LIMIT}, not {}",
+                    quoted(text)
+                )),
+            })
+            .transpose()?;
+        let before = nonempty(params.before)
+            .map(|text| {
+                text.parse::<Position>().map_err(|()| {
+                    format!(
+                        "before must be the cursor a next_url carries (such as 0_0_1763900000_42), not {}",
+                        quoted(text)
+                    )
+                })
+            })
+            .transpose()?;
         Ok(Self {
             groups: slugs,
-            kinds: parsed,
-            languages: Languages::parse(lang)?,
+            kinds,
+            languages: Languages::parse(params.lang)?,
+            countries,
+            limit,
+            before,
         })
     }
 
-    /// Writes the canonical query string (for self links and cache keys),
-    /// without `group` when the path names it.
-    pub fn write_query_string(&self, out: &mut String, with_groups: bool) {
+    /// Writes the canonical query string (for links and cache keys), without
+    /// `group` when the path names it, and with `before` the given cursor.
+    pub fn write_query_string(
+        &self,
+        out: &mut String,
+        with_groups: bool,
+        before: Option<Position>,
+    ) {
         let start = out.len();
         let begin = |out: &mut String, name: &str| {
             if out.len() > start {
@@ -189,6 +272,18 @@ impl FeedQuery {
         if !self.languages.is_empty() {
             begin(out, "lang");
             let _ = write!(out, "{}", self.languages);
+        }
+        if !self.countries.is_empty() {
+            begin(out, "country");
+            push_joined(out, self.countries.iter().copied());
+        }
+        if let Some(limit) = self.limit {
+            begin(out, "limit");
+            let _ = write!(out, "{limit}");
+        }
+        if let Some(before) = before {
+            begin(out, "before");
+            let _ = write!(out, "{before}");
         }
     }
 }
@@ -313,10 +408,75 @@ mod tests {
 
     #[test]
     fn feed_filters_are_canonical() {
-        let query = FeedQuery::parse(["b,a", "a"], ["Event"], Some("EN,de_DE")).unwrap_or_default();
+        let params = FeedParams {
+            group: vec!["b,a", "a"],
+            kind: vec!["Event"],
+            country: vec!["ch, de", "DE"],
+            lang: Some("EN,de_DE"),
+            limit: Some(" 5"),
+            before: Some("1_-2_1763900000_42"),
+        };
+        assert!(params.asks_for_feed());
+        let query = FeedQuery::parse(&params).unwrap_or_default();
         let mut out = String::new();
-        query.write_query_string(&mut out, true);
-        assert_eq!(out, "group=a,b&kind=event&lang=de,en");
-        assert!(FeedQuery::parse([], ["party"], None).is_err());
+        query.write_query_string(&mut out, true, query.before);
+        assert_eq!(
+            out,
+            "group=a,b&kind=event&lang=de,en&country=CH,DE&limit=5&before=1_-2_1763900000_42"
+        );
+        out.clear();
+        query.write_query_string(&mut out, false, None);
+        assert_eq!(out, "kind=event&lang=de,en&country=CH,DE&limit=5");
+    }
+
+    /// Parameters with just `name` set to `value`.
+    fn only(name: &str, value: &'static str) -> FeedParams<'static> {
+        let mut params = FeedParams::default();
+        match name {
+            "group" => params.group = vec![value],
+            "kind" => params.kind = vec![value],
+            "country" => params.country = vec![value],
+            "lang" => params.lang = Some(value),
+            "limit" => params.limit = Some(value),
+            _ => params.before = Some(value),
+        }
+        params
+    }
+
+    #[test]
+    fn only_feed_parameters_ask_for_a_feed() {
+        for (name, value, asks) in [
+            ("lang", "de", false),
+            ("group", " , ", false),
+            ("limit", " ", false),
+            ("group", "a", true),
+            ("country", "ch", true),
+            ("limit", "3", true),
+            ("before", "0_0_1_1", true),
+        ] {
+            assert_eq!(only(name, value).asks_for_feed(), asks, "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn bad_feed_values_are_refused() {
+        for (name, value) in [
+            ("kind", "party"),
+            ("country", "Germany"),
+            ("country", "ZZ"),
+            ("limit", "0"),
+            ("limit", "101"),
+            ("limit", "-1"),
+            ("before", "2026-01-01T00:00:00Z"),
+            ("before", "2_0_1_1"),
+            ("before", "0_0_1_1_1"),
+        ] {
+            assert!(
+                FeedQuery::parse(&only(name, value)).is_err(),
+                "{name}={value}"
+            );
+        }
+        let most = FeedQuery::parse(&only("limit", "100")).unwrap_or_default();
+        assert_eq!(most.limit, Some(MAX_FEED_LIMIT));
     }
 }

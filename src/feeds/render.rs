@@ -8,7 +8,9 @@ use poem::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::calendar::calendar;
-use super::{FeedFormat, FeedHub, FeedQuery, Item, QgisQuery, Rendered, Snapshot, with_key};
+use super::{
+    FeedFormat, FeedHub, FeedQuery, Item, Position, QgisQuery, Rendered, Snapshot, with_key,
+};
 use crate::domain::entry::{EntryFields, with_entry_fields};
 use crate::domain::limits::TAG_URI_YEAR;
 use crate::domain::sanitize::escape_html;
@@ -76,50 +78,88 @@ pub fn feed(
     {
         return Err(FeedRefusal::not_found(format!("unknown group {unknown:?}")));
     }
-    // The path, then `?` and the canonical query (without the group a
-    // group path already names).
-    let write_url = |out: &mut String| {
-        match group {
-            Some(_) => {
-                let _ = write!(
-                    out,
-                    "/groups/{}/feed.{}?",
-                    query.groups[0],
-                    format.extension()
-                );
-            }
-            None => {
-                let _ = write!(out, "/feed.{}?", format.extension());
-            }
-        }
-        query.write_query_string(out, group.is_none());
+    // A page starts after the entry the cursor names or, when that one is
+    // gone, after where it stood. Every cursor is replaced by the last
+    // entry before that place, so that all cursors naming one page share
+    // its cached copy, and a cursor before everything is the first page.
+    let start = query.before.map_or(0, |cursor| {
+        snapshot
+            .items
+            .partition_point(|item| item.position() <= cursor)
+    });
+    query.before = start
+        .checked_sub(1)
+        .and_then(|last| snapshot.items.get(last))
+        .map(Item::position);
+    let url = FeedUrl {
+        format,
+        group_path: group.is_some(),
+        query: &query,
     };
-    Ok(with_key(write_url, |key| {
-        snapshot.cached(key, || {
-            let mut self_url = hub.settings.public_url.clone();
-            write_url(&mut self_url);
-            let self_url = self_url.trim_end_matches('?');
-            let view = View {
-                hub,
-                snapshot: &snapshot,
-                query: &query,
-                self_url,
-            };
-            let body = match format {
-                FeedFormat::Json => view.json_feed(),
-                FeedFormat::Rss => view.rss(),
-                FeedFormat::Atom => view.atom(),
-                FeedFormat::Ics => view.ics(),
-            };
-            let rendered = Rendered::new(body, format.content_type(), snapshot.modified_at);
-            match format {
-                FeedFormat::Rss | FeedFormat::Atom => {
-                    rendered.with_hubs(&hub.settings.websub_hubs, self_url)
-                }
-                FeedFormat::Json | FeedFormat::Ics => rendered,
+    let render = || {
+        let public = &hub.settings.public_url;
+        let self_url = url.absolute(public, query.before);
+        let view = View {
+            hub,
+            snapshot: &snapshot,
+            query: &query,
+            start,
+            self_url: self_url.clone(),
+            feed_url: url.absolute(public, None),
+            url: &url,
+        };
+        let body = match format {
+            FeedFormat::Json => view.json_feed(),
+            FeedFormat::Rss => view.rss(),
+            FeedFormat::Atom => view.atom(),
+            FeedFormat::Ics => view.ics(),
+        };
+        let rendered = Rendered::new(body, format.content_type(), snapshot.modified_at);
+        match format {
+            FeedFormat::Rss | FeedFormat::Atom => {
+                rendered.with_hubs(&hub.settings.websub_hubs, &self_url)
             }
-        })
-    }))
+            FeedFormat::Json | FeedFormat::Ics => rendered,
+        }
+    };
+    Ok(with_key(
+        |key| url.write(key, query.before),
+        |key| match query.before {
+            Some(_) => snapshot.cached_page(key, render),
+            None => snapshot.cached(key, render),
+        },
+    ))
+}
+
+/// The URL of one variant of a feed: its path and canonical query.
+struct FeedUrl<'a> {
+    format: FeedFormat,
+    /// Whether it is `/groups/{slug}/feed.*` (of the query's one group).
+    group_path: bool,
+    query: &'a FeedQuery,
+}
+
+impl FeedUrl<'_> {
+    /// The path and query, with `before` the given cursor.
+    fn write(&self, out: &mut String, before: Option<Position>) {
+        let extension = self.format.extension();
+        let _ = match self.query.groups.first().filter(|_| self.group_path) {
+            Some(slug) => write!(out, "/groups/{slug}/feed.{extension}"),
+            None => write!(out, "/feed.{extension}"),
+        };
+        out.push('?');
+        let start = out.len();
+        self.query.write_query_string(out, !self.group_path, before);
+        if out.len() == start {
+            out.pop();
+        }
+    }
+
+    fn absolute(&self, public_url: &str, before: Option<Position>) -> String {
+        let mut out = public_url.to_string();
+        self.write(&mut out, before);
+        out
+    }
 }
 
 /// What goes into the QGIS array, in feed order as on feed.qgis.org: live
@@ -242,24 +282,59 @@ struct View<'a> {
     hub: &'a FeedHub,
     snapshot: &'a Snapshot,
     query: &'a FeedQuery,
-    self_url: &'a str,
+    /// Index in the snapshot's items where the page starts.
+    start: usize,
+    /// The URL of this page.
+    self_url: String,
+    /// The URL of the feed (its first page), which names it.
+    feed_url: String,
+    url: &'a FeedUrl<'a>,
 }
 
 impl View<'_> {
     fn matches(&self, item: &Item) -> bool {
         (self.query.groups.is_empty() || self.query.groups.contains(&item.group.slug))
             && (self.query.kinds.is_empty() || self.query.kinds.contains(&item.kind))
+            && (self.query.countries.is_empty()
+                || self
+                    .query
+                    .countries
+                    .iter()
+                    .any(|country| item.group.country.eq_ignore_ascii_case(country)))
             && item.speaks(&self.query.languages)
     }
 
-    /// Live entries in feed order, at most the configured number.
-    fn live(&self) -> impl Iterator<Item = &Item> {
-        let now = self.snapshot.built_at;
-        self.snapshot
+    /// The page's items, in feed order: those `shown` that match, at most
+    /// `limit` (else `default_limit`, `None` for all); and the link to the
+    /// next page when more follow.
+    fn page(
+        &self,
+        shown: impl Fn(&Item) -> bool,
+        default_limit: Option<usize>,
+    ) -> (Vec<&Item>, Option<String>) {
+        let limit = self.query.limit.or(default_limit).unwrap_or(usize::MAX);
+        let mut matching = self
+            .snapshot
             .items
+            .get(self.start..)
+            .unwrap_or_default()
             .iter()
-            .filter(move |item| item.is_live(now) && self.matches(item))
-            .take(self.hub.settings.max_items)
+            .filter(|item| shown(item) && self.matches(item));
+        let page: Vec<&Item> = matching.by_ref().take(limit).collect();
+        let next = match (matching.next(), page.last()) {
+            (Some(_), Some(last)) => Some(
+                self.url
+                    .absolute(&self.hub.settings.public_url, Some(last.position())),
+            ),
+            _ => None,
+        };
+        (page, next)
+    }
+
+    /// Live entries, a page of at most the configured number.
+    fn live(&self) -> (Vec<&Item>, Option<String>) {
+        let now = self.snapshot.built_at;
+        self.page(|item| item.is_live(now), Some(self.hub.settings.max_items))
     }
 
     fn title(&self) -> String {
@@ -282,14 +357,15 @@ impl View<'_> {
             "tag:{},{}:feed{}",
             self.hub.settings.host,
             TAG_URI_YEAR,
-            self.self_url
+            self.feed_url
                 .trim_start_matches(&self.hub.settings.public_url)
         )
     }
 
     fn json_feed(&self) -> String {
-        let items: Vec<Value> = self
-            .live()
+        let (page, next) = self.live();
+        let items: Vec<Value> = page
+            .into_iter()
             .map(|item| {
                 let fields = &item.fields;
                 let mut object = json!({
@@ -319,14 +395,17 @@ impl View<'_> {
                 object
             })
             .collect();
-        json!({
+        let mut feed = json!({
             "version": "https://jsonfeed.org/version/1.1",
             "title": self.title(),
             "home_page_url": format!("{}/", self.hub.settings.public_url),
-            "feed_url": self.self_url,
+            "feed_url": self.feed_url,
             "items": items,
-        })
-        .to_string()
+        });
+        if let Some(next) = next {
+            feed["next_url"] = json!(next);
+        }
+        feed.to_string()
     }
 
     /// The WebSub hubs as links of the feed's own kind.
@@ -343,8 +422,9 @@ impl View<'_> {
 
     fn rss(&self) -> String {
         use rss::extension::atom::{AtomExtension, Link};
-        let items = self
-            .live()
+        let (page, next) = self.live();
+        let items = page
+            .into_iter()
             .map(|item| rss::Item {
                 title: Some(item.headline.clone()),
                 link: Some(item.link.clone()),
@@ -384,12 +464,18 @@ impl View<'_> {
             ttl: Some((self.hub.settings.max_age / 60).max(1).to_string()),
             atom_ext: Some(AtomExtension {
                 links: [Link {
-                    href: self.self_url.into(),
+                    href: self.self_url.clone(),
                     rel: "self".into(),
                     mime_type: Some("application/rss+xml".into()),
                     ..Default::default()
                 }]
                 .into_iter()
+                .chain(next.map(|href| Link {
+                    href,
+                    rel: "next".into(),
+                    mime_type: Some("application/rss+xml".into()),
+                    ..Default::default()
+                }))
                 .chain(self.hub_links(|href| Link {
                     href,
                     rel: "hub".into(),
@@ -406,8 +492,9 @@ impl View<'_> {
 
     fn atom(&self) -> String {
         use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text};
-        let entries = self
-            .live()
+        let (page, next) = self.live();
+        let entries = page
+            .into_iter()
             .map(|item| Entry {
                 id: item.tag.clone(),
                 title: Text::plain(item.headline.clone()),
@@ -455,9 +542,9 @@ impl View<'_> {
             id: self.feed_id(),
             title: Text::plain(self.title()),
             updated: fixed(self.snapshot.modified_at),
-            links: vec![
+            links: [
                 Link {
-                    href: self.self_url.into(),
+                    href: self.self_url.clone(),
                     rel: "self".into(),
                     mime_type: Some("application/atom+xml".into()),
                     ..Default::default()
@@ -469,6 +556,13 @@ impl View<'_> {
                 },
             ]
             .into_iter()
+            // RFC 5005 paging.
+            .chain(next.map(|href| Link {
+                href,
+                rel: "next".into(),
+                mime_type: Some("application/atom+xml".into()),
+                ..Default::default()
+            }))
             .chain(self.hub_links(|href| Link {
                 href,
                 rel: "hub".into(),
@@ -482,15 +576,12 @@ impl View<'_> {
     }
 
     /// Events and meetups whose window has opened, until some time after
-    /// they ended (retracted ones as cancelled); never capped.
+    /// they ended (retracted ones as cancelled); capped only by `limit`
+    /// (iCalendar has no link to a next page).
     fn ics(&self) -> String {
         let now = self.snapshot.built_at;
-        let items = self
-            .snapshot
-            .items
-            .iter()
-            .filter(|item| item.in_calendar(now) && self.matches(item));
-        calendar(&self.title(), items, &self.hub.settings)
+        let (page, _) = self.page(|item| item.in_calendar(now), None);
+        calendar(&self.title(), page.into_iter(), &self.hub.settings)
     }
 }
 

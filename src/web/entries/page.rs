@@ -79,9 +79,10 @@ impl Appearance {
         let group = &loaded.group.name;
         let mut links = vec![
             ("Public page".to_string(), format!("/entries/{}", entry.id)),
+            // QGIS gets every group's news (`group` would ask for a JSON Feed).
             (
                 "How QGIS receives it (QGIS news JSON)".to_string(),
-                format!("/?json=1&group={slug}"),
+                "/?json=1".to_string(),
             ),
         ];
         for (format, extension) in [("RSS", "rss"), ("Atom", "atom"), ("JSON Feed", "json")] {

@@ -35,7 +35,7 @@ db_test!(
                 .to_string();
             assert_eq!(
                 first.header("cache-control"),
-                Some("public, max-age=60"),
+                Some("public, max-age=60, stale-while-revalidate=600, stale-if-error=86400"),
                 "{route}"
             );
             assert_eq!(

@@ -7,6 +7,7 @@ mod calendars;
 mod compression;
 mod corrections;
 mod delivery;
+mod filters;
 mod formats;
 mod http;
 mod injection;
