@@ -70,3 +70,48 @@ pub fn redact(url: &str) -> String {
         _ => url.to_string(),
     }
 }
+
+/// A work queue's rows nobody holds: never claimed, or their claim ran out.
+pub fn unclaimed<C: sea_orm::ColumnTrait>(claimed_until: C, now: i64) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(claimed_until.is_null())
+        .add(claimed_until.lt(now))
+}
+
+/// Claims for one worker, until `until`, the rows of entity `E` that the
+/// `chosen` query (selecting their `id`) picks, in one statement, and
+/// returns them by id: rows another worker took at the same moment are not
+/// returned. On PostgreSQL workers claiming at once take different rows
+/// instead of waiting for each other's (SQLite has one writer anyway).
+pub async fn claim<E>(
+    db: &DatabaseConnection,
+    mut chosen: sea_orm::sea_query::SelectStatement,
+    id: E::Column,
+    claimed_until: E::Column,
+    until: i64,
+    now: i64,
+) -> Result<Vec<E::Model>, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: sea_orm::FromQueryResult,
+{
+    use sea_orm::ColumnTrait as _;
+    use sea_orm::sea_query::{LockBehavior, LockType, Query};
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        chosen.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let mut update = Query::update();
+    update
+        .table(E::default())
+        .value(claimed_until, until)
+        .and_where(id.in_subquery(chosen))
+        // Checked again on the row itself: another worker may have claimed it since.
+        .cond_where(unclaimed(claimed_until, now))
+        .returning_all();
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&update))
+        .await?;
+    rows.iter()
+        .map(|row| <E::Model as sea_orm::FromQueryResult>::from_query_result(row, ""))
+        .collect()
+}

@@ -168,31 +168,15 @@ async fn apply(services: &Services, change: Change<'_>, now: i64) -> AppResult<O
     } else {
         Vec::new()
     };
+    let sending = Sending {
+        services,
+        db: &transaction,
+        site_followers,
+        now,
+    };
     let outcome = match change {
-        Change::Create(item, note, hash) => {
-            created(
-                services,
-                &transaction,
-                item,
-                note,
-                hash,
-                site_followers,
-                now,
-            )
-            .await?
-        }
-        Change::Update(item, note, hash) => {
-            updated(
-                services,
-                &transaction,
-                item,
-                note,
-                hash,
-                site_followers,
-                now,
-            )
-            .await?
-        }
+        Change::Create(item, note, hash) => created(&sending, item, note, hash).await?,
+        Change::Update(item, note, hash) => updated(&sending, item, note, hash).await?,
         Change::Delete(row) => {
             let claimed = federated_post::Entity::delete_many()
                 .filter(federated_post::Column::EntryId.eq(row.entry_id))
@@ -201,24 +185,32 @@ async fn apply(services: &Services, change: Change<'_>, now: i64) -> AppResult<O
             if claimed.rows_affected == 0 {
                 return Ok(None);
             }
-            deleted_entry(services, &transaction, row.entry_id, site_followers, now).await?
+            deleted_entry(&sending, row.entry_id).await?
         }
     };
     transaction.commit().await?;
     Ok(outcome)
 }
 
+/// What every change is sent with.
+struct Sending<'a, C> {
+    services: &'a Services,
+    db: &'a C,
+    site_followers: Vec<String>,
+    now: i64,
+}
+
 /// A new entry: `Create` from its group to the group's followers, and the
 /// site actor's `Announce` of it to the site's.
-async fn created(
-    services: &Services,
-    db: &impl ConnectionTrait,
+async fn created<C: ConnectionTrait>(
+    sending: &Sending<'_, C>,
     item: &Item,
     note: Value,
     hash: String,
-    site_followers: Vec<String>,
-    now: i64,
 ) -> AppResult<Option<String>> {
+    let Sending {
+        services, db, now, ..
+    } = *sending;
     let inserted = federated_post::Entity::insert(federated_post::ActiveModel {
         entry_id: Set(item.id),
         object_hash: Set(hash),
@@ -263,7 +255,7 @@ async fn created(
     queue_to(
         db,
         services,
-        &site_followers,
+        &sending.site_followers,
         site.key.clone(),
         &announce,
         item.id,
@@ -273,15 +265,15 @@ async fn created(
 }
 
 /// A published change: `Update` from the group to its followers and the site's.
-async fn updated(
-    services: &Services,
-    db: &impl ConnectionTrait,
+async fn updated<C: ConnectionTrait>(
+    sending: &Sending<'_, C>,
     item: &Item,
     note: Value,
     hash: String,
-    site_followers: Vec<String>,
-    now: i64,
 ) -> AppResult<Option<String>> {
+    let Sending {
+        services, db, now, ..
+    } = *sending;
     let claimed = federated_post::Entity::update_many()
         .col_expr(federated_post::Column::ObjectHash, hash.clone().into())
         .col_expr(federated_post::Column::UpdatedAt, now.into())
@@ -301,7 +293,7 @@ async fn updated(
         note,
     );
     let mut audience = group_audience(item);
-    audience.extend(site_followers);
+    audience.extend(sending.site_followers.iter().cloned());
     queue_to(
         db,
         services,
@@ -325,13 +317,14 @@ fn group_audience(item: &Item) -> Vec<String> {
 
 /// Queues the `Delete` of an entry's note from its group, to the group's
 /// followers and the site's; returns the group's slug.
-async fn deleted_entry(
-    services: &Services,
-    db: &impl ConnectionTrait,
+async fn deleted_entry<C: ConnectionTrait>(
+    sending: &Sending<'_, C>,
     entry_id: i64,
-    mut audience: Vec<String>,
-    now: i64,
 ) -> AppResult<Option<String>> {
+    let Sending {
+        services, db, now, ..
+    } = *sending;
+    let mut audience = sending.site_followers.clone();
     let Some(group) = lookup::group_of_entry(db, entry_id).await? else {
         return Ok(None);
     };

@@ -8,13 +8,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sea_orm::sea_query::{LockBehavior, LockType, Query};
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{LocalActor, SITE_KEY};
+use crate::db;
 use crate::domain::limits::{DELIVERY_BATCH, DELIVERY_CLAIM_SECS};
 use crate::domain::{DeliveryKind, DeliveryStatus, delivery};
 use crate::entities::{delivery as row, follower, group};
@@ -86,13 +87,7 @@ pub async fn insert(
     Ok(())
 }
 
-fn unclaimed(now: i64) -> Condition {
-    Condition::any()
-        .add(row::Column::ClaimedUntil.is_null())
-        .add(row::Column::ClaimedUntil.lt(now))
-}
-
-/// Takes the due, unclaimed rows (at most a batch) for this worker, in one statement.
+/// Takes the due, unclaimed rows (at most a batch) for this worker.
 async fn claim(services: &Services, now: i64) -> AppResult<Vec<row::Model>> {
     let mut chosen = Query::select();
     chosen
@@ -102,28 +97,19 @@ async fn claim(services: &Services, now: i64) -> AppResult<Vec<row::Model>> {
             Condition::all()
                 .add(row::Column::Status.eq(DeliveryStatus::Pending))
                 .add(row::Column::NextAttemptAt.lte(now))
-                .add(unclaimed(now)),
+                .add(db::unclaimed(row::Column::ClaimedUntil, now)),
         )
         .order_by(row::Column::Id, sea_orm::Order::Asc)
         .limit(DELIVERY_BATCH);
-    let db = &services.db;
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        chosen.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    }
-    let mut update = Query::update();
-    update
-        .table(row::Entity)
-        .value(row::Column::ClaimedUntil, now + DELIVERY_CLAIM_SECS)
-        .and_where(row::Column::Id.in_subquery(chosen))
-        .cond_where(unclaimed(now))
-        .returning_all();
-    let rows = db
-        .query_all_raw(db.get_database_backend().build(&update))
-        .await?;
-    let mut claimed = rows
-        .iter()
-        .map(|found| row::Model::from_query_result(found, ""))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut claimed = db::claim::<row::Entity>(
+        &services.db,
+        chosen,
+        row::Column::Id,
+        row::Column::ClaimedUntil,
+        now + DELIVERY_CLAIM_SECS,
+        now,
+    )
+    .await?;
     claimed.sort_by_key(|found| found.id);
     Ok(claimed)
 }

@@ -2,13 +2,13 @@
 //! one worker only, so two instances never send one mail twice), then
 //! record each attempt.
 
-use sea_orm::sea_query::{LockBehavior, LockType, Query};
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
 use super::Services;
+use crate::db;
 use crate::domain::limits::{MAIL_BATCH, MAIL_CLAIM_SECS};
 use crate::domain::{OutboxStatus, mail};
 use crate::entities::outbox;
@@ -16,15 +16,8 @@ use crate::error::{AppError, AppResult};
 use crate::mail::queue::{MailQueue, Outgoing};
 use crate::mail::templates::{self, Composed, Mail};
 
-fn unclaimed(now: i64) -> Condition {
-    Condition::any()
-        .add(outbox::Column::ClaimedUntil.is_null())
-        .add(outbox::Column::ClaimedUntil.lt(now))
-}
-
 /// Takes the pending, unclaimed rows `matching` (at most `limit`, oldest
-/// first) for this worker until the claim expires, in one statement: rows
-/// another worker took at the same moment are not returned.
+/// first) for this worker until the claim expires.
 async fn claim(
     services: &Services,
     matching: Condition,
@@ -38,34 +31,22 @@ async fn claim(
         .cond_where(
             Condition::all()
                 .add(outbox::Column::Status.eq(OutboxStatus::Pending))
-                .add(unclaimed(now))
+                .add(db::unclaimed(outbox::Column::ClaimedUntil, now))
                 .add(matching),
         )
         .order_by(outbox::Column::Id, sea_orm::Order::Asc);
     if let Some(limit) = limit {
         chosen.limit(limit);
     }
-    let db = &services.db;
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        // Workers claiming at once take different rows instead of waiting
-        // for each other's (SQLite has one writer anyway).
-        chosen.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    }
-    let mut update = Query::update();
-    update
-        .table(outbox::Entity)
-        .value(outbox::Column::ClaimedUntil, now + MAIL_CLAIM_SECS)
-        .and_where(outbox::Column::Id.in_subquery(chosen))
-        // Checked again on the row itself: another worker may have claimed it since.
-        .cond_where(unclaimed(now))
-        .returning_all();
-    let rows = db
-        .query_all_raw(db.get_database_backend().build(&update))
-        .await?;
-    let mut claimed = rows
-        .iter()
-        .map(|row| outbox::Model::from_query_result(row, ""))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut claimed = db::claim::<outbox::Entity>(
+        &services.db,
+        chosen,
+        outbox::Column::Id,
+        outbox::Column::ClaimedUntil,
+        now + MAIL_CLAIM_SECS,
+        now,
+    )
+    .await?;
     claimed.sort_by_key(|row| row.id);
     Ok(claimed)
 }
