@@ -147,3 +147,12 @@ for (const input of document.querySelectorAll("input[type=file][data-picture-inp
     if (remove) remove.checked = false;
   });
 }
+
+// The embed preview on a group's page: the framed page says how high it is.
+addEventListener("message", (event) => {
+  const height = event.data && event.data.type === "newsfeed:height" && Number(event.data.height);
+  if (event.origin !== location.origin || !(height > 0)) return;
+  for (const frame of document.querySelectorAll(".embed-preview iframe")) {
+    if (frame.contentWindow === event.source) frame.style.height = `${Math.min(height, 4000)}px`;
+  }
+});

@@ -11,6 +11,7 @@ pub mod authz;
 pub mod codes;
 pub mod country;
 pub mod draft;
+pub mod embed;
 pub mod entry;
 pub mod geo;
 pub mod group;

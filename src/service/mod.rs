@@ -10,6 +10,7 @@ pub mod areas;
 pub mod auth;
 pub mod calendar;
 pub mod drafts;
+pub mod embeds;
 pub mod entries;
 pub mod feed_rows;
 pub mod groups;

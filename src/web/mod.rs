@@ -13,6 +13,7 @@ mod calendar;
 mod calendar_links;
 mod context;
 mod display;
+mod embed;
 mod entries;
 mod forms;
 mod map;
@@ -118,6 +119,10 @@ pub fn mount(route: Route, state: &AppState) -> Route {
     let page = |endpoint| layer.wrap(endpoint);
     route
         .at("/assets/:name", get(assets::serve))
+        // For other sites: no session, no cookie (and framable, see `security`).
+        .at("/embed.js", get(assets::embed_script))
+        .at("/embed/groups/:slug", get(embed::group_page))
+        .at("/embed/entries/:id", get(embed::entry_page))
         .at(
             "/login",
             page(get(accounts::login_form).post(accounts::login)),

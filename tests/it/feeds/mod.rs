@@ -13,4 +13,4 @@ mod injection;
 mod mmdb;
 mod qgis;
 mod qgisfeed_parity;
-mod support;
+pub mod support;
