@@ -153,6 +153,10 @@ addEventListener("message", (event) => {
   const height = event.data && event.data.type === "newsfeed:height" && Number(event.data.height);
   if (event.origin !== location.origin || !(height > 0)) return;
   for (const frame of document.querySelectorAll(".embed-preview iframe")) {
-    if (frame.contentWindow === event.source) frame.style.height = `${Math.min(height, 4000)}px`;
+    if (frame.contentWindow !== event.source) continue;
+    // Its content box takes the page's height, whatever its border and padding.
+    const style = getComputedStyle(frame);
+    const content = frame.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    frame.style.height = `${parseFloat(style.height) + Math.min(height, 4000) - content}px`;
   }
 });

@@ -86,8 +86,9 @@ ul .x{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:3;overf
       src: item.image, alt: (item._newsfeed && item._newsfeed.image_alt) || "",
       width: 500, height: 354, loading: "lazy", referrerpolicy: "no-referrer",
     });
-    return el("article", null, picture, el("p", { class: "t" }, el("a", { href: page }, item.title)),
-      el("p", { class: "m" }, meta(item)), el("div", { class: "x" }, ...paragraphs(item)));
+    const lang = item.language;
+    return el("article", null, picture, el("p", { class: "t", lang }, el("a", { href: page }, item.title)),
+      el("p", { class: "m" }, meta(item)), el("div", { class: "x", lang }, ...paragraphs(item)));
   }
 
   class Embed extends HTMLElement {
@@ -150,7 +151,11 @@ ul .x{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:3;overf
     const height = event.data && event.data.type === "newsfeed:height" && Number(event.data.height);
     if (event.origin !== BASE.origin || !(height > 0)) return;
     for (const frame of document.querySelectorAll("iframe")) {
-      if (frame.contentWindow === event.source) frame.style.height = `${Math.min(height, 20000)}px`;
+      if (frame.contentWindow !== event.source) continue;
+      // Its content box takes the page's height, whatever its border and padding.
+      const style = getComputedStyle(frame);
+      const content = frame.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+      frame.style.height = `${parseFloat(style.height) + Math.min(height, 20000) - content}px`;
     }
   });
 })();

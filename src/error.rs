@@ -299,12 +299,13 @@ impl ProblemType {
                 "Too many requests",
                 "Too many attempts: wait the seconds in `Retry-After`.",
             ),
-            Self::Internal => (
-                "internal",
-                500,
-                "Internal error",
-                "Something failed on our side; it has been logged.",
-            ),
+            Self::Internal | Self::NotImplemented | Self::Unavailable => self.describe_ours(),
+        }
+    }
+
+    /// The 5xx kinds: what this service does not do, or cannot do now.
+    fn describe_ours(self) -> (&'static str, u16, &'static str, &'static str) {
+        match self {
             Self::NotImplemented => (
                 "not-implemented",
                 501,
@@ -316,6 +317,13 @@ impl ProblemType {
                 503,
                 "Busy",
                 "The service is too busy for this right now: wait the seconds in `Retry-After`.",
+            ),
+            // `Internal`, the only other one.
+            _ => (
+                "internal",
+                500,
+                "Internal error",
+                "Something failed on our side; it has been logged.",
             ),
         }
     }

@@ -8,17 +8,16 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use poem::http::StatusCode;
+use poem::http::{StatusCode, header};
 use poem::web::{Data, Path, Query};
 use poem::{Response, handler};
 
-use super::context::{respond, sentence};
+use super::assets;
+use super::context::{WebError, respond};
 use super::public::Card;
-use super::{assets, forms};
 use crate::AppState;
-use crate::domain::embed::{ListOptions, Target, Theme, frame_html};
-use crate::domain::sanitize::escape_html;
-use crate::error::{AppError, ProblemType};
+use crate::domain::embed::{ListOptions, Theme};
+use crate::error::AppError;
 use crate::feeds::FeedQuery;
 use crate::service::groups;
 
@@ -68,17 +67,25 @@ struct ErrorFrame {
 }
 
 /// The page of `error`, framable like the page that was asked for.
-fn error_frame(state: &AppState, error: &AppError) -> Response {
-    let kind = ProblemType::of(error);
-    let detail = if error.is_internal() {
-        tracing::error!(%error, "embed page failed");
-        "Something failed on our side; try again later.".to_string()
-    } else {
-        sentence(&error.to_string())
-    };
-    let frame = Frame::new(state, kind.title().into(), Theme::default());
-    let status = StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+fn error_frame(state: &AppState, error: AppError) -> Response {
+    let (status, title, detail) = WebError::App(error).explained();
+    let frame = Frame::new(state, title.into(), Theme::default());
     respond(ErrorFrame { frame, detail }, status)
+}
+
+/// A page shown, cached as the feeds are (it is public and shows what
+/// they publish), or the page of its error.
+fn cached(state: &AppState, page: Result<Response, AppError>) -> Response {
+    match page {
+        Ok(mut response) => {
+            let caching = &state.feeds.settings().feed_caching;
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, caching.cache_control.clone());
+            response
+        }
+        Err(error) => error_frame(state, error),
+    }
 }
 
 /// `GET /embed/groups/{slug}?kind=&lang=&limit=&theme=`: the group's live
@@ -90,9 +97,7 @@ pub async fn group_page(
     Path(slug): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    render_group(&state, &slug, &query)
-        .await
-        .unwrap_or_else(|error| error_frame(&state, &error))
+    cached(&state, render_group(&state, &slug, &query).await)
 }
 
 async fn render_group(
@@ -140,7 +145,7 @@ pub async fn entry_page(
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    render_entry(&state, &id, &query).unwrap_or_else(|error| error_frame(&state, &error))
+    cached(&state, render_entry(&state, &id, &query))
 }
 
 fn render_entry(
@@ -164,68 +169,4 @@ fn render_entry(
         },
         StatusCode::OK,
     ))
-}
-
-/// What a group's page offers to paste into another site.
-pub struct Snippets {
-    /// `<script src=".../embed.js">` and `<newsfeed-entries>`.
-    pub script: String,
-    /// A frame of `/embed/groups/{slug}` and the listener that sizes it.
-    pub frame: String,
-    /// The group page's address, for oEmbed consumers.
-    pub page: String,
-    /// The oEmbed answer for it.
-    pub oembed: String,
-}
-
-impl Snippets {
-    pub fn of_group(public_url: &str, slug: &str, name: &str) -> Self {
-        let target = Target::Group(slug.to_string());
-        let page = format!("{public_url}/groups/{slug}");
-        let frame = frame_html(
-            &format!("{public_url}{}", target.frame_path()),
-            &format!("News from {name}"),
-            target.frame_size(None, None),
-        );
-        let origin = escape_html(&origin_of(public_url));
-        Self {
-            script: format!(
-                "<script src=\"{public_url}/embed.js\" async></script>\n\
-                 <newsfeed-entries group=\"{slug}\" limit=\"5\" theme=\"light\"></newsfeed-entries>"
-            ),
-            frame: format!(
-                "{frame}\n<script>\n\
-                 addEventListener(\"message\", (event) => {{\n  \
-                 if (event.origin !== \"{origin}\" || event.data?.type !== \"newsfeed:height\") return;\n  \
-                 for (const frame of document.querySelectorAll(\"iframe\"))\n    \
-                 if (frame.contentWindow === event.source) frame.style.height = event.data.height + \"px\";\n\
-                 }});\n</script>"
-            ),
-            oembed: oembed_url(public_url, &page),
-            page,
-        }
-    }
-}
-
-/// `https://host:port` of a public URL (which may carry a path).
-fn origin_of(public_url: &str) -> String {
-    url::Url::parse(public_url)
-        .map(|url| url.origin().ascii_serialization())
-        .unwrap_or_else(|_| public_url.to_string())
-}
-
-/// The oEmbed discovery link of the page at `page_url` (for `Layout::alternates`).
-pub fn discovery(public_url: &str, page_url: &str, title: &str) -> (String, &'static str, String) {
-    (
-        title.to_string(),
-        "application/json+oembed",
-        oembed_url(public_url, page_url),
-    )
-}
-
-fn oembed_url(public_url: &str, page_url: &str) -> String {
-    format!(
-        "{public_url}/oembed?url={}&format=json",
-        forms::encode(page_url)
-    )
 }

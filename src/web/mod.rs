@@ -14,6 +14,7 @@ mod calendar_links;
 mod context;
 mod display;
 mod embed;
+mod embed_links;
 mod entries;
 mod forms;
 mod map;

@@ -17,7 +17,7 @@ use poem::web::Path;
 use super::calendar_links;
 use super::context::{Ctx, Layout, WebError, WebResult, respond};
 use super::display::{self, Badge, Choice, Pager};
-use super::embed::{self, Snippets};
+use super::embed_links::{self, Snippets};
 use super::forms::FormState;
 use super::search::{self, SearchBox};
 use crate::AppState;
@@ -330,7 +330,7 @@ pub async fn entry_page(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     let mut page = ctx.layout(card.title.clone(), "news");
     if archived.is_none() {
         page.alternates
-            .push(embed::discovery(public_url, &page_url, &card.title));
+            .push(embed_links::discovery(public_url, &page_url, &card.title));
     }
 
     Ok(respond(
@@ -415,7 +415,7 @@ pub async fn group_page(ctx: Ctx<'_>, Path(slug): Path<String>) -> WebResult {
     let embed = Snippets::of_group(public_url, &group.slug, &group.name);
     let mut page = ctx.layout(group.name.clone(), "groups");
     page.alternates = feeds.clone();
-    page.alternates.push(embed::discovery(
+    page.alternates.push(embed_links::discovery(
         public_url,
         &embed.page,
         &format!("News from {}", group.name),

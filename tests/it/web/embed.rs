@@ -81,6 +81,8 @@ db_test!(
             reply.expect(200);
             assert!(reply.text.contains("Framed news"), "{path}: {}", reply.text);
             assert_framable(&reply, &path);
+            let caching = reply.header("cache-control").unwrap_or_default();
+            assert!(caching.starts_with("public, max-age="), "{path}: {caching}");
         }
         // Their "not found" pages may be framed too: the host shows them in place.
         for path in [
