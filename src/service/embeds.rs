@@ -26,6 +26,48 @@ pub struct Oembed {
     pub provider_url: String,
 }
 
+/// What a page of ours shows, as oEmbed names it.
+struct Subject {
+    title: String,
+    group_name: String,
+    group_slug: String,
+    thumbnail: Option<(String, FrameSize)>,
+}
+
+async fn subject(services: &Services, hub: &FeedHub, target: &Target) -> AppResult<Subject> {
+    match target {
+        Target::Entry(id) => {
+            let snapshot = hub.snapshot();
+            let item = snapshot
+                .live_item(*id)
+                .ok_or_else(|| AppError::not_found("published entry"))?;
+            let stored = format!("{}/media/", hub.settings().public_url);
+            let size = FrameSize {
+                width: IMAGE_WIDTH,
+                height: IMAGE_HEIGHT,
+            };
+            Ok(Subject {
+                title: item.headline.clone(),
+                group_name: item.group.name.clone(),
+                group_slug: item.group.slug.clone(),
+                thumbnail: item
+                    .image
+                    .starts_with(&stored)
+                    .then(|| (item.image.clone(), size)),
+            })
+        }
+        Target::Group(slug) => {
+            let group = groups::get(services, None, slug).await?;
+            Ok(Subject {
+                title: format!("News from {}", group.name),
+                group_name: group.name,
+                group_slug: group.slug,
+                thumbnail: None,
+            })
+        }
+    }
+}
+
 /// The oEmbed answer for `url`, a frame at most `max_width` x `max_height`.
 /// A URL that is not an entry or group page of this site, an entry that
 /// is not live and an unknown group are all "not found".
@@ -39,42 +81,19 @@ pub async fn oembed(
     let public_url = &hub.settings().public_url;
     let target = Target::of_url(url, public_url).ok_or_else(|| {
         AppError::NotFound(format!(
-            "{url} is not an entry or group page of {public_url}"
+            "the url is not an entry or group page of {public_url}"
         ))
     })?;
-    let (title, author_name, author_slug, thumbnail) = match &target {
-        Target::Entry(id) => {
-            let snapshot = hub.snapshot();
-            let item = snapshot
-                .live_item(*id)
-                .ok_or_else(|| AppError::not_found("published entry"))?;
-            let stored = format!("{public_url}/media/");
-            let thumbnail = item.image.starts_with(&stored).then(|| {
-                let size = FrameSize {
-                    width: IMAGE_WIDTH,
-                    height: IMAGE_HEIGHT,
-                };
-                (item.image.clone(), size)
-            });
-            let group = &item.group;
-            let names = (group.name.clone(), group.slug.clone());
-            (item.headline.clone(), names.0, names.1, thumbnail)
-        }
-        Target::Group(slug) => {
-            let group = groups::get(services, None, slug).await?;
-            let title = format!("News from {}", group.name);
-            (title, group.name, group.slug, None)
-        }
-    };
+    let subject = subject(services, hub, &target).await?;
     let size = target.frame_size(max_width, max_height);
     let frame = format!("{public_url}{}", target.frame_path());
     Ok(Oembed {
-        html: frame_html(&frame, &title, size),
-        title,
-        author_name,
-        author_url: format!("{public_url}/groups/{author_slug}"),
+        html: frame_html(&frame, &subject.title, size),
+        title: subject.title,
+        author_name: subject.group_name,
+        author_url: format!("{public_url}/groups/{}", subject.group_slug),
         size,
-        thumbnail,
+        thumbnail: subject.thumbnail,
         provider_name: hub.settings().site_name.clone(),
         provider_url: format!("{public_url}/"),
     })
