@@ -147,3 +147,16 @@ for (const input of document.querySelectorAll("input[type=file][data-picture-inp
     if (remove) remove.checked = false;
   });
 }
+
+// The embed preview on a group's page: the framed page says how high it is.
+addEventListener("message", (event) => {
+  const height = event.data && event.data.type === "newsfeed:height" && Number(event.data.height);
+  if (event.origin !== location.origin || !(height > 0)) return;
+  for (const frame of document.querySelectorAll(".embed-preview iframe")) {
+    if (frame.contentWindow !== event.source) continue;
+    // Its content box takes the page's height, whatever its border and padding.
+    const style = getComputedStyle(frame);
+    const content = frame.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    frame.style.height = `${parseFloat(style.height) + Math.min(height, 4000) - content}px`;
+  }
+});

@@ -62,7 +62,17 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
         // Beside the page `/entries/:id` (the pattern takes digits only).
         .at(
             "/entries/:id<^[0-9]+>.ics",
-            poem::get(feeds::EntryCalendar::new(state.feeds.clone())),
+            poem::get(feeds::EntryFeed::new(
+                state.feeds.clone(),
+                feeds::EntryDocument::Calendar,
+            )),
+        )
+        .at(
+            "/entries/:id<^[0-9]+>.json",
+            poem::get(feeds::EntryFeed::new(
+                state.feeds.clone(),
+                feeds::EntryDocument::JsonFeed,
+            )),
         )
         .at("/api/v1/openapi.json", service.spec_endpoint())
         .nest("/api/docs", service.swagger_ui())

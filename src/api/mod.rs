@@ -12,6 +12,7 @@ mod health;
 mod json;
 mod media;
 mod moderation;
+mod oembed;
 mod outbox;
 pub mod problem;
 mod reviewers;
@@ -42,6 +43,7 @@ pub type Apis = (
     outbox::OutboxApi,
     stats::StatsApi,
     feeds::FeedsApi,
+    oembed::OembedApi,
 );
 
 pub fn apis() -> Apis {
@@ -59,6 +61,7 @@ pub fn apis() -> Apis {
         outbox::OutboxApi,
         stats::StatsApi,
         feeds::FeedsApi,
+        oembed::OembedApi,
     )
 }
 
@@ -95,6 +98,8 @@ pub enum ApiTags {
     Stats,
     /// Public feeds: QGIS news, JSON Feed, RSS, Atom, iCalendar.
     Feeds,
+    /// Showing entries and groups on other sites (oEmbed).
+    Embeds,
 }
 
 /// A login JWT from `POST /api/v1/auth/login`, or a group API token (`nf_…`).

@@ -107,14 +107,19 @@ fn check_languages(check: &mut Checker, languages: &mut Vec<String>) {
     *languages = seen;
 }
 
-pub fn check_slug(check: &mut Checker, field: &str, slug: &str) {
-    let well_formed = limits::SLUG_BYTES.contains(&slug.len())
+/// Whether `slug` is one a group may have: lowercase letters, digits and
+/// inner hyphens, of the allowed length.
+pub fn is_slug(slug: &str) -> bool {
+    limits::SLUG_BYTES.contains(&slug.len())
         && slug
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
-        && !slug.ends_with('-');
-    if !well_formed {
+        && !slug.ends_with('-')
+}
+
+pub fn check_slug(check: &mut Checker, field: &str, slug: &str) {
+    if !is_slug(slug) {
         check.fail(
             field,
             format!(

@@ -12,6 +12,7 @@ pub mod codes;
 pub mod country;
 pub mod delivery;
 pub mod draft;
+pub mod embed;
 pub mod entry;
 pub mod federation;
 pub mod geo;

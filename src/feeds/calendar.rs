@@ -4,11 +4,8 @@
 //! as EXDATE and each moved one as a VEVENT of its own (RECURRENCE-ID).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono_tz::Tz;
-use poem::http::{HeaderValue, header};
-use poem::{Endpoint, Request, Response};
 
 use super::ics::{Ics, geo};
 use super::{FeedFormat, FeedHub, Item, Rendered, Settings};
@@ -16,7 +13,6 @@ use crate::domain::EventStatus;
 use crate::domain::recurrence::{parse_local, rule_starts};
 use crate::domain::sanitize::plain_text;
 use crate::domain::schedule::{self, Occurrence, zone_of};
-use crate::error::AppError;
 
 /// A calendar named `name` holding `items` (events and meetups).
 pub fn calendar<'a>(
@@ -55,7 +51,7 @@ pub fn calendar<'a>(
 /// `/entries/{id}.ics`: the calendar of one published event or meetup, for
 /// as long as the calendars carry it. Rendered for each request (it is
 /// small), so that entries do not crowd the feeds out of the snapshot's cache.
-fn entry_calendar(hub: &FeedHub, id: i64) -> Option<Rendered> {
+pub(super) fn entry_calendar(hub: &FeedHub, id: i64) -> Option<Rendered> {
     let snapshot = hub.snapshot.load();
     let now = snapshot.built_at;
     let item = snapshot
@@ -69,42 +65,6 @@ fn entry_calendar(hub: &FeedHub, id: i64) -> Option<Rendered> {
         FeedFormat::Ics.content_type(),
         modified_at,
     ))
-}
-
-/// `GET /entries/{id}.ics` (`id` digits, as the route says): one event's
-/// calendar from the snapshot, as a file to save; a problem 404 for an id
-/// that is no published event or meetup.
-pub struct EntryCalendar {
-    hub: Arc<FeedHub>,
-}
-
-impl EntryCalendar {
-    pub fn new(hub: Arc<FeedHub>) -> Self {
-        Self { hub }
-    }
-}
-
-impl Endpoint for EntryCalendar {
-    type Output = Response;
-
-    async fn call(&self, request: Request) -> poem::Result<Response> {
-        let found = request
-            .raw_path_param("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .and_then(|id| Some((id, entry_calendar(&self.hub, id)?)));
-        let Some((id, rendered)) = found else {
-            return Err(AppError::not_found("published event or meetup").into());
-        };
-        let mut response = rendered.respond(request.headers(), &self.hub.settings.feed_caching);
-        if let Ok(disposition) =
-            HeaderValue::from_str(&format!("attachment; filename=\"entry-{id}.ics\""))
-        {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_DISPOSITION, disposition);
-        }
-        Ok(response)
-    }
 }
 
 /// One entry as the calendar gives it.

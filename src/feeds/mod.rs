@@ -4,6 +4,7 @@
 
 pub mod audience;
 mod calendar;
+mod entry_feed;
 pub mod geoip;
 mod http;
 mod ics;
@@ -22,7 +23,7 @@ use arc_swap::ArcSwap;
 use tokio::sync::Notify;
 
 pub use audience::Audience;
-pub use calendar::EntryCalendar;
+pub use entry_feed::{EntryDocument, EntryFeed};
 pub use geoip::GeoIp;
 pub use http::{Caching, Encoded, MIN_GZIP_BYTES, Rendered, plain_error};
 pub use item::{Areas, CALENDAR_PAST_SECS, GroupInfo, Item, Position};
@@ -120,6 +121,13 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Entry `id` while it is live (what the public pages and embeds show).
+    pub fn live_item(&self, id: i64) -> Option<&Item> {
+        self.items
+            .iter()
+            .find(|item| item.id == id && item.is_live(self.built_at))
+    }
+
     /// The variant cached under `key`, rendering (and gzip-compressing) it on
     /// a miss (at most [`MAX_CACHED_VARIANTS`] per snapshot).
     pub fn cached(&self, key: &str, render: impl FnOnce() -> Rendered) -> Arc<Rendered> {

@@ -277,6 +277,56 @@ fn newsfeed_extension(item: &Item) -> Value {
     Value::Object(object)
 }
 
+/// One item of a JSON Feed.
+fn json_item(item: &Item) -> Value {
+    let mut object = json!({
+        "id": item.tag,
+        "url": item.link,
+        "title": item.headline,
+        "content_html": item.body_html,
+        "date_published": date(item.published_at()).to_rfc3339(),
+        "date_modified": date(item.changed_at).to_rfc3339(),
+        "authors": [{"name": item.group.name}],
+        "tags": [item.kind.as_str(), item.group.slug.as_str()],
+        "_newsfeed": newsfeed_extension(item),
+    });
+    if !item.image.is_empty() {
+        object["image"] = json!(item.image);
+        // JSON Feed has no place for it: the extension says what it shows.
+        if let Some(alt) = image_alt(item) {
+            object["_newsfeed"]["image_alt"] = json!(alt);
+        }
+    }
+    if !item.summary.is_empty() {
+        object["summary"] = json!(item.summary);
+    }
+    if let Some(language) = &item.fields.language {
+        object["language"] = json!(language);
+    }
+    object
+}
+
+/// `/entries/{id}.json`: a JSON Feed of the one live entry `id` (what
+/// `<newsfeed-entry>` shows), `None` when it is not live. Rendered for
+/// each request, as one entry's calendar is.
+pub(super) fn entry_json(hub: &FeedHub, id: i64) -> Option<Rendered> {
+    let snapshot = hub.snapshot.load();
+    let item = snapshot.live_item(id)?;
+    let public_url = &hub.settings.public_url;
+    let body = json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": item.headline,
+        "home_page_url": format!("{public_url}/entries/{id}"),
+        "feed_url": format!("{public_url}/entries/{id}.json"),
+        "items": [json_item(item)],
+    });
+    Some(Rendered::new(
+        body.to_string(),
+        FeedFormat::Json.content_type(),
+        item.changed_at,
+    ))
+}
+
 /// One filtered variant of a feed being rendered.
 struct View<'a> {
     hub: &'a FeedHub,
@@ -364,37 +414,7 @@ impl View<'_> {
 
     fn json_feed(&self) -> String {
         let (page, next) = self.live();
-        let items: Vec<Value> = page
-            .into_iter()
-            .map(|item| {
-                let fields = &item.fields;
-                let mut object = json!({
-                    "id": item.tag,
-                    "url": item.link,
-                    "title": item.headline,
-                    "content_html": item.body_html,
-                    "date_published": date(item.published_at()).to_rfc3339(),
-                    "date_modified": date(item.changed_at).to_rfc3339(),
-                    "authors": [{"name": item.group.name}],
-                    "tags": [item.kind.as_str(), item.group.slug.as_str()],
-                    "_newsfeed": newsfeed_extension(item),
-                });
-                if !item.image.is_empty() {
-                    object["image"] = json!(item.image);
-                    // JSON Feed has no place for it: the extension says what it shows.
-                    if let Some(alt) = image_alt(item) {
-                        object["_newsfeed"]["image_alt"] = json!(alt);
-                    }
-                }
-                if !item.summary.is_empty() {
-                    object["summary"] = json!(item.summary);
-                }
-                if let Some(language) = &fields.language {
-                    object["language"] = json!(language);
-                }
-                object
-            })
-            .collect();
+        let items: Vec<Value> = page.into_iter().map(json_item).collect();
         let mut feed = json!({
             "version": "https://jsonfeed.org/version/1.1",
             "title": self.title(),

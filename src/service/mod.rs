@@ -10,6 +10,7 @@ pub mod areas;
 pub mod auth;
 pub mod calendar;
 pub mod drafts;
+pub mod embeds;
 pub mod entries;
 pub mod federation;
 pub mod feed_rows;

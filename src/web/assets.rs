@@ -1,14 +1,17 @@
-//! The stylesheet and script, compiled into the binary and served under
-//! names that carry a hash of their content, so they can be cached forever.
+//! The stylesheets and scripts, compiled into the binary and served under
+//! names that carry a hash of their content, so they can be cached forever;
+//! and `/embed.js`, which other sites load from a fixed address.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use poem::http::{StatusCode, header};
 use poem::web::Path;
-use poem::{Response, handler};
+use poem::{Request, Response, handler};
 use rust_embed::Embed;
 use sha2::{Digest, Sha256};
+
+use crate::feeds::{Caching, Rendered};
 
 #[derive(Embed)]
 #[folder = "assets/"]
@@ -79,9 +82,38 @@ pub fn serve(Path(name): Path<String>) -> Response {
             .content_type(asset.content_type)
             .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
             .body(asset.bytes.clone()),
-        None => Response::builder()
-            .status(StatusCode::NOT_FOUND)
-            .content_type("text/plain; charset=utf-8")
-            .body("no such asset\n"),
+        None => missing(),
+    }
+}
+
+fn missing() -> Response {
+    Response::builder()
+        .status(StatusCode::NOT_FOUND)
+        .content_type("text/plain; charset=utf-8")
+        .body("no such asset\n")
+}
+
+/// How long browsers keep `/embed.js` before asking again (with its ETag):
+/// a day, as its address never changes with its content.
+const EMBED_SCRIPT_MAX_AGE: u32 = 86_400;
+
+/// `GET /embed.js`: the custom elements for other sites, readable from any
+/// origin, gzip-coded when accepted, revalidated by its ETag.
+#[handler]
+pub fn embed_script(request: &Request) -> Response {
+    static SCRIPT: LazyLock<Option<(Rendered, Caching)>> = LazyLock::new(|| {
+        let file = Files::get("embed.js")?;
+        let modified = file.metadata.last_modified().unwrap_or(0);
+        let rendered = Rendered::new(
+            file.data.into_owned(),
+            content_type("embed.js"),
+            i64::try_from(modified).unwrap_or(0),
+        )
+        .with_gzip();
+        Some((rendered, Caching::feed(EMBED_SCRIPT_MAX_AGE, false)))
+    });
+    match &*SCRIPT {
+        Some((script, caching)) => script.respond(request.headers(), caching),
+        None => missing(),
     }
 }

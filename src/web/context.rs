@@ -170,7 +170,7 @@ struct ErrorPage {
 
 impl WebError {
     /// Its status, title and what the page says.
-    fn explained(&self) -> (StatusCode, &'static str, String) {
+    pub fn explained(&self) -> (StatusCode, &'static str, String) {
         match self {
             WebError::SignIn(_) => (StatusCode::SEE_OTHER, "Sign in", String::new()),
             WebError::Csrf => (

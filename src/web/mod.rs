@@ -13,6 +13,8 @@ mod calendar;
 mod calendar_links;
 mod context;
 mod display;
+mod embed;
+mod embed_links;
 mod entries;
 mod federation;
 mod forms;
@@ -125,6 +127,10 @@ pub fn mount(route: Route, state: &AppState) -> Route {
         page(get(public::entry_page)),
     )
     .at("/assets/:name", get(assets::serve))
+    // For other sites: no session, no cookie (and framable, see `security`).
+    .at("/embed.js", get(assets::embed_script))
+    .at("/embed/groups/:slug", get(embed::group_page))
+    .at("/embed/entries/:id", get(embed::entry_page))
     .at(
         "/login",
         page(get(accounts::login_form).post(accounts::login)),

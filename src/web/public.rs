@@ -17,6 +17,7 @@ use poem::web::Path;
 use super::calendar_links;
 use super::context::{Ctx, Layout, WebError, WebResult, respond};
 use super::display::{self, Badge, Choice, Pager};
+use super::embed_links::{self, Snippets};
 use super::forms::FormState;
 use super::search::{self, SearchBox};
 use crate::AppState;
@@ -313,11 +314,7 @@ pub async fn entry_page(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     let not_found = || WebError::App(AppError::not_found("published entry"));
     let id = id.parse::<i64>().map_err(|_| not_found())?;
     let snapshot = ctx.state.feeds.snapshot();
-    let now = snapshot.built_at;
-    let live = snapshot
-        .items
-        .iter()
-        .find(|item| item.id == id && item.is_live(now));
+    let live = snapshot.live_item(id);
     // What has ended is in the archive (the snapshot forgets it after a while).
     let archived = match live {
         Some(_) => None,
@@ -330,7 +327,11 @@ pub async fn entry_page(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     let page_url = format!("{public_url}/entries/{id}");
     let group_url = format!("{public_url}/groups/{}", item.group.slug);
     let card = Card::of(item);
-    let page = ctx.layout(card.title.clone(), "news");
+    let mut page = ctx.layout(card.title.clone(), "news");
+    if archived.is_none() {
+        page.alternates
+            .push(embed_links::discovery(public_url, &page_url, &card.title));
+    }
 
     Ok(respond(
         PublicEntryPage {
@@ -393,6 +394,7 @@ struct GroupPage {
     cards: Vec<Card>,
     feeds: Vec<(String, &'static str, String)>,
     calendar: (String, String),
+    embed: Snippets,
 }
 
 #[handler]
@@ -408,9 +410,16 @@ pub async fn group_page(ctx: Ctx<'_>, Path(slug): Path<String>) -> WebResult {
         .collect();
     let prefix = format!("/groups/{}", group.slug);
     let feeds = feed_links(&prefix, &group.name);
-    let calendar = calendar_links::calendar_feed(&ctx.state.feeds.settings().public_url, &prefix);
+    let public_url = &ctx.state.feeds.settings().public_url;
+    let calendar = calendar_links::calendar_feed(public_url, &prefix);
+    let embed = Snippets::of_group(public_url, &group.slug, &group.name);
     let mut page = ctx.layout(group.name.clone(), "groups");
     page.alternates = feeds.clone();
+    page.alternates.push(embed_links::discovery(
+        public_url,
+        &embed.page,
+        &format!("News from {}", group.name),
+    ));
     Ok(respond(
         GroupPage {
             page,
@@ -422,6 +431,7 @@ pub async fn group_page(ctx: Ctx<'_>, Path(slug): Path<String>) -> WebResult {
             cards,
             feeds,
             calendar,
+            embed,
         },
         StatusCode::OK,
     ))

@@ -14,4 +14,4 @@ mod injection;
 mod mmdb;
 mod qgis;
 mod qgisfeed_parity;
-mod support;
+pub mod support;

@@ -3,4 +3,4 @@
 
 mod bounds;
 pub mod images;
-mod pictures;
+pub mod pictures;

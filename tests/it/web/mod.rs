@@ -10,6 +10,7 @@ mod admin_links;
 mod areas;
 mod calendar;
 mod drafts;
+mod embed;
 mod group_defaults;
 mod hostile_numbers;
 mod messages;
