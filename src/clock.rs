@@ -69,6 +69,27 @@ impl Clock {
             },
         }
     }
+
+    /// How a background worker waits for work: until this clock reaches
+    /// `due` (when something is due), `wake` is notified (when new work can
+    /// say so), or `poll` has passed, whichever comes first.
+    pub async fn idle(&self, due: Option<i64>, wake: Option<&Notify>, poll: Duration) {
+        tokio::select! {
+            () = async {
+                match due {
+                    Some(due) => self.sleep_until(due).await,
+                    None => std::future::pending().await,
+                }
+            } => {}
+            () = async {
+                match wake {
+                    Some(wake) => wake.notified().await,
+                    None => std::future::pending().await,
+                }
+            } => {}
+            () = tokio::time::sleep(poll) => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -51,9 +51,6 @@ pub enum AppError {
     /// Too busy right now (e.g. every core is checking passwords).
     #[error("too busy; try again in {}", wait_in_words(*retry_after))]
     Unavailable { retry_after: u64 },
-    /// A valid request for something this service does not do (oEmbed as XML).
-    #[error("{0}")]
-    NotImplemented(String),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     /// A failure that is ours, not the client's; `source` goes to the logs.
@@ -169,12 +166,11 @@ pub enum ProblemType {
     Validation,
     RateLimited,
     Internal,
-    NotImplemented,
     Unavailable,
 }
 
 impl ProblemType {
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 16] = [
         Self::BadRequest,
         Self::Unauthorized,
         Self::Forbidden,
@@ -190,7 +186,6 @@ impl ProblemType {
         Self::Validation,
         Self::RateLimited,
         Self::Internal,
-        Self::NotImplemented,
         Self::Unavailable,
     ];
 
@@ -299,19 +294,13 @@ impl ProblemType {
                 "Too many requests",
                 "Too many attempts: wait the seconds in `Retry-After`.",
             ),
-            Self::Internal | Self::NotImplemented | Self::Unavailable => self.describe_ours(),
+            Self::Internal | Self::Unavailable => self.describe_ours(),
         }
     }
 
-    /// The 5xx kinds: what this service does not do, or cannot do now.
+    /// The 5xx kinds: what this service cannot do now.
     fn describe_ours(self) -> (&'static str, u16, &'static str, &'static str) {
         match self {
-            Self::NotImplemented => (
-                "not-implemented",
-                501,
-                "Not implemented",
-                "The request is valid but asks for something this service does not do (oEmbed as XML: ask for `format=json`).",
-            ),
             Self::Unavailable => (
                 "unavailable",
                 503,
@@ -347,7 +336,6 @@ impl ProblemType {
             AppError::TooLarge(_) => Self::PayloadTooLarge,
             AppError::RateLimited { .. } => Self::RateLimited,
             AppError::Unavailable { .. } => Self::Unavailable,
-            AppError::NotImplemented(_) => Self::NotImplemented,
             AppError::Database(_) | AppError::Internal { .. } => Self::Internal,
         }
     }

@@ -79,18 +79,9 @@ fn spawn_publisher(
                     Err(error) => tracing::error!(%error, "fediverse and WebSub publishing failed"),
                 }
             }
-            let clock = services.clock.clone();
             let boundary = snapshot.next_change.filter(|next| *next > now);
-            tokio::select! {
-                () = wake.notified() => {}
-                () = async {
-                    match boundary {
-                        Some(next) => clock.sleep_until(next).await,
-                        None => std::future::pending().await,
-                    }
-                } => {}
-                () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
-            }
+            let poll = std::time::Duration::from_secs(60);
+            services.clock.idle(boundary, Some(&wake), poll).await;
         }
     })
 }

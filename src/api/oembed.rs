@@ -3,16 +3,17 @@
 //! page's `/embed/...` page. Pages announce it with a discovery `<link>`.
 
 use poem::web::Data;
+use poem::{IntoResponse, Response};
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::registry::{MetaMediaType, MetaResponses, Registry};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::ApiTags;
-use super::problem::{PROBLEM_JSON, Problem};
 use crate::AppState;
-use crate::error::AppError;
+use crate::domain::sanitize::escape_html;
+use crate::error::AppResult;
 use crate::service::embeds::{self, Oembed};
 
 pub struct OembedApi;
@@ -21,7 +22,7 @@ pub struct OembedApi;
 /// the page as it is now, so only its title and size can go stale.
 const CACHE_SECS: u32 = 3600;
 
-/// The formats of the oEmbed spec; only JSON is served.
+/// The formats of the oEmbed spec.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[oai(rename_all = "lowercase")]
 enum OembedFormat {
@@ -89,6 +90,46 @@ impl From<Oembed> for OembedOut {
     }
 }
 
+impl OembedOut {
+    /// The same answer in the spec's XML form: one element per field,
+    /// text escaped for XML.
+    fn to_xml(&self) -> String {
+        let texts = [
+            ("type", Some(&self.kind)),
+            ("version", Some(&self.version)),
+            ("title", Some(&self.title)),
+            ("author_name", Some(&self.author_name)),
+            ("author_url", Some(&self.author_url)),
+            ("provider_name", Some(&self.provider_name)),
+            ("provider_url", Some(&self.provider_url)),
+            ("html", Some(&self.html)),
+            ("thumbnail_url", self.thumbnail_url.as_ref()),
+        ];
+        let numbers = [
+            ("width", Some(self.width)),
+            ("height", Some(self.height)),
+            ("cache_age", Some(self.cache_age)),
+            ("thumbnail_width", self.thumbnail_width),
+            ("thumbnail_height", self.thumbnail_height),
+        ];
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\n<oembed>\n",
+        );
+        for (name, text) in texts {
+            if let Some(text) = text {
+                xml.push_str(&format!("  <{name}>{}</{name}>\n", escape_html(text)));
+            }
+        }
+        for (name, number) in numbers {
+            if let Some(number) = number {
+                xml.push_str(&format!("  <{name}>{number}</{name}>\n"));
+            }
+        }
+        xml.push_str("</oembed>\n");
+        xml
+    }
+}
+
 #[derive(ApiResponse)]
 enum OembedReply {
     /// The embed.
@@ -104,41 +145,45 @@ enum OembedReply {
     ),
 }
 
-/// A refused oEmbed request: the problems of every operation, and `501`
-/// for `format=xml`, as the oEmbed spec answers a format it does not serve.
-struct OembedRefusal(AppError);
-
-impl From<AppError> for OembedRefusal {
-    fn from(error: AppError) -> Self {
-        Self(error)
-    }
+/// The embed as JSON (the derived answer) or, for `format=xml`, as XML
+/// under the same status and headers.
+enum OembedAnswer {
+    Json(Box<OembedReply>),
+    Xml(String),
 }
 
-impl From<OembedRefusal> for poem::Error {
-    fn from(refusal: OembedRefusal) -> Self {
-        refusal.0.into()
-    }
-}
-
-impl ApiResponse for OembedRefusal {
+impl ApiResponse for OembedAnswer {
     fn meta() -> MetaResponses {
-        let mut meta = AppError::meta();
-        meta.responses.push(MetaResponse {
-            description: "`format=xml`: only JSON is served",
-            status: Some(501),
-            status_range: None,
-            content: vec![MetaMediaType {
-                content_type: PROBLEM_JSON,
-                schema: Problem::schema_ref(),
-            }],
-            headers: vec![],
-        });
+        let mut meta = OembedReply::meta();
+        for response in &mut meta.responses {
+            response.content.push(MetaMediaType {
+                content_type: "text/xml",
+                schema: String::schema_ref(),
+            });
+        }
         meta
     }
 
     fn register(registry: &mut Registry) {
-        AppError::register(registry);
+        OembedReply::register(registry);
     }
+}
+
+impl IntoResponse for OembedAnswer {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Json(reply) => reply.into_response(),
+            Self::Xml(body) => Response::builder()
+                .content_type("text/xml; charset=utf-8")
+                .header("Access-Control-Allow-Origin", "*")
+                .header("Cache-Control", cache_control())
+                .body(body),
+        }
+    }
+}
+
+fn cache_control() -> String {
+    format!("public, max-age={CACHE_SECS}")
 }
 
 #[OpenApi(tag = "ApiTags::Embeds")]
@@ -158,18 +203,20 @@ impl OembedApi {
         /// Highest frame the consumer can show, in pixels.
         #[oai(validator(minimum(value = "1"), maximum(value = "100000")))]
         maxheight: Query<Option<u32>>,
-        /// `json` (the default); `xml` is answered 501.
+        /// `json` (the default) or `xml`.
         format: Query<Option<OembedFormat>>,
-    ) -> Result<OembedReply, OembedRefusal> {
-        if *format == Some(OembedFormat::Xml) {
-            return Err(AppError::NotImplemented("only format=json is served".into()).into());
-        }
-        let embed =
-            embeds::oembed(&state.services, &state.feeds, &url, *maxwidth, *maxheight).await?;
-        Ok(OembedReply::Embed(
-            Json(embed.into()),
-            "*".into(),
-            format!("public, max-age={CACHE_SECS}"),
-        ))
+    ) -> AppResult<OembedAnswer> {
+        let embed: OembedOut =
+            embeds::oembed(&state.services, &state.feeds, &url, *maxwidth, *maxheight)
+                .await?
+                .into();
+        Ok(match *format {
+            Some(OembedFormat::Xml) => OembedAnswer::Xml(embed.to_xml()),
+            _ => OembedAnswer::Json(Box::new(OembedReply::Embed(
+                Json(embed),
+                "*".into(),
+                cache_control(),
+            ))),
+        })
     }
 }

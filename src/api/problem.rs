@@ -37,7 +37,7 @@ pub struct Problem {
     /// `method-not-allowed`, `stale-version`, `invalid-transition`,
     /// `duplicate`, `group-inactive`, `conflict`, `payload-too-large`,
     /// `unsupported-media-type`, `validation`, `rate-limited`, `internal`,
-    /// `not-implemented`, `unavailable`. Each URI serves a description.
+    /// `unavailable`. Each URI serves a description.
     #[oai(rename = "type")]
     pub kind: String,
     /// Short summary of the kind of problem.

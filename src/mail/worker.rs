@@ -26,16 +26,8 @@ pub fn spawn<Q: MailQueue>(queue: Arc<Q>, transport: Transport) -> tokio::task::
                 continue;
             }
             let due = queue.next_due().await.ok().flatten();
-            let clock = queue.clock().clone();
-            tokio::select! {
-                () = async {
-                    match due {
-                        Some(due) => clock.sleep_until(due).await,
-                        None => std::future::pending().await,
-                    }
-                } => {}
-                () = tokio::time::sleep(Duration::from_millis(MAIL_POLL_MILLIS)) => {}
-            }
+            let poll = Duration::from_millis(MAIL_POLL_MILLIS);
+            queue.clock().idle(due, None, poll).await;
         }
     })
 }

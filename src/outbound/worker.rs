@@ -52,17 +52,8 @@ pub fn spawn<Q: DeliveryQueue>(queue: Arc<Q>, client: Client) -> tokio::task::Jo
                 continue;
             }
             let due = queue.next_due().await.ok().flatten();
-            let clock = queue.clock().clone();
-            tokio::select! {
-                () = async {
-                    match due {
-                        Some(due) => clock.sleep_until(due).await,
-                        None => std::future::pending().await,
-                    }
-                } => {}
-                () = queue.wake().notified() => {}
-                () = tokio::time::sleep(Duration::from_millis(DELIVERY_POLL_MILLIS)) => {}
-            }
+            let poll = Duration::from_millis(DELIVERY_POLL_MILLIS);
+            queue.clock().idle(due, Some(queue.wake()), poll).await;
         }
     })
 }

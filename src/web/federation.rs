@@ -156,16 +156,10 @@ pub async fn group_actor(
 #[handler]
 pub fn entry_note(state: Data<&AppState>, Path(id): Path<String>) -> poem::Result<Response> {
     let snapshot = state.feeds.snapshot();
-    let now = state.services.now();
     let item = id
         .parse::<i64>()
         .ok()
-        .and_then(|id| {
-            snapshot
-                .items
-                .iter()
-                .find(|item| item.id == id && item.is_live(now))
-        })
+        .and_then(|id| snapshot.live_item(id))
         .ok_or_else(|| AppError::not_found("published entry"))?;
     let note = documents::standalone(publish::note(&state.services, item));
     Ok(json(&note, ACTIVITY_JSON))
@@ -295,15 +289,7 @@ fn outbox(state: &AppState, found: &LocalActor, page: Option<String>) -> poem::R
         .skip(start)
         .take(PAGE_SIZE)
         .map(|item| {
-            let note = publish::note(&state.services, item);
-            let group = federation::group_actor_id(&state.services, &item.group.slug);
-            documents::activity(
-                &format!("{}#create", note["id"].as_str().unwrap_or_default()),
-                "Create",
-                &group,
-                &format!("{group}/followers"),
-                note,
-            )
+            publish::create_activity(&state.services, item, publish::note(&state.services, item))
         })
         .collect();
     let next = (start + PAGE_SIZE < items.len()).then(|| format!("{outbox}?page={}", number + 1));

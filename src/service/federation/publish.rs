@@ -227,14 +227,7 @@ async fn created<C: ConnectionTrait>(
     if inserted == 0 {
         return Ok(None);
     }
-    let group = group_actor_id(services, &item.group.slug);
-    let create = documents::activity(
-        &format!("{}#create", note["id"].as_str().unwrap_or_default()),
-        "Create",
-        &group,
-        &format!("{group}/followers"),
-        note.clone(),
-    );
+    let create = create_activity(services, item, note.clone());
     queue_to(
         db,
         services,
@@ -284,14 +277,8 @@ async fn updated<C: ConnectionTrait>(
     if claimed.rows_affected == 0 {
         return Ok(None);
     }
-    let group = group_actor_id(services, &item.group.slug);
-    let update = documents::activity(
-        &format!("{}#update-{hash}", note["id"].as_str().unwrap_or_default()),
-        "Update",
-        &group,
-        &format!("{group}/followers"),
-        note,
-    );
+    let id = format!("{}#update-{hash}", note["id"].as_str().unwrap_or_default());
+    let update = group_activity(services, &item.group.slug, "Update", &id, note);
     let mut audience = group_audience(item);
     audience.extend(sending.site_followers.iter().cloned());
     queue_to(
@@ -304,6 +291,24 @@ async fn updated<C: ConnectionTrait>(
     )
     .await?;
     Ok(Some(item.group.slug.clone()))
+}
+
+/// An activity of `slug`'s group actor, addressed to the public and its followers.
+pub fn group_activity(
+    services: &Services,
+    slug: &str,
+    kind: &str,
+    id: &str,
+    object: Value,
+) -> Value {
+    let group = group_actor_id(services, slug);
+    documents::activity(id, kind, &group, &format!("{group}/followers"), object)
+}
+
+/// The `Create` of a live entry's note by its group (sent, and listed in outboxes).
+pub fn create_activity(services: &Services, item: &Item, note: Value) -> Value {
+    let id = format!("{}#create", note["id"].as_str().unwrap_or_default());
+    group_activity(services, &item.group.slug, "Create", &id, note)
 }
 
 /// The follower lists a group's activities go to: its own when it federates.
@@ -332,13 +337,12 @@ async fn deleted_entry<C: ConnectionTrait>(
     if group.federated {
         audience.push(group_key(group_id));
     }
-    let group = group_actor_id(services, &slug);
     let id = note_id(services, entry_id);
-    let delete = documents::activity(
-        &format!("{id}#delete-{now}"),
+    let delete = group_activity(
+        services,
+        &slug,
         "Delete",
-        &group,
-        &format!("{group}/followers"),
+        &format!("{id}#delete-{now}"),
         documents::tombstone(&id, now),
     );
     queue_to(

@@ -284,11 +284,6 @@ db_test!(
             )
             .await,
         ));
-        problems.push((
-            "not-implemented",
-            app.get("/oembed?url=https%3A%2F%2Fexample.org%2F&format=xml", None)
-                .await,
-        ));
         // A stored status outside the known set is a data error, never a silent default.
         app.state
             .services

@@ -491,9 +491,6 @@ db_test!(
             .unwrap();
         let url = encoded(&format!("{base}/entries/{id}"));
 
-        oembed(app, &format!("url={url}&format=xml"))
-            .await
-            .expect_problem(501, "not-implemented");
         for query in [
             String::new(),
             format!("url={url}&format=yaml"),
@@ -536,6 +533,33 @@ db_test!(oembed_escapes_hostile_titles, |app: TestApp| async move {
     );
     // One element only: the frame.
     assert_eq!(html.matches('<').count(), 2, "{html}");
+
+    // The XML form, read by a parser that is not ours, says the same.
+    let url = encoded(&format!("{}/entries/{id}", public_url(&world.app)));
+    let xml = oembed(&world.app, &format!("url={url}&format=xml")).await;
+    xml.expect(200);
+    assert_eq!(xml.header("content-type"), Some("text/xml; charset=utf-8"));
+    assert_eq!(xml.header("access-control-allow-origin"), Some("*"));
+    let read = common::python_reads(
+        "import json, sys, xml.etree.ElementTree as ET\n\
+         root = ET.fromstring(sys.stdin.buffer.read())\n\
+         print(json.dumps({'root': root.tag, **{child.tag: child.text for child in root}}))",
+        xml.text.as_bytes(),
+    );
+    assert_eq!(read["root"], "oembed");
+    for field in [
+        "type",
+        "version",
+        "title",
+        "author_name",
+        "author_url",
+        "html",
+    ] {
+        assert_eq!(read[field], answer[field], "{field} in {}", xml.text);
+    }
+    for field in ["width", "height", "cache_age"] {
+        assert_eq!(read[field], answer[field].to_string(), "{field}");
+    }
 });
 
 db_test!(
