@@ -10,6 +10,8 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use crate::feeds::FeedHub;
 
 const CHANNEL: &str = "newsfeed_live";
+/// How soon the listener tries again after losing the database.
+const RECONNECT_EVERY: Duration = Duration::from_millis(250);
 
 /// Tells the other instances that what is live changed; `instance` is ours, so we skip our own.
 pub async fn announce(db: &DatabaseConnection, instance: &str) {
@@ -36,11 +38,17 @@ pub fn spawn_listener(
         return None;
     }
     Some(tokio::spawn(async move {
+        // Retried often so that the snapshot catches up within a second of
+        // the database's return; said once per outage, not per attempt.
+        let mut failing = false;
         loop {
-            if let Err(error) = listen(&feeds, &db, &instance).await {
-                tracing::warn!(%error, "feed change listener failed; reconnecting in 5 s");
+            if let Err(error) = listen(&feeds, &db, &instance, &mut failing).await {
+                if !failing {
+                    tracing::warn!(%error, "feed change listener lost the database; reconnecting");
+                }
+                failing = true;
             }
-            tokio::time::sleep(Duration::from_secs(5)).await;
+            tokio::time::sleep(RECONNECT_EVERY).await;
         }
     }))
 }
@@ -49,11 +57,15 @@ async fn listen(
     feeds: &FeedHub,
     db: &DatabaseConnection,
     instance: &str,
+    failing: &mut bool,
 ) -> Result<(), sea_orm::sqlx::Error> {
     let mut listener =
         sea_orm::sqlx::postgres::PgListener::connect_with(db.get_postgres_connection_pool())
             .await?;
     listener.listen(CHANNEL).await?;
+    if std::mem::take(failing) {
+        tracing::info!("feed change listener reconnected");
+    }
     // Whatever happened while we were not listening.
     feeds.refresh_or_keep().await;
     loop {

@@ -51,8 +51,15 @@ pub enum AppError {
     /// Too busy right now (e.g. every core is checking passwords).
     #[error("too busy; try again in {}", wait_in_words(*retry_after))]
     Unavailable { retry_after: u64 },
+    /// The database cannot take this now (down, restarting, out of disk,
+    /// read-only): pages and feeds still answer from the snapshot.
+    #[error("{reason}; try again in {}", wait_in_words(*retry_after))]
+    DatabaseUnavailable {
+        reason: &'static str,
+        retry_after: u64,
+    },
     #[error("database error: {0}")]
-    Database(#[from] sea_orm::DbErr),
+    Database(sea_orm::DbErr),
     /// A failure that is ours, not the client's; `source` goes to the logs.
     #[error("{context}: {source}")]
     Internal {
@@ -90,6 +97,24 @@ impl AppError {
     /// Whether the failure is ours (answered with 500 and logged).
     pub fn is_internal(&self) -> bool {
         matches!(self, Self::Database(_) | Self::Internal { .. })
+    }
+}
+
+/// Seconds a client is told to wait while the database is unavailable.
+const DATABASE_RETRY_SECS: u64 = 5;
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        match crate::db::outage(&error) {
+            Some(reason) => {
+                tracing::warn!(%error, "database unavailable");
+                Self::DatabaseUnavailable {
+                    reason,
+                    retry_after: DATABASE_RETRY_SECS,
+                }
+            }
+            None => Self::Database(error),
+        }
     }
 }
 
@@ -305,7 +330,7 @@ impl ProblemType {
                 "unavailable",
                 503,
                 "Busy",
-                "The service is too busy for this right now: wait the seconds in `Retry-After`.",
+                "The service cannot do this right now (every core is busy, or its database is down, restarting, full or read-only): wait the seconds in `Retry-After`.",
             ),
             // `Internal`, the only other one.
             _ => (
@@ -335,7 +360,9 @@ impl ProblemType {
             AppError::Conflict(_) => Self::Conflict,
             AppError::TooLarge(_) => Self::PayloadTooLarge,
             AppError::RateLimited { .. } => Self::RateLimited,
-            AppError::Unavailable { .. } => Self::Unavailable,
+            AppError::Unavailable { .. } | AppError::DatabaseUnavailable { .. } => {
+                Self::Unavailable
+            }
             AppError::Database(_) | AppError::Internal { .. } => Self::Internal,
         }
     }

@@ -161,9 +161,9 @@ impl Problems {
             _ => {}
         }
         let retry_after = match error {
-            AppError::RateLimited { retry_after } | AppError::Unavailable { retry_after } => {
-                Some(*retry_after)
-            }
+            AppError::RateLimited { retry_after }
+            | AppError::Unavailable { retry_after }
+            | AppError::DatabaseUnavailable { retry_after, .. } => Some(*retry_after),
             _ => None,
         };
         (problem, retry_after)

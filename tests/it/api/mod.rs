@@ -13,6 +13,7 @@ mod import;
 mod lifecycle;
 mod metrics;
 mod openapi;
+mod outage;
 mod queue;
 mod reviewers;
 mod roles;
