@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 use crate::error::StartupError;
 
@@ -28,7 +28,7 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, St
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         // While PostgreSQL is down a request waits this long for a
-        // connection, then gets 503 (`outage`); SQLite's waits are for its
+        // connection, then gets 503 (`error::outage`); SQLite's waits are for its
         // writer lock, bounded by `busy_timeout`.
         .acquire_timeout(if sqlite {
             Duration::from_secs(10)
@@ -57,53 +57,6 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, St
         .map_err(StartupError::Migrate)?;
     db.execute_unprepared("SELECT 1").await?;
     Ok(db)
-}
-
-/// Why `error` means the database cannot serve now (unreachable,
-/// restarting, out of space, read-only, busy) rather than a fault of the
-/// request or ours; `None` for every other error.
-pub fn outage(error: &DbErr) -> Option<&'static str> {
-    use sea_orm::RuntimeErr;
-    use sea_orm::sqlx::Error;
-    const UNREACHABLE: &str = "the database cannot be reached";
-    let error = match error {
-        DbErr::ConnectionAcquire(_) => return Some(UNREACHABLE),
-        DbErr::Conn(RuntimeErr::SqlxError(error))
-        | DbErr::Exec(RuntimeErr::SqlxError(error))
-        | DbErr::Query(RuntimeErr::SqlxError(error)) => error,
-        _ => return None,
-    };
-    match error.as_ref() {
-        Error::Io(_)
-        | Error::Tls(_)
-        | Error::Protocol(_)
-        | Error::PoolTimedOut
-        | Error::PoolClosed
-        | Error::WorkerCrashed => Some(UNREACHABLE),
-        Error::Database(database) => outage_code(&database.code()?),
-        _ => None,
-    }
-}
-
-/// The error codes of an unavailable database: PostgreSQL's SQLSTATEs,
-/// SQLite's (extended) result codes.
-fn outage_code(code: &str) -> Option<&'static str> {
-    if let Ok(sqlite) = code.parse::<i32>() {
-        return match sqlite & 0xff {
-            5 | 6 => Some("the database is busy"),
-            8 => Some("the database is read-only"),
-            10 | 14 => Some("the database cannot read or write its file"),
-            13 => Some("the database's disk is full"),
-            _ => None,
-        };
-    }
-    match code {
-        "57P01" | "57P02" | "57P03" => Some("the database is restarting"),
-        "53100" => Some("the database's disk is full"),
-        "25006" => Some("the database is read-only"),
-        _ if code.starts_with("08") => Some("the database cannot be reached"),
-        _ => None,
-    }
 }
 
 /// Counts every statement sent through `db` and the clones made of it
@@ -172,24 +125,4 @@ where
     rows.iter()
         .map(|row| <E::Model as sea_orm::FromQueryResult>::from_query_result(row, ""))
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::outage_code;
-
-    #[test]
-    fn outage_codes_of_both_databases() {
-        assert_eq!(outage_code("517"), Some("the database is busy"));
-        assert_eq!(outage_code("1032"), Some("the database is read-only"));
-        assert_eq!(outage_code("13"), Some("the database's disk is full"));
-        assert_eq!(
-            outage_code("2067"),
-            None,
-            "a unique violation is not an outage"
-        );
-        assert_eq!(outage_code("57P01"), Some("the database is restarting"));
-        assert_eq!(outage_code("08006"), Some("the database cannot be reached"));
-        assert_eq!(outage_code("23505"), None);
-    }
 }

@@ -105,7 +105,7 @@ const DATABASE_RETRY_SECS: u64 = 5;
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(error: sea_orm::DbErr) -> Self {
-        match crate::db::outage(&error) {
+        match outage(&error) {
             Some(reason) => {
                 tracing::warn!(%error, "database unavailable");
                 Self::DatabaseUnavailable {
@@ -134,6 +134,54 @@ impl From<Refusal> for AppError {
 impl From<Vec<FieldError>> for AppError {
     fn from(errors: Vec<FieldError>) -> Self {
         Self::Validation(errors)
+    }
+}
+
+/// Why `error` means the database cannot serve now (unreachable,
+/// restarting, out of space, read-only, busy) rather than a fault of the
+/// request or ours; `None` for every other error.
+pub fn outage(error: &sea_orm::DbErr) -> Option<&'static str> {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error;
+    const UNREACHABLE: &str = "the database cannot be reached";
+    let error = match error {
+        sea_orm::DbErr::ConnectionAcquire(_) => return Some(UNREACHABLE),
+        sea_orm::DbErr::Conn(RuntimeErr::SqlxError(error))
+        | sea_orm::DbErr::Exec(RuntimeErr::SqlxError(error))
+        | sea_orm::DbErr::Query(RuntimeErr::SqlxError(error)) => error,
+        _ => return None,
+    };
+    match error.as_ref() {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => Some(UNREACHABLE),
+        Error::Database(database) => outage_code(&database.code()?),
+        _ => None,
+    }
+}
+
+/// The error codes of an unavailable database: PostgreSQL's SQLSTATEs,
+/// SQLite's (extended) result codes.
+fn outage_code(code: &str) -> Option<&'static str> {
+    // SQLSTATEs are five characters; SQLite's codes are numbers below 10000.
+    if code.len() == 5 {
+        return match code {
+            "57P01" | "57P02" | "57P03" => Some("the database is restarting"),
+            "53100" => Some("the database's disk is full"),
+            "25006" => Some("the database is read-only"),
+            _ if code.starts_with("08") => Some("the database cannot be reached"),
+            _ => None,
+        };
+    }
+    match code.parse::<i32>().ok()? & 0xff {
+        5 | 6 => Some("the database is busy"),
+        8 => Some("the database is read-only"),
+        10 | 14 => Some("the database cannot read or write its file"),
+        13 => Some("the database's disk is full"),
+        _ => None,
     }
 }
 
@@ -388,7 +436,23 @@ impl ProblemType {
 
 #[cfg(test)]
 mod tests {
-    use super::wait_in_words;
+    use super::{outage_code, wait_in_words};
+
+    #[test]
+    fn outage_codes_of_both_databases() {
+        assert_eq!(outage_code("517"), Some("the database is busy"));
+        assert_eq!(outage_code("1032"), Some("the database is read-only"));
+        assert_eq!(outage_code("13"), Some("the database's disk is full"));
+        assert_eq!(
+            outage_code("2067"),
+            None,
+            "a unique violation is not an outage"
+        );
+        assert_eq!(outage_code("57P01"), Some("the database is restarting"));
+        assert_eq!(outage_code("08006"), Some("the database cannot be reached"));
+        assert_eq!(outage_code("53100"), Some("the database's disk is full"));
+        assert_eq!(outage_code("23505"), None);
+    }
 
     #[test]
     fn waits_are_said_in_seconds_then_whole_minutes() {
