@@ -19,7 +19,7 @@ use url::form_urlencoded;
 use super::feeds::{Home, feed_answer, home_answer};
 use crate::AppState;
 use crate::feeds::{FeedFormat, FeedParams, QgisQuery};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RouteMeter};
 
 const FORMATS: [FeedFormat; 4] = [
     FeedFormat::Json,
@@ -57,7 +57,7 @@ impl<'a> FeedRoute<'a> {
             .map(|format| Self::Group(slug, format))
     }
 
-    /// Index into [`FastFeeds::labels`].
+    /// Index into [`FastFeeds::meters`].
     fn label(self) -> usize {
         match self {
             Self::Home => 0,
@@ -72,23 +72,24 @@ pub struct FastFeeds<E> {
     inner: E,
     state: AppState,
     metrics: Arc<Metrics>,
-    /// Route templates as metric labels, made once.
-    labels: Vec<Arc<str>>,
+    /// Each route's counters, by [`FeedRoute::label`].
+    meters: Vec<RouteMeter>,
 }
 
 impl<E> FastFeeds<E> {
     pub fn new(inner: E, state: AppState, metrics: Arc<Metrics>) -> Self {
-        let mut labels: Vec<Arc<str>> = vec!["/".into()];
+        let mut meters = vec![metrics.meter("/".into())];
         for prefix in ["", "/groups/{slug}"] {
             for format in FORMATS {
-                labels.push(format!("{prefix}/feed.{}", format.extension()).into());
+                let route = format!("{prefix}/feed.{}", format.extension());
+                meters.push(metrics.meter(route.into()));
             }
         }
         Self {
             inner,
             state,
             metrics,
-            labels,
+            meters,
         }
     }
 }
@@ -105,9 +106,8 @@ impl<E: Endpoint> Endpoint for FastFeeds<E> {
                         header::X_CONTENT_TYPE_OPTIONS,
                         HeaderValue::from_static("nosniff"),
                     );
-                    self.metrics.observe(
-                        self.labels[route.label()].clone(),
-                        &Method::GET,
+                    self.meters[route.label()].observe(
+                        &self.metrics,
                         response.status().as_u16(),
                         started,
                     );
