@@ -40,7 +40,7 @@ pub use state::AppState;
 pub use api::openapi;
 
 /// The whole HTTP application over `state`.
-pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> {
+pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> + server::Front {
     let service = openapi();
     let routes = Arc::new(routes::Routes::from_spec(&service.spec()));
     let problems = Arc::new(api::problem::Problems::new(

@@ -127,8 +127,17 @@ pub fn client_addr(
     trusted: &[crate::domain::net::Cidr],
 ) -> Option<std::net::IpAddr> {
     let peer = request.remote_addr().as_socket_addr().map(|addr| addr.ip());
-    let forwarded = request
-        .headers()
+    client_addr_of(peer, request.headers(), trust_any, trusted)
+}
+
+/// [`client_addr`] of a request from `peer` with `headers`.
+pub fn client_addr_of(
+    peer: Option<std::net::IpAddr>,
+    headers: &poem::http::HeaderMap,
+    trust_any: bool,
+    trusted: &[crate::domain::net::Cidr],
+) -> Option<std::net::IpAddr> {
+    let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|value| value.to_str().ok());

@@ -12,7 +12,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,6 +24,7 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use poem::http::uri::Scheme;
+use poem::http::{HeaderMap, Method, Uri};
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, Response};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -31,6 +32,20 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+
+/// What the server asks first, from a request's head alone, before it
+/// builds a poem request for the application: the answers that need no
+/// body, no routing and no middleware (the feeds).
+pub trait Front {
+    /// The answer, or `None` to hand the request to the application.
+    fn answer_head(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        peer: Option<IpAddr>,
+    ) -> Option<Response>;
+}
 
 /// What a connection may take of the server.
 #[derive(Clone, Copy, Debug)]
@@ -72,7 +87,7 @@ pub async fn serve<E>(
     grace: Duration,
 ) -> io::Result<()>
 where
-    E: Endpoint<Output = Response> + 'static,
+    E: Endpoint<Output = Response> + Front + 'static,
 {
     let local = LocalAddr(listener.local_addr()?.into());
     let app = Arc::new(app);
@@ -170,19 +185,28 @@ struct Connection<E> {
     stop: watch::Receiver<bool>,
 }
 
-impl<E: Endpoint<Output = Response> + 'static> Connection<E> {
+impl<E: Endpoint<Output = Response> + Front + 'static> Connection<E> {
     async fn serve(mut self, stream: TcpStream, slot: Slot) {
         let clock = Arc::new(Deadline::new(self.limits));
         let service = hyper::service::service_fn({
             let (app, clock) = (self.app.clone(), clock.clone());
             let (local, remote) = (self.local.clone(), RemoteAddr(self.remote.into()));
+            let peer = self.remote.ip();
             move |request: poem::http::Request<Incoming>| {
                 let in_flight = InFlight::begin(clock.clone());
                 let app = app.clone();
-                let request =
-                    poem::Request::from((request, local.clone(), remote.clone(), Scheme::HTTP));
+                let (local, remote) = (local.clone(), remote.clone());
                 async move {
-                    let response: poem::http::Response<_> = app.get_response(request).await.into();
+                    let head = (request.method(), request.uri(), request.headers());
+                    let response = match app.answer_head(head.0, head.1, head.2, Some(peer)) {
+                        Some(response) => response,
+                        None => {
+                            let request =
+                                poem::Request::from((request, local, remote, Scheme::HTTP));
+                            app.get_response(request).await
+                        }
+                    };
+                    let response: poem::http::Response<_> = response.into();
                     Ok::<_, Infallible>(response.map(|body| Tracked {
                         body,
                         _in_flight: in_flight,

@@ -1,25 +1,31 @@
 //! `GET` of the public feeds, answered ahead of the OpenAPI route tree and
 //! the middlewares of the API and the pages: these are the requests that
 //! come by the hundred thousand (every QGIS start, every feed reader), and
-//! each is a look-up in the snapshot. The query is read straight from the
-//! URI (borrowed unless percent-encoded), the variant's headers were
-//! prepared when it was rendered, and the request counts in the metrics
-//! like any other. The OpenAPI operations in `feeds.rs` document these
-//! routes and answer what this does not take (HEAD, the page for browsers,
-//! group slugs written with escapes).
+//! each is a look-up in the snapshot. The server asks [`Front`] with the
+//! request's head before it builds a poem request at all; under a test
+//! client the same answer comes from the [`Endpoint`]. The query is read
+//! straight from the URI (borrowed unless percent-encoded), the variant's
+//! headers were prepared when it was rendered, and the request counts in
+//! the metrics like any other (atomics, no lock). The OpenAPI operations in
+//! `feeds.rs` document these routes and answer what this does not take
+//! (HEAD, the page for browsers, group slugs written with escapes, a group
+//! the snapshot does not know yet).
 
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use poem::http::{HeaderValue, Method, header};
+use std::net::IpAddr;
+
+use poem::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use url::form_urlencoded;
 
-use super::feeds::{Home, feed_answer, home_answer};
+use super::feeds::{Home, feed_answer_now, home_answer};
 use crate::AppState;
 use crate::feeds::{FeedFormat, FeedParams, QgisQuery};
 use crate::metrics::{Metrics, RouteMeter};
+use crate::server::Front;
 
 const FORMATS: [FeedFormat; 4] = [
     FeedFormat::Json,
@@ -98,35 +104,51 @@ impl<E: Endpoint> Endpoint for FastFeeds<E> {
     type Output = Response;
 
     async fn call(&self, request: Request) -> poem::Result<Response> {
-        if request.method() == Method::GET {
-            if let Some(route) = FeedRoute::of(request.uri().path()) {
-                let started = Instant::now();
-                if let Some(mut response) = self.answer(&request, route).await {
-                    response.headers_mut().insert(
-                        header::X_CONTENT_TYPE_OPTIONS,
-                        HeaderValue::from_static("nosniff"),
-                    );
-                    self.meters[route.label()].observe(
-                        &self.metrics,
-                        response.status().as_u16(),
-                        started,
-                    );
-                    return Ok(response);
-                }
-            }
+        let peer = request.remote_addr().as_socket_addr().map(|addr| addr.ip());
+        match self.answer_head(request.method(), request.uri(), request.headers(), peer) {
+            Some(response) => Ok(response),
+            None => self
+                .inner
+                .call(request)
+                .await
+                .map(IntoResponse::into_response),
         }
-        self.inner
-            .call(request)
-            .await
-            .map(IntoResponse::into_response)
+    }
+}
+
+impl<E: Send + Sync> Front for FastFeeds<E> {
+    fn answer_head(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        peer: Option<IpAddr>,
+    ) -> Option<Response> {
+        if method != Method::GET {
+            return None;
+        }
+        let route = FeedRoute::of(uri.path())?;
+        let started = Instant::now();
+        let mut response = self.answer(uri, headers, peer, route)?;
+        response.headers_mut().insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        self.meters[route.label()].observe(&self.metrics, response.status().as_u16(), started);
+        Some(response)
     }
 }
 
 impl<E> FastFeeds<E> {
     /// The answer, or `None` for what the documented route should answer.
-    async fn answer(&self, request: &Request, route: FeedRoute<'_>) -> Option<Response> {
-        let raw = RawQuery::of(request.uri().query().unwrap_or_default());
-        let headers = request.headers();
+    fn answer(
+        &self,
+        uri: &Uri,
+        headers: &HeaderMap,
+        peer: Option<IpAddr>,
+        route: FeedRoute<'_>,
+    ) -> Option<Response> {
+        let raw = RawQuery::of(uri.query().unwrap_or_default());
         let mut params = raw.feed_params();
         match route {
             FeedRoute::Home => {
@@ -142,9 +164,9 @@ impl<E> FastFeeds<E> {
                     raw.lon.as_deref(),
                     user_agent,
                 );
-                match home_answer(&self.state, request, query, &params).await {
+                match home_answer(&self.state, headers, peer, query, &params) {
                     Home::Answer(response) => Some(response),
-                    Home::Page(_) => None,
+                    Home::Page(_) | Home::Missed => None,
                 }
             }
             FeedRoute::All(format) | FeedRoute::Group(_, format) => {
@@ -157,7 +179,7 @@ impl<E> FastFeeds<E> {
                     _ => None,
                 };
                 let caching = &self.state.feeds.settings().feed_caching;
-                Some(feed_answer(&self.state, headers, format, group_path, &params, caching).await)
+                feed_answer_now(&self.state, headers, format, group_path, &params, caching)
             }
         }
     }

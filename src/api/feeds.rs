@@ -2,6 +2,7 @@
 //! iCalendar, whole or per group. Served from the in-memory snapshot.
 
 use std::marker::PhantomData;
+use std::net::IpAddr;
 
 use poem::http::{HeaderMap, StatusCode};
 use poem::web::Data;
@@ -16,7 +17,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::ApiTags;
 use crate::AppState;
 use crate::feeds::{self, Caching, FeedFormat, FeedParams, FeedQuery, QgisQuery};
-use crate::middleware::client_addr;
+use crate::middleware::client_addr_of;
 
 pub struct FeedsApi;
 
@@ -189,57 +190,53 @@ pub type HomeSearch =
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send + 'a>>;
 
 /// What `GET /` answers: the QGIS array, a JSON Feed or a refusal whole,
-/// or the page for a browser.
+/// the page for a browser, or `Missed` when the JSON Feed names a group
+/// this snapshot does not have (the documented route refreshes it first).
 pub(crate) enum Home {
     Answer(Response),
     Page(QgisQuery),
+    Missed,
 }
 
 /// Answers `GET /` for QGIS and `json=1` from the snapshot: the QGIS array
 /// to QGIS agents (whatever else they send) and to `json=1` without a feed
 /// parameter (as on feed.qgis.org, which qgis.org's news bar polls); the
 /// JSON Feed of `/feed.json` to another client that asks for what only the
-/// feeds offer (see [`FeedParams::asks_for_feed`]).
-pub(crate) async fn home_answer(
+/// feeds offer (see [`FeedParams::asks_for_feed`]). `peer` is the address
+/// the connection comes from.
+pub(crate) fn home_answer(
     state: &AppState,
-    request: &Request,
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
     query: Result<QgisQuery, String>,
     feed: &FeedParams<'_>,
 ) -> Home {
     match query {
         Ok(query) if query.json && !query.qgis_agent && feed.asks_for_feed() => {
-            Home::Answer(if query.after.is_some() || query.point.is_some() {
-                feeds::plain_error(
+            if query.after.is_some() || query.point.is_some() {
+                return Home::Answer(feeds::plain_error(
                     StatusCode::BAD_REQUEST,
                     "after, lat and lon ask for the QGIS array, and group, kind, country, \
                      limit and before for a JSON Feed: send the one or the other",
-                )
-            } else {
-                let caching = &state.feeds.settings().home_caching;
-                feed_answer(
-                    state,
-                    request.headers(),
-                    FeedFormat::Json,
-                    None,
-                    feed,
-                    caching,
-                )
-                .await
-            })
+                ));
+            }
+            let caching = &state.feeds.settings().home_caching;
+            feed_answer_now(state, headers, FeedFormat::Json, None, feed, caching)
+                .map_or(Home::Missed, Home::Answer)
         }
         Ok(mut query) if query.json => {
             // Counted in the audience, and placed by its address when needed.
-            let agent = request
-                .headers()
+            let agent = headers
                 .get(poem::http::header::USER_AGENT)
                 .and_then(|value| value.to_str().ok())
                 .unwrap_or_default();
             let config = &state.config;
-            let client_addr = || client_addr(request, config.trust_proxy, &config.trusted_proxies);
+            let client_addr =
+                || client_addr_of(peer, headers, config.trust_proxy, &config.trusted_proxies);
             state.feeds.observe(agent, client_addr, &mut query);
             Home::Answer(
                 feeds::qgis_home(&state.feeds, &query)
-                    .respond(request.headers(), &state.feeds.settings().home_caching),
+                    .respond(headers, &state.feeds.settings().home_caching),
             )
         }
         Ok(query) => Home::Page(query),
@@ -248,7 +245,8 @@ pub(crate) async fn home_answer(
 }
 
 /// Answers `/feed.*` and `/groups/{slug}/feed.*` (and `json=1` for sites)
-/// from the snapshot, with `caching`'s headers.
+/// from the snapshot, with `caching`'s headers; refreshes the snapshot
+/// first when it does not know the group.
 pub(crate) async fn feed_answer(
     state: &AppState,
     request: &HeaderMap,
@@ -257,11 +255,42 @@ pub(crate) async fn feed_answer(
     params: &FeedParams<'_>,
     caching: &Caching,
 ) -> Response {
+    match FeedQuery::parse(params) {
+        Ok(query) => respond_feed(
+            state.feeds.feed(format, query, group_path).await,
+            request,
+            caching,
+        ),
+        Err(message) => feeds::plain_error(StatusCode::BAD_REQUEST, &message),
+    }
+}
+
+/// [`feed_answer`] from the snapshot as it is: `None` when it does not know
+/// the group (the caller hands the request to [`feed_answer`]).
+pub(crate) fn feed_answer_now(
+    state: &AppState,
+    request: &HeaderMap,
+    format: FeedFormat,
+    group_path: Option<&str>,
+    params: &FeedParams<'_>,
+    caching: &Caching,
+) -> Option<Response> {
     let query = match FeedQuery::parse(params) {
         Ok(query) => query,
-        Err(message) => return feeds::plain_error(StatusCode::BAD_REQUEST, &message),
+        Err(message) => return Some(feeds::plain_error(StatusCode::BAD_REQUEST, &message)),
     };
-    match state.feeds.feed(format, query, group_path).await {
+    match state.feeds.feed_now(format, query, group_path) {
+        Err(refusal) if refusal.status == StatusCode::NOT_FOUND => None,
+        rendered => Some(respond_feed(rendered, request, caching)),
+    }
+}
+
+fn respond_feed(
+    rendered: Result<std::sync::Arc<feeds::Rendered>, feeds::FeedRefusal>,
+    request: &HeaderMap,
+    caching: &Caching,
+) -> Response {
+    match rendered {
         Ok(rendered) => rendered.respond(request, caching),
         Err(refusal) => feeds::plain_error(refusal.status, &refusal.message),
     }
@@ -399,8 +428,14 @@ macro_rules! feeds_api {
                     user_agent.as_deref(),
                 );
                 let feed = params(Some(&group), &kind, &country, &lang, &limit, &before);
-                FeedReply::new(match home_answer(&state, request, query, &feed).await {
+                let peer = request.remote_addr().as_socket_addr().map(|addr| addr.ip());
+                let headers = request.headers();
+                FeedReply::new(match home_answer(&state, headers, peer, query, &feed) {
                     Home::Answer(response) => response,
+                    Home::Missed => {
+                        let caching = &state.feeds.settings().home_caching;
+                        feed_answer(&state, headers, FeedFormat::Json, None, &feed, caching).await
+                    }
                     Home::Page(query) if q.as_deref().is_some_and(|q| !q.trim().is_empty()) => {
                         (page.0.1)(
                             &state,

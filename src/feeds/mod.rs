@@ -380,6 +380,16 @@ impl FeedHub {
         }
     }
 
+    /// The feed from the snapshot as it is (see [`FeedHub::feed`]).
+    pub fn feed_now(
+        &self,
+        format: FeedFormat,
+        query: FeedQuery,
+        group: Option<&str>,
+    ) -> Result<Arc<Rendered>, FeedRefusal> {
+        render::feed(self, format, query, group)
+    }
+
     /// A feed variant (`group` set for `/groups/{group}/feed.*`). Groups
     /// imported by another process (`newsfeed import-groups` on SQLite) do not
     /// tell the feeds, so a group the snapshot does not know reloads it first,

@@ -9,6 +9,7 @@ mod corrections;
 mod delivery;
 mod filters;
 mod formats;
+mod front;
 mod http;
 mod injection;
 mod mmdb;
