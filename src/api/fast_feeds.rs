@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use std::net::IpAddr;
 
-use poem::http::{HeaderMap, HeaderValue, Method, Uri, header};
+use poem::http::{HeaderMap, Method, Uri, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use url::form_urlencoded;
 
@@ -129,11 +129,7 @@ impl<E: Send + Sync> Front for FastFeeds<E> {
         }
         let route = FeedRoute::of(uri.path())?;
         let started = Instant::now();
-        let mut response = self.answer(uri, headers, peer, route)?;
-        response.headers_mut().insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
+        let response = self.answer(uri, headers, peer, route)?;
         self.meters[route.label()].observe(&self.metrics, response.status().as_u16(), started);
         Some(response)
     }

@@ -150,51 +150,58 @@ pub fn label_of(dimension: StatsDimension, raw: &str) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn os_slot(name: &str) -> usize {
-    let name = name.to_ascii_lowercase();
-    let family = if name.contains("windows") {
-        "windows"
-    } else if ["macos", "mac os", "os x", "darwin"]
-        .iter()
-        .any(|mac| name.contains(mac))
-    {
-        "macos"
-    } else if name.contains("bsd") {
-        "bsd"
-    } else if [
+/// The words that name a system of each family, tried in this order.
+const FAMILIES: [(&str, &[&str]); 4] = [
+    ("windows", &["windows"]),
+    ("macos", &["macos", "mac os", "os x", "darwin"]),
+    ("bsd", &["bsd"]),
+    (
         "linux",
-        "ubuntu",
-        "debian",
-        "fedora",
-        "mint",
-        "arch",
-        "manjaro",
-        "suse",
-        "centos",
-        "red hat",
-        "rocky",
-        "alma",
-        "gentoo",
-        "pop!_os",
-        "elementary",
-        "kali",
-        "zorin",
-        "endeavour",
-        "slackware",
-        "void",
-        "nixos",
-        "mx",
-        "deepin",
-        "kde neon",
-        "raspbian",
-    ]
-    .iter()
-    .any(|linux| name.contains(linux))
-    {
-        "linux"
-    } else {
-        "other"
-    };
+        &[
+            "linux",
+            "ubuntu",
+            "debian",
+            "fedora",
+            "mint",
+            "arch",
+            "manjaro",
+            "suse",
+            "centos",
+            "red hat",
+            "rocky",
+            "alma",
+            "gentoo",
+            "pop!_os",
+            "elementary",
+            "kali",
+            "zorin",
+            "endeavour",
+            "slackware",
+            "void",
+            "nixos",
+            "mx",
+            "deepin",
+            "kde neon",
+            "raspbian",
+        ],
+    ),
+];
+
+/// The slot of a system's name. Counted on every QGIS request, so the
+/// names QGIS sends most (`Linux`, `Windows`, `macOS`: a family's own name)
+/// are matched first, and nothing is allocated.
+fn os_slot(name: &str) -> usize {
+    let family = FAMILIES
+        .iter()
+        .find(|(family, _)| name.eq_ignore_ascii_case(family))
+        .or_else(|| {
+            FAMILIES.iter().find(|(_, words)| {
+                words
+                    .iter()
+                    .any(|word| find_ignore_case(name, word).is_some())
+            })
+        })
+        .map_or("other", |(family, _)| family);
     SYSTEMS
         .iter()
         .position(|system| *system == family)

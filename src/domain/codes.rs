@@ -176,16 +176,25 @@ impl Languages {
     }
 }
 
+impl Languages {
+    /// Appends `de,en,pt` to `out` (cache keys are built on every request:
+    /// no formatting machinery).
+    pub fn push_to(&self, out: &mut String) {
+        for (n, code) in self.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            out.extend(code.map(char::from));
+        }
+    }
+}
+
 /// `de,en,pt`.
 impl std::fmt::Display for Languages {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (n, code) in self.iter().enumerate() {
-            if n > 0 {
-                f.write_str(",")?;
-            }
-            f.write_str(std::str::from_utf8(&code).unwrap_or_default())?;
-        }
-        Ok(())
+        let mut text = String::new();
+        self.push_to(&mut text);
+        f.write_str(&text)
     }
 }
 

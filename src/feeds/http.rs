@@ -1,6 +1,7 @@
 //! Rendered feed bytes and the HTTP caching around them.
 
 use std::io::Write as _;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -28,6 +29,24 @@ pub struct Rendered {
     pub gzip: Option<Encoded>,
     /// `Link` to the WebSub hubs and the feed itself (RSS and Atom, when hubs are set).
     pub link: Option<HeaderValue>,
+    /// The response headers of each answer ([`Answer::slot`]), made on the
+    /// first request with the caching they were made for: a variant is
+    /// served with one caching, and cloning a map costs far less than
+    /// building it.
+    prepared: [OnceLock<(Caching, HeaderMap)>; 4],
+}
+
+/// Which of a variant's four answers a request gets.
+#[derive(Clone, Copy)]
+struct Answer {
+    gzip: bool,
+    not_modified: bool,
+}
+
+impl Answer {
+    fn slot(self) -> usize {
+        usize::from(self.gzip) * 2 + usize::from(self.not_modified)
+    }
 }
 
 /// A content-coded copy of a rendered body.
@@ -45,7 +64,7 @@ pub const STALE_WHILE_REVALIDATE_SECS: u32 = 600;
 pub const STALE_IF_ERROR_SECS: u32 = 86_400;
 
 /// How a feed is cached by clients, prepared once per setting.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caching {
     /// `public, max-age=N`, and for feeds how long stale copies may serve.
     pub cache_control: HeaderValue,
@@ -102,6 +121,7 @@ impl Rendered {
             last_modified: (ascii_value(&httpdate::fmt_http_date(time)), time),
             gzip: None,
             link: None,
+            prepared: Default::default(),
         }
     }
 
@@ -171,9 +191,33 @@ impl Rendered {
                 .and_then(|v| httpdate::parse_http_date(v).ok())
                 .is_some_and(|since| since >= self.last_modified.1),
         };
+        let answer = Answer {
+            gzip: gzip.is_some(),
+            not_modified: fresh,
+        };
         let mut response = Response::default();
-        let headers = response.headers_mut();
-        headers.reserve(8);
+        *response.headers_mut() = match &self.prepared[answer.slot()]
+            .get_or_init(|| (caching.clone(), self.headers(answer, caching)))
+        {
+            (prepared_for, headers) if prepared_for == caching => headers.clone(),
+            _ => self.headers(answer, caching),
+        };
+        if fresh {
+            // A 304 carries the validators, not representation metadata
+            // (RFC 9110 15.4.5).
+            response.set_status(StatusCode::NOT_MODIFIED);
+        } else {
+            response.set_body(body.clone());
+        }
+        response
+    }
+
+    fn headers(&self, answer: Answer, caching: &Caching) -> HeaderMap {
+        let etag = match (&self.gzip, answer.gzip) {
+            (Some(encoded), true) => &encoded.etag,
+            _ => &self.etag,
+        };
+        let mut headers = HeaderMap::with_capacity(10);
         headers.insert(header::ETAG, etag.clone());
         headers.insert(header::LAST_MODIFIED, self.last_modified.0.clone());
         headers.insert(header::CACHE_CONTROL, caching.cache_control.clone());
@@ -182,21 +226,20 @@ impl Rendered {
             HeaderValue::from_static("*"),
         );
         headers.insert(header::VARY, caching.vary.clone());
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
         if let Some(link) = &self.link {
             headers.insert(header::LINK, link.clone());
         }
-        if fresh {
-            // A 304 carries the validators, not representation metadata
-            // (RFC 9110 15.4.5).
-            response.set_status(StatusCode::NOT_MODIFIED);
-            return response;
+        if !answer.not_modified {
+            if answer.gzip {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            headers.insert(header::CONTENT_TYPE, self.content_type.clone());
         }
-        if gzip.is_some() {
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        }
-        headers.insert(header::CONTENT_TYPE, self.content_type.clone());
-        response.set_body(body.clone());
-        response
+        headers
     }
 }
 
@@ -231,9 +274,14 @@ pub fn plain_error(status: StatusCode, message: &str) -> Response {
         .status(status)
         .content_type("text/plain; charset=utf-8")
         .body(format!("{message}\n"));
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     response
 }

@@ -119,9 +119,9 @@ impl QgisQuery {
 
     /// The cache key of a cacheable answer.
     pub fn write_cache_key(&self, key: &mut String) {
-        let format = if self.json { "json" } else { "html" };
-        let cta = if self.call_to_action { "cta" } else { "" };
-        let _ = write!(key, "/|{format}|{cta}|{}", self.languages);
+        key.push_str(if self.json { "/|json|" } else { "/|html|" });
+        key.push_str(if self.call_to_action { "cta|" } else { "|" });
+        self.languages.push_to(key);
     }
 }
 

@@ -118,7 +118,12 @@ db_test!(
                 "{path} {headers:?}: {}",
                 String::from_utf8_lossy(&served.body)
             );
-            for name in COMPARED_HEADERS {
+            assert_eq!(
+            served.headers.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path}"
+        );
+        for name in COMPARED_HEADERS {
                 let values = |reply: &RawReply| -> Vec<String> {
                     reply
                         .headers
