@@ -106,7 +106,10 @@ fn spawn_calendar_worker(services: Arc<Services>) -> tokio::task::JoinHandle<()>
             }
             let next = service::calendars::next_due(&services).await.ok().flatten();
             let poll = std::time::Duration::from_secs(60);
-            services.clock.idle(next, None, poll).await;
+            services
+                .clock
+                .idle(next, Some(&services.calendar_bell), poll)
+                .await;
         }
     })
 }

@@ -95,6 +95,7 @@ pub async fn subscribe(
     }
     .insert(&services.db)
     .await?;
+    services.calendar_bell.notify_one();
     Ok(SubscriptionView {
         subscription: saved,
         runs: Vec::new(),

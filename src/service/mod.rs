@@ -63,6 +63,8 @@ pub struct Services {
     pub outbound: crate::outbound::client::Client,
     /// Requests for the groups' subscribed calendars, guarded alike.
     pub fetch: crate::outbound::client::Client,
+    /// Rung when a calendar is subscribed, so the worker fetches it at once.
+    pub calendar_bell: tokio::sync::Notify,
     /// The delivery queue's bell and counts.
     pub deliveries: federation::queue::Deliveries,
 }
@@ -169,6 +171,7 @@ impl Services {
                 .map_err(StartupError::Config)?,
             fetch: crate::outbound::client::Client::new(config.fetch_allow_private, &agent)
                 .map_err(StartupError::Config)?,
+            calendar_bell: tokio::sync::Notify::new(),
             deliveries: federation::queue::Deliveries::default(),
             db,
             clock,
