@@ -51,6 +51,9 @@ impl MigrationTrait for Migration {
                     .col(big_integer("entry_id"))
                     // Hash of the source's last version of the event.
                     .col(string("source_hash"))
+                    // That version's entry fields (JSON): an edit here keeps
+                    // what the source did not change since.
+                    .col(text("source_fields"))
                     // Hash of the entry's working revision as the last sync left it.
                     .col(string("entry_hash"))
                     // Edited here since: the source's changes go to review.

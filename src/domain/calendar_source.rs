@@ -95,6 +95,28 @@ pub fn hash_of(fields: &EntryFields) -> String {
     hex::encode(Sha256::digest(json.as_bytes()))
 }
 
+/// The source's new version over an entry edited here: the fields the
+/// source changed since `old_source` take its new value, the others keep
+/// what the entry holds.
+pub fn merge_change(
+    current: &EntryFields,
+    old_source: &EntryFields,
+    new_source: &EntryFields,
+) -> EntryFields {
+    let as_map = |fields: &EntryFields| match serde_json::to_value(fields) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let (old, new) = (as_map(old_source), as_map(new_source));
+    let mut merged = as_map(current);
+    for (name, value) in new {
+        if old.get(&name) != Some(&value) {
+            merged.insert(name, value);
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or_else(|_| new_source.clone())
+}
+
 /// The entry fields of one VEVENT, validated; `None` when it is over.
 fn event_fields(
     event: &Component<'_>,
@@ -442,6 +464,24 @@ mod tests {
         );
         assert_eq!(found.past, 1);
         assert_eq!(found.problems.len(), 2, "{:?}", found.problems);
+    }
+
+    #[test]
+    fn an_edit_here_keeps_what_the_source_did_not_change() {
+        let source = |title: &str, place: &str| EntryFields {
+            title: title.into(),
+            location_name: Some(place.into()),
+            ..EntryFields::default()
+        };
+        let old = source("Meetup", "Bern");
+        let ours = EntryFields {
+            content: "<p>Our words</p>".into(),
+            ..source("Our meetup", "Bern")
+        };
+        let merged = merge_change(&ours, &old, &source("Meetup", "Zürich"));
+        assert_eq!(merged.title, "Our meetup");
+        assert_eq!(merged.content, "<p>Our words</p>");
+        assert_eq!(merged.location_name.as_deref(), Some("Zürich"));
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub struct Model {
     pub entry_id: i64,
     /// Hash of the source's last version of the event.
     pub source_hash: String,
+    /// That version's entry fields (JSON).
+    pub source_fields: String,
     /// Hash of the entry's working revision as the last sync left it.
     pub entry_hash: String,
     /// Edited here since a sync: the source's changes are offered for review.

@@ -4,9 +4,10 @@
 //! other, unless an admin allowed the subscription's wish to approve at once.
 //!
 //! Updates follow one rule: the source wins until the entry is edited here;
-//! after that the source's changes are still offered, as an edit for review,
-//! never approved at once. An event gone from the source is cancelled here
-//! (`event_status`), never deleted.
+//! after that the fields the source changes are still offered, over the
+//! edit made here, for review (never approved at once). An event gone from
+//! the source is cancelled here (`event_status`), never deleted; one that
+//! is over is left alone (sources drop past events).
 
 use std::collections::{HashMap, HashSet};
 
@@ -18,10 +19,10 @@ use sea_orm::{
 use super::entries::{self, EntryView, NewEntry, fields_of};
 use super::{Services, groups, lookup};
 use crate::domain::authz::Principal;
-use crate::domain::calendar_source::{self, Reading, SourceEvent, hash_of};
-use crate::domain::entry::EntryPatch;
+use crate::domain::calendar_source::{self, Reading, SourceEvent, hash_of, merge_change};
+use crate::domain::entry::{EntryFields, EntryPatch};
 use crate::domain::lifecycle::{ActionRequest, EditRequest, LiveChange};
-use crate::domain::{Action, EntryKind, EntryStatus, GroupRole, Role, limits};
+use crate::domain::{Action, EntryKind, EntryStatus, GroupRole, Role, limits, schedule};
 use crate::entities::{calendar_item, calendar_run, calendar_subscription as subscription, group};
 use crate::error::{AppError, AppResult};
 use crate::outbound::client::Validators;
@@ -421,7 +422,7 @@ async fn apply_document(
             .filter(|item| !item.gone && !present.contains(item.uid.as_str()))
         {
             match cancel(services, record, item).await {
-                Ok(()) => tally.cancelled += 1,
+                Ok(cancelled) => tally.cancelled += i32::from(cancelled),
                 Err(error) => tally.note(format!("{}: {}", item.uid, describe(&error))),
             }
         }
@@ -464,6 +465,7 @@ async fn add(
         uid: Set(event.uid.clone()),
         entry_id: Set(view.entry.id),
         source_hash: Set(event.hash.clone()),
+        source_fields: Set(fields_json(&event.fields)?),
         entry_hash: Set(hash_of(&fields_of(&view.entry))),
         edited_here: Set(false),
         gone: Set(false),
@@ -473,6 +475,10 @@ async fn add(
     .insert(&services.db)
     .await?;
     Ok(())
+}
+
+fn fields_json(fields: &EntryFields) -> AppResult<String> {
+    serde_json::to_string(fields).map_err(|error| AppError::internal("unwritable fields", error))
 }
 
 async fn approve(
@@ -501,10 +507,18 @@ async fn change(
 ) -> AppResult<()> {
     let principal = source_principal(record, Role::Member);
     let current = entries::get(services, &principal, item.entry_id).await?;
-    let edited_here = item.edited_here || hash_of(&fields_of(&current.entry)) != item.entry_hash;
+    let working = fields_of(&current.entry);
+    let edited_here = item.edited_here || hash_of(&working) != item.entry_hash;
+    let proposed = if edited_here {
+        let old_source = serde_json::from_str(&item.source_fields)
+            .map_err(|error| AppError::internal("unreadable source fields", error))?;
+        merge_change(&working, &old_source, &event.fields)
+    } else {
+        event.fields.clone()
+    };
     let request = EditRequest {
         version: Some(current.entry.version),
-        patch: event.fields.clone().into(),
+        patch: proposed.into(),
         ..EditRequest::default()
     };
     let mut view = entries::update_and_submit(services, &principal, item.entry_id, request).await?;
@@ -513,6 +527,7 @@ async fn change(
     }
     let mut active: calendar_item::ActiveModel = item.clone().into();
     active.source_hash = Set(event.hash.clone());
+    active.source_fields = Set(fields_json(&event.fields)?);
     active.entry_hash = Set(hash_of(&fields_of(&view.entry)));
     active.edited_here = Set(edited_here);
     active.gone = Set(false);
@@ -521,14 +536,24 @@ async fn change(
     Ok(())
 }
 
-/// A source event that is gone: its entry is cancelled, live at once.
+/// A source event that is gone: its entry is cancelled, live at once,
+/// unless it is over. Whether it was cancelled.
 async fn cancel(
     services: &Services,
     record: &subscription::Model,
     item: &calendar_item::Model,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let principal = source_principal(record, Role::Member);
     let current = entries::get(services, &principal, item.entry_id).await?;
+    let timing = services.timing();
+    let over = schedule::event_end(&fields_of(&current.entry), timing.event_default_secs)
+        .is_some_and(|end| end <= timing.now);
+    if over {
+        // Sources drop what is over (Meetup does); that is no cancellation.
+        return mark_gone(services, item, &current.entry)
+            .await
+            .map(|()| false);
+    }
     let version = Some(current.entry.version);
     let view = if current.entry.in_feed {
         let change = LiveChange {
@@ -548,9 +573,17 @@ async fn cancel(
         };
         entries::update(services, &principal, item.entry_id, request).await?
     };
+    mark_gone(services, item, &view.entry).await.map(|()| true)
+}
+
+async fn mark_gone(
+    services: &Services,
+    item: &calendar_item::Model,
+    entry: &crate::entities::entry::Model,
+) -> AppResult<()> {
     let mut active: calendar_item::ActiveModel = item.clone().into();
     active.gone = Set(true);
-    active.entry_hash = Set(hash_of(&fields_of(&view.entry)));
+    active.entry_hash = Set(hash_of(&fields_of(entry)));
     active.updated_at = Set(services.now());
     active.update(&services.db).await?;
     Ok(())

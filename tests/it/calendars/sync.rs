@@ -86,6 +86,24 @@ db_test!(
             (Some(0), Some(0))
         );
         assert_eq!(entries(&world.app, &world.owner).await.len(), 5);
+
+        // Once the Stammtisch is over, Meetup drops it: that is no cancellation.
+        world.app.state.services.clock.advance(40 * 86_400);
+        let meetup_file = fixture("meetup.ics");
+        let first = meetup_file.find("BEGIN:VEVENT").unwrap();
+        let end = meetup_file.find("END:VEVENT\n").unwrap() + "END:VEVENT\n".len();
+        server.put(
+            "meetup",
+            &format!("{}{}", &meetup_file[..first], &meetup_file[end..]),
+        );
+        let run = sync(&world, meetup).await;
+        assert_eq!(
+            (run["fetched"].as_bool(), run["cancelled"].as_i64()),
+            (Some(true), Some(0)),
+            "{run}"
+        );
+        let found = entries(&world.app, &world.owner).await;
+        assert_eq!(found["QGIS Stammtisch Zürich"]["event_status"], "confirmed");
     }
 );
 
@@ -189,7 +207,7 @@ async fn import(world: &World, text: &str) -> Value {
 }
 
 const ONE_EVENT: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//ours//EN\r\n\
-BEGIN:VEVENT\r\nUID:one@example.org\r\nSUMMARY:TITLE\r\nDTSTART:20270318T183000Z\r\n\
+BEGIN:VEVENT\r\nUID:one@example.org\r\nSUMMARY:TITLE\r\nDESCRIPTION:From the source\r\nDTSTART:20270318T183000Z\r\n\
 DTEND:20270318T203000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
 
 fn one_event(title: &str) -> String {
@@ -230,14 +248,14 @@ db_test!(
             (Some("approved"), Some("Second"))
         );
 
-        // Edited here: from now on the source's changes wait for review.
+        // Edited here: from now on the source's changes wait for review, over the edit.
         let entry_id = entry["id"].as_i64().unwrap();
         world
             .app
             .patch(
                 &format!("/api/v1/entries/{entry_id}"),
                 Some(&world.editor),
-                json!({"title": "Ours", "version": entry["version"]}),
+                json!({"content": "<p>Our words</p>", "version": entry["version"]}),
             )
             .await
             .expect(200);
@@ -257,11 +275,13 @@ db_test!(
             (entry["status"].as_str(), entry["title"].as_str()),
             (Some("pending"), Some("Third"))
         );
-        let public = world
+        assert_eq!(entry["content"], "<p>Our words</p>");
+        // What is live stays the approved revision until the edit is reviewed.
+        let live = world
             .app
-            .get(&format!("/api/v1/entries/{entry_id}"), Some(&world.owner))
+            .get(&format!("/entries/{entry_id}.json"), None)
             .await;
-        public.expect(200);
+        assert!(live.expect(200).text.contains("Second"), "{}", live.text);
 
         // Gone from the source: cancelled here, live at once, never deleted.
         server.put(
