@@ -229,6 +229,25 @@ pub async fn sync_now(
             "a file import has no URL to fetch: import the file again".into(),
         ));
     }
+    // Claimed as the worker claims it, so that two runs never add one event twice.
+    let now = services.now();
+    let claimed = subscription::Entity::update_many()
+        .col_expr(
+            subscription::Column::ClaimedUntil,
+            Expr::value(now + limits::CALENDAR_CLAIM_SECS),
+        )
+        .filter(subscription::Column::Id.eq(found.id))
+        .filter(crate::db::unclaimed(
+            subscription::Column::ClaimedUntil,
+            now,
+        ))
+        .exec(&services.db)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Err(AppError::Conflict(
+            "the calendar is being fetched right now: try again in a moment".into(),
+        ));
+    }
     run_subscription(services, found).await
 }
 

@@ -90,8 +90,22 @@ db_test!(
         let chunks_sent = server.source.chunks_sent.load(Ordering::SeqCst);
         assert!(chunks_sent < 400, "sent {chunks_sent} chunks of 64 KiB");
 
+        // A slow server: the run ends at the time limit; a second run meanwhile is refused.
         let started = std::time::Instant::now();
-        let (_, errors) = run_errors(&world, &server, "/slow").await;
+        let id = subscribed(&world, &server.url("/slow")).await;
+        let path = format!("/api/v1/groups/alpha/calendars/{id}/sync");
+        let (first, second) = tokio::join!(
+            world.app.post(&path, Some(&world.owner), json!({})),
+            async {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                world.app.post(&path, Some(&world.owner), json!({})).await
+            }
+        );
+        second.expect_problem(409, "conflict");
+        let errors = first.expect(200).json()["errors"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(errors.starts_with("fetching failed"), "{errors}");
         assert!(started.elapsed() < std::time::Duration::from_secs(30));
         // Nothing of it became an entry but the one good event.
