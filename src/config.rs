@@ -178,6 +178,15 @@ pub struct Config {
     )]
     pub federation_allow_private: bool,
 
+    /// Let calendar subscriptions fetch from loopback and private addresses,
+    /// and plain http (only for tests on one machine).
+    #[arg(long, env = "NEWSFEED_FETCH_ALLOW_PRIVATE", default_value_t = false)]
+    pub fetch_allow_private: bool,
+
+    /// Fetch the groups' subscribed calendars from this instance.
+    #[arg(long, env = "NEWSFEED_CALENDAR_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub calendar_worker: bool,
+
     /// WebSub hubs told when a feed changes (repeatable, or comma-separated).
     #[arg(
         long = "websub-hub",

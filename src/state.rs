@@ -86,6 +86,34 @@ fn spawn_publisher(
     })
 }
 
+/// Fetches the groups' subscribed calendars when they are due (each claimed
+/// by one instance), and sleeps until the next is.
+fn spawn_calendar_worker(services: Arc<Services>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match service::calendars::claim_due(&services).await {
+                Ok(due) => {
+                    for subscription in due {
+                        let id = subscription.id;
+                        if let Err(error) =
+                            service::calendars::run_subscription(&services, subscription).await
+                        {
+                            tracing::error!(%error, id, "calendar run failed");
+                        }
+                    }
+                }
+                Err(error) => tracing::error!(%error, "claiming due calendars failed"),
+            }
+            let next = service::calendars::next_due(&services).await.ok().flatten();
+            let poll = std::time::Duration::from_secs(60);
+            services
+                .clock
+                .idle(next, Some(&services.calendar_bell), poll)
+                .await;
+        }
+    })
+}
+
 impl AppState {
     /// Connects to the database, applies migrations and loads the feed snapshot.
     pub async fn new(config: Config) -> Result<Self, StartupError> {
@@ -144,6 +172,9 @@ impl AppState {
                 services.clone(),
                 services.outbound.clone(),
             ));
+        }
+        if config.calendar_worker {
+            tasks.push(spawn_calendar_worker(services.clone()));
         }
         if config.stats_flush_secs > 0 {
             tasks.push(spawn_stats_flush(

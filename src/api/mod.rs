@@ -3,6 +3,7 @@
 mod access_requests;
 mod areas;
 mod auth;
+mod calendars;
 mod entries;
 mod enums;
 pub mod fast_feeds;
@@ -34,6 +35,7 @@ pub type Apis = (
     auth::AuthApi,
     users::UsersApi,
     groups::GroupsApi,
+    calendars::CalendarsApi,
     access_requests::AccessRequestsApi,
     entries::EntriesApi,
     moderation::ModerationApi,
@@ -52,6 +54,7 @@ pub fn apis() -> Apis {
         auth::AuthApi,
         users::UsersApi,
         groups::GroupsApi,
+        calendars::CalendarsApi,
         access_requests::AccessRequestsApi,
         entries::EntriesApi,
         moderation::ModerationApi,

@@ -126,3 +126,12 @@ pub const DELIVERY_GIVE_UP_SECS: i64 = 3 * 86_400;
 pub const FEDERATION_MAX_BYTES: usize = 256 * 1024;
 /// How long a fetched remote actor (its key, its inbox) is trusted before it is fetched again.
 pub const REMOTE_ACTOR_TTL_SECS: i64 = 24 * 3600;
+
+/// Largest calendar file fetched or uploaded (a busy group's year fits).
+pub const CALENDAR_MAX_BYTES: usize = 5 * 1024 * 1024;
+/// How often a subscribed calendar is fetched.
+pub const CALENDAR_FETCH_SECS: i64 = 6 * 3600;
+/// How long a worker holds a subscription it fetches.
+pub const CALENDAR_CLAIM_SECS: i64 = 300;
+/// Runs shown with a subscription.
+pub const CALENDAR_RUNS_SHOWN: u64 = 10;

@@ -8,6 +8,7 @@ pub mod access_request;
 pub mod area;
 pub mod audience;
 pub mod authz;
+pub mod calendar_source;
 pub mod codes;
 pub mod country;
 pub mod delivery;

@@ -62,6 +62,20 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// What a server said identifies the version it sent (`ETag`, `Last-Modified`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A fetched document and its validators.
+#[derive(Debug)]
+pub struct Document {
+    pub body: Vec<u8>,
+    pub validators: Validators,
+}
+
 /// Resolves names and keeps only the addresses we may reach.
 struct GuardedResolver {
     allow_private: bool,
@@ -168,6 +182,60 @@ impl Client {
             .map_err(|error| Failure::new(describe(&error)))?;
         let body = read_ok(response, max_bytes).await?;
         serde_json::from_slice(&body).map_err(|_| Failure::new("the answer is not JSON"))
+    }
+
+    /// GETs a document `url` conditionally: `Ok(None)` when the server says
+    /// it has not changed since `validators`. An answer that announces more
+    /// than `max_bytes` is refused before its body is read.
+    pub async fn get_document(
+        &self,
+        url: &str,
+        validators: &Validators,
+        max_bytes: usize,
+    ) -> Result<Option<Document>, Failure> {
+        let url = Url::parse(url).map_err(|_| Failure::new(format!("{url:.80} is not a URL")))?;
+        check_url(&url, self.allow_private).map_err(Failure::new)?;
+        let mut headers = HeaderMap::new();
+        let conditions = [
+            (header::IF_NONE_MATCH, &validators.etag),
+            (header::IF_MODIFIED_SINCE, &validators.last_modified),
+        ];
+        for (name, value) in conditions {
+            if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                headers.insert(name, value);
+            }
+        }
+        let response = self
+            .http
+            .get(url)
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|error| Failure::new(describe(&error)))?;
+        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        if response
+            .content_length()
+            .is_some_and(|length| length > max_bytes as u64)
+        {
+            return Err(Failure::new(format!(
+                "the answer is larger than {max_bytes} bytes"
+            )));
+        }
+        let header_text = |name: header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_string)
+        };
+        let validators = Validators {
+            etag: header_text(header::ETAG),
+            last_modified: header_text(header::LAST_MODIFIED),
+        };
+        let body = read_ok(response, max_bytes).await?;
+        Ok(Some(Document { body, validators }))
     }
 
     /// POSTs `body` to `url`, signed when `signer` is given.

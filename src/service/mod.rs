@@ -9,6 +9,7 @@ pub mod archive;
 pub mod areas;
 pub mod auth;
 pub mod calendar;
+pub mod calendars;
 pub mod drafts;
 pub mod embeds;
 pub mod entries;
@@ -60,6 +61,10 @@ pub struct Services {
     pub media: MediaStore,
     /// Requests to other servers (fediverse, WebSub), guarded.
     pub outbound: crate::outbound::client::Client,
+    /// Requests for the groups' subscribed calendars, guarded alike.
+    pub fetch: crate::outbound::client::Client,
+    /// Rung when a calendar is subscribed, so the worker fetches it at once.
+    pub calendar_bell: tokio::sync::Notify,
     /// The delivery queue's bell and counts.
     pub deliveries: federation::queue::Deliveries,
 }
@@ -108,6 +113,11 @@ impl Services {
         clock: Clock,
         live: LiveSignal,
     ) -> Result<Self, StartupError> {
+        let agent = format!(
+            "newsfeed/{} (+{})",
+            env!("CARGO_PKG_VERSION"),
+            config.public_base_url()
+        );
         Ok(Self {
             jwt: JwtKeys::from_config(&config, &clock)?,
             passwords: Passwords::new(passwords::default_concurrency(), config.password_queue),
@@ -157,15 +167,11 @@ impl Services {
             },
             counters: Counters::default(),
             media: MediaStore::new(config.media_dir()),
-            outbound: crate::outbound::client::Client::new(
-                config.federation_allow_private,
-                &format!(
-                    "newsfeed/{} (+{})",
-                    env!("CARGO_PKG_VERSION"),
-                    config.public_base_url()
-                ),
-            )
-            .map_err(StartupError::Config)?,
+            outbound: crate::outbound::client::Client::new(config.federation_allow_private, &agent)
+                .map_err(StartupError::Config)?,
+            fetch: crate::outbound::client::Client::new(config.fetch_allow_private, &agent)
+                .map_err(StartupError::Config)?,
+            calendar_bell: tokio::sync::Notify::new(),
             deliveries: federation::queue::Deliveries::default(),
             db,
             clock,

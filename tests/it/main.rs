@@ -7,6 +7,7 @@
 mod common;
 
 mod api;
+mod calendars;
 mod cli;
 mod federation;
 mod feeds;
