@@ -27,6 +27,8 @@ pub mod recurrence;
 pub mod sanitize;
 pub mod schedule;
 pub mod search;
+pub mod secret_box;
+pub mod syndication;
 pub mod user;
 pub mod validate;
 
@@ -196,7 +198,24 @@ text_enum! {
 text_enum! {
     /// What a queued delivery to another server is: an ActivityPub activity
     /// for an inbox, or a WebSub ping for a hub.
-    DeliveryKind { ActivityPub = "activitypub", WebSub = "websub" }
+    DeliveryKind { ActivityPub = "activitypub", WebSub = "websub", Syndication = "syndication" }
+}
+
+text_enum! {
+    /// A social network entries are cross-posted to.
+    Network { Mastodon = "mastodon", Bluesky = "bluesky", Telegram = "telegram" }
+}
+
+text_enum! {
+    /// Where a cross-post stands: `cancelled` when its entry went before it was sent.
+    PostStatus {
+        Pending = "pending",
+        Posted = "posted",
+        Failed = "failed",
+        Deleting = "deleting",
+        Deleted = "deleted",
+        Cancelled = "cancelled",
+    }
 }
 
 text_enum! {

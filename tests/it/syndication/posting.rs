@@ -1,0 +1,133 @@
+//! An entry that goes live is posted once to each connected account, with
+//! its picture, and deleted there when it is unpublished.
+
+use serde_json::Value;
+
+use super::fakes::{self, Fake, Network, Recorded};
+use super::*;
+use crate::common::TestApp;
+
+/// Publishes a pictured event with an account of `network` connected,
+/// waits for its post, unpublishes it and waits for the deletion; returns
+/// the requests the fake saw after publication and after unpublication, and the post.
+async fn post_and_delete(
+    app: TestApp,
+    network: Network,
+) -> (Vec<Recorded>, Vec<Recorded>, Value, i64) {
+    let logs = captured_logs();
+    let fake = Fake::start(network).await;
+    let world = World::new(app).await;
+    connect(&world, network, &fake).await;
+    let id = publish_pictured_event(&world, "QGIS Day Bonn").await;
+    let post = first_post_with_status(&world, id, "posted").await;
+    let created = fake.recorded();
+    unpublish(&world, id).await;
+    first_post_with_status(&world, id, "deleted").await;
+    let all = fake.recorded();
+    fake.assert_no_violations();
+    // Nothing more is sent for the same changes.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(fake.recorded().len(), all.len());
+    let listing = posts(&world, id).await;
+    assert_no_secret(&listing.to_string());
+    assert_no_secret(&String::from_utf8_lossy(&logs.lock().unwrap()));
+    (created.clone(), all[created.len()..].to_vec(), post, id)
+}
+
+fn assert_text(post: &Value, id: i64) {
+    let text = post["text"].as_str().unwrap();
+    assert!(text.starts_with("QGIS Day Bonn\n\n"), "{text}");
+    assert!(
+        text.contains("(CET) · Bonn") || text.contains("(CEST) · Bonn"),
+        "{text}"
+    );
+    assert!(text.contains("A day of talks"), "{text}");
+    assert!(text.ends_with(&format!("/entries/{id}")), "{text}");
+}
+
+fn field<'a>(request: &'a Recorded, name: &str) -> &'a str {
+    request
+        .fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map_or("", |(_, value)| value.as_str())
+}
+
+db_test!(
+    mastodon_gets_the_picture_then_the_status_and_loses_it_on_unpublish,
+    world_builder(),
+    |app: TestApp| async move {
+        let (created, deleted, post, id) = post_and_delete(app, Network::Mastodon).await;
+        assert_eq!(fakes::method_of(&created), ["POST media", "POST statuses"]);
+        assert_eq!(field(&created[0], "description"), "People around a map");
+        let status = &created[1];
+        assert_eq!(field(status, "media_ids[]"), "22348641");
+        assert_eq!(field(status, "visibility"), "public");
+        assert_eq!(field(status, "language"), "en");
+        assert_eq!(field(status, "status"), post["text"].as_str().unwrap());
+        assert_text(&post, id);
+        assert_eq!(
+            post["url"],
+            "https://mastodon.example/@group/103270115826048975"
+        );
+        assert_eq!(fakes::method_of(&deleted), ["DELETE 103270115826048975"]);
+    }
+);
+
+db_test!(
+    telegram_gets_a_photo_with_its_caption_and_loses_it_on_unpublish,
+    world_builder(),
+    |app: TestApp| async move {
+        let (created, deleted, post, id) = post_and_delete(app, Network::Telegram).await;
+        assert_eq!(fakes::method_of(&created), ["POST sendPhoto"]);
+        assert_eq!(
+            field(&created[0], "caption"),
+            post["text"].as_str().unwrap()
+        );
+        assert_text(&post, id);
+        assert_eq!(post["url"], "https://t.me/qgisnews/4242");
+        assert_eq!(fakes::method_of(&deleted), ["POST deleteMessage"]);
+        assert_eq!(deleted[0].json["message_id"], 4242);
+    }
+);
+
+db_test!(
+    bluesky_gets_a_post_with_link_facets_and_a_card_and_loses_it_on_unpublish,
+    world_builder(),
+    |app: TestApp| async move {
+        let (created, deleted, post, id) = post_and_delete(app, Network::Bluesky).await;
+        assert_eq!(
+            fakes::method_of(&created),
+            [
+                "POST com.atproto.server.createSession",
+                "POST com.atproto.repo.uploadBlob",
+                "POST com.atproto.repo.createRecord"
+            ]
+        );
+        let record = &created[2].json["record"];
+        let text = record["text"].as_str().unwrap();
+        assert_eq!(text, post["text"].as_str().unwrap());
+        assert_text(&post, id);
+        let link = &record["facets"][0]["features"][0]["uri"];
+        assert!(
+            link.as_str().unwrap().ends_with(&format!("/entries/{id}")),
+            "{record}"
+        );
+        let external = &record["embed"]["external"];
+        assert_eq!(external["uri"], *link);
+        assert_eq!(external["title"], "QGIS Day Bonn");
+        assert_eq!(external["thumb"]["ref"]["$link"], "bafkreifakeblob");
+        assert_eq!(record["langs"][0], "en");
+        assert_eq!(
+            post["url"],
+            "https://bsky.app/profile/did:plc:fakegroup/post/3kfakerkey"
+        );
+        assert_eq!(
+            fakes::method_of(&deleted),
+            [
+                "POST com.atproto.server.createSession",
+                "POST com.atproto.repo.deleteRecord"
+            ]
+        );
+    }
+);
