@@ -207,7 +207,8 @@ text_enum! {
 }
 
 text_enum! {
-    /// Where a cross-post stands: `cancelled` when its entry went before it was sent.
+    /// Where a cross-post stands: `cancelled` when its entry went before it
+    /// was sent, `skipped` when the entry was live before the account was connected.
     PostStatus {
         Pending = "pending",
         Posted = "posted",
@@ -215,6 +216,7 @@ text_enum! {
         Deleting = "deleting",
         Deleted = "deleted",
         Cancelled = "cancelled",
+        Skipped = "skipped",
     }
 }
 

@@ -11,8 +11,8 @@ pub use publish::{job, not_sent, sent};
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
-    sea_query::OnConflict,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::OnConflict,
 };
 
 use super::{Services, entries, groups};
@@ -111,6 +111,7 @@ pub async fn connect(
     let plain = serde_json::to_vec(&credentials)
         .map_err(|error| AppError::internal("credentials", error))?;
     let sealed = secret_box(services)?.seal(&plain, &sealing_context(new.network));
+    let transaction = services.db.begin().await?;
     let created = account::ActiveModel {
         network: Set(new.network),
         group_id: Set(group.as_ref().map(|group| group.id)),
@@ -120,13 +121,48 @@ pub async fn connect(
         created_at: Set(services.now()),
         ..Default::default()
     }
-    .insert(&services.db)
+    .insert(&transaction)
     .await?;
+    skip_live_entries(services, &transaction, &created).await?;
+    transaction.commit().await?;
     tracing::info!(account = created.id, network = %created.network, "cross-posting account connected");
     Ok(AccountView {
         account: created,
         group_slug: group.map(|group| group.slug),
     })
+}
+
+/// Marks what is published now as not for a new account: it gets what
+/// goes live from now on, not the backlog.
+async fn skip_live_entries(
+    services: &Services,
+    db: &impl ConnectionTrait,
+    account: &account::Model,
+) -> AppResult<()> {
+    let mut live = entry::Entity::find()
+        .select_only()
+        .column(entry::Column::Id)
+        .filter(entry::Column::InFeed.eq(true));
+    if let Some(group_id) = account.group_id {
+        live = live.filter(entry::Column::GroupId.eq(group_id));
+    }
+    let ids: Vec<i64> = live.into_tuple().all(db).await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let now = services.now();
+    post::Entity::insert_many(ids.into_iter().map(|entry_id| post::ActiveModel {
+        account_id: Set(account.id),
+        entry_id: Set(entry_id),
+        text: Set(String::new()),
+        status: Set(PostStatus::Skipped),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// The accounts `principal` manages (admins: all), of one group if `slug` is given.
@@ -309,8 +345,8 @@ pub async fn entry_posts(
             let chosen_text = chosen.get(network.as_str()).map(String::as_str);
             let post = posts.remove(&view.account.id);
             let text = match &post {
-                Some(sent) => sent.text.clone(),
-                None => text_for(network, &parts, chosen_text, !fields.image.is_empty()),
+                Some(made) if made.status != PostStatus::Skipped => made.text.clone(),
+                _ => text_for(network, &parts, chosen_text, !fields.image.is_empty()),
             };
             PlannedPost {
                 account: view,

@@ -1,6 +1,6 @@
 //! What the feeds publish, posted to the connected accounts: an entry that
-//! goes live is posted once per account (site-wide ones and its group's)
-//! connected before it was published, and deleted where it was posted when
+//! goes live is posted once per account (site-wide ones and its group's;
+//! what was live when an account was connected is skipped), and deleted where it was posted when
 //! it is no longer published (unpublished, withdrawn, expired). Each post
 //! is claimed on its row first, so several instances send it once; the
 //! sending goes through the delivery queue.
@@ -75,12 +75,10 @@ pub async fn reconcile(services: &Services, snapshot: &Snapshot) -> AppResult<us
             .map(|row| ((row.account_id, row.entry_id), row))
             .collect();
         for item in &live {
-            // Accounts connected after an entry was published do not get it.
-            let published = item.published_at().max(item.notified_at);
-            for account in accounts.iter().filter(|account| {
-                account.group_id.is_none_or(|group| group == item.group.id)
-                    && published >= account.created_at
-            }) {
+            for account in accounts
+                .iter()
+                .filter(|account| account.group_id.is_none_or(|group| group == item.group.id))
+            {
                 let previous = known.get(&(account.id, item.id));
                 if previous.is_none_or(|row| {
                     matches!(row.status, PostStatus::Deleted | PostStatus::Cancelled)

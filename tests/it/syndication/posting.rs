@@ -131,3 +131,129 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    moderators_choose_a_text_per_network_and_accounts_get_only_their_entries,
+    world_builder(),
+    |app: TestApp| async move {
+        let logs = captured_logs();
+        let fake = Fake::start(Network::Bluesky).await;
+        let world = World::new(app).await;
+        let live_before = world
+            .publish(
+                serde_json::json!({"title": "Old news"}),
+                serde_json::json!({}),
+            )
+            .await;
+        // alpha's own account: beta's entries do not go there.
+        world
+            .app
+            .post(
+                "/api/v1/syndication/accounts",
+                Some(&world.owner),
+                fakes::account(Network::Bluesky, &fake, Some("alpha")),
+            )
+            .await
+            .expect(201);
+        let id = world.pending_entry("Chosen words").await;
+        let planned = posts(&world, id).await;
+        assert_eq!(planned[0]["status"], Value::Null);
+        assert_eq!(planned[0]["chosen"], false);
+        assert!(
+            planned[0]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("Chosen words")
+        );
+
+        let path = format!("/api/v1/entries/{id}/syndication/bluesky");
+        let too_long = "é".repeat(301);
+        world
+            .app
+            .call(
+                poem::http::Method::PUT,
+                &path,
+                Some(&world.moderator),
+                Some(serde_json::json!({"text": too_long})),
+            )
+            .await
+            .expect_field_error("text");
+        world
+            .app
+            .call(
+                poem::http::Method::PUT,
+                &path,
+                Some(&world.editor),
+                Some(serde_json::json!({"text": "Mine"})),
+            )
+            .await
+            .expect_problem(403, "forbidden");
+        let chosen = "Bonn, 12 May: https://qgis.example/day 🎉";
+        let planned = world
+            .app
+            .call(
+                poem::http::Method::PUT,
+                &path,
+                Some(&world.moderator),
+                Some(serde_json::json!({"text": chosen})),
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(planned[0]["text"], chosen);
+        assert_eq!(planned[0]["chosen"], true);
+
+        world
+            .app
+            .post(
+                &format!("/api/v1/moderation/entries/{id}/approve"),
+                Some(&world.moderator),
+                serde_json::json!({}),
+            )
+            .await
+            .expect(200);
+        let post = first_post_with_status(&world, id, "posted").await;
+        assert_eq!(post["text"], chosen);
+        let record = fake
+            .recorded()
+            .into_iter()
+            .find(|request| request.path.ends_with("createRecord"))
+            .unwrap()
+            .json["record"]
+            .clone();
+        assert_eq!(record["text"], chosen);
+        assert_eq!(
+            record["facets"][0]["features"][0]["uri"],
+            "https://qgis.example/day"
+        );
+        fake.assert_no_violations();
+
+        // Published before the account was connected, or another group's: not posted.
+        let beta = world
+            .app
+            .published(&world.other_editor, &world.moderator, "beta", "Beta news")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert_eq!(posts(&world, live_before).await[0]["status"], "skipped");
+        let beta_posts = world
+            .app
+            .get(
+                &format!("/api/v1/entries/{beta}/syndication"),
+                Some(&world.moderator),
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(beta_posts, serde_json::json!([]));
+        let creates = fake
+            .recorded()
+            .into_iter()
+            .filter(|request| request.path.ends_with("createRecord"))
+            .count();
+        assert_eq!(creates, 1);
+        // The logs speak of the post, never of its credentials.
+        let logged = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+        assert!(logged.contains("cross-posted"), "the logs are captured");
+        assert_no_secret(&logged);
+    }
+);
