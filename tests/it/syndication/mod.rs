@@ -1,12 +1,14 @@
 //! Cross-posting from outside: accounts connected through the API
 //! (`accounts.rs`), entries posted to fakes of Mastodon, Bluesky and
 //! Telegram and deleted there when unpublished (`posting.rs`), and each
-//! network's error paths (`errors.rs`). The fakes are in `fakes.rs`.
+//! network's error paths (`errors.rs`), the group's entry page
+//! (`web.rs`). The fakes are in `fakes.rs`.
 
 mod accounts;
 mod errors;
 mod fakes;
 mod posting;
+mod web;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
