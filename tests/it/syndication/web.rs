@@ -55,3 +55,59 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    moderators_see_and_choose_what_each_network_gets_before_approving,
+    world_builder(),
+    |app: TestApp| async move {
+        let fake = Fake::start(Network::Bluesky).await;
+        let world = World::new(app).await;
+        connect(&world, Network::Bluesky, &fake).await;
+        let id = world.pending_entry("Reviewed words").await;
+        let browser = Browser::signed_in(&world.app, "mod@example.org").await;
+        let page_path = format!("/moderation/{id}");
+        let page = browser.get(&page_path).await;
+        page.expect(200)
+            .expect_text("What the social networks get")
+            .expect_text("name=\"syndication_bluesky\"")
+            .expect_text("Reviewed words")
+            .expect_text("at most 300 graphemes");
+        assert_no_secret(&page.text);
+
+        let action = format!("/moderation/{id}/network-text");
+        let too_long = "x".repeat(301);
+        let refused = browser
+            .post(
+                &action,
+                &[("network", "bluesky"), ("syndication_bluesky", &too_long)],
+            )
+            .await;
+        refused.expect(422);
+        assert!(
+            refused
+                .field_error("syndication_bluesky")
+                .is_some_and(|error| error.contains("300")),
+            "{}",
+            refused.text
+        );
+        browser
+            .submit(
+                &page_path,
+                &action,
+                &[
+                    ("network", "bluesky"),
+                    ("syndication_bluesky", "Short and chosen"),
+                ],
+            )
+            .await
+            .expect(303);
+        let planned = posts(&world, id).await;
+        assert_eq!(planned[0]["text"], "Short and chosen");
+        assert_eq!(planned[0]["chosen"], true);
+        browser
+            .get(&page_path)
+            .await
+            .expect(200)
+            .expect_text("Chosen by a moderator");
+    }
+);
