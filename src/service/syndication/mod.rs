@@ -418,25 +418,28 @@ pub async fn retry(
         .one(&services.db)
         .await?
         .ok_or_else(|| AppError::not_found("post"))?;
-    let retried = match (found.status, found.delivery_id) {
-        (PostStatus::Failed, Some(delivery)) => {
-            super::federation::enqueue::retry(services, delivery).await?
-        }
-        _ => false,
-    };
-    if !retried {
-        return Err(AppError::Conflict(
-            "only a failed post is sent again".into(),
-        ));
-    }
+    let refused = || AppError::Conflict("only a failed post is sent again".into());
+    let delivery = found.delivery_id.ok_or_else(refused)?;
     let status = if found.remote_id.is_some() {
         PostStatus::Deleting
     } else {
         PostStatus::Pending
     };
-    let mut active: post::ActiveModel = found.into();
-    active.status = Set(status);
-    active.updated_at = Set(services.now());
-    active.update(&services.db).await?;
+    // The post first: the worker, woken by the retry, sends only what is due.
+    let set_status = |from: PostStatus, to: PostStatus| {
+        post::Entity::update_many()
+            .col_expr(post::Column::Status, to.into())
+            .col_expr(post::Column::UpdatedAt, services.now().into())
+            .filter(post::Column::Id.eq(post_id))
+            .filter(post::Column::Status.eq(from))
+            .exec(&services.db)
+    };
+    if set_status(PostStatus::Failed, status).await?.rows_affected == 0 {
+        return Err(refused());
+    }
+    if !super::federation::enqueue::retry(services, delivery).await? {
+        set_status(status, PostStatus::Failed).await?;
+        return Err(refused());
+    }
     entry_posts(services, principal, entry_id).await
 }

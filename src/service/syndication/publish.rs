@@ -386,9 +386,12 @@ pub async fn sent(
     else {
         return Ok(());
     };
-    match queued.action {
-        QueuedAction::Delete => record(services, row, PostStatus::Deleted, None, None).await,
-        QueuedAction::Create { .. } if row.status == PostStatus::Cancelled => {
+    match (queued.action, posted) {
+        // Nothing was sent (see `job`): the post stays as it is.
+        (QueuedAction::Create { .. }, None) => Ok(()),
+        (QueuedAction::Delete, _) if row.status != PostStatus::Deleting => Ok(()),
+        (QueuedAction::Delete, _) => record(services, row, PostStatus::Deleted, None, None).await,
+        (QueuedAction::Create { .. }, posted) if row.status == PostStatus::Cancelled => {
             let id = row.id;
             record(services, row, PostStatus::Posted, posted, None).await?;
             if let Some(row) = post::Entity::find_by_id(id).one(&services.db).await? {
@@ -396,7 +399,7 @@ pub async fn sent(
             }
             Ok(())
         }
-        QueuedAction::Create { .. } => {
+        (QueuedAction::Create { .. }, posted) => {
             let id = row.id;
             record(services, row, PostStatus::Posted, posted, None).await?;
             tracing::info!(post = id, "cross-posted");
