@@ -228,13 +228,24 @@ pub async fn disconnect(services: &Services, principal: &Principal, id: i64) -> 
     Ok(())
 }
 
-/// What a post says, from an entry's fields: title, when and where, text, its page.
-pub fn message_parts(
+/// What a post is made of.
+pub struct PostFacts {
+    pub title: String,
+    /// When and where, for events (else empty).
+    pub when_where: String,
+    /// The entry's text, plain.
+    pub summary: String,
+    /// The entry's public page.
+    pub link: String,
+}
+
+/// What a post of entry `entry_id` is made of, from its fields.
+pub fn post_facts(
     services: &Services,
     entry_id: i64,
     kind: EntryKind,
     fields: &EntryFields,
-) -> (String, String, String, String) {
+) -> PostFacts {
     let when = fields
         .starts_at
         .filter(|_| kind.is_dated())
@@ -263,26 +274,29 @@ pub fn message_parts(
         .collect::<Vec<_>>()
         .join(" · ");
     let link = format!("{}/entries/{entry_id}", services.config.public_base_url());
-    let summary = crate::domain::sanitize::plain_text(&fields.content);
-    (fields.title.clone(), when_where, summary, link)
+    PostFacts {
+        title: fields.title.clone(),
+        when_where,
+        summary: crate::domain::sanitize::plain_text(&fields.content),
+        link,
+    }
 }
 
 /// The text `network` gets for an entry: the moderator's, or the entry fitted to its limit.
 pub fn text_for(
     network: Network,
-    parts: &(String, String, String, String),
+    facts: &PostFacts,
     chosen: Option<&str>,
     with_photo: bool,
 ) -> String {
     if let Some(chosen) = chosen {
         return chosen.to_string();
     }
-    let (title, when_where, summary, link) = parts;
     let message = Message {
-        title,
-        when_where,
-        summary,
-        link,
+        title: &facts.title,
+        when_where: &facts.when_where,
+        summary: &facts.summary,
+        link: &facts.link,
     };
     syndication::fit(network, &message, with_photo)
 }
@@ -337,7 +351,7 @@ pub async fn entry_posts(
         .collect();
     let chosen = chosen_texts(services, id).await?;
     let fields = entries::fields_of(&entry);
-    let parts = message_parts(services, id, entry.kind, &fields);
+    let facts = post_facts(services, id, entry.kind, &fields);
     Ok(accounts
         .into_iter()
         .map(|view| {
@@ -346,7 +360,7 @@ pub async fn entry_posts(
             let post = posts.remove(&view.account.id);
             let text = match &post {
                 Some(made) if made.status != PostStatus::Skipped => made.text.clone(),
-                _ => text_for(network, &parts, chosen_text, !fields.image.is_empty()),
+                _ => text_for(network, &facts, chosen_text, !fields.image.is_empty()),
             };
             PlannedPost {
                 account: view,

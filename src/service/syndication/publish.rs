@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{message_parts, open_credentials, text_for};
+use super::{PostFacts, open_credentials, post_facts, text_for};
 use crate::domain::{DeliveryKind, DeliveryStatus, PostStatus};
 use crate::entities::{delivery, syndication_account as account, syndication_post as post};
 use crate::error::AppResult;
@@ -113,11 +113,11 @@ async fn create(
 ) -> AppResult<bool> {
     let now = services.now();
     let fields = &item.fields;
-    let parts = message_parts(services, item.id, item.kind, fields);
+    let facts = post_facts(services, item.id, item.kind, fields);
     let chosen = super::chosen_texts(services, item.id).await?;
     let text = text_for(
         account.network,
-        &parts,
+        &facts,
         chosen.get(account.network.as_str()).map(String::as_str),
         !item.image.is_empty(),
     );
@@ -168,7 +168,12 @@ async fn create(
     let Some(post_id) = post_id else {
         return Ok(false);
     };
-    let (title, _, description, link) = parts;
+    let PostFacts {
+        title,
+        summary: description,
+        link,
+        ..
+    } = facts;
     let action = QueuedAction::Create {
         link,
         title,
