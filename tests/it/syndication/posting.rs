@@ -257,3 +257,27 @@ db_test!(
         assert_no_secret(&logged);
     }
 );
+
+db_test!(
+    a_post_is_deleted_when_its_entry_expires,
+    world_builder(),
+    |app: TestApp| async move {
+        let fake = Fake::start(Network::Telegram).await;
+        let world = World::new(app).await;
+        connect(&world, Network::Telegram, &fake).await;
+        let ends = chrono::Utc::now() + chrono::Duration::seconds(4);
+        let id = world
+            .publish(
+                serde_json::json!({"title": "Short-lived", "publish_to": ends.to_rfc3339()}),
+                serde_json::json!({}),
+            )
+            .await;
+        first_post_with_status(&world, id, "posted").await;
+        first_post_with_status(&world, id, "deleted").await;
+        assert_eq!(
+            fakes::method_of(&fake.recorded()),
+            ["POST sendMessage", "POST deleteMessage"]
+        );
+        fake.assert_no_violations();
+    }
+);
