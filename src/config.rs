@@ -25,6 +25,12 @@ pub struct Config {
     #[arg(long, env = "NEWSFEED_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
+    /// Secret that seals stored credentials (cross-posting accounts);
+    /// default: derived from `--jwt-secret`. Changing it makes stored
+    /// credentials unreadable (connect the accounts again).
+    #[arg(long, env = "NEWSFEED_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<Secret>,
+
     /// Refuse to start without explicit secrets.
     #[arg(long, env = "NEWSFEED_PRODUCTION", default_value_t = false)]
     pub production: bool,
@@ -200,7 +206,34 @@ pub struct Config {
     pub delivery_worker: bool,
 }
 
+/// A secret setting: its `Debug` does not show it.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_string()))
+    }
+}
+
 impl Config {
+    /// The secret stored credentials are sealed with: `--secret-key`, else `--jwt-secret`.
+    pub fn sealing_secret(&self) -> Option<&str> {
+        self.secret_key
+            .as_ref()
+            .map(|secret| secret.0.as_str())
+            .or(self.jwt_secret.as_deref())
+            .filter(|secret| !secret.is_empty())
+    }
+
     /// What a connection may take of the server.
     pub fn connection_limits(&self) -> crate::server::Limits {
         crate::server::Limits {

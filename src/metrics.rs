@@ -391,7 +391,7 @@ impl ServiceCollector {
         };
         let deliveries = &self.services.deliveries;
         let outcomes = ["done", "retried", "failed", "dropped"];
-        let values = ["activitypub", "websub"]
+        let values = ["activitypub", "websub", "syndication"]
             .into_iter()
             .zip(&deliveries.outcomes)
             .flat_map(|(kind, counts)| {

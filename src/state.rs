@@ -54,8 +54,9 @@ fn spawn_media_sweep(services: Arc<Services>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Tells the fediverse and WebSub hubs what the feeds publish: after each
-/// change (`wake`), and when an entry's window opens or closes.
+/// Tells the fediverse, WebSub hubs and the connected social accounts what
+/// the feeds publish: after each change (`wake`), and when an entry's
+/// window opens or closes.
 fn spawn_publisher(
     services: Arc<Services>,
     feeds: Arc<FeedHub>,
@@ -74,9 +75,13 @@ fn spawn_publisher(
                         .is_none_or(|next| next <= *at || next > now)
             });
             if !current {
-                match service::federation::publish::reconcile(&services, &snapshot).await {
+                let federated = service::federation::publish::reconcile(&services, &snapshot).await;
+                let posted = service::syndication::publish::reconcile(&services, &snapshot).await;
+                match federated.and(posted) {
                     Ok(_) => reconciled = Some((snapshot.clone(), now)),
-                    Err(error) => tracing::error!(%error, "fediverse and WebSub publishing failed"),
+                    Err(error) => {
+                        tracing::error!(%error, "publishing to the fediverse, WebSub hubs or social networks failed")
+                    }
                 }
             }
             let boundary = snapshot.next_change.filter(|next| *next > now);

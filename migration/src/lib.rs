@@ -18,6 +18,7 @@ mod m0012_search;
 mod m0015_group_languages;
 mod m0016_form_drafts;
 mod m0017_federation;
+mod m0018_syndication;
 mod m0019_calendars;
 
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_group_languages::Migration),
             Box::new(m0016_form_drafts::Migration),
             Box::new(m0017_federation::Migration),
+            Box::new(m0018_syndication::Migration),
             Box::new(m0019_calendars::Migration),
         ]
     }

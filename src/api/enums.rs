@@ -10,8 +10,8 @@ use poem_openapi::types::{
 use serde_json::Value;
 
 use crate::domain::{
-    AccessRequestStatus, EntryKind, EntryStatus, GroupRole, GroupStatus, MailKind, OutboxStatus,
-    Phase, Role, TextEnum,
+    AccessRequestStatus, EntryKind, EntryStatus, GroupRole, GroupStatus, MailKind, Network,
+    OutboxStatus, Phase, PostStatus, Role, TextEnum,
 };
 
 fn schema<T: TextEnum>() -> MetaSchema {
@@ -90,5 +90,7 @@ openapi_enum!(
     AccessRequestStatus,
     MailKind,
     OutboxStatus,
-    Phase
+    Phase,
+    Network,
+    PostStatus
 );

@@ -18,6 +18,7 @@ mod outbox;
 pub mod problem;
 mod reviewers;
 mod stats;
+mod syndication;
 mod users;
 
 pub use feeds::HomePage;
@@ -46,6 +47,7 @@ pub type Apis = (
     stats::StatsApi,
     feeds::FeedsApi,
     oembed::OembedApi,
+    syndication::SyndicationApi,
 );
 
 pub fn apis() -> Apis {
@@ -65,6 +67,7 @@ pub fn apis() -> Apis {
         stats::StatsApi,
         feeds::FeedsApi,
         oembed::OembedApi,
+        syndication::SyndicationApi,
     )
 }
 
@@ -103,6 +106,8 @@ pub enum ApiTags {
     Feeds,
     /// Showing entries and groups on other sites (oEmbed).
     Embeds,
+    /// Cross-posting to Mastodon, Bluesky and Telegram.
+    Syndication,
 }
 
 /// A login JWT from `POST /api/v1/auth/login`, or a group API token (`nf_…`).

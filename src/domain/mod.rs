@@ -28,6 +28,8 @@ pub mod recurrence;
 pub mod sanitize;
 pub mod schedule;
 pub mod search;
+pub mod secret_box;
+pub mod syndication;
 pub mod user;
 pub mod validate;
 
@@ -197,7 +199,26 @@ text_enum! {
 text_enum! {
     /// What a queued delivery to another server is: an ActivityPub activity
     /// for an inbox, or a WebSub ping for a hub.
-    DeliveryKind { ActivityPub = "activitypub", WebSub = "websub" }
+    DeliveryKind { ActivityPub = "activitypub", WebSub = "websub", Syndication = "syndication" }
+}
+
+text_enum! {
+    /// A social network entries are cross-posted to.
+    Network { Mastodon = "mastodon", Bluesky = "bluesky", Telegram = "telegram" }
+}
+
+text_enum! {
+    /// Where a cross-post stands: `cancelled` when its entry went before it
+    /// was sent, `skipped` when the entry was live before the account was connected.
+    PostStatus {
+        Pending = "pending",
+        Posted = "posted",
+        Failed = "failed",
+        Deleting = "deleting",
+        Deleted = "deleted",
+        Cancelled = "cancelled",
+        Skipped = "skipped",
+    }
 }
 
 text_enum! {

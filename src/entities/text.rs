@@ -8,8 +8,8 @@ use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable};
 
 use crate::domain::{
     AccessRequestStatus, Action, Attendance, DeliveryKind, DeliveryStatus, EntryKind, EntryStatus,
-    EventStatus, GroupRole, GroupStatus, MailKind, OutboxStatus, Phase, Role, StatsDimension,
-    TextEnum, TokenPurpose,
+    EventStatus, GroupRole, GroupStatus, MailKind, Network, OutboxStatus, Phase, PostStatus, Role,
+    StatsDimension, TextEnum, TokenPurpose,
 };
 
 fn read<T: TextEnum>(text: &str, type_name: &str) -> Result<T, DbErr> {
@@ -71,8 +71,10 @@ stored_as_text!(
     GroupRole,
     GroupStatus,
     MailKind,
+    Network,
     OutboxStatus,
     Phase,
+    PostStatus,
     Role,
     StatsDimension,
     TokenPurpose,

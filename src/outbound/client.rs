@@ -39,7 +39,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(message: impl Into<String>) -> Self {
+    pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             status: None,
@@ -268,6 +268,76 @@ impl Client {
     }
 }
 
+/// The body of a request to a social network's API.
+pub enum Body {
+    Empty,
+    Json(serde_json::Value),
+    Form(Vec<(&'static str, String)>),
+    Bytes {
+        content_type: &'static str,
+        bytes: Vec<u8>,
+    },
+    Multipart(reqwest::multipart::Form),
+}
+
+/// A request to a social network's API.
+pub struct ApiRequest<'a> {
+    pub method: reqwest::Method,
+    pub url: String,
+    pub bearer: Option<&'a str>,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Body,
+}
+
+/// Largest API answer read (JSON documents, never media).
+const API_ANSWER_BYTES: usize = 256 * 1024;
+
+impl Client {
+    /// Sends an API request and reads its JSON answer (`null` when empty).
+    /// Errors never carry the URL: some APIs (Telegram's) put a secret in it.
+    pub async fn call(&self, request: ApiRequest<'_>) -> Result<serde_json::Value, Failure> {
+        let url =
+            Url::parse(&request.url).map_err(|_| Failure::new("the server's URL is invalid"))?;
+        check_url(&url, self.allow_private).map_err(Failure::new)?;
+        let mut builder = self.http.request(request.method, url);
+        if let Some(token) = request.bearer {
+            builder = builder.bearer_auth(token);
+        }
+        for (name, value) in request.headers {
+            builder = builder.header(name, value);
+        }
+        builder = match request.body {
+            Body::Empty => builder,
+            Body::Json(value) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(value.to_string()),
+            Body::Form(pairs) => builder
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(pairs)
+                        .finish(),
+                ),
+            Body::Bytes {
+                content_type,
+                bytes,
+            } => builder
+                .header(header::CONTENT_TYPE, content_type)
+                .body(bytes),
+            Body::Multipart(form) => builder.multipart(form),
+        };
+        let response = builder
+            .send()
+            .await
+            .map_err(|error| Failure::new(describe(&error.without_url())))?;
+        let body = read_ok(response, API_ANSWER_BYTES).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::from_slice(&body).map_err(|_| Failure::new("the answer is not JSON"))
+    }
+}
+
 /// Adds `Host`, `Date`, `Digest` (with a body) and `Signature` to `headers`.
 fn sign(
     headers: &mut HeaderMap,
@@ -314,7 +384,7 @@ fn sign(
 /// The body of a 2xx answer (at most `max_bytes`), or why there is none.
 async fn read_ok(mut response: reqwest::Response, max_bytes: usize) -> Result<Vec<u8>, Failure> {
     let status = response.status();
-    let retry_after = response
+    let header_retry_after = response
         .headers()
         .get(header::RETRY_AFTER)
         .and_then(|value| value.to_str().ok())
@@ -335,6 +405,13 @@ async fn read_ok(mut response: reqwest::Response, max_bytes: usize) -> Result<Ve
     if status.is_success() {
         return Ok(body);
     }
+    // Telegram's Bot API says when to retry in its JSON answer instead.
+    let retry_after = header_retry_after.or_else(|| {
+        serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()?
+            .pointer("/parameters/retry_after")?
+            .as_i64()
+    });
     let text: String = String::from_utf8_lossy(&body)
         .chars()
         .filter(|character| !character.is_control())

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::client::{Client, Failure, Signer};
+use super::syndication::{self, Job, Posted};
 use crate::clock::Clock;
 use crate::domain::limits::{DELIVERY_BATCH, DELIVERY_POLL_MILLIS};
 use crate::error::AppResult;
@@ -14,16 +15,32 @@ use crate::error::AppResult;
 /// One request to send.
 pub struct Outgoing {
     pub id: i64,
+    /// Where it goes (for the log).
     pub target: String,
-    pub content_type: &'static str,
-    pub body: Vec<u8>,
-    pub signer: Option<Arc<Signer>>,
+    pub request: Request,
+}
+
+/// What a delivery sends.
+pub enum Request {
+    /// A body POSTed to the target, signed when a signer is given.
+    Post {
+        content_type: &'static str,
+        body: Vec<u8>,
+        signer: Option<Arc<Signer>>,
+    },
+    /// A post made (or deleted) on a social network.
+    Syndicate(Box<Job>),
 }
 
 /// Where the worker takes deliveries from and records what became of them.
 pub trait DeliveryQueue: Send + Sync + 'static {
     fn claim_due(&self) -> impl Future<Output = AppResult<Vec<Outgoing>>> + Send;
-    fn delivered(&self, id: i64) -> impl Future<Output = AppResult<()>> + Send;
+    /// Records a delivery as done; `posted` is the post it made on a network.
+    fn delivered(
+        &self,
+        id: i64,
+        posted: Option<Posted>,
+    ) -> impl Future<Output = AppResult<()>> + Send;
     fn attempt_failed(
         &self,
         id: i64,
@@ -63,19 +80,22 @@ async fn round(queue: &impl DeliveryQueue, client: &Client) -> AppResult<usize> 
     let due = queue.claim_due().await?;
     let count = due.len();
     let sends = due.into_iter().map(|outgoing| async move {
-        let result = client
-            .post(
-                &outgoing.target,
-                outgoing.content_type,
-                outgoing.body,
-                outgoing.signer.as_deref(),
-            )
-            .await;
+        let result = match outgoing.request {
+            Request::Post {
+                content_type,
+                body,
+                signer,
+            } => client
+                .post(&outgoing.target, content_type, body, signer.as_deref())
+                .await
+                .map(|()| None),
+            Request::Syndicate(job) => syndication::run(client, &job).await,
+        };
         (outgoing.id, outgoing.target, result)
     });
     for (id, target, result) in futures_util::future::join_all(sends).await {
         match result {
-            Ok(()) => queue.delivered(id).await?,
+            Ok(posted) => queue.delivered(id, posted).await?,
             Err(failure) => {
                 tracing::warn!(%target, %failure, "delivery failed; will retry");
                 queue.attempt_failed(id, &failure).await?;

@@ -28,6 +28,7 @@ pub mod reviewers;
 pub mod search;
 pub mod sessions;
 pub mod stats;
+pub mod syndication;
 pub mod tokens;
 pub mod users;
 

@@ -22,10 +22,10 @@ use super::query::{id_of, offset, parse_filter, query_string, text};
 use super::search::{SearchBox, query_of};
 use crate::domain::entry::diff;
 use crate::domain::lifecycle::{ActionRequest, next_status, notifies_by_default};
-use crate::domain::{Action, EntryStatus, FieldError};
-use crate::error::AppError;
+use crate::domain::{Action, EntryStatus, FieldError, Network};
+use crate::error::{AppError, AppResult};
 use crate::service::entries::{self, EntryFilter, live_revision_of};
-use crate::service::{areas, groups};
+use crate::service::{areas, groups, syndication};
 
 const PAGE_SIZE: u64 = 25;
 
@@ -136,6 +136,90 @@ struct DecisionPage {
     editable: bool,
     /// Whether it goes to every QGIS user: every language and no area.
     worldwide: bool,
+    /// The social networks its posts go to, with the text each gets.
+    networks: Vec<NetworkText>,
+}
+
+/// A network the entry is posted to: its text's form field and limit.
+struct NetworkText {
+    value: &'static str,
+    label: &'static str,
+    field: String,
+    hint: String,
+}
+
+/// The form field of a network's text.
+fn network_field(network: Network) -> String {
+    format!("syndication_{network}")
+}
+
+/// The networks entry `id` goes to, their texts put in `form` unless it has them.
+async fn network_texts(
+    ctx: &Ctx<'_>,
+    viewer: &Viewer,
+    id: i64,
+    form: &mut FormState,
+) -> AppResult<Vec<NetworkText>> {
+    let mut networks: Vec<NetworkText> = Vec::new();
+    for planned in syndication::entry_posts(ctx.services(), &viewer.principal, id).await? {
+        let network = planned.account.account.network;
+        let field = network_field(network);
+        if networks.iter().any(|known| known.field == field) {
+            continue;
+        }
+        let (label, unit) = match network {
+            Network::Mastodon => ("Mastodon", "characters, a link counting 23"),
+            Network::Bluesky => ("Bluesky", "graphemes"),
+            Network::Telegram => ("Telegram", "characters, 1024 under a picture"),
+        };
+        let limit = crate::domain::syndication::limit(network, false);
+        let chosen = if planned.chosen {
+            "Chosen by a moderator"
+        } else {
+            "Fitted from the entry"
+        };
+        form.values.entry(field.clone()).or_insert(planned.text);
+        networks.push(NetworkText {
+            value: network.as_str(),
+            label,
+            hint: format!("{chosen}; at most {limit} {unit}. Empty: fitted from the entry again."),
+            field,
+        });
+    }
+    Ok(networks)
+}
+
+/// Saves the text one network gets (`network-text`), or shows the page with its error.
+async fn choose_network_text(ctx: &Ctx<'_>, viewer: &Viewer, id: &str, form: &Form) -> WebResult {
+    let entry = id_of(id, "entry")?;
+    let network = Network::parse(form.text("network"))
+        .ok_or_else(|| WebError::App(AppError::not_found("network")))?;
+    let field = network_field(network);
+    let chosen = syndication::choose_text(
+        ctx.services(),
+        &viewer.principal,
+        entry,
+        network,
+        form.text(&field),
+    );
+    match chosen.await {
+        Ok(_) => {
+            ctx.flash(
+                "The text is saved: the network gets it when the entry goes live.",
+                None,
+            );
+            Ok(see_other(&format!("/moderation/{entry}")))
+        }
+        Err(AppError::Validation(errors)) => {
+            let errors = errors
+                .into_iter()
+                .map(|error| FieldError::new(field.clone(), error.message))
+                .collect();
+            let state = FormState::with_errors(form.values(), errors);
+            decision_page(ctx, viewer, id, Some(state), None).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 async fn decision_page(
@@ -170,6 +254,8 @@ async fn decision_page(
         }
         FormState::new(values)
     });
+    let mut form = form;
+    let networks = network_texts(ctx, viewer, entry.id, &mut form).await?;
     let mut published = display::published_fields(&loaded.fields);
     let saved_area = match loaded.fields.target_area_id {
         // Saved areas in use cannot be deleted; should one be gone, the text says its id.
@@ -214,6 +300,7 @@ async fn decision_page(
             .principal
             .can_edit_entry(entry.group_id, entry.status),
         worldwide: loaded.fields.language.is_none() && outline.is_none(),
+        networks,
         form,
     };
     Ok(respond(body, status))
@@ -314,6 +401,9 @@ pub async fn decide(
 ) -> WebResult {
     let form = ctx.form(&body)?;
     let viewer = require_moderator(&ctx)?;
+    if command == "network-text" {
+        return choose_network_text(&ctx, viewer, &id, &form).await;
+    }
     let entry = id_of(&id, "entry")?;
     let action = match Command::parse(&command) {
         Some(Command::Act(action)) if action.is_moderation() || action == Action::Comment => action,

@@ -13,4 +13,5 @@ mod federation;
 mod feeds;
 mod mail;
 mod media;
+mod syndication;
 mod web;

@@ -1,8 +1,10 @@
 //! The fediverse: every group is an actor people follow from Mastodon and
 //! its kin, and the site's own actor relays every group. [`inbox`] takes
 //! what other servers send, [`publish`] turns what the feeds publish into
-//! activities for followers, [`queue`] keeps them until they are delivered.
+//! activities for followers, [`enqueue`] queues them and [`queue`] keeps
+//! them until they are delivered.
 
+pub mod enqueue;
 pub mod inbox;
 pub mod publish;
 pub mod queue;

@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
+pub use super::enqueue::{Delivery, insert, retry};
 use super::{LocalActor, SITE_KEY};
 use crate::db;
 use crate::domain::limits::{DELIVERY_BATCH, DELIVERY_CLAIM_SECS};
@@ -21,7 +22,8 @@ use crate::domain::{DeliveryKind, DeliveryStatus, delivery};
 use crate::entities::{delivery as row, follower, group};
 use crate::error::AppResult;
 use crate::outbound::client::{Failure, Signer};
-use crate::outbound::worker::{DeliveryQueue, Outgoing};
+use crate::outbound::syndication::Posted;
+use crate::outbound::worker::{DeliveryQueue, Outgoing, Request};
 use crate::service::Services;
 
 /// What the worker needs beside the table: a bell rung when work is
@@ -29,8 +31,8 @@ use crate::service::Services;
 #[derive(Default)]
 pub struct Deliveries {
     pub wake: tokio::sync::Notify,
-    /// By kind (ActivityPub, WebSub) and outcome (done, retried, failed, dropped).
-    pub outcomes: [[AtomicU64; 4]; 2],
+    /// By kind (ActivityPub, WebSub, syndication) and outcome (done, retried, failed, dropped).
+    pub outcomes: [[AtomicU64; 4]; 3],
     /// Followers dropped because their inbox failed for days.
     pub followers_dropped: AtomicU64,
     pub rounds: AtomicU64,
@@ -41,6 +43,7 @@ impl Deliveries {
         let kind = match kind {
             DeliveryKind::ActivityPub => 0,
             DeliveryKind::WebSub => 1,
+            DeliveryKind::Syndication => 2,
         };
         let outcome = match status {
             DeliveryStatus::Done => 0,
@@ -50,41 +53,6 @@ impl Deliveries {
         };
         self.outcomes[kind][outcome].fetch_add(1, Ordering::Relaxed);
     }
-}
-
-/// A delivery to queue.
-pub struct Delivery {
-    pub kind: DeliveryKind,
-    pub target: String,
-    pub actor: Option<String>,
-    pub body: String,
-    pub entry_id: Option<i64>,
-}
-
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    services: &Services,
-    delivery: Delivery,
-) -> AppResult<()> {
-    let now = services.now();
-    row::ActiveModel {
-        kind: Set(delivery.kind),
-        target: Set(delivery.target),
-        actor: Set(delivery.actor),
-        body: Set(delivery.body),
-        entry_id: Set(delivery.entry_id),
-        status: Set(DeliveryStatus::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        claimed_until: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        done_at: Set(None),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// Takes the due, unclaimed rows (at most a batch) for this worker.
@@ -151,26 +119,44 @@ pub async fn claim_due(services: &Services) -> AppResult<Vec<Outgoing>> {
                 }
             },
         };
+        let content_type = match found.kind {
+            DeliveryKind::ActivityPub => crate::domain::federation::documents::ACTIVITY_JSON,
+            DeliveryKind::WebSub => "application/x-www-form-urlencoded",
+            DeliveryKind::Syndication => {
+                match crate::service::syndication::job(services, &found).await? {
+                    Some(job) => due.push(Outgoing {
+                        id: found.id,
+                        target: found.target,
+                        request: Request::Syndicate(Box::new(job)),
+                    }),
+                    // Nothing to send any more (the post was cancelled, its account removed).
+                    None => delivered(services, found.id, None).await?,
+                }
+                continue;
+            }
+        };
         due.push(Outgoing {
             id: found.id,
             target: found.target,
-            content_type: match found.kind {
-                DeliveryKind::ActivityPub => crate::domain::federation::documents::ACTIVITY_JSON,
-                DeliveryKind::WebSub => "application/x-www-form-urlencoded",
+            request: Request::Post {
+                content_type,
+                body: found.body.into_bytes(),
+                signer,
             },
-            body: found.body.into_bytes(),
-            signer,
         });
     }
     Ok(due)
 }
 
-/// Records a delivery as done.
-pub async fn delivered(services: &Services, id: i64) -> AppResult<()> {
+/// Records a delivery as done (and the post it made on a network).
+pub async fn delivered(services: &Services, id: i64, posted: Option<Posted>) -> AppResult<()> {
     let Some(found) = row::Entity::find_by_id(id).one(&services.db).await? else {
         return Ok(());
     };
     services.deliveries.count(found.kind, DeliveryStatus::Done);
+    if found.kind == DeliveryKind::Syndication {
+        crate::service::syndication::sent(services, &found, posted).await?;
+    }
     let mut active: row::ActiveModel = found.into();
     active.status = Set(DeliveryStatus::Done);
     active.attempts = Set(active.attempts.as_ref() + 1);
@@ -189,13 +175,21 @@ pub async fn attempt_failed(services: &Services, id: i64, failure: &Failure) -> 
     };
     let now = services.now();
     let attempts = found.attempts + 1;
+    // A network refusing the account's credentials will not change its mind.
+    let refused = found.kind == DeliveryKind::Syndication
+        && failure
+            .status
+            .is_some_and(|status| matches!(status, 401 | 403));
     let (status, delay) = delivery::after_failure(
         attempts,
         now - found.created_at,
         failure.retry_after,
-        failure.is_permanent(),
+        failure.is_permanent() || refused,
     );
     services.deliveries.count(found.kind, status);
+    if found.kind == DeliveryKind::Syndication {
+        crate::service::syndication::not_sent(services, &found, status, &failure.message).await?;
+    }
     if status == DeliveryStatus::Dropped && found.kind == DeliveryKind::ActivityPub {
         let dropped = follower::Entity::delete_many()
             .filter(
@@ -220,21 +214,6 @@ pub async fn attempt_failed(services: &Services, id: i64, failure: &Failure) -> 
     active.last_error = Set(Some(error));
     active.update(&services.db).await?;
     Ok(())
-}
-
-/// Puts a failed or dropped delivery back in the queue, due now (an admin's retry).
-pub async fn retry(services: &Services, id: i64) -> AppResult<bool> {
-    let now = services.now();
-    let changed = row::Entity::update_many()
-        .col_expr(row::Column::Status, DeliveryStatus::Pending.into())
-        .col_expr(row::Column::NextAttemptAt, now.into())
-        .col_expr(row::Column::CreatedAt, now.into())
-        .filter(row::Column::Id.eq(id))
-        .filter(row::Column::Status.is_in([DeliveryStatus::Failed, DeliveryStatus::Dropped]))
-        .exec(&services.db)
-        .await?;
-    services.deliveries.wake.notify_one();
-    Ok(changed.rows_affected == 1)
 }
 
 /// The most recent deliveries that did not go through, newest first.
@@ -279,8 +258,8 @@ impl DeliveryQueue for Services {
         claim_due(self).await
     }
 
-    async fn delivered(&self, id: i64) -> AppResult<()> {
-        delivered(self, id).await
+    async fn delivered(&self, id: i64, posted: Option<Posted>) -> AppResult<()> {
+        delivered(self, id, posted).await
     }
 
     async fn attempt_failed(&self, id: i64, failure: &Failure) -> AppResult<()> {

@@ -10,7 +10,7 @@ use super::page::entry_page;
 use crate::domain::lifecycle::{ActionRequest, LiveChange};
 use crate::domain::{Action, FieldError, TextEnum};
 use crate::error::{AppError, AppResult};
-use crate::service::entries;
+use crate::service::{entries, syndication};
 use crate::web::context::{Ctx, Notice, Viewer, WebError, WebResult, see_other, sentence};
 use crate::web::forms::{Form, FormState};
 use crate::web::query::id_of;
@@ -27,6 +27,8 @@ pub enum Command {
     CancelOccurrence,
     Delete,
     Clone,
+    /// A failed cross-post (form field `post`) sent again.
+    RetryPost,
 }
 
 impl Command {
@@ -36,6 +38,7 @@ impl Command {
             "cancel-occurrence" => Self::CancelOccurrence,
             "delete" => Self::Delete,
             "clone" => Self::Clone,
+            "retry-post" => Self::RetryPost,
             _ => Self::Act(
                 Action::ALL
                     .iter()
@@ -97,7 +100,7 @@ fn conflict_notice(error: &AppError) -> Option<Notice> {
                    Here it is as it stands now; decide again if you still want to."
                 .into(),
         }),
-        AppError::InvalidTransition(message) => Some(Notice {
+        AppError::InvalidTransition(message) | AppError::Conflict(message) => Some(Notice {
             heading: "Not possible any more".into(),
             text: sentence(message),
         }),
@@ -145,6 +148,14 @@ async fn carry_out(
             let copy = entries::clone_entry(services, principal, id).await?;
             let edit = format!("/my/entries/{}/edit", copy.entry.id);
             ("A copy was made as a new draft: adjust it and save.", edit)
+        }
+        Command::RetryPost => {
+            let post = form
+                .text("post")
+                .parse()
+                .map_err(|_| AppError::not_found("post"))?;
+            syndication::retry(services, principal, id, post).await?;
+            ("It is being sent again.", back)
         }
     };
     ctx.flash(text, None);
@@ -195,6 +206,7 @@ mod tests {
         assert_eq!(Command::parse("request_changes"), None);
         assert_eq!(Command::parse("submit"), Some(Command::Act(Action::Submit)));
         assert_eq!(Command::parse("clone"), Some(Command::Clone));
+        assert_eq!(Command::parse("retry-post"), Some(Command::RetryPost));
         assert_eq!(Command::parse("nothing"), None);
     }
 

@@ -1,5 +1,5 @@
 //! An entry's page for its group: the preview, what can be done with it
-//! now, the moderator's request and the history.
+//! now, the moderator's request, its posts on social accounts and the history.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,9 +10,10 @@ use super::{Summary, load};
 use crate::domain::lifecycle::{is_deletable, next_status};
 use crate::domain::recurrence;
 use crate::domain::schedule::{self, Timing};
-use crate::domain::{Action, EntryStatus, GroupStatus, Phase};
+use crate::domain::{Action, EntryStatus, GroupStatus, Network, Phase, PostStatus};
 use crate::entities::{entry, entry_event};
 use crate::service::entries;
+use crate::service::syndication::{self, PlannedPost};
 use crate::web::context::{Ctx, Layout, Notice, Viewer, WebResult, page_status, respond};
 use crate::web::display::{self, Choice, HistoryLine};
 use crate::web::forms::FormState;
@@ -34,6 +35,51 @@ struct MyEntryPage {
     live_event: Option<LiveEvent>,
     /// Where the published revision shows, once there is one.
     appears: Option<Appearance>,
+    /// Its posts on the connected social accounts.
+    cross_posts: Vec<CrossPost>,
+}
+
+/// The entry on one social account: the text, and the post's link or error.
+pub struct CrossPost {
+    pub network: &'static str,
+    pub server: String,
+    pub status: &'static str,
+    pub text: String,
+    pub url: Option<String>,
+    pub error: Option<String>,
+    /// The post to send again, when it failed.
+    pub retry: Option<i64>,
+}
+
+impl CrossPost {
+    fn of(planned: PlannedPost) -> Self {
+        let network = match planned.account.account.network {
+            Network::Mastodon => "Mastodon",
+            Network::Bluesky => "Bluesky",
+            Network::Telegram => "Telegram",
+        };
+        let post = planned.post;
+        let status = match post.as_ref().map(|post| post.status) {
+            None | Some(PostStatus::Skipped) => "not posted (sent when it goes live)",
+            Some(PostStatus::Pending) => "being sent",
+            Some(PostStatus::Posted) => "posted",
+            Some(PostStatus::Failed) => "failed",
+            Some(PostStatus::Deleting) => "being deleted",
+            Some(PostStatus::Deleted) => "deleted",
+            Some(PostStatus::Cancelled) => "not sent (taken offline first)",
+        };
+        Self {
+            network,
+            server: planned.account.account.server,
+            status,
+            text: planned.text,
+            url: post.as_ref().and_then(|post| post.url.clone()),
+            error: post.as_ref().and_then(|post| post.last_error.clone()),
+            retry: post
+                .filter(|post| post.status == PostStatus::Failed)
+                .map(|post| post.id),
+        }
+    }
 }
 
 /// Where a published entry shows and since when: "Live since … until …",
@@ -170,6 +216,11 @@ pub async fn entry_page(
         history: display::history(&events),
         live_event: LiveEvent::of(entry, &ctx.services().timing()).filter(|_| writes),
         appears: Appearance::of(&loaded, &events),
+        cross_posts: syndication::entry_posts(ctx.services(), &viewer.principal, entry.id)
+            .await?
+            .into_iter()
+            .map(CrossPost::of)
+            .collect(),
     };
     Ok(respond(body, status))
 }
