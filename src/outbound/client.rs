@@ -173,13 +173,7 @@ impl Client {
         if let Some(signer) = signer {
             sign(&mut headers, "get", &url, None, signer)?;
         }
-        let response = self
-            .http
-            .get(url)
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|error| Failure::new(describe(&error)))?;
+        let response = send(self.http.get(url).headers(headers)).await?;
         let body = read_ok(response, max_bytes).await?;
         serde_json::from_slice(&body).map_err(|_| Failure::new("the answer is not JSON"))
     }
@@ -205,13 +199,7 @@ impl Client {
                 headers.insert(name, value);
             }
         }
-        let response = self
-            .http
-            .get(url)
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|error| Failure::new(describe(&error)))?;
+        let response = send(self.http.get(url).headers(headers)).await?;
         if response.status() == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(None);
         }
@@ -256,14 +244,7 @@ impl Client {
         if let Some(signer) = signer {
             sign(&mut headers, "post", &url, Some(&body), signer)?;
         }
-        let response = self
-            .http
-            .post(url)
-            .headers(headers)
-            .body(body)
-            .send()
-            .await
-            .map_err(|error| Failure::new(describe(&error)))?;
+        let response = send(self.http.post(url).headers(headers).body(body)).await?;
         read_ok(response, 64 * 1024).await.map(drop)
     }
 }
@@ -422,6 +403,14 @@ async fn read_ok(mut response: reqwest::Response, max_bytes: usize) -> Result<Ve
         status: Some(status.as_u16()),
         retry_after,
     })
+}
+
+/// Sends `request`; a failure to get an answer says why.
+async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, Failure> {
+    request
+        .send()
+        .await
+        .map_err(|error| Failure::new(describe(&error)))
 }
 
 /// A transport error in a line, with its cause (a refused address says so).

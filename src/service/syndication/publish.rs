@@ -270,6 +270,20 @@ fn queued_of(found: &delivery::Model) -> Option<Queued> {
     serde_json::from_str(&found.body).ok()
 }
 
+/// What a syndication delivery was for, and its post as it is now.
+async fn queued_post(
+    services: &Services,
+    found: &delivery::Model,
+) -> AppResult<Option<(Queued, post::Model)>> {
+    let Some(queued) = queued_of(found) else {
+        return Ok(None);
+    };
+    let row = post::Entity::find_by_id(queued.post)
+        .one(&services.db)
+        .await?;
+    Ok(row.map(|row| (queued, row)))
+}
+
 /// The picture of an entry when it is one we stored (remote ones are not fetched).
 async fn picture(services: &Services, image: &str, alt: String) -> AppResult<Option<Picture>> {
     let base = services.config.public_base_url();
@@ -382,13 +396,7 @@ pub async fn sent(
     found: &delivery::Model,
     posted: Option<Posted>,
 ) -> AppResult<()> {
-    let Some(queued) = queued_of(found) else {
-        return Ok(());
-    };
-    let Some(row) = post::Entity::find_by_id(queued.post)
-        .one(&services.db)
-        .await?
-    else {
+    let Some((queued, row)) = queued_post(services, found).await? else {
         return Ok(());
     };
     match (queued.action, posted) {
@@ -421,13 +429,7 @@ pub async fn not_sent(
     outcome: DeliveryStatus,
     error: &str,
 ) -> AppResult<()> {
-    let Some(queued) = queued_of(found) else {
-        return Ok(());
-    };
-    let Some(row) = post::Entity::find_by_id(queued.post)
-        .one(&services.db)
-        .await?
-    else {
+    let Some((_, row)) = queued_post(services, found).await? else {
         return Ok(());
     };
     let status = match outcome {

@@ -119,11 +119,14 @@ db_test!(
                 String::from_utf8_lossy(&served.body)
             );
             assert_eq!(
-            served.headers.get("x-content-type-options").map(|v| v.as_bytes()),
-            Some(&b"nosniff"[..]),
-            "{path}"
-        );
-        for name in COMPARED_HEADERS {
+                served
+                    .headers
+                    .get("x-content-type-options")
+                    .map(|v| v.as_bytes()),
+                Some(&b"nosniff"[..]),
+                "{path}"
+            );
+            for name in COMPARED_HEADERS {
                 let values = |reply: &RawReply| -> Vec<String> {
                     reply
                         .headers
