@@ -2,9 +2,10 @@
 //! (`accounts.rs`), entries posted to fakes of Mastodon, Bluesky and
 //! Telegram and deleted there when unpublished (`posting.rs`), and each
 //! network's error paths (`errors.rs`), the group's entry page
-//! (`web.rs`). The fakes are in `fakes.rs`.
+//! (`web.rs`), and a real Bluesky PDS from npm (`bluesky_pds.rs`). The fakes are in `fakes.rs`.
 
 mod accounts;
+mod bluesky_pds;
 mod errors;
 mod fakes;
 mod posting;
