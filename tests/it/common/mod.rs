@@ -84,6 +84,26 @@ pub fn python() -> String {
     })
 }
 
+/// The path of `script` in the Node test peer `peer` (`tests/peers/{peer}`),
+/// its packages installed by `.ci/peer-deps` on first use in this process.
+pub fn node_peer(peer: &str, script: &str) -> String {
+    static INSTALLED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut installed = INSTALLED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !installed.iter().any(|done| done == peer) {
+        let status = std::process::Command::new("bash")
+            .arg(format!("{root}/.ci/peer-deps"))
+            .arg(peer)
+            .status()
+            .expect("bash runs .ci/peer-deps");
+        assert!(status.success(), ".ci/peer-deps {peer} failed: {status}");
+        installed.push(peer.to_string());
+    }
+    format!("{root}/tests/peers/{peer}/{script}")
+}
+
 /// Runs `script` (Python, with the checkers of `.ci/python-deps`) on `input`
 /// as its stdin and returns the JSON it prints: what a parser that is not
 /// ours read from our output.

@@ -26,15 +26,6 @@ impl Drop for Peer {
 
 impl Peer {
     fn start() -> Self {
-        static INSTALLED: std::sync::Once = std::sync::Once::new();
-        let root = env!("CARGO_MANIFEST_DIR");
-        INSTALLED.call_once(|| {
-            let status = Command::new("bash")
-                .arg(format!("{root}/.ci/fedi-deps"))
-                .status()
-                .expect("bash runs .ci/fedi-deps");
-            assert!(status.success(), ".ci/fedi-deps failed: {status}");
-        });
         let log = std::fs::File::create(std::env::temp_dir().join(format!(
             "fedify-peer-{}-{}.log",
             std::process::id(),
@@ -42,7 +33,7 @@ impl Peer {
         )))
         .expect("peer log");
         let mut child = Command::new("node")
-            .arg(format!("{root}/tests/peers/fedify/peer.mjs"))
+            .arg(crate::common::node_peer("fedify", "peer.mjs"))
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()

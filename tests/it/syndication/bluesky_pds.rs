@@ -32,18 +32,9 @@ impl Drop for Pds {
 
 impl Pds {
     fn start() -> Self {
-        static INSTALLED: std::sync::Once = std::sync::Once::new();
-        let root = env!("CARGO_MANIFEST_DIR");
-        INSTALLED.call_once(|| {
-            let status = Command::new("bash")
-                .arg(format!("{root}/.ci/atproto-deps"))
-                .status()
-                .expect("bash runs .ci/atproto-deps");
-            assert!(status.success(), ".ci/atproto-deps failed: {status}");
-        });
         let data = tempfile::tempdir().expect("a temp dir for the PDS");
         let mut child = Command::new("node")
-            .arg(format!("{root}/tests/peers/atproto/pds.mjs"))
+            .arg(crate::common::node_peer("atproto", "pds.mjs"))
             .arg(data.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -6,7 +6,7 @@
 # does) against a third peer, C.
 set -euo pipefail
 cd "$(dirname "$0")"
-bash ../../../.ci/fedi-deps
+bash ../../../.ci/peer-deps fedify
 
 WORK=$(mktemp -d)
 PIDS=()
