@@ -49,3 +49,23 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    embeds_pick_by_their_lang,
+    |app: common::TestApp| async move {
+        let w = World::new(app).await;
+        let app = &w.app;
+        let mut body = german_and_french();
+        body["language"] = Value::Null;
+        let id = w.publish(body, json!({})).await;
+        let list = fetch(app, "/embed/groups/alpha?lang=fr", &[]).await;
+        assert!(list.expect(200).text.contains("Rencontre à Berne"));
+        let list = fetch(app, "/embed/groups/alpha?lang=en", &[]).await;
+        assert!(list.expect(200).text.contains("Treffen in Bern"));
+        let one = fetch(app, &format!("/embed/entries/{id}?lang=fr"), &[]).await;
+        assert!(one.expect(200).text.contains("Rencontre à Berne"));
+        // The script reads the JSON Feed, which picks the same way.
+        let feed = fetch(app, "/groups/alpha/feed.json?lang=fr", &[]).await;
+        assert_eq!(feed.expect(200).json()["items"][0]["language"], "fr");
+    }
+);
