@@ -20,6 +20,7 @@ mod m0016_form_drafts;
 mod m0017_federation;
 mod m0018_syndication;
 mod m0019_calendars;
+mod m0020_translations;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_federation::Migration),
             Box::new(m0018_syndication::Migration),
             Box::new(m0019_calendars::Migration),
+            Box::new(m0020_translations::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use super::areas::{AreaInput, area_points};
 use super::json::JsonBody;
 use super::{ApiTags, BearerAuth, Created, Deleted, instant, page};
 use crate::AppState;
-use crate::domain::entry::{EntryPatch, with_entry_fields};
+use crate::domain::entry::{EntryPatch, Translation, with_entry_fields};
 use crate::domain::lifecycle::{ActionRequest, EditRequest, LiveChange};
 use crate::domain::search::SearchQuery;
 use crate::domain::{Action, EntryKind, EntryStatus, Phase};
@@ -29,6 +29,7 @@ macro_rules! input_type {
     (reference) => { MaybeUndefined<i64> };
     (list) => { MaybeUndefined<Vec<String>> };
     (moves) => { MaybeUndefined<std::collections::BTreeMap<String, String>> };
+    (translations) => { MaybeUndefined<std::collections::BTreeMap<String, TranslationBody>> };
 }
 
 /// A request field as a patch of the domain field (`None` keeps it).
@@ -60,6 +61,15 @@ macro_rules! to_patch {
     (moves, $value:expr, $name:ident, $errors:ident) => {
         patch($value, |moves| moves).map(Option::unwrap_or_default)
     };
+    (translations, $value:expr, $name:ident, $errors:ident) => {
+        patch($value, |translations| {
+            translations
+                .into_iter()
+                .map(|(language, body)| (language, body.into()))
+                .collect()
+        })
+        .map(Option::unwrap_or_default)
+    };
 }
 
 /// The response type of each field kind.
@@ -73,6 +83,7 @@ macro_rules! output_type {
     (reference) => { Option<i64> };
     (list) => { Vec<String> };
     (moves) => { std::collections::BTreeMap<String, String> };
+    (translations) => { std::collections::BTreeMap<String, TranslationBody> };
 }
 
 /// A domain field as its response value.
@@ -83,9 +94,55 @@ macro_rules! to_output {
     (area, $value:expr) => {
         $value.map(|points| points.iter().map(|point| point.to_vec()).collect())
     };
+    (translations, $value:expr) => {
+        $value
+            .into_iter()
+            .map(|(language, translation)| (language, translation.into()))
+            .collect()
+    };
     ($kind:ident, $value:expr) => {
         $value
     };
+}
+
+/// An entry's texts in one other language (`translations`).
+#[derive(Object, Clone, Debug, Default, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
+pub struct TranslationBody {
+    /// Plain-text title, at most 255 characters. Required.
+    pub title: String,
+    /// HTML body, sanitized as `content`; empty: the main one.
+    #[oai(default)]
+    pub content: String,
+    /// Empty or absent: the main one.
+    #[oai(nullable)]
+    pub call_to_action: Option<String>,
+    /// Empty or absent: the main one.
+    #[oai(nullable)]
+    pub image_alt: Option<String>,
+}
+
+impl From<TranslationBody> for Translation {
+    fn from(body: TranslationBody) -> Self {
+        Self {
+            title: body.title,
+            content: body.content,
+            call_to_action: body.call_to_action,
+            image_alt: body.image_alt,
+        }
+    }
+}
+
+impl From<Translation> for TranslationBody {
+    fn from(translation: Translation) -> Self {
+        Self {
+            title: translation.title,
+            content: translation.content,
+            call_to_action: translation.call_to_action,
+            image_alt: translation.image_alt,
+        }
+    }
 }
 
 /// `null` clears an optional field, absence keeps it.

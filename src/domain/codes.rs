@@ -66,6 +66,21 @@ pub fn is_currency(code: &str) -> bool {
     CURRENCIES.binary_search(&code).is_ok()
 }
 
+/// The reader's preferred language in an `Accept-Language` header
+/// (`fr-CH, fr;q=0.9, en;q=0.8`): the first tag's two letters, lower-case.
+/// Browsers list tags by preference, so their weights are not read.
+pub fn preferred_language(accept_language: &str) -> Option<String> {
+    let tag = accept_language
+        .split(',')
+        .filter_map(|tag| tag.split(';').next())
+        .map(str::trim)
+        .find(|tag| !tag.is_empty() && *tag != "*")?;
+    let (code, rest) = tag.split_at_checked(2)?;
+    (code.bytes().all(|byte| byte.is_ascii_alphabetic())
+        && (rest.is_empty() || rest.starts_with(['-', '_'])))
+    .then(|| code.to_ascii_lowercase())
+}
+
 /// A set of two-letter languages, as a bitset of the 26 x 26 possible
 /// codes: parsing and matching allocate nothing, and it lists its codes in
 /// one canonical (alphabetical) order whatever order they were asked in.
@@ -177,10 +192,12 @@ impl Languages {
 }
 
 impl Languages {
-    /// Appends `de,en,pt` to `out` (cache keys are built on every request:
-    /// no formatting machinery).
+    /// Appends `pt,de,en` to `out`: the first one asked for (it picks the
+    /// texts of translated entries), then the others alphabetically (cache
+    /// keys are built on every request: no formatting machinery).
     pub fn push_to(&self, out: &mut String) {
-        for (n, code) in self.iter().enumerate() {
+        let others = self.iter().filter(|code| Some(*code) != self.first);
+        for (n, code) in self.first.into_iter().chain(others).enumerate() {
             if n > 0 {
                 out.push(',');
             }
@@ -189,7 +206,7 @@ impl Languages {
     }
 }
 
-/// `de,en,pt`.
+/// `pt,de,en`.
 impl std::fmt::Display for Languages {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut text = String::new();
@@ -213,16 +230,33 @@ mod tests {
     }
 
     #[test]
+    fn the_first_accepted_language_is_preferred() {
+        assert_eq!(
+            preferred_language("fr-CH, fr;q=0.9, en;q=0.8").as_deref(),
+            Some("fr")
+        );
+        assert_eq!(preferred_language(" DE ").as_deref(), Some("de"));
+        assert_eq!(preferred_language("*, en").as_deref(), Some("en"));
+        for none in ["", "*", "english", "1x", "é"] {
+            assert_eq!(preferred_language(none), None, "{none}");
+        }
+    }
+
+    #[test]
     fn language_lists_keep_the_first_two_letters() {
         let set = Languages::parse(Some(" pt_BR,EN ,de-AT,pt")).unwrap();
         assert_eq!(set.to_vec(), ["de", "en", "pt"]);
-        assert_eq!(set.to_string(), "de,en,pt");
+        assert_eq!(set.to_string(), "pt,de,en");
         assert_eq!(set.first(), Some(*b"pt"));
         assert!(set.contains("pt") && set.contains("en_US") && !set.contains("fr"));
         assert!(Languages::parse(Some("")).unwrap().is_empty());
         assert_eq!(
             Languages::parse(Some("zz,aa")).unwrap().to_string(),
-            "aa,zz"
+            "zz,aa"
+        );
+        assert_eq!(
+            Languages::parse(Some("fr,de")).unwrap(),
+            Languages::parse(Some("fr,de,FR_ch")).unwrap()
         );
         for bad in ["e", "english!", "pt_", "p1", "ü", "pt_BR!", "é1"] {
             assert!(Languages::parse(Some(bad)).is_err(), "{bad}");

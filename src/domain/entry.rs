@@ -27,6 +27,7 @@ use super::{Attendance, EntryKind, EventStatus, codes, limits, media, recurrence
 /// - `reference`: optional id of a saved area, `Option<i64>`
 /// - `list`: a list of short texts, `Vec<String>` (empty when none)
 /// - `moves`: a map of short texts to short texts, `BTreeMap<String, String>`
+/// - `translations`: texts in other languages, [`Translations`]
 ///
 /// Adding a field: a row here, a column in `entities::entry` and a migration.
 macro_rules! with_entry_fields {
@@ -42,6 +43,7 @@ macro_rules! with_entry_fields {
                 area target_area "Polygon of `[lon, lat]` points: only clients inside it receive the entry.",
                 reference target_area_id "Id of a saved area (`GET /api/v1/areas`) to deliver to instead of `target_area`; editing the area moves the entry with it.",
                 line call_to_action "Short call-to-action text for the link.",
+                translations translations "The entry in other languages than `language`, by ISO 639-1 code: `{\"fr\": {\"title\": \"...\", \"content\": \"<p>...</p>\", \"call_to_action\": \"...\", \"image_alt\": \"...\"}}` (at most 10). A title is required; an empty content, call to action or alt text falls back to the main one. Readers whose language has one get it (QGIS, feeds, pages, embeds).",
                 instant publish_from "Not shown before this instant.",
                 instant publish_to "Not shown from this instant on. Omitted or null: the end of the event or meetup (its last occurrence for a series), the deadline of a crowdfunding campaign, `--announcement-days` after `publish_from` for an announcement. An event is never published past its end.",
             ],
@@ -79,6 +81,7 @@ macro_rules! field_type {
     (reference) => { Option<i64> };
     (list) => { Vec<String> };
     (moves) => { std::collections::BTreeMap<String, String> };
+    (translations) => { Translations };
 }
 
 macro_rules! declare_entry_fields {
@@ -87,7 +90,9 @@ macro_rules! declare_entry_fields {
         kind: [$($kind_kind:ident $kind:ident $kind_doc:literal),* $(,)?] $(,)?
     ) => {
         /// The fields of an entry that its group edits (stored, and published when approved).
+        // A field added later is absent from revisions stored before it.
         #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(default)]
         pub struct EntryFields {
             $(#[doc = $common_doc] pub $common: field_type!($common_kind),)*
             $(#[doc = $kind_doc] pub $kind: field_type!($kind_kind),)*
@@ -127,6 +132,40 @@ macro_rules! declare_entry_fields {
 
 with_entry_fields!(declare_entry_fields);
 
+/// The texts of an entry in one other language than its main one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Translation {
+    pub title: String,
+    /// Sanitized HTML; empty: the main text.
+    pub content: String,
+    pub call_to_action: Option<String>,
+    pub image_alt: Option<String>,
+}
+
+/// An entry's translations by ISO 639-1 code, never its main language.
+pub type Translations = std::collections::BTreeMap<String, Translation>;
+
+impl EntryFields {
+    /// The texts for a reader of `language`: its translation, each text
+    /// falling back to the main one when the translation leaves it empty.
+    pub fn in_language(&self, language: &str) -> Option<Translation> {
+        let translation = self.translations.get(language)?;
+        let or_main =
+            |text: &Option<String>, main: &Option<String>| text.clone().or_else(|| main.clone());
+        Some(Translation {
+            title: translation.title.clone(),
+            content: if translation.content.is_empty() {
+                self.content.clone()
+            } else {
+                translation.content.clone()
+            },
+            call_to_action: or_main(&translation.call_to_action, &self.call_to_action),
+            image_alt: or_main(&translation.image_alt, &self.image_alt),
+        })
+    }
+}
+
 /// The approved revision the feeds publish, frozen at approval.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LiveRevision {
@@ -159,24 +198,13 @@ pub fn validate(
     let mut check = Checker::new();
 
     fields.title = check.line("title", &fields.title, limits::TITLE_CHARS, true);
-
-    if fields
-        .content
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        check.fail("content", "must not contain control characters");
-    }
-    fields.content = sanitize::clean_html(fields.content.trim());
-    let content_chars = sanitize::plain_text(&fields.content).trim().chars().count();
-    if content_chars == 0 {
-        check.fail("content", "must not be empty");
-    } else if content_chars > content_max_chars {
-        check.fail(
-            "content",
-            format!("must be at most {content_max_chars} characters of text, has {content_chars}"),
-        );
-    }
+    fields.content = check_content(
+        &mut check,
+        "content",
+        &fields.content,
+        content_max_chars,
+        true,
+    );
 
     fields.url = check.url("url", &fields.url);
     fields.image = match media::hash_of(fields.image.trim()) {
@@ -216,6 +244,12 @@ pub fn validate(
         fields.image_alt.as_deref(),
         limits::TITLE_CHARS,
     );
+    fields.translations = check_translations(
+        &mut check,
+        fields.language.as_deref(),
+        std::mem::take(&mut fields.translations),
+        content_max_chars,
+    );
 
     for (field, value) in [
         ("publish_from", fields.publish_from),
@@ -236,6 +270,104 @@ pub fn validate(
 
     check_kind_fields(kind, fields, &mut check);
     check.finish()
+}
+
+/// HTML text, sanitized: no control characters but line ends and tabs, at
+/// most `max_chars` characters of text, and some when `required`.
+fn check_content(
+    check: &mut Checker,
+    field: &str,
+    html: &str,
+    max_chars: usize,
+    required: bool,
+) -> String {
+    if html
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        check.fail(field, "must not contain control characters");
+    }
+    let html = sanitize::clean_html(html.trim());
+    let chars = sanitize::plain_text(&html).trim().chars().count();
+    if chars == 0 && required {
+        check.fail(field, "must not be empty");
+    } else if chars > max_chars {
+        check.fail(
+            field,
+            format!("must be at most {max_chars} characters of text, has {chars}"),
+        );
+    }
+    if chars == 0 { String::new() } else { html }
+}
+
+/// Each translation checked as the main texts are, keyed by a known
+/// language other than the main one.
+fn check_translations(
+    check: &mut Checker,
+    main_language: Option<&str>,
+    translations: Translations,
+    content_max_chars: usize,
+) -> Translations {
+    if translations.len() > limits::MAX_TRANSLATIONS {
+        check.fail(
+            "translations",
+            format!("must be at most {} languages", limits::MAX_TRANSLATIONS),
+        );
+    }
+    let mut checked = Translations::new();
+    for (language, translation) in translations {
+        let language = language.trim().to_ascii_lowercase();
+        let field = |name: &str| format!("translations.{language}.{name}");
+        if !codes::is_language(&language) {
+            check.fail(
+                "translations",
+                format!(
+                    "{} is not an ISO 639-1 code such as `fr`",
+                    quoted(&language)
+                ),
+            );
+        } else if main_language == Some(language.as_str()) {
+            check.fail(
+                "translations",
+                format!(
+                    "{} is the main language; give its texts in title and content",
+                    quoted(&language)
+                ),
+            );
+        } else if checked.contains_key(&language) {
+            check.fail(
+                "translations",
+                format!("{} is given twice", quoted(&language)),
+            );
+        }
+        let translation = Translation {
+            title: check.line(
+                &field("title"),
+                &translation.title,
+                limits::TITLE_CHARS,
+                true,
+            ),
+            content: check_content(
+                check,
+                &field("content"),
+                &translation.content,
+                content_max_chars,
+                false,
+            ),
+            call_to_action: check.optional_line(
+                &field("call_to_action"),
+                translation.call_to_action.as_deref(),
+                limits::SHORT_TEXT_CHARS,
+            ),
+            image_alt: check.optional_line(
+                &field("image_alt"),
+                translation.image_alt.as_deref(),
+                limits::TITLE_CHARS,
+            ),
+        };
+        checked.insert(language, translation);
+    }
+    checked
 }
 
 /// The fields that only some kinds have: required there, refused elsewhere.

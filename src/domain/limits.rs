@@ -6,6 +6,8 @@ pub const TITLE_CHARS: usize = 255;
 pub const URL_CHARS: usize = 2048;
 /// Short single-line texts: call to action, venue, contact.
 pub const SHORT_TEXT_CHARS: usize = 255;
+/// Languages an entry may be translated into besides its main one.
+pub const MAX_TRANSLATIONS: usize = 10;
 /// Group names (access requests included).
 pub const GROUP_NAME_CHARS: usize = 200;
 /// Group slugs, in bytes (they are ASCII).

@@ -46,6 +46,8 @@ pub struct Model {
     pub currency: Option<String>,
     pub deadline: Option<i64>,
     pub raised_amount: Option<f64>,
+    /// JSON object of the working revision's translations, by language.
+    pub translations: Option<String>,
     /// JSON of the last approved revision (`LiveRevision`): what feeds
     /// publish while `in_feed`, kept while an edit is in review and after a
     /// retraction (to tell clients to drop it).

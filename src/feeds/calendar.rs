@@ -183,10 +183,8 @@ impl<'a> Event<'a> {
                 );
             }
         }
-        ics.text("SUMMARY", &item.headline)
-            .text("DESCRIPTION", &plain_text(&fields.content))
-            .raw("URL", &item.link)
-            .raw("STATUS", status(item));
+        write_texts(ics, item);
+        ics.raw("URL", &item.link).raw("STATUS", status(item));
         let online_url = item.online_url();
         if let Some(place) = fields.location_name.as_deref().or(online_url) {
             ics.text("LOCATION", place);
@@ -199,6 +197,33 @@ impl<'a> Event<'a> {
             ics.raw("CONFERENCE;VALUE=URI;FEATURE=VIDEO", url);
         }
         ics.raw("END", "VEVENT");
+    }
+}
+
+/// `SUMMARY` and `DESCRIPTION` in the main language (`LANGUAGE` says which
+/// when it is known), then those of each translation with its `LANGUAGE`
+/// (RFC 5545 3.2.10), for calendar apps that pick by the reader's language.
+fn write_texts(ics: &mut Ics, item: &Item) {
+    let fields = &item.fields;
+    let named = |property: &str, language: Option<&str>| match language {
+        Some(language) => format!("{property};LANGUAGE={language}"),
+        None => property.to_string(),
+    };
+    // Said only when there are others to tell it from.
+    let main = fields
+        .language
+        .as_deref()
+        .filter(|_| !item.translations.is_empty());
+    ics.text(&named("SUMMARY", main), &item.headline)
+        .text(&named("DESCRIPTION", main), &plain_text(&fields.content));
+    for localized in &item.translations {
+        let language = Some(localized.language.as_str());
+        let content = fields
+            .in_language(&localized.language)
+            .map(|texts| texts.content)
+            .unwrap_or_default();
+        ics.text(&named("SUMMARY", language), &localized.headline)
+            .text(&named("DESCRIPTION", language), &plain_text(&content));
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::Settings;
 use crate::domain::codes::Languages;
-use crate::domain::entry::{EntryFields, PublishedRevision, with_entry_fields};
+use crate::domain::entry::{EntryFields, PublishedRevision, Translation, with_entry_fields};
 use crate::domain::limits::{MAX_PK, TAG_URI_YEAR};
 use crate::domain::recurrence;
 use crate::domain::schedule::{self, Occurrence, phase};
@@ -153,6 +153,75 @@ pub struct Item {
     pub qgis_live_with_call: Option<String>,
     /// Once it is gone: since when, and the QGIS JSON object telling clients to drop it.
     pub qgis_gone: Option<(i64, String)>,
+    /// The texts in other languages, each rendered as the main ones are.
+    pub translations: Vec<Localized>,
+}
+
+/// An entry's texts in one of its translations, as feeds give them.
+#[derive(Debug)]
+pub struct Localized {
+    pub language: String,
+    pub headline: String,
+    pub body_html: String,
+    pub call_to_action: Option<String>,
+    pub image_alt: Option<String>,
+    qgis_live: String,
+    qgis_live_with_call: Option<String>,
+}
+
+/// The texts a reader gets: the main ones or a translation's.
+#[derive(Clone, Copy, Debug)]
+pub struct Texts<'a> {
+    /// Their language; `None` for main texts of an entry for every language.
+    pub language: Option<&'a str>,
+    pub headline: &'a str,
+    pub body_html: &'a str,
+    pub call_to_action: Option<&'a str>,
+    pub image_alt: Option<&'a str>,
+}
+
+/// What an entry's QGIS objects share, whatever their language.
+struct QgisFrame<'a> {
+    id: i64,
+    publish_from: Option<i64>,
+    publish_to: Option<i64>,
+    image: &'a str,
+    url: &'a str,
+    sticky: bool,
+}
+
+impl QgisFrame<'_> {
+    fn object(&self, publish_to: Option<i64>, headline: &str, content: &str) -> String {
+        json!({
+            "pk": self.id,
+            "publish_from": self.publish_from.map(|t| t as f64),
+            "publish_to": publish_to.map(|t| t as f64),
+            "title": sanitize::escape_html(headline),
+            "image": self.image,
+            "content": content,
+            "url": self.url,
+            "sticky": self.sticky,
+        })
+        .to_string()
+    }
+
+    /// The object while live, and the same with the call to action
+    /// appended to `content` (QGIS before 4) when there is one.
+    fn live(
+        &self,
+        headline: &str,
+        body_html: &str,
+        call: Option<&str>,
+    ) -> (String, Option<String>) {
+        let with_call = call.map(|call| {
+            let content = format!(
+                "{body_html}<p><strong>{}</strong></p>",
+                sanitize::escape_html(call)
+            );
+            self.object(self.publish_to, headline, &content)
+        });
+        (self.object(self.publish_to, headline, body_html), with_call)
+    }
 }
 
 impl Item {
@@ -194,35 +263,27 @@ impl Item {
         };
         let notified_at = published.notified_at.unwrap_or(changed_at);
         let publish_from = fields.publish_from.or(published.notified_at);
-        let qgis_with = |publish_to: Option<i64>, content: &str| {
-            json!({
-                "pk": model.id,
-                "publish_from": publish_from.map(|t| t as f64),
-                "publish_to": publish_to.map(|t| t as f64),
-                "title": sanitize::escape_html(&headline),
-                "image": image,
-                "content": content,
-                "url": fields.url,
-                "sticky": live.sticky,
-            })
-            .to_string()
+        let frame = QgisFrame {
+            id: model.id,
+            publish_from,
+            publish_to: fields.publish_to,
+            image: &image,
+            url: &fields.url,
+            sticky: live.sticky,
         };
         let body_html = body_html(&summary, &fields.content);
-        let qgis = |publish_to: Option<i64>| qgis_with(publish_to, &body_html);
-        let qgis_live_with_call = fields.call_to_action.as_deref().map(|call| {
-            let content = format!(
-                "{body_html}<p><strong>{}</strong></p>",
-                sanitize::escape_html(call)
-            );
-            qgis_with(fields.publish_to, &content)
-        });
+        let (qgis_live, qgis_live_with_call) =
+            frame.live(&headline, &body_html, fields.call_to_action.as_deref());
+        let translations = localized(&frame, &fields, &summary, event_status);
         let gone_at = gone_since(&model, fields.publish_to, changed_at, now);
+        let qgis_gone = gone_at.map(|at| (at, frame.object(Some(at), &headline, &body_html)));
         Some(Self {
             id: model.id,
             tag: format!("tag:{},{TAG_URI_YEAR}:entry/{}", settings.host, model.id),
-            qgis_live: qgis(fields.publish_to),
+            qgis_live,
             qgis_live_with_call,
-            qgis_gone: gone_at.map(|at| (at, qgis(Some(at)))),
+            qgis_gone,
+            translations,
             group,
             kind: live.kind,
             sticky: live.sticky,
@@ -357,11 +418,50 @@ impl Item {
         )
     }
 
-    /// The QGIS object while live, with the call to action if asked for.
-    pub fn qgis_object(&self, call_to_action: bool) -> &str {
-        match &self.qgis_live_with_call {
+    /// The QGIS object while live, in the translation for `language` if
+    /// it has one, with the call to action if asked for.
+    pub fn qgis_object(&self, call_to_action: bool, language: Option<[u8; 2]>) -> &str {
+        let (live, with_call) = match self.translation(language) {
+            Some(localized) => (&localized.qgis_live, &localized.qgis_live_with_call),
+            None => (&self.qgis_live, &self.qgis_live_with_call),
+        };
+        match with_call {
             Some(with_call) if call_to_action => with_call,
-            _ => &self.qgis_live,
+            _ => live,
+        }
+    }
+
+    /// Its translation for `language`, if it has one.
+    pub fn translation(&self, language: Option<[u8; 2]>) -> Option<&Localized> {
+        let language = language?;
+        self.translations
+            .iter()
+            .find(|localized| localized.language.as_bytes() == language)
+    }
+
+    /// The texts for a reader of `languages`: the translation for the
+    /// first one if there is one, else the main ones.
+    pub fn texts(&self, languages: &Languages) -> Texts<'_> {
+        match self.translation(languages.first()) {
+            Some(localized) => Texts {
+                language: Some(&localized.language),
+                headline: &localized.headline,
+                body_html: &localized.body_html,
+                call_to_action: localized.call_to_action.as_deref(),
+                image_alt: localized.image_alt.as_deref(),
+            },
+            None => self.main_texts(),
+        }
+    }
+
+    /// The texts in the main language.
+    pub fn main_texts(&self) -> Texts<'_> {
+        Texts {
+            language: self.fields.language.as_deref(),
+            headline: &self.headline,
+            body_html: &self.body_html,
+            call_to_action: self.fields.call_to_action.as_deref(),
+            image_alt: self.fields.image_alt.as_deref(),
         }
     }
 
@@ -402,6 +502,22 @@ macro_rules! publishable_value {
                 (
                     sanitize::publishable_text(&from, false).into_owned(),
                     sanitize::publishable_text(&to, false).into_owned(),
+                )
+            })
+            .collect()
+    };
+    (translations, $value:expr) => {
+        $value
+            .into_iter()
+            .map(|(language, translation)| {
+                (
+                    language,
+                    Translation {
+                        title: publishable_value!(text, translation.title),
+                        content: publishable_value!(html, translation.content),
+                        call_to_action: publishable_value!(line, translation.call_to_action),
+                        image_alt: publishable_value!(line, translation.image_alt),
+                    },
                 )
             })
             .collect()
@@ -471,6 +587,36 @@ fn delivery_area(id: i64, fields: &EntryFields, areas: &Areas) -> Option<Arc<[ge
         })),
         (None, None) => None,
     }
+}
+
+/// The translations of `fields`, rendered as the main texts are (the
+/// summary of dates and places stays as it is).
+fn localized(
+    frame: &QgisFrame<'_>,
+    fields: &EntryFields,
+    summary: &str,
+    event_status: Option<EventStatus>,
+) -> Vec<Localized> {
+    fields
+        .translations
+        .keys()
+        .filter_map(|language| {
+            let texts = fields.in_language(language)?;
+            let headline = headline(&texts.title, event_status);
+            let body_html = body_html(summary, &texts.content);
+            let (qgis_live, qgis_live_with_call) =
+                frame.live(&headline, &body_html, texts.call_to_action.as_deref());
+            Some(Localized {
+                language: language.clone(),
+                headline,
+                body_html,
+                call_to_action: texts.call_to_action,
+                image_alt: texts.image_alt,
+                qgis_live,
+                qgis_live_with_call,
+            })
+        })
+        .collect()
 }
 
 /// The title feeds give: `Cancelled: …` or `Postponed: …` when so.

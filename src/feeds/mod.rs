@@ -26,7 +26,7 @@ pub use audience::Audience;
 pub use entry_feed::{EntryDocument, EntryFeed};
 pub use geoip::GeoIp;
 pub use http::{Caching, Encoded, MIN_GZIP_BYTES, Rendered, plain_error};
-pub use item::{Areas, CALENDAR_PAST_SECS, GroupInfo, Item, Position};
+pub use item::{Areas, CALENDAR_PAST_SECS, GroupInfo, Item, Localized, Position, Texts};
 pub use params::{FeedFormat, FeedParams, FeedQuery, MAX_FEED_LIMIT, QgisQuery};
 pub use render::{FeedRefusal, qgis_home};
 

@@ -412,6 +412,7 @@ mod tests {
             group: vec!["b,a", "a"],
             kind: vec!["Event"],
             country: vec!["ch, de", "DE"],
+            // The first language stays first: it picks translated texts.
             lang: Some("EN,de_DE"),
             limit: Some(" 5"),
             before: Some("1_-2_1763900000_42"),
@@ -422,11 +423,11 @@ mod tests {
         query.write_query_string(&mut out, true, query.before);
         assert_eq!(
             out,
-            "group=a,b&kind=event&lang=de,en&country=CH,DE&limit=5&before=1_-2_1763900000_42"
+            "group=a,b&kind=event&lang=en,de&country=CH,DE&limit=5&before=1_-2_1763900000_42"
         );
         out.clear();
         query.write_query_string(&mut out, false, None);
-        assert_eq!(out, "kind=event&lang=de,en&country=CH,DE&limit=5");
+        assert_eq!(out, "kind=event&lang=en,de&country=CH,DE&limit=5");
     }
 
     /// Parameters with just `name` set to `value`.

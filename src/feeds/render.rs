@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::calendar::calendar;
 use super::{
-    FeedFormat, FeedHub, FeedQuery, Item, Position, QgisQuery, Rendered, Snapshot, with_key,
+    FeedFormat, FeedHub, FeedQuery, Item, Position, QgisQuery, Rendered, Snapshot, Texts, with_key,
 };
 use crate::domain::entry::{EntryFields, with_entry_fields};
 use crate::domain::limits::TAG_URI_YEAR;
@@ -47,6 +47,16 @@ pub fn qgis_home(hub: &FeedHub, query: &QgisQuery) -> Arc<Rendered> {
         None => query.write_cache_key(key),
         Some(objects) => {
             let _ = write!(key, "/|qgis|{}|", query.call_to_action);
+            // The reader's first language picks translated texts.
+            key.extend(
+                query
+                    .languages
+                    .first()
+                    .into_iter()
+                    .flatten()
+                    .map(char::from),
+            );
+            key.push('|');
             for (state, id, _) in objects {
                 let _ = write!(key, "{state}{id},");
             }
@@ -185,7 +195,11 @@ fn qgis_selection<'a>(
                 .is_none_or(|after| item.is_news_since(after, query.knows_retractions));
             if wanted && live_left > 0 {
                 live_left -= 1;
-                selection.push(('l', item.id, item.qgis_object(query.call_to_action)));
+                selection.push((
+                    'l',
+                    item.id,
+                    item.qgis_object(query.call_to_action, query.languages.first()),
+                ));
             }
         } else if let (true, Some(after)) = (query.knows_retractions, query.after) {
             // The snapshot keeps ended events longer, for the calendars.
@@ -277,13 +291,13 @@ fn newsfeed_extension(item: &Item) -> Value {
     Value::Object(object)
 }
 
-/// One item of a JSON Feed.
-fn json_item(item: &Item) -> Value {
+/// One item of a JSON Feed, in `texts`.
+fn json_item(item: &Item, texts: Texts<'_>) -> Value {
     let mut object = json!({
         "id": item.tag,
         "url": item.link,
-        "title": item.headline,
-        "content_html": item.body_html,
+        "title": texts.headline,
+        "content_html": texts.body_html,
         "date_published": date(item.published_at()).to_rfc3339(),
         "date_modified": date(item.changed_at).to_rfc3339(),
         "authors": [{"name": item.group.name}],
@@ -293,14 +307,14 @@ fn json_item(item: &Item) -> Value {
     if !item.image.is_empty() {
         object["image"] = json!(item.image);
         // JSON Feed has no place for it: the extension says what it shows.
-        if let Some(alt) = image_alt(item) {
+        if let Some(alt) = image_alt(texts) {
             object["_newsfeed"]["image_alt"] = json!(alt);
         }
     }
     if !item.summary.is_empty() {
         object["summary"] = json!(item.summary);
     }
-    if let Some(language) = &item.fields.language {
+    if let Some(language) = texts.language {
         object["language"] = json!(language);
     }
     object
@@ -318,7 +332,7 @@ pub(super) fn entry_json(hub: &FeedHub, id: i64) -> Option<Rendered> {
         "title": item.headline,
         "home_page_url": format!("{public_url}/entries/{id}"),
         "feed_url": format!("{public_url}/entries/{id}.json"),
-        "items": [json_item(item)],
+        "items": [json_item(item, item.main_texts())],
     });
     Some(Rendered::new(
         body.to_string(),
@@ -414,7 +428,10 @@ impl View<'_> {
 
     fn json_feed(&self) -> String {
         let (page, next) = self.live();
-        let items: Vec<Value> = page.into_iter().map(json_item).collect();
+        let items: Vec<Value> = page
+            .into_iter()
+            .map(|item| json_item(item, item.texts(&self.query.languages)))
+            .collect();
         let mut feed = json!({
             "version": "https://jsonfeed.org/version/1.1",
             "title": self.title(),
@@ -445,17 +462,18 @@ impl View<'_> {
         let (page, next) = self.live();
         let items = page
             .into_iter()
-            .map(|item| rss::Item {
-                title: Some(item.headline.clone()),
+            .map(|item| (item, item.texts(&self.query.languages)))
+            .map(|(item, texts)| rss::Item {
+                title: Some(texts.headline.to_string()),
                 link: Some(item.link.clone()),
-                description: Some(item.body_html.clone()),
+                description: Some(texts.body_html.to_string()),
                 enclosure: (!item.image.is_empty()).then(|| rss::Enclosure {
                     url: item.image.clone(),
                     // Unknown without fetching it; 0 is what readers expect then.
                     length: "0".into(),
                     mime_type: image_type(&item.image).into(),
                 }),
-                extensions: media_content(&item.image, image_alt(item)),
+                extensions: media_content(&item.image, image_alt(texts)),
                 guid: Some(rss::Guid {
                     value: item.tag.clone(),
                     permalink: false,
@@ -515,9 +533,10 @@ impl View<'_> {
         let (page, next) = self.live();
         let entries = page
             .into_iter()
-            .map(|item| Entry {
+            .map(|item| (item, item.texts(&self.query.languages)))
+            .map(|(item, texts)| Entry {
                 id: item.tag.clone(),
-                title: Text::plain(item.headline.clone()),
+                title: Text::plain(texts.headline),
                 updated: fixed(item.changed_at),
                 published: Some(fixed(item.published_at())),
                 authors: vec![Person {
@@ -534,7 +553,7 @@ impl View<'_> {
                     href: item.image.clone(),
                     rel: "enclosure".into(),
                     mime_type: Some(image_type(&item.image).into()),
-                    title: image_alt(item).map(str::to_string),
+                    title: image_alt(texts).map(str::to_string),
                     ..Default::default()
                 }))
                 .collect(),
@@ -551,8 +570,9 @@ impl View<'_> {
                     },
                 ],
                 content: Some(Content {
-                    value: Some(item.body_html.clone()),
+                    value: Some(texts.body_html.to_string()),
                     content_type: Some("html".into()),
+                    lang: texts.language.map(str::to_string),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -608,13 +628,9 @@ impl View<'_> {
 /// The Media RSS namespace, whose `media:content` QField reads pictures from.
 const MEDIA_RSS_NAMESPACE: &str = "http://search.yahoo.com/mrss/";
 
-/// What the picture of `item` shows, when its group said.
-fn image_alt(item: &Item) -> Option<&str> {
-    item.fields
-        .image_alt
-        .as_deref()
-        .map(str::trim)
-        .filter(|alt| !alt.is_empty())
+/// What the picture shows in `texts`, when its group said.
+fn image_alt(texts: Texts<'_>) -> Option<&str> {
+    texts.image_alt.map(str::trim).filter(|alt| !alt.is_empty())
 }
 
 /// `<media:content url=… medium="image"/>` of a picture, if there is one,

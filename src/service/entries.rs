@@ -106,6 +106,9 @@ macro_rules! from_column {
     (moves, $value:expr) => {
         from_column!(area, $value).unwrap_or_default()
     };
+    (translations, $value:expr) => {
+        from_column!(area, $value).unwrap_or_default()
+    };
     ($kind:ident, $value:expr) => {
         $value.clone()
     };
@@ -121,6 +124,9 @@ macro_rules! to_column {
             .flatten()
     };
     (moves, $value:expr) => {
+        to_column!(list, $value)
+    };
+    (translations, $value:expr) => {
         to_column!(list, $value)
     };
     ($kind:ident, $value:expr) => {

@@ -16,6 +16,7 @@ use super::assets;
 use super::context::{WebError, respond};
 use super::public::Card;
 use crate::AppState;
+use crate::domain::codes;
 use crate::domain::embed::{ListOptions, Theme};
 use crate::error::AppError;
 use crate::feeds::{FeedParams, FeedQuery};
@@ -117,6 +118,11 @@ async fn render_group(
     let group = groups::get(&state.services, None, slug).await?;
     let snapshot = state.feeds.snapshot();
     let now = snapshot.built_at;
+    // The first language asked for picks translated texts, as in the feeds.
+    let language = filter
+        .languages
+        .first()
+        .map(|code| String::from_utf8_lossy(&code).into_owned());
     let cards = snapshot
         .items
         .iter()
@@ -127,7 +133,7 @@ async fn render_group(
                 && item.speaks(&filter.languages)
         })
         .take(options.limit)
-        .map(Card::of)
+        .map(|item| Card::in_language(item, language.as_deref()))
         .collect();
     let title = format!("News from {}", group.name);
     Ok(respond(
@@ -165,7 +171,10 @@ fn render_entry(
         .ok()
         .and_then(|id| snapshot.live_item(id))
         .ok_or_else(|| AppError::not_found("published entry"))?;
-    let card = Card::of(item);
+    let language = query
+        .get("lang")
+        .and_then(|lang| codes::preferred_language(lang));
+    let card = Card::in_language(item, language.as_deref());
     Ok(respond(
         EntryFrame {
             frame: Frame::new(state, card.title.clone(), options.theme),

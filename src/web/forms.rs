@@ -300,6 +300,10 @@ macro_rules! parse_field {
         }
         Some(moves)
     }};
+    // Not on the form yet: an edit there keeps them.
+    (translations, $form:expr, $name:expr, $zone:expr, $check:expr) => {
+        None
+    };
     (reference, $form:expr, $name:expr, $zone:expr, $check:expr) => {
         match $form.optional($name) {
             None => Some(None),
@@ -342,6 +346,9 @@ macro_rules! field_value {
     };
     (list, $value:expr, $zone:expr) => {
         $value.join("\n")
+    };
+    (translations, $value:expr, $zone:expr) => {
+        String::new()
     };
     (moves, $value:expr, $zone:expr) => {
         $value

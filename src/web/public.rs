@@ -12,7 +12,7 @@ use askama_web::WebTemplate;
 use poem::Response;
 use poem::handler;
 use poem::http::{HeaderMap, StatusCode};
-use poem::web::Path;
+use poem::web::{Path, Query};
 
 use super::calendar_links;
 use super::context::{Ctx, Layout, WebError, WebResult, respond};
@@ -23,7 +23,7 @@ use super::search::{self, SearchBox};
 use crate::AppState;
 use crate::domain::access_request::AccessRequestForm;
 use crate::domain::entry::EntryFields;
-use crate::domain::{EntryKind, recurrence, schedule};
+use crate::domain::{EntryKind, codes, recurrence, schedule};
 use crate::error::{AppError, wait_in_words};
 use crate::feeds::{self, FeedHub, Item, QgisQuery, Rendered};
 use crate::service::{self, access_requests, calendar, groups};
@@ -57,6 +57,8 @@ pub struct Card {
     pub url: String,
     pub call_to_action: String,
     pub sticky: bool,
+    /// The language of its texts, when known (the `lang` attribute).
+    pub language: String,
 }
 
 /// A crowdfunding campaign's goal, what it raised and until when.
@@ -128,8 +130,69 @@ impl Card {
                 .clone()
                 .unwrap_or_else(|| "Read more".into()),
             sticky: item.sticky,
+            language: fields.language.clone().unwrap_or_default(),
         }
     }
+
+    /// The card with the texts of its translation for `language`, if it has one.
+    pub fn in_language(item: &Item, language: Option<&str>) -> Self {
+        let mut card = Self::of(item);
+        let Some((language, texts)) =
+            language.and_then(|code| Some((code, item.fields.in_language(code)?)))
+        else {
+            return card;
+        };
+        card.title = texts.title;
+        card.content = texts.content;
+        card.image_alt = texts.image_alt.unwrap_or_default();
+        if let Some(call) = texts.call_to_action {
+            card.call_to_action = call;
+        }
+        card.language = language.to_string();
+        card
+    }
+}
+
+/// A link to one language version of an entry's page.
+pub struct LanguageLink {
+    /// ISO 639-1 code, or `x-default` for the main texts of an entry for
+    /// every language.
+    pub hreflang: String,
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The language of the texts a page reader asked for: `lang` (as the
+/// feeds take it), else the first of their browser's `Accept-Language`.
+pub fn reader_language(lang: Option<&str>, headers: &HeaderMap) -> Option<String> {
+    match lang.map(str::trim).filter(|lang| !lang.is_empty()) {
+        Some(lang) => codes::preferred_language(lang),
+        None => headers
+            .get(poem::http::header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(codes::preferred_language),
+    }
+}
+
+/// Links to the page of `item` in its main language and each translation.
+fn language_links(item: &Item, page_url: &str, shown: &str) -> Vec<LanguageLink> {
+    if item.translations.is_empty() {
+        return Vec::new();
+    }
+    let main = item.fields.language.as_deref();
+    std::iter::once((main, page_url.to_string()))
+        .chain(item.translations.iter().map(|localized| {
+            let code = localized.language.as_str();
+            (Some(code), format!("{page_url}?lang={code}"))
+        }))
+        .map(|(code, href)| LanguageLink {
+            hreflang: code.unwrap_or("x-default").to_string(),
+            label: code.map_or_else(|| "Original".to_string(), display::language_label),
+            current: code.unwrap_or_default() == shown,
+            href,
+        })
+        .collect()
 }
 
 /// Links to every feed format of a path prefix (`` or `/groups/x`).
@@ -307,10 +370,23 @@ struct PublicEntryPage {
     ended: bool,
     /// The group's calendar feed: `webcal://…` and `https://…`.
     calendar: (String, String),
+    /// Its versions in other languages (empty when it has none).
+    languages: Vec<LanguageLink>,
+}
+
+/// `?lang=` of a public page.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LanguageParam {
+    lang: Option<String>,
 }
 
 #[handler]
-pub async fn entry_page(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
+pub async fn entry_page(
+    ctx: Ctx<'_>,
+    Path(id): Path<String>,
+    Query(param): Query<LanguageParam>,
+    headers: &HeaderMap,
+) -> WebResult {
     let not_found = || WebError::App(AppError::not_found("published entry"));
     let id = id.parse::<i64>().map_err(|_| not_found())?;
     let snapshot = ctx.state.feeds.snapshot();
@@ -326,7 +402,9 @@ pub async fn entry_page(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
     let public_url = &ctx.state.feeds.settings().public_url;
     let page_url = format!("{public_url}/entries/{id}");
     let group_url = format!("{public_url}/groups/{}", item.group.slug);
-    let card = Card::of(item);
+    let language = reader_language(param.lang.as_deref(), headers);
+    let card = Card::in_language(item, language.as_deref());
+    let languages = language_links(item, &page_url, &card.language);
     let mut page = ctx.layout(card.title.clone(), "news");
     if archived.is_none() {
         page.alternates
@@ -348,6 +426,7 @@ pub async fn entry_page(ctx: Ctx<'_>, Path(id): Path<String>) -> WebResult {
                 &format!("/groups/{}", item.group.slug),
             ),
             card,
+            languages,
         },
         StatusCode::OK,
     ))

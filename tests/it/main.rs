@@ -14,4 +14,5 @@ mod feeds;
 mod mail;
 mod media;
 mod syndication;
+mod translations;
 mod web;
