@@ -23,8 +23,8 @@ BIN = os.environ["BIN"]
 OUT = os.environ.get("OUT", "bench")
 PG_BIN = os.environ["PG_BIN"]
 PG_PORT = int(os.environ.get("PG_PORT", "55432"))
-PORTS = [int(p) for p in os.environ.get("PORTS", "18181 18182 18183").split()]
-LB_PORT = int(os.environ.get("LB_PORT", "18180"))
+PORTS = [int(p) for p in os.environ.get("PORTS", "18281 18282 18283").split()]
+LB_PORT = int(os.environ.get("LB_PORT", "18280"))
 SECONDS = int(os.environ.get("SECONDS_PER_PHASE", "12"))
 PASSWORD = "cluster password 1234"
 WORK = tempfile.mkdtemp(prefix="newsfeed-cluster-")

@@ -205,25 +205,33 @@ impl<'a> Event<'a> {
 /// (RFC 5545 3.2.10), for calendar apps that pick by the reader's language.
 fn write_texts(ics: &mut Ics, item: &Item) {
     let fields = &item.fields;
-    let named = |property: &str, language: Option<&str>| match language {
-        Some(language) => format!("{property};LANGUAGE={language}"),
-        None => property.to_string(),
+    // One SUMMARY, in the main language (RFC 5545 allows one; calendars
+    // show the last of several); each translation is a DESCRIPTION in its
+    // language, its title first, as the readers asked.
+    let description = |language: Option<&str>| match language {
+        Some(language) => format!("DESCRIPTION;LANGUAGE={language}"),
+        None => "DESCRIPTION".to_string(),
     };
     // Said only when there are others to tell it from.
     let main = fields
         .language
         .as_deref()
         .filter(|_| !item.translations.is_empty());
-    ics.text(&named("SUMMARY", main), &item.headline)
-        .text(&named("DESCRIPTION", main), &plain_text(&fields.content));
+    ics.text(
+        &main.map_or_else(
+            || "SUMMARY".to_string(),
+            |language| format!("SUMMARY;LANGUAGE={language}"),
+        ),
+        &item.headline,
+    )
+    .text(&description(main), &plain_text(&fields.content));
     for localized in &item.translations {
-        let language = Some(localized.language.as_str());
         let content = fields
             .in_language(&localized.language)
             .map(|texts| texts.content)
             .unwrap_or_default();
-        ics.text(&named("SUMMARY", language), &localized.headline)
-            .text(&named("DESCRIPTION", language), &plain_text(&content));
+        let text = format!("{}\n\n{}", localized.headline, plain_text(&content));
+        ics.text(&description(Some(&localized.language)), &text);
     }
 }
 

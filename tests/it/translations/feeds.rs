@@ -188,8 +188,7 @@ db_test!(
         for line in [
             "SUMMARY;LANGUAGE=de:Treffen in Bern",
             "DESCRIPTION;LANGUAGE=de:Wir treffen uns.",
-            "SUMMARY;LANGUAGE=fr:Rencontre à Berne",
-            "DESCRIPTION;LANGUAGE=fr:On se retrouve.",
+            "DESCRIPTION;LANGUAGE=fr:Rencontre à Berne\\n\\nOn se retrouve.",
         ] {
             assert!(unfolded.contains(line), "{line} in {unfolded}");
         }
@@ -206,7 +205,15 @@ print(json.dumps({"summary": texts("SUMMARY"), "description": texts("DESCRIPTION
         );
         assert_eq!(
             read["summary"],
-            json!([["de", "Treffen in Bern"], ["fr", "Rencontre à Berne"]])
+            json!([["de", "Treffen in Bern"]]),
+            "one SUMMARY"
+        );
+        assert_eq!(
+            read["description"],
+            json!([
+                ["de", "Wir treffen uns."],
+                ["fr", "Rencontre à Berne\n\nOn se retrouve."]
+            ])
         );
     }
 );
