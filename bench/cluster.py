@@ -81,14 +81,18 @@ def wait_for(port, path, seconds=30):
 def start_nginx():
     upstream = "".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;" for port in PORTS)
     conf = os.path.join(WORK, "nginx.conf")
+    # Its own temp folder: nginx takes over the folders it is given, and
+    # PostgreSQL's (its user's) must stay reachable in WORK.
+    temp = os.path.join(WORK, "nginx")
+    os.makedirs(temp)
     with open(conf, "w") as out:
         out.write(f"""
 user root; worker_processes 1; daemon off; pid {WORK}/nginx.pid; error_log {WORK}/nginx.err;
 events {{ worker_connections 4096; }}
 http {{
     access_log off;
-    client_body_temp_path {WORK}; proxy_temp_path {WORK}; fastcgi_temp_path {WORK};
-    uwsgi_temp_path {WORK}; scgi_temp_path {WORK};
+    client_body_temp_path {temp}; proxy_temp_path {temp}; fastcgi_temp_path {temp};
+    uwsgi_temp_path {temp}; scgi_temp_path {temp};
     upstream newsfeed {{ {upstream} keepalive 32; }}
     server {{
         listen 127.0.0.1:{LB_PORT};
