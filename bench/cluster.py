@@ -230,13 +230,16 @@ class Load:
         threads.append(threading.Thread(target=self.writer))
         for thread in threads:
             thread.start()
-        for at, what, action in events:
-            time.sleep(max(0, self.started + at - time.time()))
-            print(f"  {at:>3} s: {what}", file=sys.stderr)
-            action()
-        self.stop.set()
-        for thread in threads:
-            thread.join()
+        try:
+            for at, what, action in events:
+                time.sleep(max(0, self.started + at - time.time()))
+                print(f"  {at:>3} s: {what}", file=sys.stderr)
+                action()
+        finally:
+            # Also when an action fails: the load must not outlive the run.
+            self.stop.set()
+            for thread in threads:
+                thread.join()
 
 
 def stored_ids():
@@ -293,7 +296,8 @@ def svg(phases):
     parts = []
     for index, (title, load, marks) in enumerate(phases):
         x0 = index * (width + 20)
-        seconds = sorted(load.seconds)
+        # The last second is cut short by the end of the phase.
+        seconds = sorted(load.seconds)[:-1]
         peak = max([s["ok"] for s in load.seconds.values()] + [1])
         scale_x = (width - 2 * pad) / max(len(seconds), 1)
         ok = " ".join(f"{x0 + pad + i * scale_x:.1f},{height - pad - load.seconds[s]['ok'] / peak * (height - 2 * pad):.1f}"
