@@ -271,7 +271,7 @@ impl FeedQuery {
         }
         if !self.languages.is_empty() {
             begin(out, "lang");
-            let _ = write!(out, "{}", self.languages);
+            self.languages.push_to(out);
         }
         if !self.countries.is_empty() {
             begin(out, "country");
