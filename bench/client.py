@@ -17,7 +17,8 @@ import urllib.parse
 QGIS = "Mozilla/5.0 QGIS/33600/Linux"
 
 
-def call(conn, method, path, token=None, body=None, agent=QGIS):
+def send(conn, method, path, token=None, body=None, agent=QGIS):
+    """One request on `conn`; the response and its body, whatever the status."""
     headers = {"user-agent": agent}
     if token:
         headers["authorization"] = f"Bearer {token}"
@@ -27,7 +28,11 @@ def call(conn, method, path, token=None, body=None, agent=QGIS):
         headers["content-type"] = "application/json"
     conn.request(method, path, body=data, headers=headers)
     response = conn.getresponse()
-    payload = response.read()
+    return response, response.read()
+
+
+def call(conn, method, path, token=None, body=None, agent=QGIS):
+    response, payload = send(conn, method, path, token, body, agent)
     if response.status >= 400:
         raise SystemExit(f"{method} {path}: {response.status} {payload[:300]!r}")
     return response, payload

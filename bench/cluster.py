@@ -19,6 +19,8 @@ import tempfile
 import threading
 import time
 
+from client import send
+
 BIN = os.environ["BIN"]
 OUT = os.environ.get("OUT", "bench")
 PG_BIN = os.environ["PG_BIN"]
@@ -112,18 +114,10 @@ http {{
     wait_for(LB_PORT, "/healthz")
 
 
-def request(port, method, path, body=None, token=None, agent="Mozilla/5.0 QGIS/33600/Linux"):
+def request(port, method, path, body=None, token=None):
+    """One request on a connection of its own (instances die under it)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"user-agent": agent}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    data = None
-    if body is not None:
-        data = json.dumps(body)
-        headers["content-type"] = "application/json"
-    conn.request(method, path, body=data, headers=headers)
-    response = conn.getresponse()
-    payload = response.read()
+    response, payload = send(conn, method, path, token, body)
     conn.close()
     return response.status, dict(response.getheaders()), payload
 

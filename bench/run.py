@@ -22,6 +22,8 @@ import sys
 import threading
 import time
 
+from client import QGIS, send
+
 BIN = os.environ["BIN"]
 WORK = os.environ["WORK"]
 DURATION = os.environ.get("DURATION", "8")
@@ -30,7 +32,6 @@ ARCHIVE_LARGE = int(os.environ.get("ARCHIVE_LARGE", "1000000"))
 PG = os.environ.get("NEWSFEED_BENCH_PG")
 # PARTS=feeds_against_nginx,writes runs only those parts (all by default).
 PARTS = [part for part in os.environ.get("PARTS", "").split(",") if part]
-QGIS = "Mozilla/5.0 QGIS/33600/Linux"
 PASSWORD = "bench password 1234"
 PORT = 18090
 NGINX_PORT = 18091
@@ -90,16 +91,7 @@ class Server:
 
     def call(self, method, path, body=None, token=None, agent=QGIS):
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
-        headers = {"user-agent": agent}
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        data = None
-        if body is not None:
-            data = json.dumps(body)
-            headers["content-type"] = "application/json"
-        conn.request(method, path, body=data, headers=headers)
-        response = conn.getresponse()
-        payload = response.read()
+        response, payload = send(conn, method, path, token, body, agent)
         if response.status >= 400:
             raise RuntimeError(f"{method} {path}: {response.status} {payload[:300]!r}")
         return json.loads(payload) if payload.startswith((b"{", b"[")) else payload
