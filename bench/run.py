@@ -36,6 +36,7 @@ PASSWORD = "bench password 1234"
 PORT = 18090
 NGINX_PORT = 18091
 SECRET = "bench-secret-bench-secret-bench-secret"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def log(*parts):
@@ -99,11 +100,11 @@ class Server:
     def admin(self, method, path, body=None):
         return self.call(method, path, body, token=self.token)
 
-    def publish(self, title, language="en"):
+    def publish(self, title, language="en", **fields):
         entry = self.admin("POST", "/api/v1/entries", {
             "group": "bench", "kind": "announcement", "title": title, "language": language,
             "content": "<p>Benchmark entry with a <a href=\"https://qgis.org\">link</a>.</p>",
-            "url": "https://qgis.org/", "image": "https://qgis.org/img/bench.jpg"})["id"]
+            "url": "https://qgis.org/", "image": "https://qgis.org/img/bench.jpg", **fields})["id"]
         self.admin("POST", f"/api/v1/entries/{entry}/submit", {})
         started = time.perf_counter()
         self.admin("POST", f"/api/v1/moderation/entries/{entry}/approve", {})
@@ -199,26 +200,44 @@ http {{
     access_log off; keepalive_requests 1000000;
     client_body_temp_path {WORK}/tmp; proxy_temp_path {WORK}/tmp; fastcgi_temp_path {WORK}/tmp;
     uwsgi_temp_path {WORK}/tmp; scgi_temp_path {WORK}/tmp;
-    types {{ application/json json; application/rss+xml rss; }}
+    types {{ application/json json; application/rss+xml rss; text/calendar ics; }}
     server {{ listen 127.0.0.1:{NGINX_PORT}; root {www}; etag on; gzip_static on; }}
 }}""")
     return subprocess.Popen(["nginx", "-c", f"{WORK}/nginx.conf"])
 
 
-def feeds_against_nginx(rows):
-    """Part 1: the hot feeds against nginx serving the same bytes, alternating rounds."""
-    server = Server(sqlite_url("feeds"))
+# The feeds of issue 27's target, each plain and gzip: (label, path, file nginx serves).
+FEEDS = [("GET / (QGIS)", "/?lang=en", "index.json"),
+         ("GET /feed.rss", "/feed.rss", "feed.rss"),
+         ("GET /feed.json", "/feed.json", "feed.json"),
+         ("GET /groups/bench/feed.ics", "/groups/bench/feed.ics", "group.ics")]
+# Filled by feeds_against_nginx for the chart: one dict per route and encoding.
+COMPARED = []
+
+
+def seed_feeds(server):
     server.admin("POST", "/api/v1/groups", {"slug": "bench", "name": "Bench", "country": "DE"})
     for n in range(20):
         server.publish(f"Live entry {n}", "en" if n % 2 == 0 else "de")
+    day = 86_400
+    for n in range(10):
+        starts = time.gmtime(time.time() + (n + 2) * 7 * day)
+        server.publish(f"Meetup {n}", kind="event", timezone="Europe/Berlin",
+                       location_name="Bonn, Haus der Geschichte",
+                       starts_at=time.strftime("%Y-%m-%dT18:00:00Z", starts),
+                       ends_at=time.strftime("%Y-%m-%dT20:00:00Z", starts))
     archive(server, 100_000)
     server.publish("Last live entry")
+
+
+def feeds_against_nginx(rows):
+    """Part 1: the hot feeds against nginx serving the same bytes, alternating rounds."""
+    server = Server(sqlite_url("feeds"))
+    seed_feeds(server)
     gzip = "Accept-Encoding: gzip"
     agent = f"User-Agent: {QGIS}"
-    targets = [("GET / (QGIS), gzip", "/?lang=en", "index.json", [agent, gzip]),
-               ("GET / (QGIS), plain", "/?lang=en", "index.json", [agent]),
-               ("GET /feed.rss, gzip", "/feed.rss", "feed.rss", [gzip]),
-               ("GET /feed.rss, plain", "/feed.rss", "feed.rss", [])]
+    targets = [(f"{label}, {encoding}", path, name, [agent] + ([gzip] if encoding == "gzip" else []))
+               for label, path, name in FEEDS for encoding in ("gzip", "plain")]
     os.makedirs(f"{WORK}/www", exist_ok=True)
     for _, path, name, headers in targets:
         _, response_headers, body = fetch(path, headers)
@@ -235,11 +254,16 @@ def feeds_against_nginx(rows):
             ours.append(wrk(f"http://127.0.0.1:{PORT}{path}", headers))
             theirs.append(wrk(f"http://127.0.0.1:{NGINX_PORT}/{name}", headers))
         ratio = statistics.median(o["rps"] / t["rps"] for o, t in zip(ours, theirs))
-        best = max(ours, key=lambda r: r["rps"])
+        p99 = statistics.median(milliseconds(o["p99"]) for o in ours)
+        nginx_p99 = statistics.median(milliseconds(t["p99"]) for t in theirs)
+        COMPARED.append({"label": label, "ratio": ratio, "p50": statistics.median(milliseconds(o["p50"]) for o in ours),
+                         "p99": p99, "nginx_p50": statistics.median(milliseconds(t["p50"]) for t in theirs),
+                         "nginx_p99": nginx_p99})
+        errors = "; ".join(o["errors"] for o in ours if o["errors"])
         rows.append((f"1. {label}", f"{statistics.median(o['rps'] for o in ours):,.0f} req/s",
                      f"nginx {statistics.median(t['rps'] for t in theirs):,.0f} req/s",
                      f"{ratio:.2f}x nginx (median of {ROUNDS})",
-                     f"p99 {best['p99']} (nginx {theirs[0]['p99']})", best["errors"] or "-"))
+                     f"p99 {p99:.2f} ms (nginx {nginx_p99:.2f})", errors or "-"))
     # Conditional requests: 304 against 200 of the same variant.
     _, headers_plain, _ = fetch("/?lang=en", [agent])
     etag = headers_plain["etag"]
@@ -248,12 +272,19 @@ def feeds_against_nginx(rows):
     rows.append(("1. GET / 304 (If-None-Match)", f"{not_modified['rps']:,.0f} req/s",
                  f"200: {full['rps']:,.0f} req/s", f"{not_modified['rps'] / full['rps']:.2f}x the 200",
                  f"p99 {not_modified['p99']}", not_modified["errors"] or "-"))
-    rows.append(("4. memory: idle after seeding (100,000 archived)", f"{idle:.1f} MiB", "", "", "", "-"))
+    rows.append(("4. memory: idle after seeding (100,000 archived)", f"{idle:.1f} MiB", "",
+                 "target < 30 MiB", "", "-"))
     rows.append(("4. memory: peak under the feed load", f"{rss(server.pid, 'VmHWM'):.1f} MiB",
-                 "", "", "", "-"))
+                 "", "target < 64 MiB", "", "-"))
     nginx.terminate()
     nginx.wait()
     server.stop()
+
+
+def milliseconds(text):
+    """wrk's latency ("850.00us", "1.84ms", "1.20s") in milliseconds."""
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
 def archive_independence(rows):
@@ -349,6 +380,66 @@ def login_burst(rows):
     server.stop()
 
 
+def chart(compared):
+    """An SVG: req/s against nginx per feed (bars around the 1.0x line) and p50/p99 of both."""
+    bar, gap, left, width = 18, 10, 250, 360
+    height = 40 + len(compared) * (bar + gap)
+    scale = width / max([1.2] + [c["ratio"] for c in compared])
+    slowest = max([c["p99"] for c in compared] + [c["nginx_p99"] for c in compared] + [0.1])
+    parts = ['<text x="10" y="18" font-size="13" font-weight="bold">req/s as a multiple of nginx '
+             '(median of the rounds; the line is 1.0x)</text>',
+             f'<text x="{left + width + 60}" y="18" font-size="13" font-weight="bold">latency, ms: '
+             'ours (blue) and nginx (grey), p50 | p99</text>']
+    for index, item in enumerate(compared):
+        y = 30 + index * (bar + gap)
+        colour = "#1a7f37" if item["ratio"] >= 1.0 else "#cf222e"
+        parts.append(f'<text x="{left - 8}" y="{y + 13}" font-size="11" text-anchor="end">'
+                     f'{item["label"]}</text>')
+        parts.append(f'<rect x="{left}" y="{y}" width="{item["ratio"] * scale:.1f}" height="{bar}" fill="{colour}"/>')
+        parts.append(f'<text x="{left + item["ratio"] * scale + 4:.1f}" y="{y + 13}" font-size="11">'
+                     f'{item["ratio"]:.2f}x</text>')
+        x0 = left + width + 60
+        lane = 150 / slowest
+        for offset, (ours, theirs) in enumerate(((item["p50"], item["nginx_p50"]), (item["p99"], item["nginx_p99"]))):
+            x = x0 + offset * 190
+            parts.append(f'<rect x="{x}" y="{y}" width="{ours * lane:.1f}" height="{bar / 2:.0f}" fill="#0969da"/>')
+            parts.append(f'<rect x="{x}" y="{y + bar / 2:.0f}" width="{theirs * lane:.1f}" height="{bar / 2:.0f}" fill="#8c959f"/>')
+            parts.append(f'<text x="{x + max(ours, theirs) * lane + 3:.1f}" y="{y + 13}" font-size="10">'
+                         f'{ours:.2f} / {theirs:.2f}</text>')
+    one = left + 1.0 * scale
+    parts.append(f'<line x1="{one:.1f}" y1="24" x2="{one:.1f}" y2="{height - 6}" stroke="#000" stroke-dasharray="4"/>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 460}" height="{height}" '
+            f'font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>{"".join(parts)}</svg>\n')
+
+
+RESULTS_START = "<!-- bench/run.sh results: start -->"
+RESULTS_END = "<!-- bench/run.sh results: end -->"
+
+
+def write_results(rows, header):
+    """The table (and the chart) into BENCHMARKS.md between its markers, replacing the last run's."""
+    table = ["| measurement | ours | reference | ratio / target | latency | errors |",
+             "| --- | ---: | ---: | --- | --- | --- |"]
+    table += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    text = [RESULTS_START, "", header, ""] + table
+    if COMPARED:
+        with open(os.path.join(ROOT, "bench", "run.svg"), "w") as out:
+            out.write(chart(COMPARED))
+        text += ["", "![req/s against nginx and latency per feed](bench/run.svg)"]
+    text += ["", RESULTS_END]
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    with open(path) as current:
+        document = current.read()
+    if RESULTS_START in document and RESULTS_END in document:
+        before, rest = document.split(RESULTS_START, 1)
+        document = before + "\n".join(text) + rest.split(RESULTS_END, 1)[1]
+        with open(path, "w") as out:
+            out.write(document)
+        log(f"results written to {path} and bench/run.svg")
+    else:
+        log(f"{path} has no {RESULTS_START} marker: the table is printed only")
+
+
 def main():
     rows = []
     try:
@@ -364,6 +455,7 @@ def main():
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+    write_results(rows, os.environ.get("BENCH_HEADER", ""))
 
 
 if __name__ == "__main__":

@@ -20,5 +20,7 @@ export BIN="$PWD/target/release/newsfeed"
 WORK="$(mktemp -d)"
 export WORK
 trap 'pkill -f "$WORK/nginx.conf" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-echo "newsfeed benchmarks, $(date -u +%Y-%m-%d), $(nproc) CPUs, $(rustc --version), $(nginx -v 2>&1), $(wrk --version 2>&1 | head -1)"
+BENCH_HEADER="Run on $(date -u +%Y-%m-%d) at $(git rev-parse --short HEAD), $(nproc) CPUs, $(rustc --version | cut -d' ' -f1-2), $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), PARTS=${PARTS:-all}, DURATION=${DURATION:-8}, ROUNDS=${ROUNDS:-3}."
+export BENCH_HEADER
+echo "$BENCH_HEADER"
 python3 bench/run.py

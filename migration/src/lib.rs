@@ -21,6 +21,7 @@ mod m0017_federation;
 mod m0018_syndication;
 mod m0019_calendars;
 mod m0020_translations;
+mod m0021_pending_counts;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_syndication::Migration),
             Box::new(m0019_calendars::Migration),
             Box::new(m0020_translations::Migration),
+            Box::new(m0021_pending_counts::Migration),
         ]
     }
 }

@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Map, Value};
 
@@ -81,6 +81,18 @@ pub struct EntryFilter {
     pub query: Option<SearchQuery>,
     pub limit: u64,
     pub offset: u64,
+}
+
+impl EntryFilter {
+    /// Whether it keeps fewer entries than the condition it is added to.
+    fn narrows(&self) -> bool {
+        self.group.is_some()
+            || self.status.is_some()
+            || self.kind.is_some()
+            || !self.languages.is_empty()
+            || self.assigned_to.is_some()
+            || self.query.is_some()
+    }
 }
 
 /// A new entry: its group (by slug), kind and fields.
@@ -842,11 +854,19 @@ fn visibility(principal: &Principal) -> Condition {
     condition
 }
 
+/// How `filtered` learns how many entries match.
+enum Total {
+    /// `COUNT(*)` of the matching rows.
+    Count,
+    /// The moderation queue unfiltered: the groups' pending counters.
+    Pending,
+}
+
 async fn filtered(
     services: &Services,
     condition: Condition,
     filter: &EntryFilter,
-    oldest_submitted_first: bool,
+    (total, oldest_submitted_first): (Total, bool),
 ) -> AppResult<(Vec<EntryView>, u64)> {
     let db = &services.db;
     // Filters narrow what the principal may see: AND them with the
@@ -888,7 +908,10 @@ async fn filtered(
         ));
     }
     let query = entry::Entity::find().filter(condition);
-    let total = query.clone().count(db).await?;
+    let total = match total {
+        Total::Count => query.clone().count(db).await?,
+        Total::Pending => pending_count(services).await?,
+    };
     let query = if oldest_submitted_first {
         query
             .order_by_asc(entry::Column::SubmittedAt)
@@ -926,7 +949,7 @@ pub async fn list(
     } else {
         visibility(principal)
     };
-    filtered(services, condition, filter, false).await
+    filtered(services, condition, filter, (Total::Count, false)).await
 }
 
 /// A new draft from an entry's working revision: "Copy of …", published
@@ -969,14 +992,18 @@ pub async fn pending_count(services: &Services) -> AppResult<u64> {
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
-/// `SELECT COUNT(*)` of the moderation queue, to run alone or inside
-/// another statement.
+/// The length of the moderation queue, to run alone or inside another
+/// statement: the sum of the pending counters (migration m0021's
+/// triggers keep them) of the groups that are not removed.
 pub fn pending_count_query() -> SelectStatement {
-    entry::Entity::find()
-        .select_only()
-        .expr(Expr::col(Asterisk).count())
-        .filter(pending_condition())
-        .into_query()
+    Query::select()
+        // PostgreSQL sums BIGINTs as NUMERIC: cast back for the reader.
+        .expr(Expr::cust(
+            "CAST(COALESCE(SUM(pending_count), 0) AS BIGINT)",
+        ))
+        .from(group::Entity)
+        .and_where(group::Column::Status.ne(crate::domain::GroupStatus::Removed))
+        .to_owned()
 }
 
 /// Pending entries of groups that are not removed: a removed group's
@@ -1002,5 +1029,10 @@ pub async fn queue(
     if !principal.is_moderator() {
         return Err(Refusal::Forbidden("only moderators see the queue".into()).into());
     }
-    filtered(services, pending_condition(), filter, true).await
+    let total = if filter.narrows() {
+        Total::Count
+    } else {
+        Total::Pending
+    };
+    filtered(services, pending_condition(), filter, (total, true)).await
 }

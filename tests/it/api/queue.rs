@@ -181,3 +181,87 @@ db_test!(
             .expect_problem(400, "bad-request");
     }
 );
+
+db_test!(
+    the_queue_total_follows_every_way_into_and_out_of_the_queue,
+    |app: common::TestApp| async move {
+        let w = World::new(app).await;
+        let announcement = |group: &str, title: &str| json!({"group": group, "kind": "announcement", "title": title, "content": "c"});
+        // The unfiltered total comes from the groups' counters; a filter
+        // that keeps every (announcement) entry counts the rows: the two agree.
+        let totals = || async {
+            let counter = queue(&w, "").await["total"].clone();
+            let counted = queue(&w, "?kind=announcement").await["total"].clone();
+            assert_eq!(counter, counted, "counter and count differ");
+            counter
+        };
+        assert_eq!(totals().await, 0);
+        let mut alpha = Vec::new();
+        for title in ["one", "two", "three"] {
+            let id = create(&w, &w.editor, announcement("alpha", title)).await;
+            act(&w.app, &w.editor, id, "submit", json!({}))
+                .await
+                .expect(200);
+            alpha.push(id);
+        }
+        let beta = create(&w, &w.other_editor, announcement("beta", "b")).await;
+        assert_eq!(totals().await, 3, "a draft is not in the queue");
+        act(&w.app, &w.other_editor, beta, "submit", json!({}))
+            .await
+            .expect(200);
+        assert_eq!(totals().await, 4);
+
+        act(&w.app, &w.moderator, alpha[0], "approve", json!({}))
+            .await
+            .expect(200);
+        act(&w.app, &w.editor, alpha[1], "withdraw", json!({}))
+            .await
+            .expect(200);
+        act(
+            &w.app,
+            &w.moderator,
+            alpha[2],
+            "reject",
+            json!({"comment": "no"}),
+        )
+        .await
+        .expect(200);
+        assert_eq!(totals().await, 1);
+        // An edit of a live entry waits for review again.
+        let live: Value = w
+            .app
+            .get(&format!("/api/v1/entries/{}", alpha[0]), Some(&w.editor))
+            .await
+            .expect(200)
+            .json();
+        w.app
+            .patch(
+                &format!("/api/v1/entries/{}", alpha[0]),
+                Some(&w.editor),
+                json!({"title": "one, corrected", "version": live["version"]}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(totals().await, 2);
+        // A removed group's entries leave the queue; restored, they are back.
+        w.app
+            .patch(
+                "/api/v1/groups/beta",
+                Some(&w.admin),
+                json!({"status": "removed"}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(queue(&w, "").await["total"], 1);
+        assert_eq!(ids(&queue(&w, "").await), [alpha[0]]);
+        w.app
+            .patch(
+                "/api/v1/groups/beta",
+                Some(&w.admin),
+                json!({"status": "active"}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(totals().await, 2);
+    }
+);
