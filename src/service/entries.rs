@@ -374,6 +374,7 @@ async fn save_new(
     lookup::require_stored_picture(&services.db, &fields.image).await?;
     areas::require_existing(&services.db, fields.target_area_id).await?;
     let now = services.now();
+    let turn = services.write_turn().await;
     let txn = services.db.begin().await?;
     let mut active = entry::ActiveModel {
         group_id: Set(group.id),
@@ -414,6 +415,7 @@ async fn save_new(
         created = submit_saved(&txn, services, principal, created).await?;
     }
     txn.commit().await?;
+    drop(turn);
     Ok(created.view(services))
 }
 
@@ -464,6 +466,7 @@ async fn save_edit(
     } else if !submit {
         return Ok(loaded.view(services));
     }
+    let turn = services.write_turn().await;
     let txn = services.db.begin().await?;
     let mut saved = match plan {
         Some(plan) => store_edit(&txn, services, principal, loaded, plan).await?,
@@ -473,6 +476,7 @@ async fn save_edit(
         saved = submit_saved(&txn, services, principal, saved).await?;
     }
     txn.commit().await?;
+    drop(turn);
     Ok(saved.view(services))
 }
 
@@ -551,6 +555,7 @@ pub async fn delete(services: &Services, principal: &Principal, id: i64) -> AppR
             "only drafts and withdrawn entries that were never published can be deleted; withdraw or ask a moderator to unpublish".into(),
         ));
     }
+    let turn = services.write_turn().await;
     let txn = services.db.begin().await?;
     entry_event::Entity::delete_many()
         .filter(entry_event::Column::EntryId.eq(id))
@@ -567,6 +572,7 @@ pub async fn delete(services: &Services, principal: &Principal, id: i64) -> AppR
         });
     }
     txn.commit().await?;
+    drop(turn);
     Ok(())
 }
 
@@ -584,14 +590,18 @@ pub async fn act(
         lifecycle::plan_action(principal, &loaded.state(services.timing()), action, request)?;
     if plan.effect == Effect::Record {
         // A comment changes nothing an editor works on, so it does not bump the version.
+        let turn = services.write_turn().await;
         let txn = services.db.begin().await?;
         record_plan(&txn, services, principal, &loaded.entry, &plan).await?;
         txn.commit().await?;
+        drop(turn);
         return Ok(loaded.view(services));
     }
+    let turn = services.write_turn().await;
     let txn = services.db.begin().await?;
     let saved = store_plan(&txn, services, principal, &loaded.entry, &plan).await?;
     txn.commit().await?;
+    drop(turn);
     if plan.changes_what_is_live() {
         services.live.changed().await;
     }
@@ -660,6 +670,7 @@ async fn change_loaded(
         services.now(),
         true,
     )?;
+    let turn = services.write_turn().await;
     let txn = services.db.begin().await?;
     let saved = save_versioned(&txn, services, active, id, loaded.entry.version).await?;
     let updated = HistoryRecord {
@@ -671,6 +682,7 @@ async fn change_loaded(
     };
     record(&txn, services, id, principal, updated).await?;
     txn.commit().await?;
+    drop(turn);
     services.live.changed().await;
     Ok(EntryView {
         entry: saved,
