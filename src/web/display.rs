@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use crate::domain::Phase;
-use crate::domain::entry::{EntryFields, TRANSLATION_PARTS, translation_field};
+use crate::domain::entry::{EntryFields, TRANSLATION_PARTS, Translation, translation_field};
 use crate::domain::sanitize::clean_html;
 use crate::domain::schedule::{Timing, phase, publish_until, zone_of};
 use crate::domain::{Action, Attendance, EntryKind, EntryStatus, EventStatus, codes, country};
@@ -298,10 +298,7 @@ pub struct TranslationShown {
     pub code: String,
     /// `French (fr)`.
     pub label: String,
-    pub title: String,
-    pub content: String,
-    pub call_to_action: String,
-    pub image_alt: String,
+    pub texts: Translation,
 }
 
 /// Every translation of an entry, by language code.
@@ -309,13 +306,10 @@ pub fn translations(fields: &EntryFields) -> Vec<TranslationShown> {
     fields
         .translations
         .iter()
-        .map(|(code, translation)| TranslationShown {
+        .map(|(code, texts)| TranslationShown {
             code: code.clone(),
             label: language_label(code),
-            title: translation.title.clone(),
-            content: translation.content.clone(),
-            call_to_action: translation.call_to_action.clone().unwrap_or_default(),
-            image_alt: translation.image_alt.clone().unwrap_or_default(),
+            texts: texts.clone(),
         })
         .collect()
 }
