@@ -160,3 +160,108 @@ addEventListener("message", (event) => {
     frame.style.height = `${parseFloat(style.height) + Math.min(height, 4000) - content}px`;
   }
 });
+
+// The entry form's translations: one tab per language instead of stacked
+// fieldsets, and "Add a translation" and "Remove" done here instead of
+// sending the form (which does the same without this script).
+for (const part of document.querySelectorAll("[data-translations]")) {
+  const list = part.querySelector(".translation-list");
+  const template = part.querySelector("template");
+  const choice = part.querySelector("select");
+  const tablist = document.createElement("div");
+  tablist.className = "tabs";
+  tablist.setAttribute("role", "tablist");
+  tablist.setAttribute("aria-label", "Translations");
+  list.before(tablist);
+  const panels = () => Array.from(list.children);
+  const tabOf = (panel) => document.getElementById("tab-" + panel.id);
+  const offer = (code, offered) => {
+    for (const option of choice.options) {
+      if (option.value === code) { option.hidden = !offered; option.disabled = !offered; }
+    }
+  };
+  const show = (panel, focus) => {
+    for (const other of panels()) {
+      const tab = tabOf(other);
+      other.hidden = other !== panel;
+      tab.setAttribute("aria-selected", String(other === panel));
+      tab.tabIndex = other === panel ? 0 : -1;
+    }
+    tablist.hidden = !panel;
+    if (panel && focus) tabOf(panel).focus();
+  };
+  const adopt = (panel) => {
+    const legend = panel.querySelector("legend");
+    legend.classList.add("visually-hidden");
+    const tab = document.createElement("button");
+    tab.type = "button";
+    tab.id = "tab-" + panel.id;
+    tab.setAttribute("role", "tab");
+    tab.setAttribute("aria-controls", panel.id);
+    tab.textContent = legend.textContent;
+    if (panel.classList.contains("invalid")) {
+      tab.classList.add("invalid");
+      tab.insertAdjacentHTML("beforeend", '<span class="visually-hidden">: needs attention</span>');
+    }
+    tab.addEventListener("click", () => show(panel, false));
+    panel.setAttribute("role", "tabpanel");
+    panel.setAttribute("aria-labelledby", tab.id);
+    tablist.append(tab);
+    offer(panel.dataset.language, false);
+  };
+  panels().forEach(adopt);
+  const focused = list.querySelector("[autofocus]");
+  show((focused && focused.closest(".translation")) || list.querySelector(".translation.invalid") || panels()[0], false);
+  tablist.addEventListener("keydown", (event) => {
+    const tabs = Array.from(tablist.children);
+    const at = tabs.indexOf(document.activeElement);
+    const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: tabs.length - 1 }[event.key];
+    if (at < 0 || to === undefined) return;
+    event.preventDefault();
+    const tab = tabs[(to + tabs.length) % tabs.length];
+    show(document.getElementById(tab.getAttribute("aria-controls")), true);
+  });
+  const changed = () => part.dispatchEvent(new Event("change", { bubbles: true }));
+  part.querySelector('button[value="translate"]').addEventListener("click", (event) => {
+    const code = choice.value;
+    if (!code) return; // the form says what to choose
+    event.preventDefault();
+    const label = choice.selectedOptions[0].textContent;
+    const fresh = template.content.firstElementChild.cloneNode(true);
+    for (const node of [fresh, ...fresh.querySelectorAll("*")]) {
+      for (const attribute of node.attributes) {
+        attribute.value = attribute.value.replaceAll("__code__", code).replaceAll("__label__", label);
+      }
+    }
+    const texts = document.createTreeWalker(fresh, NodeFilter.SHOW_TEXT);
+    while (texts.nextNode()) texts.currentNode.data = texts.currentNode.data.replaceAll("__label__", label);
+    list.append(fresh);
+    adopt(fresh);
+    show(fresh, false);
+    choice.value = "";
+    fresh.querySelector("input").focus();
+    changed();
+  });
+  list.addEventListener("click", (event) => {
+    const remove = event.target.closest('button[name="translation_remove"]');
+    if (!remove) return;
+    event.preventDefault();
+    const panel = remove.closest(".translation");
+    const rest = panels().filter((other) => other !== panel);
+    const next = rest[Math.min(panels().indexOf(panel), rest.length - 1)];
+    tabOf(panel).remove();
+    panel.remove();
+    offer(remove.value, true);
+    show(next, true);
+    if (!next) choice.focus();
+    changed();
+  });
+  // A link of the error summary to a field of a hidden tab shows the tab first.
+  for (const link of document.querySelectorAll("#error-summary a")) {
+    link.addEventListener("click", () => {
+      const field = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+      const panel = field && field.closest(".translation");
+      if (panel && list.contains(panel)) show(panel, false);
+    });
+  }
+}

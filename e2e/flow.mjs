@@ -13,6 +13,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
+import { createServer } from "node:http";
 
 const [base, shots] = process.argv.slice(2);
 if (!base) throw new Error("usage: node flow.mjs BASE_URL [SCREENSHOT_DIR]");
@@ -435,6 +436,8 @@ async function main() {
 
   await moderatorFixesATypo(moderator.page, editor.page, id);
   await aDraftSurvivesLeaving(editor.page);
+  await translations(editor.page, moderator.page, visitor.page);
+  await groupCalendars(admin.page);
 
   step("done");
 }
@@ -479,6 +482,126 @@ async function aDraftSurvivesLeaving(editor) {
   editor.once("dialog", (dialog) => dialog.accept());
   await editor.getByRole("button", { name: "Discard the unsaved changes" }).click();
   await editor.getByText("The unsaved changes are discarded").waitFor();
+}
+
+/** The editor writes an announcement in German with a French and an
+ *  Italian translation, each in its tab; the moderator sees both, and a
+ *  French reader gets the French text. */
+async function translations(editor, moderator, visitor) {
+  step("the editor adds French and Italian translations in tabs");
+  await go(editor, "/my/entries/new?kind=announcement");
+  await editor.getByLabel("Title", { exact: true }).fill("Kartenabend in Bonn");
+  await editor.getByLabel("Text", { exact: true }).fill("Wir zeichnen Karten von Bonn, mit QGIS und Kaffee.");
+  await editor.getByLabel("Call to action", { exact: true }).fill("Jetzt anmelden");
+  await editor.getByLabel("Language", { exact: true }).selectOption("de");
+  const choice = editor.getByLabel("Language of a new translation");
+  for (const [code, name] of [["it", "Italian (it)"], ["fr", "French (fr)"]]) {
+    await choice.selectOption(code);
+    await editor.getByRole("button", { name: "Add a translation" }).click();
+    await editor.getByRole("tab", { name }).waitFor();
+    check(await editor.getByRole("tab", { name }).getAttribute("aria-selected") === "true", `the ${name} tab is chosen`);
+    check(await editor.locator(`#translations\\.${code}\\.title`).evaluate((field) => field === document.activeElement),
+      `its title has the focus`);
+  }
+  await editor.getByLabel("Title in French (fr)").fill("Soirée cartes à Bonn");
+  await editor.getByLabel("Text in French (fr)").fill("Nous dessinons des cartes de Bonn, avec QGIS et du café.");
+  await editor.getByLabel("Call to action in French (fr)").fill("S'inscrire");
+  // The keyboard moves between the tabs.
+  await editor.getByRole("tab", { name: "French (fr)" }).focus();
+  await editor.keyboard.press("ArrowLeft");
+  check(await editor.getByRole("tab", { name: "Italian (it)" }).getAttribute("aria-selected") === "true", "ArrowLeft chooses Italian");
+  check(await editor.getByLabel("Title in French (fr)").isHidden(), "one tab shows at a time");
+  await editor.getByLabel("Title in Italian (it)").fill("Serata di mappe a Bonn");
+  await editor.keyboard.press("Shift+Tab");
+  await editor.keyboard.press("End");
+  check(await editor.getByRole("tab", { name: "French (fr)" }).getAttribute("aria-selected") === "true", "End chooses the last tab");
+  await editor.getByRole("tab", { name: "French (fr)" }).scrollIntoViewIfNeeded();
+  await shot(editor, "entry-translations");
+  await noSidewaysScrollHere(editor, "the entry form with translations");
+  // A third one, removed again: French and Italian stay.
+  await choice.selectOption("es");
+  await editor.getByRole("button", { name: "Add a translation" }).click();
+  await editor.getByRole("button", { name: "Remove the Spanish (es) translation" }).click();
+  check(await editor.getByRole("tab").count() === 2, "the Spanish tab is gone");
+  // Enter in a field saves, as before (not the first "Remove" button).
+  await editor.getByLabel("Title in French (fr)").press("Enter");
+  await editor.getByText("Draft saved").waitFor();
+  const id = editor.url().split("/").pop();
+  await go(editor, `/my/entries/${id}/edit`);
+  check(await editor.getByRole("tab").count() === 2, "the saved translations come back as tabs");
+  check(await editor.getByLabel("Title in Italian (it)").inputValue() === "Serata di mappe a Bonn", "with their texts");
+  await editor.getByRole("button", { name: "Save and submit for review" }).click();
+  await editor.getByText("Submitted for review").waitFor();
+  await go(moderator, `/moderation/${id}`);
+  await moderator.getByRole("heading", { name: "In other languages" }).waitFor();
+  await moderator.getByText("Soirée cartes à Bonn").waitFor();
+  await moderator.getByRole("button", { name: "Approve and publish" }).click();
+  await moderator.getByText("Approved: it is published").waitFor();
+  await go(visitor, `/entries/${id}?lang=fr`);
+  await visitor.getByRole("heading", { name: "Soirée cartes à Bonn" }).waitFor();
+}
+
+/** Fails when the page as it is now is wider than the window at phone or desktop width. */
+async function noSidewaysScrollHere(page, what) {
+  for (const size of [PHONE, DESKTOP]) {
+    await page.setViewportSize(size);
+    const [scroll, width] = await page.evaluate(() =>
+      [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    check(scroll <= width, `${what} scrolls sideways at ${size.width} px: ${scroll} px wide in ${width}`);
+  }
+  await page.setViewportSize(DESKTOP);
+}
+
+/** A group's Meetup calendar as its export link serves it: events a month
+ *  and two months from now; `changed`: the first renamed, the second gone. */
+function meetupCalendar(changed) {
+  const day = (days) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 10).replaceAll("-", "");
+  const event = (uid, days, title) => ["BEGIN:VEVENT", `UID:${uid}@meetup.com`, `DTSTAMP:${day(0)}T120000Z`,
+    `DTSTART;TZID=Europe/Berlin:${day(days)}T183000`, `DTEND;TZID=Europe/Berlin:${day(days)}T210000`,
+    `SUMMARY:${title}`, "DESCRIPTION:Talks\\, questions and coffee. Everyone who uses QGIS is welcome.",
+    "LOCATION:Universität Bonn (Regina-Pacis-Weg 3\\, Bonn)", `URL:https://www.meetup.com/qgis-de/events/${uid}/`,
+    "END:VEVENT"];
+  const lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Meetup//RemoteApi//EN",
+    ...event("e2e-1", 30, changed ? "QGIS-Stammtisch Bonn (neuer Raum)" : "QGIS-Stammtisch Bonn"),
+    ...(changed ? [] : event("e2e-2", 60, "QGIS-Anwendertreffen")), "END:VCALENDAR"];
+  return lines.join("\r\n") + "\r\n";
+}
+
+/** The admin subscribes the group to its Meetup calendar (served here on
+ *  loopback, which the server is allowed to fetch in this run), syncs it
+ *  twice as it changes, and imports a file once. */
+async function groupCalendars(admin) {
+  step("the admin subscribes a group to its calendar, syncs it as it changes, and imports a file");
+  let changed = false;
+  const server = createServer((request, response) => {
+    response.writeHead(200, { "content-type": "text/calendar; charset=utf-8" });
+    response.end(meetupCalendar(changed));
+  });
+  await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  try {
+    const url = `http://127.0.0.1:${server.address().port}/qgis-de.ics`;
+    await go(admin, "/admin/groups/qgis-de");
+    await admin.getByRole("link", { name: "Calendar subscriptions and imports" }).click();
+    await admin.getByLabel("Link (URL) of the calendar").fill(url);
+    await admin.getByLabel("Its events become").first().selectOption("meetup");
+    await admin.getByRole("button", { name: "Subscribe" }).click();
+    await admin.getByText("Subscribed:").waitFor();
+    await admin.getByRole("button", { name: "Sync now" }).click();
+    await admin.getByText("Fetched: 2 new, 0 updated, 0 cancelled.").waitFor();
+    changed = true;
+    await admin.getByRole("button", { name: "Sync now" }).click();
+    await admin.getByText("Fetched: 0 new, 1 updated, 1 cancelled.").waitFor();
+    await shot(admin, "group-calendars");
+    await noSidewaysScrollHere(admin, "a calendar subscription's page");
+    await admin.getByRole("link", { name: "Calendars of QGIS Deutschland" }).click();
+    await admin.getByLabel("Calendar file").setInputFiles({ name: "treffen.ics", mimeType: "text/calendar",
+      buffer: Buffer.from(meetupCalendar(false).replaceAll("@meetup.com", "@file")) });
+    await admin.getByRole("button", { name: "Import" }).click();
+    await admin.getByText("Imported: 2 new").waitFor();
+    await noSidewaysScroll(admin, "/admin/groups/qgis-de/calendars");
+  } finally {
+    server.close();
+  }
 }
 
 try {

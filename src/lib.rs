@@ -56,6 +56,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = poem::Response> + server::
     let limits = middleware::BodyLimits {
         json: state.config.max_body_bytes,
         upload: state.config.image_max_bytes + domain::limits::MULTIPART_OVERHEAD_BYTES,
+        calendar: domain::limits::CALENDAR_MAX_BYTES + domain::limits::MULTIPART_OVERHEAD_BYTES,
     };
     let not_found_page = Arc::new(web::not_found_page(&state));
     let everything_else = web::mount(Route::new(), &state)

@@ -7,18 +7,27 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::Config;
 
-/// The largest bodies accepted: JSON everywhere, more for picture uploads.
+/// The largest bodies accepted: JSON everywhere, more for picture uploads
+/// and calendar files.
 #[derive(Clone, Copy, Debug)]
 pub struct BodyLimits {
     pub json: usize,
     pub upload: usize,
+    pub calendar: usize,
 }
 
 impl BodyLimits {
     /// Uploads: the API's picture path, and the entry form (a picture field)
-    /// sent as `multipart/form-data`.
+    /// sent as `multipart/form-data`; calendar files to import, through the
+    /// API or the group's calendars page.
     fn for_request(self, request: &Request) -> usize {
         let path = request.uri().path();
+        let calendar_import = (path.starts_with("/api/v1/groups/")
+            || path.starts_with("/admin/groups/"))
+            && path.ends_with("/calendars/import");
+        if calendar_import {
+            return self.calendar;
+        }
         let multipart = request
             .headers()
             .get(header::CONTENT_TYPE)

@@ -13,7 +13,9 @@ use crate::AppState;
 use crate::domain::EntryKind;
 use crate::entities::{calendar_run, calendar_subscription};
 use crate::error::{AppError, AppResult};
-use crate::service::calendars::{self, NewSubscription, SubscriptionView, approves_at_once};
+use crate::service::calendars::{
+    self, NewSubscription, SubscriptionChange, SubscriptionView, approves_at_once,
+};
 
 pub struct CalendarsApi;
 
@@ -34,13 +36,16 @@ struct SubscriptionInput {
     auto_approve: bool,
 }
 
-/// A change of a subscription.
+/// A change of a subscription; what is left out stays.
 #[derive(Object, Debug, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 struct SubscriptionPatch {
     /// As on creation: an admin's `true` allows it, an owner's asks for it.
-    auto_approve: bool,
+    auto_approve: Option<bool>,
+    /// What its new events become from now on: `event` or `meetup` (the
+    /// entries it brought keep theirs).
+    kind: Option<EntryKind>,
 }
 
 /// One run of a subscription (or file import).
@@ -197,7 +202,7 @@ impl CalendarsApi {
         Ok(Json(view.into()))
     }
 
-    /// Change whether its events are approved at once (owners ask, admins allow).
+    /// Change what its new events become, or whether they are approved at once (owners ask, admins allow).
     #[oai(path = "/groups/:slug/calendars/:id", method = "patch")]
     async fn update(
         &self,
@@ -207,9 +212,11 @@ impl CalendarsApi {
         id: Path<i64>,
         body: JsonBody<SubscriptionPatch>,
     ) -> AppResult<Json<SubscriptionOut>> {
-        let view =
-            calendars::set_auto_approve(&state.services, &auth.0, &slug, *id, body.0.auto_approve)
-                .await?;
+        let change = SubscriptionChange {
+            kind: body.0.kind,
+            auto_approve: body.0.auto_approve,
+        };
+        let view = calendars::update(&state.services, &auth.0, &slug, *id, change).await?;
         Ok(Json(view.into()))
     }
 

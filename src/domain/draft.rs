@@ -41,16 +41,17 @@ impl std::fmt::Display for DraftKey {
     }
 }
 
-/// The fields of `values` a draft keeps: those the form shows (`fields`),
-/// each cut to `max_chars` (the form's own limits apply when it is saved).
+/// The fields of `values` a draft keeps: those the form shows (`shown`
+/// says which), each cut to `max_chars` (the form's own limits apply when
+/// it is saved).
 pub fn kept_fields<'a>(
     values: impl IntoIterator<Item = (&'a str, &'a str)>,
-    fields: &[&str],
+    shown: impl Fn(&str) -> bool,
     max_chars: usize,
 ) -> BTreeMap<String, String> {
     values
         .into_iter()
-        .filter(|(name, _)| fields.contains(name))
+        .filter(|(name, _)| shown(name))
         .map(|(name, value)| (name.to_string(), value.chars().take(max_chars).collect()))
         .collect()
 }
@@ -89,7 +90,7 @@ mod tests {
                 ("csrf_token", "x"),
                 ("content", "abcdef"),
             ],
-            &["title", "content"],
+            |name| ["title", "content"].contains(&name),
             4,
         );
         assert_eq!(kept.len(), 2);

@@ -146,6 +146,22 @@ pub struct Translation {
 /// An entry's translations by ISO 639-1 code, never its main language.
 pub type Translations = std::collections::BTreeMap<String, Translation>;
 
+/// The texts a translation has; each is named `translations.<code>.<part>`
+/// in errors (and in the web form's inputs).
+pub const TRANSLATION_PARTS: [&str; 4] = ["title", "content", "call_to_action", "image_alt"];
+
+/// The name of `part` of the translation into `code`: `translations.fr.title`.
+pub fn translation_name(code: &str, part: &str) -> String {
+    format!("translations.{code}.{part}")
+}
+
+/// `(code, part)` of a name such as `translations.fr.title`.
+pub fn translation_field(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_prefix("translations.")?;
+    let (code, part) = rest.rsplit_once('.')?;
+    TRANSLATION_PARTS.contains(&part).then_some((code, part))
+}
+
 impl EntryFields {
     /// The texts for a reader of `language`: its translation, each text
     /// falling back to the main one when the translation leaves it empty.
@@ -317,7 +333,7 @@ fn check_translations(
     let mut checked = Translations::new();
     for (language, translation) in translations {
         let language = language.trim().to_ascii_lowercase();
-        let field = |name: &str| format!("translations.{language}.{name}");
+        let field = |part: &str| translation_name(&language, part);
         if !codes::is_language(&language) {
             check.fail(
                 "translations",
@@ -711,6 +727,26 @@ mod tests {
         assert_eq!(fields.title, "New");
         assert_eq!(fields.content, "<p>Hello</p>");
         assert_eq!(fields.language, None);
+    }
+
+    #[test]
+    fn translation_texts_are_named_by_language_and_part() {
+        assert_eq!(translation_name("fr", "title"), "translations.fr.title");
+        assert_eq!(
+            translation_field("translations.pt.image_alt"),
+            Some(("pt", "image_alt"))
+        );
+        assert_eq!(translation_field("translations.de.colour"), None);
+        assert_eq!(translation_field("translations"), None);
+        let mut fields = announcement();
+        fields.language = Some("de".into());
+        fields
+            .translations
+            .insert("fr".into(), Translation::default());
+        assert_eq!(
+            fields_of(validate(EntryKind::Announcement, &mut fields, 500)),
+            ["translations.fr.title"]
+        );
     }
 
     #[test]

@@ -154,6 +154,13 @@ impl Client {
         })
     }
 
+    /// Why `url` would not be fetched at all (not http(s), a private or
+    /// loopback address), said before anything is asked of it.
+    pub fn refusal(&self, url: &str) -> Option<String> {
+        let url = Url::parse(url).ok()?;
+        check_url(&url, self.allow_private).err()
+    }
+
     /// GETs `url` as JSON (at most `max_bytes`), signed when `signer` is given
     /// (servers in authorized-fetch mode answer only signed fetches).
     pub async fn get_json(

@@ -57,7 +57,9 @@ fn check_kind(kind: EntryKind) -> AppResult<()> {
     }
 }
 
-fn check_url(url: &str) -> AppResult<()> {
+/// A URL the fetcher would take: a calendar at a private or loopback
+/// address is refused now rather than at its first run.
+fn check_url(services: &Services, url: &str) -> AppResult<()> {
     let parsed = url::Url::parse(url).map_err(|_| AppError::field("url", "is not a URL"))?;
     if !matches!(parsed.scheme(), "https" | "http") || url.len() > limits::URL_CHARS {
         return Err(AppError::field(
@@ -65,7 +67,13 @@ fn check_url(url: &str) -> AppResult<()> {
             "must be an http(s) URL of an iCalendar file",
         ));
     }
-    Ok(())
+    match services.fetch.refusal(url) {
+        Some(refusal) => Err(AppError::field(
+            "url",
+            format!("cannot be fetched: {refusal}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Subscribes a group to a calendar (its owners and admins); an admin's
@@ -78,7 +86,7 @@ pub async fn subscribe(
 ) -> AppResult<SubscriptionView> {
     let group = groups::managed_group(services, principal, slug).await?;
     check_kind(new.kind)?;
-    check_url(new.url.trim())?;
+    check_url(services, new.url.trim())?;
     let now = services.now();
     let saved = subscription::ActiveModel {
         group_id: Set(group.id),
@@ -175,19 +183,35 @@ pub async fn get(
     with_runs(services, found).await
 }
 
-/// Changes the wish to approve at once (owners; admins also allow it).
-pub async fn set_auto_approve(
+/// What a change of a subscription changes; `None` keeps it.
+#[derive(Clone, Debug, Default)]
+pub struct SubscriptionChange {
+    /// The kind of the entries its new events become.
+    pub kind: Option<EntryKind>,
+    /// The wish to approve at once: an admin's allows it, an owner's asks
+    /// for it again (withdrawing an admin's allowance).
+    pub auto_approve: Option<bool>,
+}
+
+/// Changes a subscription (its owners and admins).
+pub async fn update(
     services: &Services,
     principal: &Principal,
     slug: &str,
     id: i64,
-    auto_approve: bool,
+    change: SubscriptionChange,
 ) -> AppResult<SubscriptionView> {
     let group = groups::managed_group(services, principal, slug).await?;
     let found = find(services, &group, id).await?;
     let mut active: subscription::ActiveModel = found.into();
-    active.auto_approve = Set(auto_approve);
-    active.auto_approve_allowed_by = Set(allowance(principal, auto_approve));
+    if let Some(kind) = change.kind {
+        check_kind(kind)?;
+        active.kind = Set(kind);
+    }
+    if let Some(auto_approve) = change.auto_approve {
+        active.auto_approve = Set(auto_approve);
+        active.auto_approve_allowed_by = Set(allowance(principal, auto_approve));
+    }
     let saved = active.update(&services.db).await?;
     with_runs(services, saved).await
 }

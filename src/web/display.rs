@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use crate::domain::Phase;
-use crate::domain::entry::EntryFields;
+use crate::domain::entry::{EntryFields, TRANSLATION_PARTS, Translation, translation_field};
 use crate::domain::sanitize::clean_html;
 use crate::domain::schedule::{Timing, phase, publish_until, zone_of};
 use crate::domain::{Action, Attendance, EntryKind, EntryStatus, EventStatus, codes, country};
@@ -216,6 +216,8 @@ pub fn published_fields(fields: &EntryFields) -> Vec<(String, String)> {
     };
     EntryFields::NAMES
         .iter()
+        // Translations have their own section (`translations`).
+        .filter(|name| **name != "translations")
         .filter_map(|name| {
             let value = values.get(*name)?;
             let empty = match value {
@@ -246,13 +248,68 @@ pub fn published_fields(fields: &EntryFields) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `{field: [old, new]}` as rows.
+/// `{field: [old, new]}` as rows; translations as a row per changed text,
+/// named as the API names it (`translations.fr.title`).
 pub fn changes(map: &serde_json::Map<String, Value>) -> Vec<Change> {
     map.iter()
-        .map(|(field, pair)| Change {
-            field: field.clone(),
-            before: shown(field, pair.get(0).unwrap_or(&Value::Null)),
-            after: shown(field, pair.get(1).unwrap_or(&Value::Null)),
+        .flat_map(|(field, pair)| {
+            let before = pair.get(0).unwrap_or(&Value::Null);
+            let after = pair.get(1).unwrap_or(&Value::Null);
+            if field == "translations" {
+                translation_changes(before, after)
+            } else {
+                vec![Change {
+                    field: field.clone(),
+                    before: shown(field, before),
+                    after: shown(field, after),
+                }]
+            }
+        })
+        .collect()
+}
+
+/// The texts that differ between two revisions' translations.
+fn translation_changes(before: &Value, after: &Value) -> Vec<Change> {
+    let codes: std::collections::BTreeSet<&String> = [before, after]
+        .into_iter()
+        .filter_map(Value::as_object)
+        .flat_map(serde_json::Map::keys)
+        .collect();
+    codes
+        .into_iter()
+        .flat_map(|code| {
+            TRANSLATION_PARTS.iter().filter_map(move |part| {
+                let before = shown(part, &before[code.as_str()][part]);
+                let after = shown(part, &after[code.as_str()][part]);
+                (before != after).then(|| Change {
+                    field: format!("translations.{code}.{part}"),
+                    before,
+                    after,
+                })
+            })
+        })
+        .collect()
+}
+
+/// One translation of an entry as the moderator reads it; an empty text
+/// falls back to the main one.
+#[derive(Clone, Debug)]
+pub struct TranslationShown {
+    pub code: String,
+    /// `French (fr)`.
+    pub label: String,
+    pub texts: Translation,
+}
+
+/// Every translation of an entry, by language code.
+pub fn translations(fields: &EntryFields) -> Vec<TranslationShown> {
+    fields
+        .translations
+        .iter()
+        .map(|(code, texts)| TranslationShown {
+            code: code.clone(),
+            label: language_label(code),
+            texts: texts.clone(),
         })
         .collect()
 }
@@ -309,6 +366,9 @@ pub fn action_label(action: Action) -> &'static str {
 
 /// How a form labels a field named as in the API.
 pub fn field_label(field: &str) -> String {
+    if let Some((code, part)) = translation_field(field) {
+        return format!("{} in {}", field_label(part), language_label(code));
+    }
     known_label(field).map_or_else(
         || {
             let text = field.replace('_', " ");
@@ -642,6 +702,10 @@ mod tests {
         assert_eq!(
             error_sentence("comment", "a reason is required to reject"),
             "Comment: a reason is required to reject"
+        );
+        assert_eq!(
+            error_sentence("translations.fr.call_to_action", "must not be empty"),
+            "Call to action in French (fr) must not be empty"
         );
     }
 

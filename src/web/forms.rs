@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::entry::{EntryFields, EntryPatch, with_entry_fields};
+use crate::domain::entry::{
+    EntryFields, EntryPatch, Translation, Translations, translation_field, translation_name,
+    with_entry_fields,
+};
 use crate::domain::geo::Point;
 use crate::domain::sanitize::escape_html;
 use crate::domain::validate::Checker;
@@ -61,6 +64,11 @@ impl Form {
     /// `None` when the field is absent or blank.
     pub fn optional(&self, name: &str) -> Option<&str> {
         Some(self.text(name).trim()).filter(|text| !text.is_empty())
+    }
+
+    /// Drops every field whose name `drop` picks.
+    pub fn remove_where(&mut self, drop: impl Fn(&str) -> bool) {
+        self.pairs.retain(|(key, _)| !drop(key));
     }
 
     /// Whether the form has a field `name` (even empty).
@@ -227,6 +235,62 @@ pub fn content_html(text: &str) -> String {
         .collect()
 }
 
+/// The field that lists the languages to translate into: the form's
+/// choice of a language to add, where errors about the list show.
+pub const TRANSLATIONS: &str = "translations";
+
+/// The languages the form has a translation into (some of its inputs), in order.
+pub fn translation_codes<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let codes: std::collections::BTreeSet<&str> = names
+        .filter_map(|name| translation_field(name).map(|(code, _)| code))
+        .collect();
+    codes.into_iter().map(str::to_string).collect()
+}
+
+/// The translations of a form, as typed: empty optional texts are none,
+/// plain text becomes paragraphs as the main text does (the domain checks
+/// the rest).
+fn translations_of(form: &Form) -> Translations {
+    translation_codes(form.pairs.iter().map(|(name, _)| name.as_str()))
+        .into_iter()
+        .map(|code| {
+            let text = |part: &str| form.text(&translation_name(&code, part)).to_string();
+            let optional = |part: &str| {
+                form.optional(&translation_name(&code, part))
+                    .map(str::to_string)
+            };
+            let translation = Translation {
+                title: text("title"),
+                content: content_html(&text("content")),
+                call_to_action: optional("call_to_action"),
+                image_alt: optional("image_alt"),
+            };
+            (code, translation)
+        })
+        .collect()
+}
+
+/// The inputs of stored translations, and no language chosen to add.
+fn translation_values(translations: &Translations, values: &mut HashMap<String, String>) {
+    for (code, translation) in translations {
+        for (part, value) in [
+            ("title", translation.title.as_str()),
+            ("content", translation.content.as_str()),
+            (
+                "call_to_action",
+                translation.call_to_action.as_deref().unwrap_or_default(),
+            ),
+            (
+                "image_alt",
+                translation.image_alt.as_deref().unwrap_or_default(),
+            ),
+        ] {
+            values.insert(translation_name(code, part), value.to_string());
+        }
+    }
+    values.insert(TRANSLATIONS.to_string(), String::new());
+}
+
 /// A form field of each kind of `with_entry_fields!` as a patch.
 macro_rules! parse_field {
     (text, $form:expr, $name:expr, $zone:expr, $check:expr) => {
@@ -300,9 +364,8 @@ macro_rules! parse_field {
         }
         Some(moves)
     }};
-    // Not on the form yet: an edit there keeps them.
     (translations, $form:expr, $name:expr, $zone:expr, $check:expr) => {
-        None
+        Some(translations_of($form))
     };
     (reference, $form:expr, $name:expr, $zone:expr, $check:expr) => {
         match $form.optional($name) {
@@ -347,15 +410,23 @@ macro_rules! field_value {
     (list, $value:expr, $zone:expr) => {
         $value.join("\n")
     };
-    (translations, $value:expr, $zone:expr) => {
-        String::new()
-    };
     (moves, $value:expr, $zone:expr) => {
         $value
             .iter()
             .map(|(from, to)| format!("{from} -> {to}"))
             .collect::<Vec<_>>()
             .join("\n")
+    };
+}
+
+/// Puts a stored field of each kind into a form's values: one input, or
+/// (translations) four inputs per language and the empty "add" choice.
+macro_rules! insert_value {
+    (translations, $values:expr, $name:expr, $value:expr, $zone:expr) => {
+        translation_values(&$value, &mut $values)
+    };
+    ($kind:ident, $values:expr, $name:expr, $value:expr, $zone:expr) => {
+        $values.insert($name.to_string(), field_value!($kind, $value, $zone))
     };
 }
 
@@ -392,13 +463,13 @@ macro_rules! entry_form {
         pub fn entry_values(fields: &EntryFields) -> HashMap<String, String> {
             let venue = fields.timezone.as_deref().and_then(|name| name.parse::<Tz>().ok());
             let mut values = HashMap::new();
-            $(values.insert(
-                stringify!($common).to_string(),
-                field_value!($common_kind, fields.$common, if is_venue_time(stringify!($common)) { venue } else { None }),
+            $(insert_value!(
+                $common_kind, values, stringify!($common), fields.$common,
+                if is_venue_time(stringify!($common)) { venue } else { None }
             );)*
-            $(values.insert(
-                stringify!($kind).to_string(),
-                field_value!($kind_kind, fields.$kind, if is_venue_time(stringify!($kind)) { venue } else { None }),
+            $(insert_value!(
+                $kind_kind, values, stringify!($kind), fields.$kind,
+                if is_venue_time(stringify!($kind)) { venue } else { None }
             );)*
             // A stored rule shows as the advanced choice, with its text.
             let repeat = if fields.recurrence.is_some() { "rule" } else { "" };
@@ -446,15 +517,22 @@ pub const ENTRY_FORM_ORDER: &[&str] = &[
     "target_area",
     "publish_from",
     "publish_to",
+    "translations",
 ];
 
 /// Entry form errors as the form shows its fields, top to bottom, so the
 /// summary reads like the page; fields it does not show come last.
 pub fn in_entry_form_order(errors: &mut [FieldError]) {
     errors.sort_by_key(|error| {
+        // A translation's texts are in the translations' part.
+        let field = if translation_field(&error.field).is_some() {
+            TRANSLATIONS
+        } else {
+            error.field.as_str()
+        };
         ENTRY_FORM_ORDER
             .iter()
-            .position(|field| *field == error.field)
+            .position(|known| *known == field)
             .unwrap_or(ENTRY_FORM_ORDER.len())
     });
 }
@@ -536,11 +614,50 @@ mod tests {
             FieldError::new("publish_to", "x"),
             FieldError::new("ends_at", "x"),
             FieldError::new("version", "x"),
+            FieldError::new("translations.fr.title", "x"),
             FieldError::new("title", "x"),
         ];
         in_entry_form_order(&mut errors);
         let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
-        assert_eq!(fields, ["title", "ends_at", "publish_to", "version"]);
+        assert_eq!(
+            fields,
+            [
+                "title",
+                "ends_at",
+                "publish_to",
+                "translations.fr.title",
+                "version"
+            ]
+        );
+    }
+
+    #[test]
+    fn translations_go_both_ways_between_form_and_fields() {
+        let fields = EntryFields {
+            title: "Treffen".into(),
+            translations: Translations::from([(
+                "fr".to_string(),
+                Translation {
+                    title: "Rencontre".into(),
+                    content: "<p>Salut</p>".into(),
+                    call_to_action: None,
+                    image_alt: Some("Une carte".into()),
+                },
+            )]),
+            ..EntryFields::default()
+        };
+        let values = entry_values(&fields);
+        assert_eq!(values["translations.fr.title"], "Rencontre");
+        assert_eq!(values["translations.fr.call_to_action"], "");
+        assert_eq!(values["translations"], "");
+        let (patch, errors) = entry_patch(&Form::from_values(&values));
+        assert_eq!(errors, []);
+        assert_eq!(patch.translations, Some(fields.translations));
+        // Plain text typed in a translation becomes paragraphs, as the main text does.
+        let typed =
+            Form::parse(b"translations.de.title=Hallo&translations.de.content=Eins%0A%0AZwei");
+        let parsed = entry_patch(&typed).0.translations.unwrap();
+        assert_eq!(parsed["de"].content, "<p>Eins</p><p>Zwei</p>");
     }
 
     #[test]

@@ -130,6 +130,8 @@ struct DecisionPage {
     window: String,
     /// Every field it will publish, as label and text.
     published: Vec<(String, String)>,
+    /// Its texts in other languages.
+    translations: Vec<display::TranslationShown>,
     /// Its venue and target area, drawn.
     map: Option<MapView>,
     /// Whether the moderator may fix it themselves.
@@ -295,6 +297,7 @@ async fn decision_page(
         author_group: loaded.group.slug.clone(),
         window: display::window_sentence(entry.kind, &loaded.fields, &ctx.services().timing()),
         published,
+        translations: display::translations(&loaded.fields),
         map: MapView::of(outline, venue),
         editable: viewer
             .principal

@@ -4,6 +4,7 @@
 //! (`requests`) and the mail the site sends (`outbox`). Irreversible steps
 //! are confirmed.
 
+pub mod calendars;
 pub mod fediverse;
 pub mod groups;
 pub mod outbox;
@@ -54,6 +55,23 @@ pub fn mount(
             page(get(groups::show).post(groups::update)),
         )
         .at("/admin/groups/:slug/:action", page(post(groups::act)))
+        // Beside `:action` above: these literal paths come first.
+        .at(
+            "/admin/groups/:slug/calendars",
+            page(get(calendars::list).post(calendars::create)),
+        )
+        .at(
+            "/admin/groups/:slug/calendars/import",
+            page(post(calendars::upload)),
+        )
+        .at(
+            "/admin/groups/:slug/calendars/:id",
+            page(get(calendars::show).post(calendars::update)),
+        )
+        .at(
+            "/admin/groups/:slug/calendars/:id/:action",
+            page(post(calendars::act)),
+        )
         .at("/admin/users", page(get(people::list).post(people::invite)))
         .at("/admin/users/:id", page(post(people::update)))
         .at("/admin/access-requests", page(get(requests::list)))

@@ -8,12 +8,14 @@ use poem::http::StatusCode;
 use poem::{IntoResponse, handler};
 
 use super::{load, require_writer};
+use crate::domain::codes;
 use crate::domain::draft::{DraftKey, kept_fields};
+use crate::domain::entry::translation_field;
 use crate::error::AppError;
 use crate::service::drafts::{self, Draft};
 use crate::web::context::{Ctx, Notice, Viewer, WebError, WebResult, see_other};
 use crate::web::display;
-use crate::web::forms::{ENTRY_FORM_ORDER, Form};
+use crate::web::forms::{ENTRY_FORM_ORDER, Form, TRANSLATIONS};
 
 /// The heading of the notice on a form its draft fills.
 pub const RESTORED: &str = "Your unsaved changes are back";
@@ -51,13 +53,21 @@ pub async fn save(ctx: Ctx<'_>, body: Vec<u8>) -> WebResult {
         values
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str())),
-        ENTRY_FORM_ORDER,
+        shown_field,
         MAX_FIELD_CHARS,
     );
     let user = viewer.principal.attributed_user_id();
     let saved_at = drafts::save(ctx.services(), user, key, &fields).await?;
     let said = format!("Draft kept at {}.", display::utc(saved_at));
     Ok(said.with_status(StatusCode::OK).into_response())
+}
+
+/// Whether the entry form has a field `name`: one of its fixed fields, or
+/// a text of a translation into a known language (so a draft holds at
+/// most the known languages' four texts).
+fn shown_field(name: &str) -> bool {
+    ENTRY_FORM_ORDER.contains(&name)
+        || translation_field(name).is_some_and(|(code, _)| codes::is_language(code))
 }
 
 /// Where the form of `key` is.
@@ -94,6 +104,11 @@ pub async fn restore(
     let Some(Draft { fields, saved_at }) = drafts::find(ctx.services(), user, key).await? else {
         return Ok(None);
     };
+    // A draft of a form with the translations' part has every translation
+    // it kept: those it does not have were removed.
+    if fields.contains_key(TRANSLATIONS) {
+        values.retain(|name, _| translation_field(name).is_none());
+    }
     values.extend(fields);
     let mut text = format!(
         "These are your unsaved changes, kept at {}. Save to keep them, or discard them below.",

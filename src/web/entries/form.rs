@@ -12,6 +12,7 @@ use poem::web::{Path, Query};
 
 use super::actions::done_text;
 use super::picture::{self, EntryFormBody};
+use super::translations::{self, TranslationTab};
 use super::{EditorEntry, drafts, load, open_request, require_writer, writable_groups};
 use crate::domain::draft::DraftKey;
 use crate::domain::entry::{EntryFields, EntryPatch};
@@ -71,6 +72,12 @@ struct FormPage {
     moderator: bool,
     /// The largest picture file accepted, in MiB.
     image_max_mib: usize,
+    /// The languages it is translated into, one part of the form each.
+    translations: Vec<TranslationTab>,
+    /// The part the page's script copies for a language it adds.
+    translation_template: TranslationTab,
+    /// The languages a translation may be added in.
+    translation_choices: Vec<Choice>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -124,6 +131,9 @@ impl FormSetup {
         let mut shown = EntryFields::default();
         shown.apply(forms::entry_patch(&Form::from_values(&form.values)).0);
         FormPage {
+            translations: translations::tabs(&form),
+            translation_template: TranslationTab::template(),
+            translation_choices: translations::choices(&form),
             window: display::window_sentence(self.kind, &shown, &ctx.services().timing()),
             event_statuses: display::event_statuses(),
             attendances: Attendance::ALL
@@ -247,16 +257,21 @@ pub async fn new_form(ctx: Ctx<'_>, Query(query): Query<HashMap<String, String>>
     Ok(respond(page, StatusCode::OK))
 }
 
-/// Preview (nothing stored), save, or save and submit.
+/// Preview (nothing stored), save, save and submit, or add or remove a
+/// translation (nothing stored: the form comes back with the change).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Intent {
     Preview,
     Save,
     Submit,
+    Translate,
 }
 
 impl Intent {
     fn of(form: &Form) -> Self {
+        if translations::rearranges(form) {
+            return Self::Translate;
+        }
         match form.text("intent") {
             "preview" => Self::Preview,
             "submit" => Self::Submit,
@@ -329,16 +344,22 @@ pub async fn create(
     let groups = writable_groups(ctx.services(), viewer).await?;
     require_some(&groups)?;
     let picture = picture::settle(&ctx, viewer, &mut form, body.upload, "").await?;
+    let intent = Intent::of(&form);
+    let max = ctx.state.config.content_max_chars;
+    if intent == Intent::Translate {
+        let mut errors = translations::rearrange(&mut form, kind, &EntryFields::default(), max);
+        errors.extend(picture.errors.iter().cloned());
+        let page = new_entry_again(&ctx, kind, groups, &form, errors, None).await;
+        return picture::answer(&picture, page);
+    }
     let (patch, mut parse_errors) = forms::entry_patch(&form);
     parse_errors.extend(picture.errors.iter().cloned());
-    let intent = Intent::of(&form);
     if intent == Intent::Preview || !parse_errors.is_empty() {
         let group_name = groups
             .iter()
             .find(|g| g.slug == form.text("group"))
             .map(|g| g.name.clone())
             .unwrap_or_default();
-        let max = ctx.state.config.content_max_chars;
         let base = EntryFields::default();
         let (preview, errors) = previewed(kind, &base, patch, &group_name, max, parse_errors);
         let shown = (intent == Intent::Preview).then_some(preview);
@@ -474,15 +495,22 @@ pub async fn update(ctx: Ctx<'_>, Path(id): Path<String>, body: EntryFormBody) -
     require_writer(viewer, entry)?;
     let picture =
         picture::settle(&ctx, viewer, &mut form, body.upload, &loaded.fields.image).await?;
+    let intent = Intent::of(&form);
+    let max = ctx.state.config.content_max_chars;
+    if intent == Intent::Translate {
+        let mut errors = translations::rearrange(&mut form, entry.kind, &loaded.fields, max);
+        errors.extend(picture.errors.iter().cloned());
+        let state = FormState::with_errors(form.values(), errors);
+        let page = form_for_edit(&ctx, viewer, &loaded, state, None, None).await;
+        return picture::answer(&picture, page);
+    }
     let (patch, mut parse_errors) = forms::entry_patch(&form);
     parse_errors.extend(picture.errors.iter().cloned());
-    let intent = Intent::of(&form);
     let again = |errors, preview, notice| {
         let state = FormState::with_errors(form.values(), errors);
         form_for_edit(&ctx, viewer, &loaded, state, preview, notice)
     };
     if intent == Intent::Preview || !parse_errors.is_empty() {
-        let max = ctx.state.config.content_max_chars;
         let group = &loaded.group.name;
         let (preview, errors) =
             previewed(entry.kind, &loaded.fields, patch, group, max, parse_errors);

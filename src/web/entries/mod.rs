@@ -9,6 +9,7 @@ pub mod form;
 pub mod list;
 pub mod page;
 pub mod picture;
+pub mod translations;
 
 use super::context::{Ctx, Viewer, WebError};
 use super::display::{self, Badge, Preview};
@@ -173,6 +174,14 @@ fn facts(loaded: &EditorEntry) -> Vec<(&'static str, String)> {
             ),
         ),
     ];
+    if !fields.translations.is_empty() {
+        let languages: Vec<String> = fields
+            .translations
+            .keys()
+            .map(|code| display::language_label(code))
+            .collect();
+        facts.push(("Translations", languages.join(", ")));
+    }
     if let Some(dates) = display::event_dates(fields) {
         facts.push(("When", dates));
     }

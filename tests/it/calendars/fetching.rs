@@ -121,21 +121,18 @@ db_test!(
         let world = World::new(app).await;
         let server = CalendarServer::start().await;
         server.put("meetup", &fixture("meetup.ics"));
-        let (_, errors) = run_errors(&world, &server, "/cal/meetup").await;
-        assert!(errors.contains("https only"), "{errors}");
-        let https = server.url("/cal/meetup").replace("http://", "https://");
-        let id = subscribed(&world, &https).await;
-        let errors = sync(&world, id).await["errors"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        assert!(errors.contains("not a public address"), "{errors}");
-        let id = subscribed(&world, "https://localhost/cal.ics").await;
-        let errors = sync(&world, id).await["errors"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        assert!(errors.contains("not a public address"), "{errors}");
+        // What would not be fetched is refused when subscribing.
+        let http = server.url("/cal/meetup");
+        let https = http.replace("http://", "https://");
+        for (url, why) in [
+            (http.as_str(), "https only"),
+            (https.as_str(), "not a public address"),
+            ("https://localhost/cal.ics", "not a public address"),
+        ] {
+            let refused = subscribe(&world, &world.owner, url, false).await;
+            let problem = refused.expect_field_error("url");
+            assert!(problem.to_string().contains(why), "{url}: {problem}");
+        }
         assert_eq!(server.source.requests.load(Ordering::SeqCst), 0);
         assert!(entries(&world.app, &world.owner).await.is_empty());
     }

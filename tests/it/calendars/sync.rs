@@ -334,6 +334,25 @@ db_test!(
         server.put("one", &one_event("Trusted!"));
         sync(&world, id).await;
         assert_eq!(only_entry(&world).await["status"], "approved");
+        // Changing only the kind keeps it.
+        let kind = world
+            .app
+            .patch(&path, Some(&world.owner), json!({"kind": "event"}))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(
+            (
+                kind["kind"].as_str(),
+                kind["auto_approve_in_effect"].as_bool()
+            ),
+            (Some("event"), Some(true))
+        );
+        world
+            .app
+            .patch(&path, Some(&world.owner), json!({"kind": "announcement"}))
+            .await
+            .expect_field_error("kind");
         // The owner's own change withdraws the admin's allowance.
         let mine = world
             .app
