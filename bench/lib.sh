@@ -10,8 +10,13 @@ ARCHIVED="${ARCHIVED:-100000}"
 QGIS_AGENT="Mozilla/5.0 QGIS/33600/Linux"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-cargo build --release -q
-BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/newsfeed"
+# NEWSFEED_BENCH_BIN=path measures that binary instead of building one.
+if [ -n "${NEWSFEED_BENCH_BIN:-}" ]; then
+    BIN="$NEWSFEED_BENCH_BIN"
+else
+    cargo build --release -q
+    BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/newsfeed"
+fi
 WORK="$(mktemp -d)"
 PIDS=()
 NEWSFEED_PID=""

@@ -15,8 +15,13 @@ for tool in wrk nginx; do
             || { apt-get update >/dev/null && apt-get install -y "$package" >/dev/null; }
     fi
 done
-cargo build --release -q
-export BIN="$PWD/target/release/newsfeed"
+# NEWSFEED_BENCH_BIN=path measures that binary instead of building one.
+if [ -n "${NEWSFEED_BENCH_BIN:-}" ]; then
+    export BIN="$NEWSFEED_BENCH_BIN"
+else
+    cargo build --release -q
+    export BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/newsfeed"
+fi
 WORK="$(mktemp -d)"
 export WORK
 trap 'pkill -f "$WORK/nginx.conf" 2>/dev/null || true; rm -rf "$WORK"' EXIT
