@@ -25,7 +25,9 @@ fi
 WORK="$(mktemp -d)"
 export WORK
 trap 'pkill -f "$WORK/nginx.conf" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-BENCH_HEADER="Run on $(date -u +%Y-%m-%d) at $(git rev-parse --short HEAD), $(nproc) CPUs, $(rustc --version | cut -d' ' -f1-2), $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), PARTS=${PARTS:-all}, DURATION=${DURATION:-8}, ROUNDS=${ROUNDS:-3}."
+# (wrk --version exits 1: its line is read, not its status.)
+wrk_version=$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2 || true)
+BENCH_HEADER="Run on $(date -u +%Y-%m-%d) at $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs, $(rustc --version | cut -d' ' -f1-2), $(nginx -v 2>&1 | sed 's/.*: //'), $wrk_version, PARTS=${PARTS:-all}, DURATION=${DURATION:-8}, ROUNDS=${ROUNDS:-3}."
 export BENCH_HEADER
 echo "$BENCH_HEADER"
 python3 bench/run.py
