@@ -79,18 +79,16 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
+        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+        // PostgreSQL names a trigger's table when dropping it; SQLite does not.
+        let on = if sqlite { "" } else { " ON entries" };
         for event in ["ix", "ux", "dx"] {
-            let on = if db.get_database_backend() == DbBackend::Sqlite {
-                ""
-            } else {
-                " ON entries"
-            };
             db.execute_unprepared(&format!(
                 "DROP TRIGGER IF EXISTS entries_pending_{event}{on}"
             ))
             .await?;
         }
-        if db.get_database_backend() != DbBackend::Sqlite {
+        if !sqlite {
             db.execute_unprepared("DROP FUNCTION IF EXISTS entries_pending_count()")
                 .await?;
         }

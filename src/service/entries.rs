@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{Map, Value};
 
@@ -374,8 +374,7 @@ async fn save_new(
     lookup::require_stored_picture(&services.db, &fields.image).await?;
     areas::require_existing(&services.db, fields.target_area_id).await?;
     let now = services.now();
-    let turn = services.write_turn().await;
-    let txn = services.db.begin().await?;
+    let txn = services.begin_write().await?;
     let mut active = entry::ActiveModel {
         group_id: Set(group.id),
         author_id: Set(principal.attributed_user_id()),
@@ -396,7 +395,7 @@ async fn save_new(
         ..Default::default()
     };
     set_fields(&mut active, fields.clone());
-    let saved = active.insert(&txn).await?;
+    let saved = active.insert(&*txn).await?;
     let created = HistoryRecord {
         action: Action::Create,
         from: None,
@@ -404,7 +403,7 @@ async fn save_new(
         comment: None,
         changes: &Map::new(),
     };
-    record(&txn, services, saved.id, principal, created).await?;
+    record(&*txn, services, saved.id, principal, created).await?;
     let mut created = LoadedEntry {
         entry: saved,
         group,
@@ -412,10 +411,9 @@ async fn save_new(
         live: None,
     };
     if submit {
-        created = submit_saved(&txn, services, principal, created).await?;
+        created = submit_saved(&*txn, services, principal, created).await?;
     }
     txn.commit().await?;
-    drop(turn);
     Ok(created.view(services))
 }
 
@@ -466,17 +464,15 @@ async fn save_edit(
     } else if !submit {
         return Ok(loaded.view(services));
     }
-    let turn = services.write_turn().await;
-    let txn = services.db.begin().await?;
+    let txn = services.begin_write().await?;
     let mut saved = match plan {
-        Some(plan) => store_edit(&txn, services, principal, loaded, plan).await?,
+        Some(plan) => store_edit(&*txn, services, principal, loaded, plan).await?,
         None => loaded,
     };
     if submit {
-        saved = submit_saved(&txn, services, principal, saved).await?;
+        saved = submit_saved(&*txn, services, principal, saved).await?;
     }
     txn.commit().await?;
-    drop(turn);
     Ok(saved.view(services))
 }
 
@@ -555,16 +551,15 @@ pub async fn delete(services: &Services, principal: &Principal, id: i64) -> AppR
             "only drafts and withdrawn entries that were never published can be deleted; withdraw or ask a moderator to unpublish".into(),
         ));
     }
-    let turn = services.write_turn().await;
-    let txn = services.db.begin().await?;
+    let txn = services.begin_write().await?;
     entry_event::Entity::delete_many()
         .filter(entry_event::Column::EntryId.eq(id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     let result = entry::Entity::delete_many()
         .filter(entry::Column::Id.eq(id))
         .filter(entry::Column::Version.eq(entry.version))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     if result.rows_affected != 1 {
         return Err(AppError::StaleVersion {
@@ -572,7 +567,6 @@ pub async fn delete(services: &Services, principal: &Principal, id: i64) -> AppR
         });
     }
     txn.commit().await?;
-    drop(turn);
     Ok(())
 }
 
@@ -590,18 +584,14 @@ pub async fn act(
         lifecycle::plan_action(principal, &loaded.state(services.timing()), action, request)?;
     if plan.effect == Effect::Record {
         // A comment changes nothing an editor works on, so it does not bump the version.
-        let turn = services.write_turn().await;
-        let txn = services.db.begin().await?;
-        record_plan(&txn, services, principal, &loaded.entry, &plan).await?;
+        let txn = services.begin_write().await?;
+        record_plan(&*txn, services, principal, &loaded.entry, &plan).await?;
         txn.commit().await?;
-        drop(turn);
         return Ok(loaded.view(services));
     }
-    let turn = services.write_turn().await;
-    let txn = services.db.begin().await?;
-    let saved = store_plan(&txn, services, principal, &loaded.entry, &plan).await?;
+    let txn = services.begin_write().await?;
+    let saved = store_plan(&*txn, services, principal, &loaded.entry, &plan).await?;
     txn.commit().await?;
-    drop(turn);
     if plan.changes_what_is_live() {
         services.live.changed().await;
     }
@@ -670,9 +660,8 @@ async fn change_loaded(
         services.now(),
         true,
     )?;
-    let turn = services.write_turn().await;
-    let txn = services.db.begin().await?;
-    let saved = save_versioned(&txn, services, active, id, loaded.entry.version).await?;
+    let txn = services.begin_write().await?;
+    let saved = save_versioned(&*txn, services, active, id, loaded.entry.version).await?;
     let updated = HistoryRecord {
         action: Action::Update,
         from: Some(saved.status),
@@ -680,9 +669,8 @@ async fn change_loaded(
         comment: None,
         changes: &plan.changes,
     };
-    record(&txn, services, id, principal, updated).await?;
+    record(&*txn, services, id, principal, updated).await?;
     txn.commit().await?;
-    drop(turn);
     services.live.changed().await;
     Ok(EntryView {
         entry: saved,

@@ -37,7 +37,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 use crate::Config;
 use crate::clock::Clock;
@@ -68,8 +68,30 @@ pub struct Services {
     pub calendar_bell: tokio::sync::Notify,
     /// The delivery queue's bell and counts.
     pub deliveries: federation::queue::Deliveries,
-    /// SQLite's one writer, taken in turn by this process (see `write_turn`).
+    /// SQLite's one writer, taken in turn by this process (see `begin_write`).
     writer: Option<tokio::sync::Mutex<()>>,
+}
+
+/// A transaction from [`Services::begin_write`]. Its fields drop in order:
+/// the transaction (rolled back unless committed), then the turn.
+pub struct Writing<'a> {
+    txn: DatabaseTransaction,
+    _turn: Option<tokio::sync::MutexGuard<'a, ()>>,
+}
+
+impl std::ops::Deref for Writing<'_> {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl Writing<'_> {
+    /// Commits, then gives the turn to the next writer.
+    pub async fn commit(self) -> Result<(), sea_orm::DbErr> {
+        self.txn.commit().await
+    }
 }
 
 /// Events counted for monitoring (read by `/metrics`).
@@ -185,16 +207,21 @@ impl Services {
         })
     }
 
-    /// This process's turn to write, held until the transaction ends. SQLite
-    /// has one writer: concurrent transactions wait here, in order, instead
-    /// of meeting its lock and its busy handler's sleeps (1, 2, 5, 10 ms and
-    /// longer), which were most of a submission's time under load.
-    /// PostgreSQL takes concurrent writers itself: no turn.
-    pub async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.writer {
+    /// A write transaction that holds this process's turn to write until it
+    /// commits or is dropped. SQLite has one writer: concurrent
+    /// transactions wait here, in order, instead of meeting its lock and its
+    /// busy handler's sleeps (1, 2, 5, 10 ms and longer), which were most of
+    /// a submission's time under load. PostgreSQL takes concurrent writers
+    /// itself: no turn.
+    pub async fn begin_write(&self) -> Result<Writing<'_>, sea_orm::DbErr> {
+        let turn = match &self.writer {
             Some(writer) => Some(writer.lock().await),
             None => None,
-        }
+        };
+        Ok(Writing {
+            txn: self.db.begin().await?,
+            _turn: turn,
+        })
     }
 
     /// Unix seconds now, by the services' clock.

@@ -21,6 +21,29 @@ use crate::common::{Reply, TestApp, TestAppBuilder, World};
 /// 2027-01-15, before the events of our own files.
 pub const NOW: i64 = 1_800_000_000;
 
+/// `POST /api/v1/groups/alpha/calendars/import` of `file` as the group's
+/// owner, its events to become `kind`.
+pub async fn import_file(world: &World, file: Vec<u8>, kind: &str) -> Reply {
+    use poem::test::{TestForm, TestFormField};
+    let form = TestForm::new()
+        .field(
+            TestFormField::bytes(file)
+                .name("file")
+                .filename("calendar.ics")
+                .content_type("text/calendar"),
+        )
+        .text("kind", kind);
+    let response = world
+        .app
+        .client
+        .post("/api/v1/groups/alpha/calendars/import")
+        .header("authorization", format!("Bearer {}", world.owner))
+        .multipart(form)
+        .send()
+        .await;
+    Reply::from(response.0).await
+}
+
 /// A calendar file of tests/fixtures/calendars.
 pub fn fixture(name: &str) -> String {
     let path = format!(

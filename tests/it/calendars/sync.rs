@@ -186,24 +186,10 @@ db_test!(
 
 /// Imports `text` into `alpha` as its owner; returns the run.
 async fn import(world: &World, text: &str) -> Value {
-    use poem::test::{TestForm, TestFormField};
-    let form = TestForm::new()
-        .field(
-            TestFormField::bytes(text.as_bytes().to_vec())
-                .name("file")
-                .filename("calendar.ics")
-                .content_type("text/calendar"),
-        )
-        .text("kind", "event");
-    let response = world
-        .app
-        .client
-        .post("/api/v1/groups/alpha/calendars/import")
-        .header("authorization", format!("Bearer {}", world.owner))
-        .multipart(form)
-        .send()
-        .await;
-    Reply::from(response.0).await.expect(200).json()
+    import_file(world, text.as_bytes().to_vec(), "event")
+        .await
+        .expect(200)
+        .json()
 }
 
 const ONE_EVENT: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//ours//EN\r\n\

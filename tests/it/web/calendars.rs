@@ -323,23 +323,7 @@ db_test!(
                 .contains("5 MiB")
         );
         // The API takes the same.
-        let form = poem::test::TestForm::new()
-            .field(
-                poem::test::TestFormField::bytes(padded_calendar(1024 * 1024))
-                    .name("file")
-                    .filename("big.ics")
-                    .content_type("text/calendar"),
-            )
-            .text("kind", "meetup");
-        let response = world
-            .app
-            .client
-            .post("/api/v1/groups/alpha/calendars/import")
-            .header("authorization", format!("Bearer {}", world.owner))
-            .multipart(form)
-            .send()
-            .await;
-        let run = crate::common::Reply::from(response.0)
+        let run = crate::calendars::import_file(&world, padded_calendar(1024 * 1024), "meetup")
             .await
             .expect(200)
             .json();
