@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Map, Value};
 
@@ -589,8 +589,11 @@ pub async fn act(
         txn.commit().await?;
         return Ok(loaded.view(services));
     }
-    let txn = services.begin_write().await?;
-    let saved = store_plan(&*txn, services, principal, &loaded.entry, &plan).await?;
+    // Decisions do not queue for the write turn: each waits for the snapshot
+    // rebuild its change sets off, and decisions taken in turn would each get
+    // a rebuild of their own instead of sharing one.
+    let txn = services.db.begin().await?;
+    let saved = store_plan(&txn, services, principal, &loaded.entry, &plan).await?;
     txn.commit().await?;
     if plan.changes_what_is_live() {
         services.live.changed().await;
@@ -660,8 +663,9 @@ async fn change_loaded(
         services.now(),
         true,
     )?;
-    let txn = services.begin_write().await?;
-    let saved = save_versioned(&*txn, services, active, id, loaded.entry.version).await?;
+    // Published at once, so no write turn (see `act`).
+    let txn = services.db.begin().await?;
+    let saved = save_versioned(&txn, services, active, id, loaded.entry.version).await?;
     let updated = HistoryRecord {
         action: Action::Update,
         from: Some(saved.status),
@@ -669,7 +673,7 @@ async fn change_loaded(
         comment: None,
         changes: &plan.changes,
     };
-    record(&*txn, services, id, principal, updated).await?;
+    record(&txn, services, id, principal, updated).await?;
     txn.commit().await?;
     services.live.changed().await;
     Ok(EntryView {
