@@ -230,26 +230,26 @@ def seed_feeds(server):
     server.publish("Last live entry")
 
 
-def feeds_against_nginx(rows):
-    """Part 1: the hot feeds against nginx serving the same bytes, alternating rounds."""
-    server = Server(sqlite_url("feeds"))
-    seed_feeds(server)
+def feed_targets():
+    """(label, path, file nginx serves, request headers) of each feed, gzip and plain."""
     gzip = "Accept-Encoding: gzip"
     agent = f"User-Agent: {QGIS}"
-    targets = [(f"{label}, {encoding}", path, name, [agent] + ([gzip] if encoding == "gzip" else []))
-               for label, path, name in FEEDS for encoding in ("gzip", "plain")]
+    return [(f"{label}, {encoding}", path, name, [agent] + ([gzip] if encoding == "gzip" else []))
+            for label, path, name in FEEDS for encoding in ("gzip", "plain")]
+
+
+def save_for_nginx(targets):
+    """Our answer to each target, saved where nginx serves it (`.gz` for gzip_static)."""
     os.makedirs(f"{WORK}/www", exist_ok=True)
     for _, path, name, headers in targets:
         _, response_headers, body = fetch(path, headers)
         gz = response_headers.get("content-encoding") == "gzip"
         with open(f"{WORK}/www/{name}" + (".gz" if gz else ""), "wb") as out:
             out.write(body)
-    nginx = start_nginx()
-    # Idle: once the pool has closed the connections the seeding opened
-    # (`db::IDLE_CONNECTION`, 30 s), as a server that sees no writes would be.
-    time.sleep(35)
-    idle = rss(server.pid)
-    reset_peak(server.pid)
+
+
+def against_nginx(targets, rows, part):
+    """Each target from us and from nginx in ROUNDS alternating rounds: one row each."""
     for label, path, name, headers in targets:
         ours, theirs = [], []
         for _ in range(ROUNDS):
@@ -258,15 +258,34 @@ def feeds_against_nginx(rows):
         ratio = statistics.median(o["rps"] / t["rps"] for o, t in zip(ours, theirs))
         p99 = statistics.median(milliseconds(o["p99"]) for o in ours)
         nginx_p99 = statistics.median(milliseconds(t["p99"]) for t in theirs)
-        COMPARED.append({"label": label, "ratio": ratio, "p50": statistics.median(milliseconds(o["p50"]) for o in ours),
-                         "p99": p99, "nginx_p50": statistics.median(milliseconds(t["p50"]) for t in theirs),
-                         "nginx_p99": nginx_p99})
+        if part == "1.":
+            COMPARED.append({"label": label, "ratio": ratio,
+                             "p50": statistics.median(milliseconds(o["p50"]) for o in ours),
+                             "p99": p99,
+                             "nginx_p50": statistics.median(milliseconds(t["p50"]) for t in theirs),
+                             "nginx_p99": nginx_p99})
         errors = "; ".join(o["errors"] for o in ours if o["errors"])
-        rows.append((f"1. {label}", f"{statistics.median(o['rps'] for o in ours):,.0f} req/s",
+        rows.append((f"{part} {label}", f"{statistics.median(o['rps'] for o in ours):,.0f} req/s",
                      f"nginx {statistics.median(t['rps'] for t in theirs):,.0f} req/s",
                      f"{ratio:.2f}x nginx (median of {ROUNDS})",
                      f"p99 {p99:.2f} ms (nginx {nginx_p99:.2f})", errors or "-"))
+
+
+def feeds_against_nginx(rows):
+    """Part 1: the hot feeds against nginx serving the same bytes, alternating rounds."""
+    server = Server(sqlite_url("feeds"))
+    seed_feeds(server)
+    targets = feed_targets()
+    save_for_nginx(targets)
+    nginx = start_nginx()
+    # Idle: once the pool has closed the connections the seeding opened
+    # (`db::IDLE_CONNECTION`, 30 s), as a server that sees no writes would be.
+    time.sleep(35)
+    idle = rss(server.pid)
+    reset_peak(server.pid)
+    against_nginx(targets, rows, "1.")
     # Conditional requests: 304 against 200 of the same variant.
+    agent = f"User-Agent: {QGIS}"
     _, headers_plain, _ = fetch("/?lang=en", [agent])
     etag = headers_plain["etag"]
     not_modified = wrk(f"http://127.0.0.1:{PORT}/?lang=en", [agent, f"If-None-Match: {etag}"])
@@ -278,6 +297,19 @@ def feeds_against_nginx(rows):
                  "target < 30 MiB", "", "-"))
     rows.append(("4. memory: peak under the feed load", f"{rss(server.pid, 'VmHWM'):.1f} MiB",
                  "", "target < 64 MiB", "", "-"))
+    nginx.terminate()
+    nginx.wait()
+    server.stop()
+
+
+def http_threads(rows):
+    """Part 1b: the QGIS feed and RSS served on threads of their own (--http-threads 2)."""
+    server = Server(sqlite_url("threads"), NEWSFEED_HTTP_THREADS="2")
+    seed_feeds(server)
+    targets = feed_targets()[:4]
+    save_for_nginx(targets)
+    nginx = start_nginx()
+    against_nginx(targets, rows, "1b. --http-threads 2:")
     nginx.terminate()
     nginx.wait()
     server.stop()
@@ -491,7 +523,7 @@ def write_results(rows, header):
 def main():
     rows = []
     try:
-        for part in (feeds_against_nginx, archive_independence, writes, login_burst):
+        for part in (feeds_against_nginx, http_threads, archive_independence, writes, login_burst):
             if PARTS and part.__name__ not in PARTS:
                 continue
             log(f"== {part.__doc__.splitlines()[0]}")

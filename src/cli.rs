@@ -374,24 +374,28 @@ async fn serve(config: Config) -> Result<(), CliError> {
     // client that connects may rely on a stop being graceful.
     let stop = tokio::spawn(stop_requested());
     let app = crate::app(state.clone());
-    let listener = tokio::net::TcpListener::bind(&bind)
-        .await
-        .map_err(|source| StartupError::Listen {
-            bind: bind.clone(),
-            source,
-        })?;
-    tracing::info!(%bind, %database, "newsfeed listening");
-    crate::server::serve(
-        listener,
-        app,
-        state.config.connection_limits(),
-        state.connections.clone(),
-        async {
-            let _ = stop.await;
-        },
-        GRACEFUL_STOP,
-    )
-    .await
+    let threads = state.config.http_threads;
+    let listening = |source| StartupError::Listen {
+        bind: bind.clone(),
+        source,
+    };
+    let (limits, stats) = (state.config.connection_limits(), state.connections.clone());
+    let stop = async {
+        let _ = stop.await;
+    };
+    if threads == 0 {
+        let listener = tokio::net::TcpListener::bind(&bind)
+            .await
+            .map_err(listening)?;
+        tracing::info!(%bind, %database, "newsfeed listening");
+        crate::server::serve(listener, app, limits, stats, stop, GRACEFUL_STOP).await
+    } else {
+        let listeners = crate::server::bind_shared(&bind, threads)
+            .await
+            .map_err(listening)?;
+        tracing::info!(%bind, %database, threads, "newsfeed listening");
+        crate::server::serve_on_threads(listeners, app, limits, stats, stop, GRACEFUL_STOP).await
+    }
     .map_err(CliError::Server)?;
     state.shutdown().await;
     tracing::info!("newsfeed stopped");

@@ -143,6 +143,15 @@ pub struct Config {
     #[arg(long, env = "NEWSFEED_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: u64,
 
+    /// Threads that accept connections and answer the feeds, each with a
+    /// runtime and a listener of `--bind` of its own (`SO_REUSEPORT`), as
+    /// nginx's workers do; everything else still runs on the application's
+    /// threads. 0: connections are served on the application's threads.
+    /// One per core answers more feed requests a second but, where the
+    /// clients share the cores, with a longer tail (see BENCHMARKS.md).
+    #[arg(long, env = "NEWSFEED_HTTP_THREADS", default_value_t = 0)]
+    pub http_threads: usize,
+
     /// Database connection pool size.
     #[arg(long, env = "NEWSFEED_DB_POOL", default_value_t = 8)]
     pub db_pool: u32,

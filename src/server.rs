@@ -28,8 +28,9 @@ use poem::http::{HeaderMap, Method, Uri};
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Endpoint, Response};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::runtime::Handle;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -89,33 +90,130 @@ pub async fn serve<E>(
 where
     E: Endpoint<Output = Response> + Front + 'static,
 {
-    let local = LocalAddr(listener.local_addr()?.into());
-    let app = Arc::new(app);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let builder = Arc::new(builder());
+    let shared = Arc::new(Shared::new(app, limits, stats));
     let (stopping, stop_seen) = watch::channel(false);
-    let mut connections = JoinSet::new();
+    let listening = listen(listener, shared, stop_seen, grace);
+    tokio::pin!(listening);
+    tokio::select! {
+        result = &mut listening => return result,
+        () = stop => {}
+    }
+    let _ = stopping.send(true);
+    listening.await
+}
+
+/// Serves `app` as [`serve`] does, on as many threads as `listeners` (from
+/// [`bind_shared`]): each thread runs its own single-threaded runtime and
+/// accepts on its own listener, and the kernel spreads new connections
+/// over them. A feed answered from the request's head ([`Front`]) stays on
+/// the thread that accepted the connection, as in nginx's workers: no
+/// hand-over, no work stealing, no connection waiting behind another
+/// thread's queue. Every other request is handed to the runtime this is
+/// called on, where the application's tasks, timers and pools live.
+pub async fn serve_on_threads<E>(
+    listeners: Vec<std::net::TcpListener>,
+    app: E,
+    limits: Limits,
+    stats: Arc<ConnectionStats>,
+    stop: impl Future<Output = ()>,
+    grace: Duration,
+) -> io::Result<()>
+where
+    E: Endpoint<Output = Response> + Front + 'static,
+{
+    let app = OnRuntime {
+        app: Arc::new(app),
+        runtime: Handle::current(),
+    };
+    let shared = Arc::new(Shared::new(app, limits, stats));
+    let (stopping, stop_seen) = watch::channel(false);
+    let (finished, mut finishing) = mpsc::unbounded_channel();
+    for (index, listener) in listeners.into_iter().enumerate() {
+        let (shared, stop_seen, finished) = (shared.clone(), stop_seen.clone(), finished.clone());
+        std::thread::Builder::new()
+            .name(format!("http-{index}"))
+            .spawn(move || {
+                let served = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .and_then(|runtime| {
+                        runtime.block_on(async {
+                            let listener = TcpListener::from_std(listener)?;
+                            listen(listener, shared, stop_seen, grace).await
+                        })
+                    });
+                let _ = finished.send(served);
+            })?;
+    }
+    drop(finished);
     tokio::pin!(stop);
+    // A thread ends before the stop only when it could not start.
+    let mut outcome = tokio::select! {
+        () = &mut stop => Ok(()),
+        Some(served) = finishing.recv() => served.and(Err(io::Error::other("a server thread ended"))),
+    };
+    let _ = stopping.send(true);
+    while let Some(served) = finishing.recv().await {
+        outcome = outcome.and(served);
+    }
+    outcome
+}
+
+/// `threads` listeners on `address`, all sharing it (`SO_REUSEPORT`), for
+/// [`serve_on_threads`]. An ordinary bind comes first: an address in use
+/// (even by another server sharing its own) is refused as it would be
+/// without sharing, and port 0 picks one port for all of them.
+pub async fn bind_shared(address: &str, threads: usize) -> io::Result<Vec<std::net::TcpListener>> {
+    let local = TcpListener::bind(address).await?.local_addr()?;
+    (0..threads.max(1))
+        .map(|_| {
+            let socket = if local.is_ipv4() {
+                TcpSocket::new_v4()?
+            } else {
+                TcpSocket::new_v6()?
+            };
+            socket.set_reuseaddr(true)?;
+            socket.set_reuseport(true)?;
+            socket.bind(local)?;
+            socket.listen(LISTEN_BACKLOG)?.into_std()
+        })
+        .collect()
+}
+
+/// Connections the kernel holds, accepted but not yet taken (tokio's and std's default).
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Accepts on `listener` until `stop` says so; then lets requests in
+/// flight finish for up to `grace`.
+async fn listen<E>(
+    listener: TcpListener,
+    shared: Arc<Shared<E>>,
+    mut stop: watch::Receiver<bool>,
+    grace: Duration,
+) -> io::Result<()>
+where
+    E: Endpoint<Output = Response> + Front + 'static,
+{
+    let local = LocalAddr(listener.local_addr()?.into());
+    let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            () = &mut stop => break,
+            () = stopped(&mut stop) => break,
             Some(_) = connections.join_next() => {}
             accepted = listener.accept() => match accepted {
-                Ok((stream, remote)) => match slots.clone().try_acquire_owned() {
+                Ok((stream, remote)) => match shared.slots.clone().try_acquire_owned() {
                     Ok(permit) => {
-                        let slot = Slot::new(permit, stats.clone());
+                        let slot = Slot::new(permit, shared.stats.clone());
                         let connection = Connection {
-                            app: app.clone(),
-                            builder: builder.clone(),
+                            shared: shared.clone(),
                             local: local.clone(),
                             remote,
-                            limits,
-                            stop: stop_seen.clone(),
+                            stop: stop.clone(),
                         };
                         connections.spawn(connection.serve(stream, slot));
                     }
                     Err(_) => {
-                        count(&stats.refused);
+                        count(&shared.stats.refused);
                         // Best effort: a full socket buffer just gets the close.
                         let _ = stream.try_write(REFUSAL);
                     }
@@ -128,7 +226,6 @@ where
         }
     }
     drop(listener);
-    let _ = stopping.send(true);
     let drained = tokio::time::timeout(grace, async {
         while connections.join_next().await.is_some() {}
     });
@@ -136,6 +233,66 @@ where
         tracing::warn!("requests still in flight after {grace:?}: cut");
     }
     Ok(())
+}
+
+/// What every connection of a server shares.
+struct Shared<E> {
+    app: E,
+    /// One permit per connection, `max_connections` in all.
+    slots: Arc<Semaphore>,
+    builder: auto::Builder<TokioExecutor>,
+    limits: Limits,
+    stats: Arc<ConnectionStats>,
+}
+
+impl<E> Shared<E> {
+    fn new(app: E, limits: Limits, stats: Arc<ConnectionStats>) -> Self {
+        Self {
+            app,
+            slots: Arc::new(Semaphore::new(limits.max_connections)),
+            builder: builder(),
+            limits,
+            stats,
+        }
+    }
+}
+
+/// The application seen from a server thread: the head's answers there,
+/// every other request on the application's runtime.
+struct OnRuntime<E> {
+    app: Arc<E>,
+    runtime: Handle,
+}
+
+impl<E: Front> Front for OnRuntime<E> {
+    fn answer_head(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        peer: Option<IpAddr>,
+    ) -> Option<Response> {
+        self.app.answer_head(method, uri, headers, peer)
+    }
+}
+
+impl<E: Endpoint<Output = Response> + 'static> Endpoint for OnRuntime<E> {
+    type Output = Response;
+
+    async fn call(&self, request: poem::Request) -> poem::Result<Response> {
+        let app = self.app.clone();
+        match self
+            .runtime
+            .spawn(async move { app.get_response(request).await })
+            .await
+        {
+            Ok(response) => Ok(response),
+            // As if the application had panicked on this thread.
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            // The runtime is shutting down.
+            Err(_) => Ok(poem::http::StatusCode::SERVICE_UNAVAILABLE.into()),
+        }
+    }
 }
 
 /// hyper's settings: those of `poem::Server`, HTTP/2 streams capped as hyper does by default.
@@ -177,26 +334,25 @@ impl Drop for Slot {
 
 /// What serving one connection needs.
 struct Connection<E> {
-    app: Arc<E>,
-    builder: Arc<auto::Builder<TokioExecutor>>,
+    shared: Arc<Shared<E>>,
     local: LocalAddr,
     remote: SocketAddr,
-    limits: Limits,
     stop: watch::Receiver<bool>,
 }
 
 impl<E: Endpoint<Output = Response> + Front + 'static> Connection<E> {
     async fn serve(mut self, stream: TcpStream, slot: Slot) {
-        let clock = Arc::new(Deadline::new(self.limits));
+        let clock = Arc::new(Deadline::new(self.shared.limits));
         let service = hyper::service::service_fn({
-            let (app, clock) = (self.app.clone(), clock.clone());
+            let (shared, clock) = (self.shared.clone(), clock.clone());
             let (local, remote) = (self.local.clone(), RemoteAddr(self.remote.into()));
             let peer = self.remote.ip();
             move |request: poem::http::Request<Incoming>| {
                 let in_flight = InFlight::begin(clock.clone());
-                let app = app.clone();
+                let shared = shared.clone();
                 let (local, remote) = (local.clone(), remote.clone());
                 async move {
+                    let app = &shared.app;
                     let head = (request.method(), request.uri(), request.headers());
                     let response = match app.answer_head(head.0, head.1, head.2, Some(peer)) {
                         Some(response) => response,
@@ -218,7 +374,7 @@ impl<E: Endpoint<Output = Response> + Front + 'static> Connection<E> {
             stream,
             clock: clock.clone(),
         });
-        let connection = self.builder.serve_connection(io, service);
+        let connection = self.shared.builder.serve_connection(io, service);
         tokio::pin!(connection);
         let expired = tokio::select! {
             _ = connection.as_mut() => None,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::validate::Refusal;
-use super::{EntryStatus, GroupRole, Role};
+use super::{EntryStatus, GroupRole, GroupStatus, Role};
 
 /// Whoever a request is authenticated as.
 #[derive(Clone, Debug)]
@@ -20,6 +20,10 @@ pub enum Principal {
         token_id: i64,
         name: String,
         group_id: i64,
+        /// The group's slug and status when the token was checked, so
+        /// that writing to it needs no second look-up.
+        group_slug: String,
+        group_status: GroupStatus,
         created_by: i64,
     },
 }
@@ -80,6 +84,20 @@ impl Principal {
             Principal::GroupToken { group_id: own, .. } => {
                 (*own == group_id).then_some(GroupRole::Editor)
             }
+        }
+    }
+
+    /// A token's own group, named by `slug`, as it stood when the token
+    /// was checked: its id and status.
+    pub fn token_group(&self, slug: &str) -> Option<(i64, GroupStatus)> {
+        match self {
+            Principal::GroupToken {
+                group_id,
+                group_slug,
+                group_status,
+                ..
+            } if group_slug == slug => Some((*group_id, *group_status)),
+            _ => None,
         }
     }
 
@@ -180,8 +198,12 @@ mod tests {
             token_id: 1,
             name: "ci".into(),
             group_id: 3,
+            group_slug: "three".into(),
+            group_status: GroupStatus::Active,
             created_by: 9,
         };
+        assert_eq!(token.token_group("three"), Some((3, GroupStatus::Active)));
+        assert_eq!(token.token_group("four"), None);
         assert!(token.can_write_entries(3));
         assert!(!token.can_write_entries(4));
         assert!(!token.can_manage_group(3));

@@ -186,6 +186,10 @@ async fn authenticate_api_token(services: &Services, secret: &str) -> AppResult<
             Alias::new("group_status"),
         )
         .expr_as(
+            Expr::col((group::Entity, group::Column::Slug)),
+            Alias::new("group_slug"),
+        )
+        .expr_as(
             Expr::col((user::Entity, user::Column::Disabled)),
             Alias::new("issuer_disabled"),
         )
@@ -240,6 +244,8 @@ async fn authenticate_api_token(services: &Services, secret: &str) -> AppResult<
         token_id,
         name: row.try_get("", "name").map_err(read)?,
         group_id: row.try_get("", "group_id").map_err(read)?,
+        group_slug: row.try_get("", "group_slug").map_err(read)?,
+        group_status,
         created_by: row.try_get("", "created_by").map_err(read)?,
     })
 }

@@ -154,17 +154,19 @@ pub enum Identity {
 pub async fn identity(services: &Services, principal: &Principal) -> AppResult<Identity> {
     match principal {
         Principal::User { id, .. } => Ok(Identity::Person(person(services, *id).await?)),
-        Principal::GroupToken { token_id, .. } => {
+        Principal::GroupToken {
+            token_id,
+            group_slug,
+            ..
+        } => {
             let token = api_token::Entity::find_by_id(*token_id)
                 .one(&services.db)
                 .await?
                 .ok_or_else(|| AppError::not_found("token"))?;
-            let group_slug = group::Entity::find_by_id(token.group_id)
-                .one(&services.db)
-                .await?
-                .map(|group| group.slug)
-                .ok_or_else(|| AppError::not_found("group"))?;
-            Ok(Identity::GroupToken { token, group_slug })
+            Ok(Identity::GroupToken {
+                token,
+                group_slug: group_slug.clone(),
+            })
         }
     }
 }

@@ -118,6 +118,15 @@ db_test!(
         let page = queue(&w, "?limit=2&offset=1").await;
         assert_eq!(ids(&page), [for_all, second]);
         assert_eq!(page["total"], 4);
+        // Also a page past the end, which reads the total on its own.
+        let past_the_end = queue(&w, "?offset=10").await;
+        assert_eq!(ids(&past_the_end), Vec::<i64>::new());
+        assert_eq!(past_the_end["total"], 4);
+        assert_eq!(
+            queue(&w, "?group=alpha&offset=10").await["total"],
+            2,
+            "a filtered queue counts its rows"
+        );
         // An unknown group is 404, not an empty queue.
         w.app
             .get("/api/v1/moderation/queue?group=nope", Some(&w.moderator))

@@ -193,6 +193,27 @@ fn serve_explains_bad_configuration_in_one_line() {
         stderr.contains(&format!("error: cannot listen on {address}")),
         "{stderr}"
     );
+
+    // A server that accepts on threads of its own shares its port among
+    // them only.
+    let running = Server::start_with(&["--http-threads", "2"], &[]);
+    assert!(running.get("/feed.rss").starts_with("HTTP/1.1 200"));
+    let stderr = serve_error(&[
+        "serve",
+        "--http-threads",
+        "2",
+        "--bind",
+        &running.address,
+        "--database-url",
+        &format!("sqlite://{}/r.db?mode=rwc", temp_dir().display()),
+    ]);
+    assert!(
+        stderr.contains(&format!("error: cannot listen on {}", running.address)),
+        "{stderr}"
+    );
+    assert!(running.get("/healthz").starts_with("HTTP/1.1 200"));
+    running.signal("TERM");
+    running.wait(Duration::from_secs(15));
 }
 
 /// A running `newsfeed serve` on a free port.

@@ -11,25 +11,35 @@ use crate::common::{TestApp, World};
 
 const QGIS: &str = "Mozilla/5.0 QGIS/33600/Linux";
 
-/// Serves `app` with the real server on a free loopback port; its address.
-async fn serve(app: &TestApp) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address").to_string();
+/// Serves `app` with the real server on a free loopback port, on the
+/// test's runtime (`threads` 0) or on threads of its own; its address.
+async fn serve(app: &TestApp, threads: usize) -> String {
     let state = app.state.clone();
-    tokio::spawn(async move {
-        let _ = newsfeed::server::serve(
-            listener,
-            newsfeed::app(state.clone()),
-            state.config.connection_limits(),
-            state.connections.clone(),
-            std::future::pending(),
-            Duration::from_secs(1),
-        )
-        .await;
-    });
-    address
+    let (limits, stats) = (state.config.connection_limits(), state.connections.clone());
+    let (app, stop, grace) = (
+        newsfeed::app(state),
+        std::future::pending(),
+        Duration::from_secs(1),
+    );
+    if threads == 0 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address").to_string();
+        tokio::spawn(newsfeed::server::serve(
+            listener, app, limits, stats, stop, grace,
+        ));
+        address
+    } else {
+        let listeners = newsfeed::server::bind_shared("127.0.0.1:0", threads)
+            .await
+            .expect("bind");
+        let address = listeners[0].local_addr().expect("address").to_string();
+        tokio::spawn(newsfeed::server::serve_on_threads(
+            listeners, app, limits, stats, stop, grace,
+        ));
+        address
+    }
 }
 
 /// `path` with `headers` from the real server, the body as bytes.
@@ -80,7 +90,9 @@ db_test!(
             .await;
         app.published(&world.editor, &world.moderator, "alpha", "Plain news")
             .await;
-        let address = serve(app).await;
+        // On the test's runtime, and on two threads of their own that hand
+        // what is not a feed to the test's runtime.
+        let addresses = [serve(app, 0).await, serve(app, 2).await];
         let etag = fetch_raw(app, "GET", "/feed.rss", &[])
             .await
             .headers
@@ -107,10 +119,14 @@ db_test!(
             ("/groups/alpha/feed.ics", vec![]),
             ("/groups/nobody/feed.rss", vec![]),
             ("/feed.ics", vec![("accept-encoding", "gzip;q=0")]),
+            ("/api/v1/groups", vec![]),
         ];
-        for (path, headers) in &requests {
+        for (address, (path, headers)) in addresses
+            .iter()
+            .flat_map(|address| requests.iter().map(move |request| (address, request)))
+        {
             let expected = fetch_raw(app, "GET", path, headers).await;
-            let served = fetch_served(&address, path, headers).await;
+            let served = fetch_served(address, path, headers).await;
             assert_eq!(served.status, expected.status, "{path} {headers:?}");
             assert_eq!(
                 served.body,
