@@ -33,23 +33,11 @@ def database(label):
 
 
 def measure(binary, what):
-    """req/s and p99 of one wrk run of `what` against `binary`."""
+    """wrk's result for `what` against `binary`, on a fresh database."""
     run.BIN = binary
-    server = run.Server(database("PostgreSQL" if what == "PostgreSQL" else "SQLite"))
-    server.admin("POST", "/api/v1/groups", {"slug": "bench", "name": "Bench", "country": "DE"})
     if what == "queue":
-        run.pending(server, 100_000)
-        result = run.wrk(f"http://127.0.0.1:{run.PORT}/api/v1/moderation/queue",
-                         [f"Authorization: Bearer {server.token}"])
-    else:
-        script = f"{os.environ['WORK']}/submit.lua"
-        with open(script, "w") as out:
-            out.write(run.SUBMIT_LUA)
-        secret = server.admin("POST", "/api/v1/groups/bench/tokens", {"name": "ci"})["token"]
-        result = run.wrk(f"http://127.0.0.1:{run.PORT}/api/v1/entries",
-                         [f"Authorization: Bearer {secret}"], script=script)
-    server.stop()
-    return result
+        return run.moderation_queue(database("SQLite"))
+    return run.submissions(database(what))
 
 
 def main():

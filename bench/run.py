@@ -403,33 +403,45 @@ wrk.body = '{"group":"bench","kind":"announcement","title":"From CI","content":"
 """
 
 
-def writes(rows):
-    """Part 3: submissions with a group token (SQLite and PostgreSQL) and the queue."""
+def submissions(url):
+    """wrk against POST /api/v1/entries with a group token, a fresh server over `url`."""
     script = f"{WORK}/submit.lua"
     with open(script, "w") as out:
         out.write(SUBMIT_LUA)
+    server = Server(url)
+    server.admin("POST", "/api/v1/groups", {"slug": "bench", "name": "Bench", "country": "DE"})
+    secret = server.admin("POST", "/api/v1/groups/bench/tokens", {"name": "ci"})["token"]
+    load = wrk(f"http://127.0.0.1:{PORT}/api/v1/entries", [f"Authorization: Bearer {secret}"],
+               script=script)
+    server.stop()
+    return load
+
+
+def moderation_queue(url):
+    """wrk against the moderation queue with 100,000 pending, a fresh server over `url` (SQLite)."""
+    server = Server(url)
+    server.admin("POST", "/api/v1/groups", {"slug": "bench", "name": "Bench", "country": "DE"})
+    pending(server, 100_000)
+    load = wrk(f"http://127.0.0.1:{PORT}/api/v1/moderation/queue",
+               [f"Authorization: Bearer {server.token}"])
+    server.stop()
+    return load
+
+
+def writes(rows):
+    """Part 3: submissions with a group token (SQLite and PostgreSQL) and the queue."""
     databases = [("SQLite", sqlite_url("writes"))]
     if PG:
         name = f"nf_bench_{os.getpid()}"
         subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
         databases.append(("PostgreSQL", f"{PG}/{name}"))
     for label, url in databases:
-        server = Server(url)
-        server.admin("POST", "/api/v1/groups", {"slug": "bench", "name": "Bench", "country": "DE"})
-        secret = server.admin("POST", "/api/v1/groups/bench/tokens", {"name": "ci"})["token"]
-        load = wrk(f"http://127.0.0.1:{PORT}/api/v1/entries", [f"Authorization: Bearer {secret}"],
-                   script=script)
+        load = submissions(url)
         rows.append((f"3. {label}: POST /api/v1/entries with a group token", f"{load['rps']:,.0f} req/s",
                      "", "target >= 2,000/s", f"p99 {load['p99']}", load["errors"] or "-"))
-        server.stop()
-    server = Server(sqlite_url("queue"))
-    server.admin("POST", "/api/v1/groups", {"slug": "bench", "name": "Bench", "country": "DE"})
-    pending(server, 100_000)
-    load = wrk(f"http://127.0.0.1:{PORT}/api/v1/moderation/queue",
-               [f"Authorization: Bearer {server.token}"])
+    load = moderation_queue(sqlite_url("queue"))
     rows.append(("3. moderation queue, 100,000 pending", f"{load['rps']:,.0f} req/s", "",
                  "target p99 < 20 ms", f"p99 {load['p99']}", load["errors"] or "-"))
-    server.stop()
 
 
 def login_burst(rows):
