@@ -94,6 +94,14 @@ impl AppError {
         }
     }
 
+    /// The database cannot serve now, for `reason` (see [`outage`]).
+    pub fn unavailable(reason: &'static str) -> Self {
+        Self::DatabaseUnavailable {
+            reason,
+            retry_after: DATABASE_RETRY_SECS,
+        }
+    }
+
     /// Whether the failure is ours (answered with 500 and logged).
     pub fn is_internal(&self) -> bool {
         matches!(self, Self::Database(_) | Self::Internal { .. })
@@ -108,10 +116,7 @@ impl From<sea_orm::DbErr> for AppError {
         match outage(&error) {
             Some(reason) => {
                 tracing::warn!(%error, "database unavailable");
-                Self::DatabaseUnavailable {
-                    reason,
-                    retry_after: DATABASE_RETRY_SECS,
-                }
+                Self::unavailable(reason)
             }
             None => Self::Database(error),
         }

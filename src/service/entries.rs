@@ -291,8 +291,30 @@ async fn record(
     principal: &Principal,
     line: HistoryRecord<'_>,
 ) -> AppResult<()> {
-    let line = entry_event::ActiveModel {
-        entry_id: Set(entry_id),
+    insert_line(db, entry_id, history_line(services, principal, line)).await
+}
+
+/// Stores a history line of `entry_id`.
+async fn insert_line(
+    db: &impl ConnectionTrait,
+    entry_id: i64,
+    mut line: entry_event::ActiveModel,
+) -> AppResult<()> {
+    line.entry_id = Set(entry_id);
+    // Nothing is read back: decoding the row would be work for nothing.
+    entry_event::Entity::insert(line)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The row of a history line, for the entry it is then given.
+fn history_line(
+    services: &Services,
+    principal: &Principal,
+    line: HistoryRecord<'_>,
+) -> entry_event::ActiveModel {
+    entry_event::ActiveModel {
         actor_user_id: Set(Some(principal.attributed_user_id())),
         actor_token_id: Set(principal.token_id()),
         actor_name: Set(principal.display_name()),
@@ -305,12 +327,7 @@ async fn record(
         ),
         created_at: Set(services.now()),
         ..Default::default()
-    };
-    // Nothing is read back: decoding the row would be work for nothing.
-    entry_event::Entity::insert(line)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    }
 }
 
 /// Writes `active` only if the row still has `expected_version`, bumping it.
@@ -400,7 +417,6 @@ async fn save_new(
     lookup::require_stored_picture(&services.db, &fields.image).await?;
     areas::require_existing(&services.db, fields.target_area_id).await?;
     let now = services.now();
-    let txn = services.begin_write().await?;
     let mut active = entry::ActiveModel {
         group_id: Set(group.id),
         author_id: Set(principal.attributed_user_id()),
@@ -421,25 +437,33 @@ async fn save_new(
         ..Default::default()
     };
     set_fields(&mut active, fields.clone());
-    let saved = active.insert(&*txn).await?;
-    let created = HistoryRecord {
-        action: Action::Create,
-        from: None,
-        to: EntryStatus::Draft,
-        comment: None,
-        changes: &Map::new(),
-    };
-    record(&*txn, services, saved.id, principal, created).await?;
-    let mut created = LoadedEntry {
-        entry: saved,
+    let line = history_line(
+        services,
+        principal,
+        HistoryRecord {
+            action: Action::Create,
+            from: None,
+            to: EntryStatus::Draft,
+            comment: None,
+            changes: &Map::new(),
+        },
+    );
+    let loaded = |entry| LoadedEntry {
+        entry,
         group,
         fields,
         live: None,
     };
-    if submit {
-        created = submit_saved(&*txn, services, principal, created).await?;
-    }
-    txn.commit().await?;
+    let created = if submit {
+        let txn = services.begin_write().await?;
+        let saved = active.insert(&*txn).await?;
+        insert_line(&*txn, saved.id, line).await?;
+        let submitted = submit_saved(&*txn, services, principal, loaded(saved)).await?;
+        txn.commit().await?;
+        submitted
+    } else {
+        loaded(services.entry_inserts.insert(active, line).await?)
+    };
     Ok(created.view(services))
 }
 

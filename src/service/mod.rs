@@ -13,6 +13,7 @@ pub mod calendars;
 pub mod drafts;
 pub mod embeds;
 pub mod entries;
+pub mod entry_inserts;
 pub mod federation;
 pub mod feed_rows;
 pub mod groups;
@@ -68,8 +69,10 @@ pub struct Services {
     pub calendar_bell: tokio::sync::Notify,
     /// The delivery queue's bell and counts.
     pub deliveries: federation::queue::Deliveries,
+    /// New entries, written together (group commit).
+    pub entry_inserts: entry_inserts::EntryInserts,
     /// SQLite's one writer, taken in turn by this process (see `begin_write`).
-    writer: Option<tokio::sync::Mutex<()>>,
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// A transaction from [`Services::begin_write`]. Its fields drop in order:
@@ -91,6 +94,16 @@ impl Writing<'_> {
     /// Commits, then gives the turn to the next writer.
     pub async fn commit(self) -> Result<(), sea_orm::DbErr> {
         self.txn.commit().await
+    }
+}
+
+/// SQLite's turn to write, where there is one to take.
+async fn write_turn(
+    writer: Option<&tokio::sync::Mutex<()>>,
+) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    match writer {
+        Some(writer) => Some(writer.lock().await),
+        None => None,
     }
 }
 
@@ -143,7 +156,10 @@ impl Services {
             env!("CARGO_PKG_VERSION"),
             config.public_base_url()
         );
+        let writer = (db.get_database_backend() == sea_orm::DbBackend::Sqlite)
+            .then(|| Arc::new(tokio::sync::Mutex::new(())));
         Ok(Self {
+            entry_inserts: entry_inserts::EntryInserts::new(db.clone(), writer.clone()),
             jwt: JwtKeys::from_config(&config, &clock)?,
             passwords: Passwords::new(passwords::default_concurrency(), config.password_queue),
             limits: Limits {
@@ -198,8 +214,7 @@ impl Services {
                 .map_err(StartupError::Config)?,
             calendar_bell: tokio::sync::Notify::new(),
             deliveries: federation::queue::Deliveries::default(),
-            writer: (db.get_database_backend() == sea_orm::DbBackend::Sqlite)
-                .then(|| tokio::sync::Mutex::new(())),
+            writer,
             db,
             clock,
             config,
@@ -214,10 +229,7 @@ impl Services {
     /// a submission's time under load. PostgreSQL takes concurrent writers
     /// itself: no turn.
     pub async fn begin_write(&self) -> Result<Writing<'_>, sea_orm::DbErr> {
-        let turn = match &self.writer {
-            Some(writer) => Some(writer.lock().await),
-            None => None,
-        };
+        let turn = write_turn(self.writer.as_deref()).await;
         Ok(Writing {
             txn: self.db.begin().await?,
             _turn: turn,

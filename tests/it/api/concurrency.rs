@@ -1,10 +1,13 @@
 //! Optimistic locking and moderators acting at once: exactly one wins.
+//! Submissions at once: written together, each answered with its own.
 
-use serde_json::json;
+use sea_orm::{ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{Value, json};
 
-use crate::api::support::{act, entry, entry_in};
+use crate::api::support::{act, entry, entry_in, group_token, id_of};
 use crate::common::{self, Reply, World};
 use newsfeed::domain::Role;
+use newsfeed::entities::{entry as entry_row, entry_event};
 
 #[track_caller]
 fn one_wins(first: &Reply, second: &Reply, what: &str) {
@@ -218,6 +221,103 @@ db_test!(
                 .await;
             let expected = if first.status == 200 { 200 } else { 404 };
             assert_eq!(group.status, expected, "{}", group.text);
+        }
+    }
+);
+
+db_test!(
+    submissions_at_once_each_get_their_own_entry_and_history,
+    |app: common::TestApp| async move {
+        let w = World::new(app).await;
+        let app = &w.app;
+        let (_, token) = group_token(app, &w.owner, "alpha", "ci").await;
+        let sent: Vec<(String, &str, &str)> = (0..40)
+            .map(|n| {
+                let (who, actor) = if n % 2 == 0 {
+                    (w.editor.as_str(), "editor")
+                } else {
+                    (token.as_str(), "token ci")
+                };
+                (format!("At once {n}"), who, actor)
+            })
+            .collect();
+        let replies = futures_util::future::join_all(sent.iter().map(|(title, who, _)| {
+            app.post(
+                "/api/v1/entries",
+                Some(who),
+                json!({"group": "alpha", "kind": "announcement", "title": title,
+                       "content": format!("<p>{title}</p>"), "language": "en"}),
+            )
+        }))
+        .await;
+        let mut ids = std::collections::HashSet::new();
+        for ((title, _, actor), reply) in sent.iter().zip(replies) {
+            let created = reply.expect(201).json();
+            assert_eq!(&created["title"], title, "{created}");
+            let id = id_of(&created);
+            assert!(ids.insert(id), "id {id} answered twice");
+            let stored = entry(app, &w.editor, id).await;
+            assert_eq!(
+                (&stored["title"], &stored["content"]),
+                (&created["title"], &json!(format!("<p>{title}</p>"))),
+            );
+            let history = app
+                .get(&format!("/api/v1/entries/{id}/history"), Some(&w.editor))
+                .await
+                .expect(200)
+                .json();
+            let lines: Vec<(&Value, &Value)> = history
+                .as_array()
+                .expect("history")
+                .iter()
+                .map(|line| (&line["action"], &line["actor"]))
+                .collect();
+            assert_eq!(lines, [(&json!("create"), &json!(actor))], "{title}");
+        }
+    }
+);
+
+db_test!(
+    a_row_the_database_refuses_fails_only_its_own_submission,
+    |app: common::TestApp| async move {
+        let w = World::new(app).await;
+        let id = id_of(&w.app.draft(&w.editor, "alpha", "Template").await);
+        let services = &w.app.state.services;
+        let mut template: entry_row::ActiveModel = entry_row::Entity::find_by_id(id)
+            .one(&services.db)
+            .await
+            .expect("read")
+            .expect("the draft")
+            .into();
+        template.id = NotSet;
+        let mut line: entry_event::ActiveModel = entry_event::Entity::find()
+            .filter(entry_event::Column::EntryId.eq(id))
+            .one(&services.db)
+            .await
+            .expect("read")
+            .expect("its creation")
+            .into();
+        line.id = NotSet;
+        // Every other row names a group that does not exist.
+        let rows = (0..8).map(|n| {
+            let mut row = template.clone();
+            row.title = Set(format!("Row {n}"));
+            if n % 2 == 1 {
+                row.group_id = Set(i64::from(i32::MAX));
+            }
+            services.entry_inserts.insert(row, line.clone())
+        });
+        let results = futures_util::future::join_all(rows).await;
+        for (n, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(stored) => {
+                    assert_eq!(n % 2, 0, "row {n} was stored");
+                    assert_eq!(stored.title, format!("Row {n}"));
+                    let read = entry(&w.app, &w.editor, stored.id).await;
+                    assert_eq!(read["title"], format!("Row {n}"));
+                }
+                Err(error) => assert!(n % 2 == 1 && error.is_internal(), "row {n}: {error}"),
+            }
         }
     }
 );
