@@ -86,47 +86,67 @@ impl EntryInserts {
 impl Shared {
     async fn flush(self: Arc<Self>) {
         let _one_at_a_time = self.flushing.lock().await;
-        let mut inserts =
-            std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut inserts = self.take_queued();
         while !inserts.is_empty() {
             let rest = inserts.split_off(inserts.len().min(MOST_PER_STATEMENT));
-            self.write(inserts).await;
+            if let Some(reason) = self.write(inserts).await {
+                // Each would wait as long again for a database that did not
+                // answer: the rest, and what queued meanwhile, are told now.
+                refuse(rest.into_iter().chain(self.take_queued()), reason);
+                return;
+            }
             inserts = rest;
         }
     }
 
+    fn take_queued(&self) -> Vec<Insert> {
+        std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
     /// Writes `inserts` in one transaction and answers each. When that
     /// fails for another reason than an outage, each is tried alone, so
-    /// that a refused row fails only its own request.
-    async fn write(&self, inserts: Vec<Insert>) {
+    /// that a refused row fails only its own request. Returns why the
+    /// database is unavailable, if it is.
+    async fn write(&self, inserts: Vec<Insert>) -> Option<&'static str> {
         let failure = match self.write_together(&inserts).await {
             Ok(saved) => {
                 for (insert, entry) in inserts.into_iter().zip(saved) {
                     let _gone = insert.reply.send(Ok(entry));
                 }
-                return;
+                return None;
             }
             Err(failure) => failure,
         };
         if let Some(reason) = outage(&failure) {
             tracing::warn!(error = %failure, "database unavailable");
-            for insert in inserts {
-                let _gone = insert.reply.send(Err(AppError::unavailable(reason)));
+            refuse(inserts, reason);
+            return Some(reason);
+        }
+        let mut inserts = inserts.into_iter();
+        while let Some(insert) = inserts.next() {
+            if let Some(reason) = self.write_alone(insert).await {
+                refuse(inserts, reason);
+                return Some(reason);
             }
-            return;
         }
-        for insert in inserts {
-            let answer = self
-                .write_together(std::slice::from_ref(&insert))
-                .await
-                .map_err(AppError::from)
-                .and_then(|mut saved| {
-                    saved.pop().ok_or_else(|| {
-                        AppError::internal("writing a new entry", "no row came back")
-                    })
-                });
-            let _gone = insert.reply.send(answer);
-        }
+        None
+    }
+
+    async fn write_alone(&self, insert: Insert) -> Option<&'static str> {
+        let (answer, unavailable) = match self.write_together(std::slice::from_ref(&insert)).await {
+            Ok(mut saved) => (
+                saved
+                    .pop()
+                    .ok_or_else(|| AppError::internal("writing a new entry", "no row came back")),
+                None,
+            ),
+            Err(failure) => {
+                let unavailable = outage(&failure);
+                (Err(AppError::from(failure)), unavailable)
+            }
+        };
+        let _gone = insert.reply.send(answer);
+        unavailable
     }
 
     /// The entries in the order of `inserts`, committed.
@@ -157,5 +177,12 @@ impl Shared {
             .await?;
         txn.commit().await?;
         Ok(saved)
+    }
+}
+
+/// Answers each of `inserts`: the database is unavailable, for `reason`.
+fn refuse(inserts: impl IntoIterator<Item = Insert>, reason: &'static str) {
+    for insert in inserts {
+        let _gone = insert.reply.send(Err(AppError::unavailable(reason)));
     }
 }
