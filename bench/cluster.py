@@ -288,7 +288,7 @@ def memory_mib(port):
 
 def svg(phases):
     """Requests and errors per second, one panel per phase."""
-    width, height, pad = 360, 160, 30
+    width, height, pad = 360, 176, 30
     parts = []
     for index, (title, load, marks) in enumerate(phases):
         x0 = index * (width + 20)
@@ -307,7 +307,9 @@ def svg(phases):
             x = x0 + pad + at * scale_x
             parts.append(f'<line x1="{x:.1f}" y1="{pad}" x2="{x:.1f}" y2="{height - pad}" stroke="#888" stroke-dasharray="3"/>')
             parts.append(f'<text x="{x + 2:.1f}" y="{pad + 10}" font-size="9">{label}</text>')
-        parts.append(f'<text x="{x0 + pad}" y="{height - 8}" font-size="9">seconds; green: feed reads/s through nginx (peak {peak}); red: errors + refused writes/s</text>')
+        failed = sum(s["error"] + s["write_refused"] for s in load.seconds.values())
+        parts.append(f'<text x="{x0 + pad}" y="{height - 18}" font-size="9">seconds; green: feed reads/s through nginx (peak {peak:,})</text>')
+        parts.append(f'<text x="{x0 + pad}" y="{height - 6}" font-size="9">red, same scale: errors + refused writes/s ({failed:,} in all)</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{len(phases) * (width + 20)}" height="{height}" '
             f'font-family="sans-serif">{"".join(parts)}</svg>\n')
 
