@@ -1021,19 +1021,25 @@ async fn with_group_slugs(
     let rows = db
         .query_all_raw(db.get_database_backend().build(&statement))
         .await?;
-    let mut total = None;
-    let mut views = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if queue_total {
+    // Every row carries the same total: read it once.
+    let total = match rows.first() {
+        Some(row) if queue_total => {
             let count: i64 = row.try_get("", "queue_total")?;
-            total = Some(u64::try_from(count).unwrap_or(0));
+            Some(u64::try_from(count).unwrap_or(0))
         }
-        views.push(EntryView {
-            entry: entry::Model::from_query_result(row, "")?,
-            group_slug: row.try_get("", "group_slug")?,
-            timing: services.timing(),
-        });
-    }
+        _ => None,
+    };
+    let timing = services.timing();
+    let views = rows
+        .iter()
+        .map(|row| {
+            Ok(EntryView {
+                entry: entry::Model::from_query_result(row, "")?,
+                group_slug: row.try_get("", "group_slug")?,
+                timing,
+            })
+        })
+        .collect::<AppResult<_>>()?;
     Ok((views, total))
 }
 

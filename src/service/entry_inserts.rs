@@ -10,7 +10,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set};
 use tokio::sync::oneshot;
 
 use crate::entities::{entry, entry_event};
@@ -151,11 +151,10 @@ impl Shared {
 
     /// The entries in the order of `inserts`, committed.
     async fn write_together(&self, inserts: &[Insert]) -> Result<Vec<entry::Model>, DbErr> {
-        let _turn = super::write_turn(self.writer.as_deref()).await;
-        let txn = self.db.begin().await?;
+        let txn = super::begin_write(&self.db, self.writer.as_deref()).await?;
         let mut saved =
             entry::Entity::insert_many(inserts.iter().map(|insert| insert.entry.clone()))
-                .exec_with_returning(&txn)
+                .exec_with_returning(&*txn)
                 .await?;
         if saved.len() != inserts.len() {
             return Err(DbErr::Custom(format!(
@@ -173,7 +172,7 @@ impl Shared {
             line
         });
         entry_event::Entity::insert_many(lines)
-            .exec_without_returning(&txn)
+            .exec_without_returning(&*txn)
             .await?;
         txn.commit().await?;
         Ok(saved)

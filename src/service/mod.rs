@@ -97,14 +97,20 @@ impl Writing<'_> {
     }
 }
 
-/// SQLite's turn to write, where there is one to take.
-async fn write_turn(
-    writer: Option<&tokio::sync::Mutex<()>>,
-) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-    match writer {
+/// A transaction on `db` holding `writer`'s turn, where there is one (see
+/// [`Services::begin_write`]).
+async fn begin_write<'a>(
+    db: &DatabaseConnection,
+    writer: Option<&'a tokio::sync::Mutex<()>>,
+) -> Result<Writing<'a>, sea_orm::DbErr> {
+    let turn = match writer {
         Some(writer) => Some(writer.lock().await),
         None => None,
-    }
+    };
+    Ok(Writing {
+        txn: db.begin().await?,
+        _turn: turn,
+    })
 }
 
 /// Events counted for monitoring (read by `/metrics`).
@@ -229,11 +235,7 @@ impl Services {
     /// a submission's time under load. PostgreSQL takes concurrent writers
     /// itself: no turn.
     pub async fn begin_write(&self) -> Result<Writing<'_>, sea_orm::DbErr> {
-        let turn = write_turn(self.writer.as_deref()).await;
-        Ok(Writing {
-            txn: self.db.begin().await?,
-            _turn: turn,
-        })
+        begin_write(&self.db, self.writer.as_deref()).await
     }
 
     /// Unix seconds now, by the services' clock.
