@@ -5,7 +5,7 @@ use poem_openapi::{
 };
 
 use super::areas::{AreaInput, area_points};
-use super::json::JsonBody;
+use super::json::{JsonBody, SerdeJson, rfc3339};
 use super::{ApiTags, BearerAuth, Created, Deleted, instant, page};
 use crate::AppState;
 use crate::domain::entry::{EntryPatch, Translation, with_entry_fields};
@@ -106,7 +106,7 @@ macro_rules! to_output {
 }
 
 /// An entry's texts in one other language (`translations`).
-#[derive(Object, Clone, Debug, Default, serde::Deserialize)]
+#[derive(Object, Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields, default)]
 pub struct TranslationBody {
@@ -200,7 +200,7 @@ with_entry_fields!(entry_input);
 macro_rules! entry_output_fields {
     (@munch [$($fields:tt)*]) => {
         /// An entry as its group and moderators see it.
-        #[derive(Object)]
+        #[derive(Object, serde::Serialize)]
         pub struct EntryOut {
             /// Also the `pk` in the QGIS feed.
             id: i64,
@@ -218,18 +218,23 @@ macro_rules! entry_output_fields {
             /// When the published revision leaves the feeds (its window's end,
             /// explicit or derived from the event, deadline or announcement period).
             #[oai(nullable)]
+            #[serde(serialize_with = "rfc3339::optional")]
             published_until: Option<DateTime<Utc>>,
             /// Events and meetups: the start of the next occurrence that has not
             /// ended (of a series, after cancellations and moves).
             #[oai(nullable)]
+            #[serde(serialize_with = "rfc3339::optional")]
             next_occurrence: Option<DateTime<Utc>>,
             $($fields)*
             sticky: bool,
             priority: i32,
             author_id: i64,
             #[oai(nullable)]
+            #[serde(serialize_with = "rfc3339::optional")]
             submitted_at: Option<DateTime<Utc>>,
+            #[serde(serialize_with = "rfc3339::one")]
             created_at: DateTime<Utc>,
+            #[serde(serialize_with = "rfc3339::one")]
             updated_at: DateTime<Utc>,
         }
     };
@@ -238,6 +243,9 @@ macro_rules! entry_output_fields {
     };
     (@munch [$($fields:tt)*] html $name:ident $doc:literal, $($rest:tt)*) => {
         entry_output_fields!(@munch [$($fields)* $name: String,] $($rest)*);
+    };
+    (@munch [$($fields:tt)*] instant $name:ident $doc:literal, $($rest:tt)*) => {
+        entry_output_fields!(@munch [$($fields)* #[oai(nullable)] #[serde(serialize_with = "rfc3339::optional")] $name: output_type!(instant),] $($rest)*);
     };
     (@munch [$($fields:tt)*] $kind:ident $name:ident $doc:literal, $($rest:tt)*) => {
         entry_output_fields!(@munch [$($fields)* #[oai(nullable)] $name: output_type!($kind),] $($rest)*);
@@ -331,7 +339,7 @@ impl From<ActionInput> for ActionRequest {
 }
 
 /// A page of entries.
-#[derive(Object)]
+#[derive(Object, serde::Serialize)]
 // The spec's name since the first release (clients generate code from it).
 #[oai(rename = "EntryPage")]
 pub struct EntryList {
@@ -429,7 +437,7 @@ impl EntriesApi {
         /// Entries to skip.
         #[oai(validator(maximum(value = "1000000000")))]
         offset: Query<Option<u64>>,
-    ) -> AppResult<Json<EntryList>> {
+    ) -> AppResult<SerdeJson<EntryList>> {
         let (limit, offset) = page(*limit, *offset);
         let filter = EntryFilter {
             group: group.0,
@@ -443,7 +451,7 @@ impl EntriesApi {
             limit,
             offset,
         };
-        Ok(Json(EntryList::new(
+        Ok(SerdeJson(EntryList::new(
             entries::list(&state.services, &auth.0, &filter).await?,
         )))
     }

@@ -1,15 +1,19 @@
 //! `JsonBody<T>`: a JSON request body read with serde, so that a field of the
 //! wrong type is a 422 naming that field (`title: invalid type: integer `5`,
-//! expected a string`), not a parser's 400. The schema is `T`'s, exactly as
-//! poem-openapi's own `Json<T>` documents it.
+//! expected a string`), not a parser's 400. `SerdeJson<T>`: a JSON response
+//! written by serde straight into its bytes. The schema of both is `T`'s,
+//! exactly as poem-openapi's own `Json<T>` documents it.
 
 use std::ops::Deref;
 
-use poem::{FromRequest, Request, RequestBody};
+use poem::{FromRequest, IntoResponse, Request, RequestBody, Response};
 use poem_openapi::payload::{ParsePayload, Payload};
-use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchemaRef, Registry};
+use poem_openapi::registry::{
+    MetaMediaType, MetaRequest, MetaResponse, MetaResponses, MetaSchemaRef, Registry,
+};
 use poem_openapi::types::Type;
-use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::domain::FieldError;
@@ -17,6 +21,8 @@ use crate::error::AppError;
 
 /// Longest part of a parser message that is echoed back (it may quote input).
 const MAX_ECHO_CHARS: usize = 160;
+
+const JSON: &str = "application/json; charset=utf-8";
 
 pub struct JsonBody<T>(pub T);
 
@@ -29,7 +35,7 @@ impl<T> Deref for JsonBody<T> {
 }
 
 impl<T: Type> Payload for JsonBody<T> {
-    const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
+    const CONTENT_TYPE: &'static str = JSON;
 
     fn check_content_type(content_type: &str) -> bool {
         content_type.parse::<mime::Mime>().is_ok_and(|mime| {
@@ -155,6 +161,78 @@ impl<'a, T: Type + DeserializeOwned + Send> ApiExtractor<'a> for JsonBody<T> {
             }
             .into()),
             None => Err(poem_openapi::error::ContentTypeError::ExpectContentType.into()),
+        }
+    }
+}
+
+/// A 200 answer of `T` as JSON, documented as poem-openapi's `Json<T>` is,
+/// but written by `T`'s serde `Serialize` rather than through a
+/// `serde_json::Value` per field (a map with owned keys per object): for
+/// the long pages of entries, most of whose cost that tree was. `T`'s
+/// `Serialize` must write what its `ToJSON` would (tests compare them).
+pub struct SerdeJson<T>(pub T);
+
+impl<T: Type> Payload for SerdeJson<T> {
+    const CONTENT_TYPE: &'static str = JSON;
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Serialize + Send> IntoResponse for SerdeJson<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(body) => Response::builder().content_type(JSON).body(body),
+            // Only a map with keys that are not strings fails; none is sent.
+            Err(error) => poem::Error::from(AppError::internal("writing a JSON answer", error))
+                .into_response(),
+        }
+    }
+}
+
+impl<T: Type + Serialize + Send> ApiResponse for SerdeJson<T> {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "",
+                status: Some(200),
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: JSON,
+                    schema: T::schema_ref(),
+                }],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+/// Date-times for `SerdeJson`, as poem-openapi's `ToJSON` writes them
+/// (`to_rfc3339`: `+00:00`, not chrono serde's `Z`).
+pub mod rfc3339 {
+    use chrono::{DateTime, Utc};
+    use serde::Serializer;
+
+    pub fn one<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&at.to_rfc3339())
+    }
+
+    pub fn optional<S: Serializer>(
+        at: &Option<DateTime<Utc>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => one(at, serializer),
+            None => serializer.serialize_none(),
         }
     }
 }

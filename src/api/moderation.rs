@@ -2,7 +2,7 @@ use poem::web::Data;
 use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
 
 use super::entries::{ActionInput, EntryList, EntryOut, act};
-use super::json::JsonBody;
+use super::json::{JsonBody, SerdeJson};
 use super::{ApiTags, BearerAuth, page};
 use crate::AppState;
 use crate::domain::{Action, EntryKind};
@@ -32,7 +32,7 @@ impl ModerationApi {
         /// Entries to skip.
         #[oai(validator(maximum(value = "1000000000")))]
         offset: Query<Option<u64>>,
-    ) -> AppResult<Json<EntryList>> {
+    ) -> AppResult<SerdeJson<EntryList>> {
         let (limit, offset) = page(*limit, *offset);
         let filter = EntryFilter {
             group: group.0,
@@ -49,7 +49,7 @@ impl ModerationApi {
             limit,
             offset,
         };
-        Ok(Json(EntryList::new(
+        Ok(SerdeJson(EntryList::new(
             entries::queue(&state.services, &auth.0, &filter).await?,
         )))
     }

@@ -108,6 +108,110 @@ db_test!(
     }
 );
 
+// Pages of entries are written by serde (`SerdeJson`), a single entry by
+// poem-openapi's `ToJSON`: every field of every kind, in every state,
+// must read the same from both.
+db_test!(
+    pages_of_entries_write_each_entry_as_the_entry_itself,
+    fixed_world(),
+    |app: common::TestApp| async move {
+        let world = World::new(app).await;
+        let app = &world.app;
+        let bodies = [
+            json!({"kind": "meetup", "title": "QGIS Stammtisch", "content": "<p>Monthly</p>",
+                   "language": "de", "starts_at": "2030-04-18T16:30:00Z",
+                   "ends_at": "2030-04-18T18:30:00Z", "timezone": "Europe/Zurich",
+                   "location_name": "Zurich", "latitude": 47.37, "longitude": 8.54,
+                   "online_url": "https://meet.example.org/q", "attendance": "hybrid",
+                   "recurrence": "FREQ=MONTHLY;BYDAY=3TH;COUNT=4",
+                   "exdates": ["2030-05-16T18:30"],
+                   "moved_occurrences": {"2030-06-20T18:30": "2030-06-27T19:00"},
+                   "target_area": [[6.0, 46.0], [10.0, 46.0], [10.0, 48.0]],
+                   "translations": {"fr": {"title": "Rencontre QGIS", "content": "<p>Mensuel</p>"},
+                                    "it": {"title": "Incontro", "call_to_action": "Vieni"}}}),
+            json!({"kind": "crowdfunding", "title": "QGIS \"plugin\" & more",
+                   "content": "<p>Fund <a href=\"https://qgis.org\">it</a></p>",
+                   "goal_amount": 5000.5, "currency": "EUR", "deadline": at(T0 + 2_000_000),
+                   "raised_amount": 1200.25, "url": "https://qgis.org/fund"}),
+            json!({"kind": "announcement", "title": "QGIS 4.0 ✓ released",
+                   "content": "<p>Now</p>", "image": "https://qgis.org/img.png",
+                   "image_alt": "The QGIS logo", "call_to_action": "Download",
+                   "publish_from": at(T0 + 3_600), "publish_to": at(T0 + 864_000)}),
+        ];
+        let mut ids = Vec::new();
+        for mut body in bodies {
+            body["group"] = json!("alpha");
+            let created = app
+                .post("/api/v1/entries", Some(&world.admin), body)
+                .await
+                .expect(201)
+                .json();
+            ids.push(created["id"].as_i64().expect("id"));
+        }
+        app.post(
+            &format!("/api/v1/entries/{}/submit", ids[0]),
+            Some(&world.editor),
+            json!({}),
+        )
+        .await
+        .expect(200);
+        app.submit_and_approve(
+            &world.editor,
+            &world.moderator,
+            ids[1],
+            json!({"sticky": true, "priority": 3}),
+        )
+        .await;
+
+        let page = app
+            .get("/api/v1/entries?limit=200", Some(&world.admin))
+            .await;
+        page.expect(200);
+        assert_eq!(
+            page.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        let page = page.json();
+        let queue = app
+            .get("/api/v1/moderation/queue", Some(&world.moderator))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(page["total"], 3);
+        assert_eq!(queue["total"], 1);
+        let listed = page["items"].as_array().expect("items");
+        let queued = queue["items"].as_array().expect("items");
+        assert_eq!(listed.len(), 3);
+        assert_eq!(queued[0]["id"], ids[0]);
+        for item in listed.iter().chain(queued) {
+            let id = item["id"].as_i64().expect("id");
+            let alone = app
+                .get(&format!("/api/v1/entries/{id}"), Some(&world.admin))
+                .await
+                .expect(200)
+                .json();
+            assert_eq!(*item, alone, "entry {id} in a page and alone");
+        }
+        // The instants are written, not only their nulls.
+        let funded = listed
+            .iter()
+            .find(|item| item["id"] == ids[1])
+            .expect("funded");
+        assert_eq!(funded["publication"], "live");
+        assert!(
+            funded["published_until"]
+                .as_str()
+                .is_some_and(|at| at.ends_with("+00:00"))
+        );
+        assert!(
+            queued[0]["submitted_at"]
+                .as_str()
+                .is_some_and(|at| at.ends_with("+00:00"))
+        );
+        assert_eq!(queued[0]["translations"]["it"]["title"], "Incontro");
+    }
+);
+
 /// One entry of every kind, live in a world whose clock stands still.
 async fn publish_one_of_each(world: &World) {
     for body in [
