@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use newsfeed::cli::{Cli, LogFormat};
 
-/// Returns freed memory to the system (see Cargo.toml).
+/// Returns freed memory to the system, also while idle (see Cargo.toml).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// What is logged unless `NEWSFEED_LOG` says otherwise: no line per request
 /// (`NEWSFEED_LOG=info` adds the access log, target `newsfeed::access`).
