@@ -41,12 +41,8 @@ def resident_parts(pid):
 def idle_and_feed_peak():
     """Resident memory idle after seeding, its parts, and the peak under the feed load."""
     server = run.Server(run.sqlite_url(f"memory{time.monotonic_ns()}"))
-    run.seed_feeds(server)
-    run.save_for_nginx(run.feed_targets())
-    time.sleep(35)
-    idle = run.rss(server.pid)
+    idle = run.idle_after_seeding(server, run.feed_targets())
     parts = resident_parts(server.pid)
-    run.reset_peak(server.pid)
     run.wrk(f"http://127.0.0.1:{run.PORT}/?lang=en", [f"User-Agent: {run.QGIS}", "Accept-Encoding: gzip"])
     peak = run.rss(server.pid, "VmHWM")
     server.stop()
@@ -61,11 +57,6 @@ def main():
             run.BIN = binary
             idle, peak = idle_and_feed_peak()
             burst = []
-            # login_burst's database has one name: start it afresh.
-            for suffix in ("", "-wal", "-shm"):
-                path = run.sqlite_path(run.sqlite_url("burst")) + suffix
-                if os.path.exists(path):
-                    os.remove(path)
             run.login_burst(burst)
             print(" | ".join([f"round {round_number}", label, idle, peak, *burst[0][1:4]]), flush=True)
 

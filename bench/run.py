@@ -230,6 +230,19 @@ def seed_feeds(server):
     server.publish("Last live entry")
 
 
+def idle_after_seeding(server, targets):
+    """Seeds `server` as part 1 does and saves `targets` for nginx; its
+    resident MiB once idle, with the peak counter reset from there."""
+    seed_feeds(server)
+    save_for_nginx(targets)
+    # Idle: once the pool has closed the connections the seeding opened
+    # (`db::IDLE_CONNECTION`, 30 s), as a server that sees no writes would be.
+    time.sleep(35)
+    idle = rss(server.pid)
+    reset_peak(server.pid)
+    return idle
+
+
 def feed_targets():
     """(label, path, file nginx serves, request headers) of each feed, gzip and plain."""
     gzip = "Accept-Encoding: gzip"
@@ -274,15 +287,9 @@ def against_nginx(targets, rows, part):
 def feeds_against_nginx(rows):
     """Part 1: the hot feeds against nginx serving the same bytes, alternating rounds."""
     server = Server(sqlite_url("feeds"))
-    seed_feeds(server)
     targets = feed_targets()
-    save_for_nginx(targets)
     nginx = start_nginx()
-    # Idle: once the pool has closed the connections the seeding opened
-    # (`db::IDLE_CONNECTION`, 30 s), as a server that sees no writes would be.
-    time.sleep(35)
-    idle = rss(server.pid)
-    reset_peak(server.pid)
+    idle = idle_after_seeding(server, targets)
     against_nginx(targets, rows, "1.")
     # Conditional requests: 304 against 200 of the same variant.
     agent = f"User-Agent: {QGIS}"
@@ -446,7 +453,8 @@ def writes(rows):
 
 def login_burst(rows):
     """Part 4: memory around 50 simultaneous password checks."""
-    server = Server(sqlite_url("burst"))
+    # Its own file each time: bench/compare-memory.py runs this per build.
+    server = Server(sqlite_url(f"burst{time.monotonic_ns()}"))
     time.sleep(1)
     before = rss(server.pid)
     reset_peak(server.pid)

@@ -7,11 +7,10 @@
 use std::ops::Deref;
 
 use poem::{FromRequest, IntoResponse, Request, RequestBody, Response};
+use poem_openapi::payload::Json;
 use poem_openapi::payload::{ParsePayload, Payload};
-use poem_openapi::registry::{
-    MetaMediaType, MetaRequest, MetaResponse, MetaResponses, MetaSchemaRef, Registry,
-};
-use poem_openapi::types::Type;
+use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaResponses, MetaSchemaRef, Registry};
+use poem_openapi::types::{ToJSON, Type};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -165,24 +164,12 @@ impl<'a, T: Type + DeserializeOwned + Send> ApiExtractor<'a> for JsonBody<T> {
     }
 }
 
-/// A 200 answer of `T` as JSON, documented as poem-openapi's `Json<T>` is,
+/// A 200 answer of `T` as JSON, documented by poem-openapi's `Json<T>`,
 /// but written by `T`'s serde `Serialize` rather than through a
 /// `serde_json::Value` per field (a map with owned keys per object): for
 /// the long pages of entries, most of whose cost that tree was. `T`'s
 /// `Serialize` must write what its `ToJSON` would (tests compare them).
 pub struct SerdeJson<T>(pub T);
-
-impl<T: Type> Payload for SerdeJson<T> {
-    const CONTENT_TYPE: &'static str = JSON;
-
-    fn schema_ref() -> MetaSchemaRef {
-        T::schema_ref()
-    }
-
-    fn register(registry: &mut Registry) {
-        T::register(registry);
-    }
-}
 
 impl<T: Serialize + Send> IntoResponse for SerdeJson<T> {
     fn into_response(self) -> Response {
@@ -195,24 +182,13 @@ impl<T: Serialize + Send> IntoResponse for SerdeJson<T> {
     }
 }
 
-impl<T: Type + Serialize + Send> ApiResponse for SerdeJson<T> {
+impl<T: ToJSON + Serialize + Send> ApiResponse for SerdeJson<T> {
     fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "",
-                status: Some(200),
-                status_range: None,
-                content: vec![MetaMediaType {
-                    content_type: JSON,
-                    schema: T::schema_ref(),
-                }],
-                headers: vec![],
-            }],
-        }
+        Json::<T>::meta()
     }
 
     fn register(registry: &mut Registry) {
-        T::register(registry);
+        <Json<T> as ApiResponse>::register(registry);
     }
 }
 
